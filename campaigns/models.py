@@ -1,0 +1,103 @@
+"""Campaigns, their offers and where each offer's ads run (placements)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    segment = models.JSONField(
+        default=dict, blank=True, help_text="Saved filter over contacts (industry, size, region…)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class OfferStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    LIVE = "live", "Live"
+    EXPIRED = "expired", "Expired"
+    SOLD_OUT = "sold_out", "Sold out"
+
+
+class Offer(models.Model):
+    """A promotion with a code printed on letters and ads. `code` is stored upper-case."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="offers")
+    code = models.CharField(max_length=40, unique=True)
+    headline = models.CharField(max_length=200)
+    details = models.TextField(blank=True)
+    starts_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    quantity_limit = models.PositiveIntegerField(null=True, blank=True)
+    redeemed = models.PositiveIntegerField(default=0)
+    upsell_product = models.CharField(max_length=200, blank=True)
+    upsell_pitch = models.TextField(blank=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deadline"]
+        constraints = [
+            models.CheckConstraint(condition=Q(deadline__gt=F("starts_at")), name="offer_deadline_after_start"),
+            models.CheckConstraint(
+                condition=Q(quantity_limit__isnull=True) | Q(redeemed__lte=F("quantity_limit")),
+                name="offer_redeemed_within_limit",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code}: {self.headline}"
+
+    def status_at(self, now=None) -> str:
+        """Draft until launched; then live, sold out or expired, derived so it is never stale."""
+        now = now or timezone.now()
+        if self.launched_at is None:
+            return OfferStatus.DRAFT
+        if now >= self.deadline:
+            return OfferStatus.EXPIRED
+        if self.quantity_limit is not None and self.redeemed >= self.quantity_limit:
+            return OfferStatus.SOLD_OUT
+        return OfferStatus.LIVE
+
+    @property
+    def status(self) -> str:
+        return self.status_at()
+
+    @property
+    def remaining(self) -> int | None:
+        if self.quantity_limit is None:
+            return None
+        return max(self.quantity_limit - self.redeemed, 0)
+
+
+class Placement(models.Model):
+    """Where an offer's ads run, when, and what it costs: the cost side of ROI per source."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="placements")
+    channel = models.CharField(max_length=50, help_text="e.g. direct mail, radio, web, newspaper.")
+    outlet = models.CharField(max_length=200, help_text="e.g. the paper or station's name.")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="placement_ends_after_start"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="placement_cost_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel}: {self.outlet}"

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from crm.api import MeView, TokenView
+from leads.api import LeadViewSet
+from leads.capture_api import CaptureView
+from scoring.api import PublishedRulesView
+
+router = DefaultRouter(trailing_slash=True)
+router.register("leads", LeadViewSet, basename="lead")
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/me/", MeView.as_view(), name="api-me"),
+    path("capture/", CaptureView.as_view(), name="api-capture"),
+    path("scoring/rules/", PublishedRulesView.as_view(), name="api-scoring-rules"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("leads.urls")),
+]

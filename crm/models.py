@@ -1,0 +1,78 @@
+"""Companies and contacts: who the CRM knows, with the ideal-customer-profile facts."""
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+
+
+class SizeBand(models.TextChoices):
+    MICRO = "1-9", "1–9 employees"
+    SMALL = "10-49", "10–49 employees"
+    MEDIUM = "50-249", "50–249 employees"
+    LARGE = "250-999", "250–999 employees"
+    ENTERPRISE = "1000+", "1,000+ employees"
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=200)
+    industry_code = models.CharField(
+        max_length=10, blank=True, help_text="NAICS or SIC code, e.g. 238220 (plumbing, HVAC)."
+    )
+    size_band = models.CharField(max_length=10, choices=SizeBand.choices, blank=True)
+    head_count = models.PositiveIntegerField(null=True, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True, help_text="State or province.")
+    country = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+        indexes = [models.Index(Upper("name"), name="company_name_upper_idx")]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    """A person. Email and phone are stored normalized and are each unique when present."""
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=150, blank=True)
+    persona = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15551234567.")
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    consent = models.BooleanField(default=False, help_text="Agreed to be contacted by marketing.")
+    do_not_contact = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=~Q(email=""), name="contact_unique_email"
+            ),
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="contact_unique_phone"
+            ),
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone="") | ~Q(last_name="") | ~Q(first_name=""),
+                name="contact_has_a_name_or_address",
+            ),
+        ]
+        indexes = [
+            models.Index(Upper("last_name"), name="contact_last_name_upper_idx"),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email or self.phone
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

@@ -1,0 +1,29 @@
+"""The four staff roles. Each is a Django group; a user's roles are the groups they belong to."""
+
+from django.db.models import TextChoices
+
+
+class Role(TextChoices):
+    CSR = "CSR", "Customer service rep"
+    SALES = "Sales", "Salesperson"
+    MARKETING = "Marketing", "Marketing manager"
+    MANAGER = "Manager", "Manager"
+
+
+ROLE_BY_SLUG = {"csr": Role.CSR, "sales": Role.SALES, "marketing": Role.MARKETING, "manager": Role.MANAGER}
+
+
+def roles_of(user) -> list[str]:
+    """The role names of a user, cached on the instance for the request."""
+    if not user or not user.is_authenticated:
+        return []
+    cached = getattr(user, "_crm_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = [role.value for role in Role if role.value in names]
+        user._crm_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return any(role in roles_of(user) for role in roles)

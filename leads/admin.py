@@ -1,0 +1,61 @@
+"""Admin pages. Stage and score are read-only here too: they move only through services."""
+
+from django.contrib import admin
+
+from leads.capture import revoke_form_key
+from leads.models import FormKey, IdempotencyRecord, Interaction, Lead, StageChange
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_stage", "to_stage", "changed_by", "changed_at", "reason"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "stage", "score", "temperature", "owner", "source", "created_at"]
+    list_filter = ["stage", "temperature", "source"]
+    search_fields = ["contact__first_name", "contact__last_name", "contact__email", "contact__phone"]
+    list_select_related = ["contact", "owner"]
+    raw_id_fields = ["contact", "referrer", "offer", "campaign", "placement", "form_key"]
+    readonly_fields = ["stage", "score", "temperature", "rules_version", "score_computed_at", "owner",
+                       "created_at", "last_activity_at", "closed_at"]
+    inlines = [StageChangeInline]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["lead", "kind", "occurred_at", "author"]
+    list_filter = ["kind"]
+    raw_id_fields = ["lead", "offer"]
+    readonly_fields = ["lead", "kind", "occurred_at", "author", "answers", "created_at"]
+
+
+@admin.register(FormKey)
+class FormKeyAdmin(admin.ModelAdmin):
+    """Keys are created with `manage.py create_form_key NAME`, which prints the key once."""
+
+    list_display = ["name", "prefix", "created_at", "revoked_at"]
+    readonly_fields = ["prefix", "key_hash", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for form_key in queryset:
+            revoke_form_key(form_key)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["key", "form_key", "status_code", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,177 @@
+"""The leads API: list, read and edit leads, log interactions, read scores (CONTRACT "Leads")."""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from leads import services
+from leads.filters import LeadFilter
+from leads.kinds import InteractionKind
+from leads.models import Interaction, Lead
+from leads.selectors import visible_leads
+from scoring.services import explain
+
+READ_ONLY_ON_PATCH = {
+    "score": "The score is computed from the scoring rules.",
+    "temperature": "The temperature follows from the score.",
+    "stage": "The stage moves only through handover and close.",
+    "owner": "The owner changes only through handover or claim.",
+}
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    contact_name = serializers.CharField(source="contact.full_name", read_only=True)
+    email = serializers.CharField(source="contact.email", read_only=True)
+    phone = serializers.CharField(source="contact.phone", read_only=True)
+    company = serializers.CharField(source="contact.company.name", read_only=True, default="")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id", "contact", "contact_name", "email", "phone", "company", "stage", "score",
+            "temperature", "rules_version", "owner", "inquiry_reason", "desired_outcome", "source",
+            "campaign", "offer", "offer_code", "offer_code_problem", "utm_source", "utm_medium",
+            "utm_campaign", "referrer", "estimated_value", "won_amount", "upsell_offered",
+            "upsell_accepted", "lost_reason", "created_at", "last_activity_at", "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class LeadUpdateSerializer(serializers.Serializer):
+    inquiry_reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    desired_outcome = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    estimated_value = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=12, decimal_places=2, min_value=0
+    )
+    upsell_offered = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        refused = {name: [why] for name, why in READ_ONLY_ON_PATCH.items() if name in self.initial_data}
+        if refused:
+            raise ValidationError(refused)
+        return attrs
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True, default=None)
+    offer_code = serializers.CharField(source="offer.code", read_only=True, default=None)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id", "lead", "kind", "occurred_at", "author", "note", "duration_seconds", "answers",
+            "metadata", "offer_code", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AnswerSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=50)
+    answer = serializers.CharField(max_length=50)
+
+
+class LogInteractionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=InteractionKind.choices)
+    occurred_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    duration_seconds = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86400)
+    answers = AnswerSerializer(many=True, required=False)
+    metadata = serializers.DictField(required=False)
+    offer_code = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+    def validate_metadata(self, value):
+        if len(str(value)) > 4000:
+            raise ValidationError("Keep metadata under 4,000 characters.")
+        return value
+
+
+class BreakdownLineSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    label = serializers.CharField()
+    points = serializers.IntegerField()
+
+
+class LeadScoreSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    score = serializers.IntegerField()
+    temperature = serializers.CharField()
+    stage = serializers.CharField()
+
+
+class LoggedInteractionSerializer(serializers.Serializer):
+    interaction = InteractionSerializer()
+    lead = LeadScoreSerializer()
+    breakdown = BreakdownLineSerializer(many=True)
+
+
+class ScoreSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    temperature = serializers.CharField()
+    breakdown = BreakdownLineSerializer(many=True)
+    rules_version = serializers.IntegerField()
+    computed_at = serializers.DateTimeField()
+
+
+def logged_interaction_body(logged: services.LoggedInteraction) -> dict:
+    lead = logged.lead
+    return {
+        "interaction": InteractionSerializer(logged.interaction).data,
+        "lead": {"id": lead.pk, "score": lead.score, "temperature": lead.temperature, "stage": lead.stage},
+        "breakdown": [line.as_dict() for line in logged.score.breakdown],
+    }
+
+
+class LeadViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Leads the caller may see. Sales sees its own leads and the sales-ready pool."""
+
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+    ordering_fields = ["score", "created_at", "last_activity_at"]
+    ordering = ["-created_at", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return visible_leads(self.request.user)
+
+    @extend_schema(request=LeadUpdateSerializer, responses=LeadSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        lead = self.get_object()
+        data = LeadUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.update_lead(lead, by=request.user, **data.validated_data)
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(request=LogInteractionSerializer, responses={201: LoggedInteractionSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def interactions(self, request, pk=None):
+        """GET: the lead's interactions, newest first. POST: log one and get the new score."""
+        lead = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(lead.interactions.select_related("author", "offer"))
+            return self.get_paginated_response(InteractionSerializer(page, many=True).data)
+        data = LogInteractionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        logged = services.log_interaction(lead_id=lead.pk, author=request.user, **data.validated_data)
+        return Response(logged_interaction_body(logged), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ScoreSerializer)
+    @action(detail=True, methods=["get"])
+    def score(self, request, pk=None):
+        """The score with each rule's points, under the published rules, computed now."""
+        lead = get_object_or_404(self.get_queryset().select_related("contact__company"), pk=pk)
+        result = explain(lead)
+        return Response(
+            {
+                "score": result.total,
+                "temperature": result.temperature,
+                "breakdown": [line.as_dict() for line in result.breakdown],
+                "rules_version": result.rules_version,
+                "computed_at": timezone.now(),
+            }
+        )

@@ -1,0 +1,215 @@
+"""POST /api/v1/capture/: the public endpoint a website's form posts to (CONTRACT "Capture").
+
+Keyed per form (X-Form-Key), throttled per key and per client address, with a body-size limit,
+a honeypot field, CORS for the key's allowed origins and Idempotency-Key replays.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http.request import RawPostDataException
+from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from crm.normalize import normalize_phone
+from leads.capture import active_form_key, capture_submission
+from leads.models import FormKey
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The form submission is too large."
+    default_code = "payload_too_large"
+
+
+class FormKeyAuthentication(BaseAuthentication):
+    """request.auth is the FormKey of the X-Form-Key header; there is no user."""
+
+    def authenticate(self, request):
+        raw = request.META.get("HTTP_X_FORM_KEY", "").strip()
+        if not raw:
+            raise AuthenticationFailed("Send the form's key in the X-Form-Key header.")
+        form_key = active_form_key(raw)
+        if form_key is None:
+            raise AuthenticationFailed("Unknown or revoked form key.")
+        return (None, form_key)
+
+    def authenticate_header(self, request):
+        return "FormKey"
+
+
+class HasFormKey(BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.auth, FormKey)
+
+
+class CaptureKeyThrottle(SimpleRateThrottle):
+    """Submissions per form key (a busy site's whole form)."""
+
+    scope = "capture_key"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class CaptureAddressThrottle(SimpleRateThrottle):
+    """Submissions per client address (one bot hammering the form)."""
+
+    scope = "capture_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class CaptureSerializer(serializers.Serializer):
+    """The fields a form may send. Anything else (score, owner, stage…) is ignored."""
+
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    company = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    offer_code = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    utm_source = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    utm_medium = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    utm_campaign = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    consent = serializers.BooleanField(required=False, default=False)
+    website = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate_website(self, value):
+        if value:
+            raise serializers.ValidationError("This field must be left empty.")
+        return value
+
+    def validate_phone(self, value):
+        try:
+            return normalize_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    def validate(self, attrs):
+        if not attrs.get("email") and not attrs.get("phone"):
+            raise serializers.ValidationError({"email": ["Give an email address or a phone number."]})
+        return attrs
+
+
+def body_fingerprint(data) -> str:
+    """The same fields with the same values hash alike, in JSON or form encoding, in any order."""
+    if hasattr(data, "lists"):
+        data = {key: values[-1] if len(values) == 1 else values for key, values in data.lists()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cors_origin_allowed(origin: str, form_key: FormKey | None) -> bool:
+    if form_key is not None:
+        return origin in form_key.allowed_origins
+    # A preflight carries no key: allow an origin that some active key allows.
+    return any(origin in key.allowed_origins for key in FormKey.objects.filter(revoked_at__isnull=True))
+
+
+class CaptureView(APIView):
+    serializer_class = CaptureSerializer
+    authentication_classes = [FormKeyAuthentication]
+    permission_classes = [HasFormKey]
+    throttle_classes = [CaptureAddressThrottle, CaptureKeyThrottle]
+    parser_classes = [JSONParser, FormParser]
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST":
+            self.check_body_size(request)
+        super().initial(request, *args, **kwargs)
+
+    def check_body_size(self, request):
+        limit = settings.CRM_CAPTURE_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise PayloadTooLarge(f"The form submission is larger than {limit} bytes.")
+        try:
+            size = len(request._request.body)
+        except RequestDataTooBig as exc:
+            raise PayloadTooLarge(f"The form submission is larger than {limit} bytes.") from exc
+        except RawPostDataException:
+            size = 0
+        if size > limit:
+            raise PayloadTooLarge(f"The form submission is larger than {limit} bytes.")
+
+    def options(self, request, *args, **kwargs):
+        """CORS preflight: which origins may post, and with which headers."""
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        origin = request.META.get("HTTP_ORIGIN", "")
+        if origin and cors_origin_allowed(origin, None):
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "Content-Type, X-Form-Key, Idempotency-Key"
+            response["Access-Control-Max-Age"] = "3600"
+            response["Vary"] = "Origin"
+        return response
+
+    def get_authenticators(self):
+        if self.request is not None and self.request.method == "OPTIONS":
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self):
+        if self.request is not None and self.request.method == "OPTIONS":
+            return []
+        return super().get_permissions()
+
+    def get_throttles(self):
+        if self.request is not None and self.request.method == "OPTIONS":
+            return []
+        return super().get_throttles()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        origin = request.META.get("HTTP_ORIGIN", "")
+        form_key = request.auth if isinstance(getattr(request, "_auth", None), FormKey) else None
+        if origin and request.method == "POST" and form_key and origin in form_key.allowed_origins:
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Expose-Headers"] = "Retry-After, Idempotent-Replayed"
+            response["Vary"] = "Origin"
+        return response
+
+    @extend_schema(
+        request=CaptureSerializer,
+        parameters=[
+            OpenApiParameter("X-Form-Key", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER),
+        ],
+        auth=[],
+    )
+    def post(self, request):
+        form_key: FormKey = request.auth
+        origin = request.META.get("HTTP_ORIGIN", "")
+        if origin and not cors_origin_allowed(origin, form_key):
+            return Response({"detail": f"Origin {origin} may not use this form key."}, status=403)
+        idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
+        if len(idempotency_key) > 255:
+            return Response({"Idempotency-Key": ["Keep the key under 256 characters."]}, status=400)
+        if not hasattr(request.data, "get"):
+            return Response({"detail": "Send the form's fields as a JSON object or form fields."}, status=400)
+        fields = CaptureSerializer(data=request.data)
+        fields.is_valid(raise_exception=True)
+        result = capture_submission(
+            form_key=form_key, data=fields.validated_data, idempotency_key=idempotency_key,
+            body_hash=body_fingerprint(request.data),
+        )
+        response = Response(result.body, status=result.status_code)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

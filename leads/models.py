@@ -1,0 +1,190 @@
+"""Leads (buying opportunities), their stage history and interactions, and web-form keys."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from leads.kinds import InteractionKind, Source, Stage
+
+__all__ = ["Stage", "InteractionKind", "Source", "Lead", "StageChange", "Interaction", "FormKey",
+           "IdempotencyRecord"]
+
+
+class Temperature(models.TextChoices):
+    HOT = "hot", "Hot"
+    WARM = "warm", "Warm"
+    COLD = "cold", "Cold"
+
+
+class Lead(models.Model):
+    """One buying opportunity of a contact. Score, temperature and stage change only via services."""
+
+    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="leads")
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.INQUIRY)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    score = models.PositiveSmallIntegerField(default=0)
+    temperature = models.CharField(max_length=4, choices=Temperature.choices, default=Temperature.COLD)
+    rules_version = models.PositiveIntegerField(default=0)
+    score_computed_at = models.DateTimeField(null=True, blank=True)
+
+    # Where it came from.
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.OTHER)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    offer = models.ForeignKey(
+        "campaigns.Offer", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    placement = models.ForeignKey(
+        "campaigns.Placement", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    offer_code = models.CharField(max_length=40, blank=True, help_text="The code as the prospect gave it.")
+    offer_code_problem = models.CharField(
+        max_length=10, blank=True, help_text="'unknown' or 'expired' when the code did not match a live offer."
+    )
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    form_key = models.ForeignKey(
+        "leads.FormKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    referrer = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+
+    # What sales must know before the first contact (seed 001).
+    inquiry_reason = models.TextField(blank=True, help_text="What generated the inquiry.")
+    desired_outcome = models.TextField(blank=True, help_text="The results the prospect wants.")
+
+    # Money and closing.
+    estimated_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    won_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    upsell_offered = models.BooleanField(default=False)
+    upsell_accepted = models.BooleanField(default=False)
+    lost_reason = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="lead_score_0_to_100"),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "-score"], name="lead_stage_score_idx"),
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
+            models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            models.Index(fields=["-last_activity_at"], name="lead_last_activity_idx"),
+            models.Index(fields=["contact", "stage"], name="lead_contact_stage_idx"),
+        ]
+
+    def __str__(self):
+        return f"Lead #{self.pk} – {self.contact}"
+
+    @property
+    def is_open(self) -> bool:
+        from leads.kinds import OPEN_STAGES
+
+        return self.stage in OPEN_STAGES
+
+
+class StageChange(models.Model):
+    """Every move of a lead from one stage to another: who, when and why."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=12, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=12, choices=Stage.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["lead", "changed_at"], name="stagechange_lead_idx")]
+
+    def __str__(self):
+        return f"{self.lead_id}: {self.from_stage or '—'} → {self.to_stage}"
+
+
+class Interaction(models.Model):
+    """A typed event in a lead's life, with its time and author (null for web forms)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=16, choices=InteractionKind.choices)
+    occurred_at = models.DateTimeField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    answers = models.JSONField(default=list, blank=True, help_text='[{"question": key, "answer": key}]')
+    metadata = models.JSONField(default=dict, blank=True)
+    offer = models.ForeignKey(
+        "campaigns.Offer", null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-occurred_at"], name="interaction_lead_time_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on lead {self.lead_id}"
+
+
+def hash_form_key(raw_key: str) -> str:
+    """Form keys are long random tokens, so a plain SHA-256 is enough and fast to look up."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class FormKey(models.Model):
+    """The key a website's form sends as X-Form-Key. Only its hash is stored; revoke by date."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The key's first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    allowed_origins = models.JSONField(
+        default=list, blank=True, help_text='Origins allowed to post from a browser, e.g. ["https://example.com"].'
+    )
+    default_offer_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an Idempotency-Key, replayed for 24 hours to identical retries."""
+
+    form_key = models.ForeignKey(FormKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["form_key", "key"], name="idempotency_key_per_form_key")
+        ]
+
+    def __str__(self):
+        return self.key

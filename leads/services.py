@@ -1,0 +1,132 @@
+"""Every write to leads: stage moves, interactions (with rescoring) and edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.selectors import offer_by_code
+from config.errors import Conflict
+from leads.kinds import RESPONSE_KINDS, TRANSITIONS, InteractionKind, Stage
+from leads.models import Interaction, Lead, StageChange
+from scoring.engine import RuleBook, Score
+from scoring.services import published_rule_book, rescore_lead
+
+# Our own outbound letters and internal notes say nothing about the prospect's interest, so they
+# do not count as activity (which is what recency decay measures).
+PASSIVE_KINDS = frozenset({InteractionKind.LETTER_SENT, InteractionKind.NOTE})
+
+EDITABLE_FIELDS = ("inquiry_reason", "desired_outcome", "estimated_value", "upsell_offered")
+
+
+@dataclass(frozen=True)
+class LoggedInteraction:
+    interaction: Interaction
+    lead: Lead
+    score: Score
+
+
+def change_stage(lead: Lead, *, to_stage: str, by=None, reason: str = "") -> StageChange:
+    """Move a lead to another stage if the transition table allows it, recording who and why.
+
+    The caller holds the lead's row lock. Refuses with Conflict (409) otherwise.
+    """
+    if to_stage not in TRANSITIONS.get(lead.stage, ()):
+        raise Conflict(f"A lead cannot move from {lead.stage} to {to_stage}.")
+    change = StageChange.objects.create(
+        lead=lead, from_stage=lead.stage, to_stage=to_stage, changed_by=by, reason=reason[:200]
+    )
+    lead.stage = to_stage
+    lead.save(update_fields=["stage"])
+    return change
+
+
+def record_first_stage(lead: Lead, *, by=None, reason: str = "") -> None:
+    """The opening entry of a new lead's stage history."""
+    StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason=reason[:200])
+
+
+def validate_answers(answers, book: RuleBook) -> list[dict[str, str]]:
+    """Answers as [{"question", "answer"}] with keys that exist in the published questions."""
+    if answers in (None, ""):
+        return []
+    if not isinstance(answers, list):
+        raise ValidationError({"answers": ['Give a list of {"question": key, "answer": key}.']})
+    clean, errors = [], []
+    for pair in answers:
+        if not isinstance(pair, dict) or not isinstance(pair.get("question"), str) or not isinstance(
+            pair.get("answer"), str
+        ):
+            errors.append('Each answer is {"question": key, "answer": key}.')
+            continue
+        question = book.question(pair["question"])
+        if question is None:
+            errors.append(f"Unknown question '{pair['question']}'.")
+        elif question.option(pair["answer"]) is None:
+            keys = ", ".join(option.key for option in question.options)
+            errors.append(f"Unknown answer '{pair['answer']}' to '{question.key}' (one of: {keys}).")
+        else:
+            clean.append({"question": question.key, "answer": pair["answer"]})
+    if errors:
+        raise ValidationError({"answers": errors})
+    return clean
+
+
+def log_interaction(
+    *, lead_id: int, kind: str, author=None, occurred_at: datetime | None = None, note: str = "",
+    duration_seconds: int | None = None, answers=None, metadata: dict | None = None,
+    offer_code: str = "",
+) -> LoggedInteraction:
+    """Record an interaction and rescore the lead in the same transaction.
+
+    The lead row is locked first, so interactions logged at the same moment are applied one
+    after another and the score reflects all of them. A `list` contact who responds (calls,
+    fills a form, scans a code) becomes an inquiry.
+    """
+    if kind not in InteractionKind.values:
+        raise ValidationError({"kind": [f"Unknown interaction kind '{kind}'."]})
+    book = published_rule_book()
+    clean_answers = validate_answers(answers, book)
+    if kind == InteractionKind.ANSWERS and not clean_answers:
+        raise ValidationError({"answers": ["Give at least one answer."]})
+    offer = offer_by_code(offer_code) if offer_code else None
+    if offer_code and offer is None:
+        raise ValidationError({"offer_code": [f"No offer has the code '{offer_code}'."]})
+    occurred_at = occurred_at or timezone.now()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("contact__company").get(pk=lead_id)
+        interaction = Interaction.objects.create(
+            lead=lead, kind=kind, occurred_at=occurred_at, author=author, note=note or "",
+            duration_seconds=duration_seconds, answers=clean_answers, metadata=metadata or {}, offer=offer,
+        )
+        if kind not in PASSIVE_KINDS and (lead.last_activity_at is None or occurred_at > lead.last_activity_at):
+            lead.last_activity_at = occurred_at
+            lead.save(update_fields=["last_activity_at"])
+        if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
+            change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
+        if offer is not None and lead.offer_id is None:
+            lead.offer, lead.campaign = offer, offer.campaign
+            lead.save(update_fields=["offer", "campaign"])
+        result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book)
+    return LoggedInteraction(interaction, lead, result)
+
+
+def update_lead(lead: Lead, *, by=None, **fields) -> Lead:
+    """Edit the facts of a lead that people may change; stage, score and owner move elsewhere."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    if not fields:
+        return lead
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(fields))
+    for name, value in fields.items():
+        setattr(lead, name, value)
+    return lead

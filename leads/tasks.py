@@ -1,0 +1,10 @@
+"""Celery tasks for leads: thin wrappers that call services."""
+
+from celery import shared_task
+
+from leads.capture import purge_expired_idempotency_records as purge
+
+
+@shared_task
+def purge_expired_idempotency_records() -> int:
+    return purge()

@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from scoring.models import RuleSet, ScoreChange
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(admin.ModelAdmin):
+    list_display = ["version", "status", "note", "created_at", "published_at"]
+    readonly_fields = ["status", "published_at"]
+
+
+@admin.register(ScoreChange)
+class ScoreChangeAdmin(admin.ModelAdmin):
+    list_display = ["lead", "old_score", "new_score", "new_temperature", "reason", "rules_version", "changed_at"]
+    raw_id_fields = ["lead"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
