@@ -114,7 +114,7 @@ def create_staff_user(*, username: str, role: str, password: str | None = None, 
         user = get_user_model().objects.create_user(
             username=username, email=email, password=password, is_staff=role_name == Role.MANAGER
         )
-        user.groups.add(Group.objects.get(name=role_name))
+        user.groups.add(Group.objects.get_or_create(name=role_name)[0])
         if role_name == Role.MANAGER:
             user.is_superuser = True
             user.save(update_fields=["is_superuser"])

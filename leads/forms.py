@@ -29,9 +29,13 @@ class LogInteractionForm(forms.Form):
     """Kind, note and duration, plus one optional select per scripted question."""
 
     kind = forms.ChoiceField(choices=HAND_LOGGED_KINDS, initial=InteractionKind.CALL_INBOUND)
-    duration_minutes = forms.IntegerField(required=False, min_value=0, max_value=1440, label="Minutes")
+    duration_minutes = forms.IntegerField(required=False, min_value=0, max_value=1440, label="Minutes on the call")
     note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    offer_code = forms.CharField(required=False, max_length=40, label="Offer or letter code")
+    offer_code = forms.CharField(
+        required=False, max_length=40, label="Offer or letter code",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="The code printed on the letter or ad, if the caller has one.",
+    )
 
     def __init__(self, *args, book: RuleBook, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,8 +48,18 @@ class LogInteractionForm(forms.Form):
                 + [(o.key, f"{o.label} ({o.points:+d})") for o in question.options],
             )
 
+    def call_fields(self):
+        return [self[name] for name in ("kind", "duration_minutes", "offer_code", "note")]
+
     def question_fields(self):
         return [self[f"q_{question.key}"] for question in self.questions]
+
+    def focus_first_error(self) -> None:
+        """Autofocus the first field with an error, so the keyboard lands where the fix is needed."""
+        for name in self.fields:
+            if name in self.errors:
+                self.fields[name].widget.attrs["autofocus"] = True
+                return
 
     def answers(self) -> list[dict[str, str]]:
         return [

@@ -1,15 +1,18 @@
 """Browser pages for leads: the list with search and filters, the lead page, logging a call."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from crm.roles import roles_of
 from leads import services
 from leads.forms import LeadSearchForm, LogInteractionForm
+from leads.models import Temperature
 from leads.selectors import lead_timeline, search_leads, visible_leads
+from scoring.engine import RuleBook
 from scoring.services import explain, published_rule_book
 
 
@@ -45,13 +48,33 @@ def lead_list(request):
     return render(request, template, {"form": form, "page": page})
 
 
-def _lead_page_context(request, lead, form=None):
+def _readable_answers(answers, book: RuleBook) -> list[dict[str, str]]:
+    """Stored answer keys as the question and option wording the CSR saw on the form."""
+    readable = []
+    for pair in answers or []:
+        question = book.question(pair.get("question", ""))
+        option = question.option(pair.get("answer", "")) if question else None
+        readable.append({
+            "question": question.text if question else pair.get("question", ""),
+            "answer": option.label if option else pair.get("answer", ""),
+        })
+    return readable
+
+
+def _lead_page_context(request, lead, form=None, logged=None):
     book = published_rule_book()
+    score = explain(lead)
+    timeline = lead_timeline(lead)
+    for entry in timeline:
+        if entry["type"] == "interaction":
+            entry["answers"] = _readable_answers(entry["item"].answers, book)
     return {
         "lead": lead,
-        "score": explain(lead),
-        "timeline": lead_timeline(lead),
+        "score": score,
+        "temperature_label": dict(Temperature.choices).get(score.temperature, score.temperature),
+        "timeline": timeline,
         "form": form or LogInteractionForm(book=book),
+        "logged": logged,
     }
 
 
@@ -64,28 +87,39 @@ def lead_detail(request, pk):
 @staff_required
 @require_POST
 def log_interaction(request, pk):
-    """Log an interaction from the lead page; answers with the refreshed panel (htmx) or page."""
+    """Log an interaction from the lead page.
+
+    htmx gets the refreshed score, form and timeline panel (with field errors, as a 200 because
+    htmx swaps only 2xx); a plain form post is redirected back to the lead page on success, so
+    reloading the page cannot log the call twice, and gets the page with errors (400) otherwise.
+    """
     lead = get_object_or_404(visible_leads(request.user), pk=pk)
     form = LogInteractionForm(request.POST, book=published_rule_book())
-    status = 200
     if form.is_valid():
         data = form.cleaned_data
         minutes = data.get("duration_minutes")
+        old_score = lead.score
         try:
-            services.log_interaction(
+            result = services.log_interaction(
                 lead_id=lead.pk, kind=data["kind"], author=request.user, note=data["note"],
                 duration_seconds=minutes * 60 if minutes is not None else None,
                 answers=form.answers(), offer_code=data["offer_code"],
             )
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
-            status = 400
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
+            logged = {
+                "kind": result.interaction.get_kind_display(),
+                "old_score": old_score,
+                "new_score": result.score.total,
+            }
+            if not request.htmx:
+                messages.success(request, f"{logged['kind']} logged. Score {old_score} → {result.score.total}.")
+                return redirect("lead-detail", pk=lead.pk)
             lead.refresh_from_db()
-            form = None
-    else:
-        status = 400
-    if request.htmx:  # htmx swaps 2xx only: the panel with its field errors is the answer
+            return render(request, "leads/_lead_activity.html", _lead_page_context(request, lead, logged=logged))
+    form.focus_first_error()
+    if request.htmx:
         return render(request, "leads/_lead_activity.html", _lead_page_context(request, lead, form))
-    return render(request, "leads/lead_detail.html", _lead_page_context(request, lead, form), status=status)
+    return render(request, "leads/lead_detail.html", _lead_page_context(request, lead, form), status=400)

@@ -1,0 +1,517 @@
+"""`make bench` (`.venv/bin/python -m bench`): how fast the hot API endpoints are, on this machine.
+
+What it does, in order, and why:
+
+1. Picks a throwaway database and empties it, so every run starts from the same state:
+   PostgreSQL when DATABASE_URL points there (in a database whose name contains "bench": it is
+   dropped and recreated, so the bench never touches the database you named if that one is not a
+   bench database), `crm_bench` on 127.0.0.1:5432 when DATABASE_URL is unset and PostgreSQL
+   answers there, else SQLite under var/ with a warning that the figures are not representative.
+2. Migrates it and makes a web-form key and a CSR user with a token (bench/fixtures.py), each in
+   a subprocess with the same environment as the server.
+3. Serves the real app with gunicorn: a fixed number of sync workers (BENCH_WORKERS, 4), DEBUG off,
+   the production settings plus one bare JSON view (bench/settings.py), the throttle cache in
+   Redis when REDIS_URL answers, and throttle rates so high that nothing is throttled.
+4. Makes the merge contacts and the interaction leads by posting real captures to that server.
+5. Loads each endpoint from a separate process: wrk (closed loop, BENCH_THREADS x
+   BENCH_CONNECTIONS, BENCH_WARMUP s of warm-up, then BENCH_SECONDS s measured) for the maximum
+   rate, then bench/paced.py (open loop, a fixed rate) for capture_new at half that rate.
+6. Prints a table with the targets and writes var/bench.json. A figure with any error (a status
+   other than the expected one, or a socket error) is marked INVALID and the command exits 1; a
+   missed target is only reported (exit 0).
+
+gunicorn is always stopped, whatever happens (try/finally). Its log is var/bench-gunicorn.log.
+Django is never imported here: the bench process is only an orchestrator and a client.
+"""
+
+import concurrent.futures
+import http.client
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+RESULT_FILE = VAR / "bench.json"
+GUNICORN_LOG = VAR / "bench-gunicorn.log"
+SQLITE_FILE = VAR / "bench.sqlite3"
+BIN = Path(sys.executable).parent
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/crm_bench"
+GENEROUS_RATE = "1000000/min"  # the bench measures the app, not its throttles
+CACHE_PREFIX = "crmbench"  # its own throttle counters, apart from `make run`'s and the tests'
+
+MERGE_CONTACTS = 300  # contacts capture_merge cycles over
+INTERACTION_LEADS = 500  # leads log_interaction cycles over
+
+TARGETS = [
+    # (label, figure, comparison, threshold, unit)
+    ("capture_new rps >= 25% of bare_json", ("ratios", "capture_new_vs_bare_json"), ">=", 0.25, "ratio"),
+    ("capture_new_half_rate p99 < 50 ms", ("capture_new_half_rate", "p99_ms"), "<", 50.0, "ms"),
+    ("log_interaction p99 < 25 ms", ("log_interaction", "p99_ms"), "<", 25.0, "ms"),
+]
+
+
+class BenchError(Exception):
+    """The bench itself could not run (no server, a failed setup step): no figures at all."""
+
+
+@dataclass
+class Config:
+    seconds: int = int(os.environ.get("BENCH_SECONDS", "10"))
+    warmup: int = int(os.environ.get("BENCH_WARMUP", "2"))
+    workers: int = int(os.environ.get("BENCH_WORKERS", "4"))
+    threads: int = int(os.environ.get("BENCH_THREADS", "2"))
+    connections: int = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+
+
+@dataclass
+class Database:
+    url: str
+    engine: str  # "postgresql" or "sqlite"
+    name: str
+    version: str
+    representative: bool
+    note: str = ""
+
+
+# --- 1. The database ---------------------------------------------------------------------------
+
+
+def postgres_answers(host: str = "127.0.0.1", port: int = 5432) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def choose_database() -> Database:
+    """Where the bench writes; see the module docstring (step 1)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(url)
+        name = parts.path.lstrip("/")
+        note = ""
+        if "bench" not in name:
+            note = f"DATABASE_URL names '{name}': the bench uses '{name}_bench' on that server instead"
+            name = f"{name}_bench"
+        return recreate_postgres(urlunsplit(parts._replace(path="/" + name)), name, note)
+    if url and not url.startswith("sqlite:"):
+        raise BenchError(f"DATABASE_URL must point at PostgreSQL or SQLite, not {url.split(':')[0]}")
+    if not url and postgres_answers():
+        try:
+            return recreate_postgres(LOCAL_POSTGRES, "crm_bench", "DATABASE_URL unset: using "
+                                     "PostgreSQL on 127.0.0.1:5432")
+        except BenchError as exc:
+            print(f"note: PostgreSQL on 127.0.0.1:5432 answers but is not usable ({exc})")
+    return recreate_sqlite()
+
+
+def recreate_postgres(url: str, name: str, note: str) -> Database:
+    """Drop and recreate the bench database (FORCE ends sessions a crashed run left behind)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    try:
+        admin = psycopg2.connect(url, dbname="postgres", connect_timeout=3)
+    except psycopg2.Error as exc:
+        raise BenchError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+    finally:
+        admin.close()
+    return Database(url, "postgresql", name, version, representative=True, note=note)
+
+
+def recreate_sqlite() -> Database:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+    return Database(
+        f"sqlite:///{SQLITE_FILE}", "sqlite", str(SQLITE_FILE.relative_to(ROOT)),
+        sqlite3.sqlite_version, representative=False,
+        note="SQLite: one writer at a time, so the write figures are NOT representative of "
+        "production. Set DATABASE_URL to a PostgreSQL server (or start one on 127.0.0.1:5432).",
+    )
+
+
+# --- 2. The environment of every Django process -------------------------------------------------
+
+
+def choose_cache() -> tuple[str, str]:
+    """(REDIS_URL or "", what the throttle counters use). Redis only when it answers a PING."""
+    url = os.environ.get("REDIS_URL", "").strip()
+    if not url:
+        return "", "file-based cache under var/cache (REDIS_URL unset)"
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        print(f"WARNING: REDIS_URL={url} does not answer ({exc}); using the file-based cache")
+        return "", "file-based cache under var/cache (REDIS_URL did not answer)"
+    return url, f"Redis {url}"
+
+
+def django_env(database: Database, redis_url: str) -> dict[str, str]:
+    """Production settings (DEBUG off) on plain HTTP, with the bench's URLs, data and rates."""
+    env = dict(os.environ)
+    env.pop("REDIS_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_HTTPS="0",
+        DJANGO_SECRET_KEY="bench-" + secrets.token_urlsafe(48),
+        DATABASE_URL=database.url,
+        CRM_CAPTURE_RATE_PER_KEY=GENEROUS_RATE,
+        CRM_CAPTURE_RATE_PER_IP=GENEROUS_RATE,
+        CRM_CACHE_PREFIX=CACHE_PREFIX,
+        PYTHONUNBUFFERED="1",
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:  # the file cache of an earlier run would carry its throttle counters over
+        shutil.rmtree(VAR / "cache" / CACHE_PREFIX, ignore_errors=True)
+    return env
+
+
+def run_django(args: list[str], env: dict[str, str]) -> str:
+    """A Django command in its own process; its stdout, or BenchError with its output."""
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        raise BenchError(f"`{' '.join(args)}` failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+# --- 3. The server -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn with a fixed number of sync workers, started and always stopped by the bench."""
+
+    def __init__(self, env: dict[str, str], workers: int):
+        self.env, self.workers, self.port = env, workers, free_port()
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log = open(GUNICORN_LOG, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "config.wsgi:application", "--workers", str(self.workers),
+             "--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}", "--log-level", "info"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited at start:\n{self.log_tail()}")
+            try:
+                if self.request("GET", "/bench/bare-json/")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise BenchError(f"gunicorn did not answer within 60 s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM to our gunicorn (it stops its workers); SIGKILL to its group if it hangs."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def request(self, method: str, path: str, body: dict | None = None,
+                headers: dict | None = None) -> tuple[int, dict | str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            payload = json.dumps(body) if body is not None else None
+            conn.request(method, path, payload, {"Content-Type": "application/json", **(headers or {})})
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+        try:
+            return response.status, json.loads(text)
+        except ValueError:
+            return response.status, text
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = GUNICORN_LOG.read_text(errors="replace") if GUNICORN_LOG.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+# --- 4. The data the merge and interaction cases need --------------------------------------------
+
+
+def seed(server: Server, form_key: str) -> list[int]:
+    """Post the set-up captures: the merge contacts, then the interaction leads (their ids)."""
+
+    def capture(email: str) -> int:
+        status, body = server.request(
+            "POST", "/api/v1/capture/", headers={"X-Form-Key": form_key},
+            body={"first_name": "Bench", "last_name": "Seed", "email": email,
+                  "message": "Set-up inquiry", "consent": True},
+        )
+        if status != 201:
+            raise BenchError(f"set-up capture of {email} answered {status}: {str(body)[:300]}")
+        return body["lead"]
+
+    emails = [f"merge-{i}@bench.example.com" for i in range(MERGE_CONTACTS)]
+    emails += [f"lead-{i}@bench.example.com" for i in range(INTERACTION_LEADS)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        leads = list(pool.map(capture, emails))
+    return leads[MERGE_CONTACTS:]
+
+
+# --- 5. The load -----------------------------------------------------------------------------------
+
+
+def parse_result(output: str, what: str) -> dict:
+    for line in output.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line.removeprefix("BENCH_RESULT "))
+    raise BenchError(f"{what} printed no result:\n{output}")
+
+
+def run_wrk(config: Config, server: Server, name: str, path: str, args: list[str]) -> dict:
+    """Warm up, then measure one endpoint at its maximum rate with wrk's Lua script `name`."""
+
+    def wrk(seconds: int, phase: str) -> dict:
+        # The phase is part of the capture_new prefix, so warm-up and run e-mails never collide.
+        script_args = [a.replace("{phase}", phase) for a in args]
+        command = [
+            "wrk", "-t", str(config.threads), "-c", str(config.connections), "-d", f"{seconds}s",
+            "--timeout", "5s", "-s", f"bench/wrk/{name}.lua", server.url(path), "--", *script_args,
+        ]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60)
+        return parse_result(done.stdout + done.stderr, f"wrk ({name})")
+
+    print(f"  {name}: {config.warmup} s warm-up, {config.seconds} s measured ...", flush=True)
+    if config.warmup > 0:
+        wrk(config.warmup, "w")
+    raw = wrk(config.seconds, "m")
+    return {
+        "rps": round(raw["rps"], 1),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "mean_ms": round(raw["mean_us"] / 1000, 3),
+        "requests": raw["requests"],
+        "unexpected_status": raw["unexpected"],
+        "statuses": raw["statuses"],
+        "socket_errors": raw["socket_errors"],
+        "sample": raw["sample"],
+        "load": f"wrk closed loop, {config.threads} threads x {config.connections} connections",
+    }
+
+
+def run_paced(config: Config, server: Server, form_key: str, prefix: str, rate: float) -> dict:
+    """capture_new at a fixed rate from bench/paced.py (open loop), in its own process."""
+    print(f"  capture_new_half_rate: {rate:.0f} req/s for {config.seconds} s (open loop) ...", flush=True)
+    command = [
+        sys.executable, "-m", "bench.paced", "--port", str(server.port), "--form-key", form_key,
+        "--prefix", prefix + "h", "--rate", f"{rate:.3f}", "--seconds", str(config.seconds),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=config.seconds + 120)
+    raw = parse_result(done.stdout + done.stderr, "bench.paced")
+    return {
+        **{key: round(raw[key], 3) for key in ("rps", "target_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms")},
+        "requests": raw["requests"],
+        "scheduled": raw["scheduled"],
+        "unexpected_status": raw["unexpected"],
+        "statuses": raw["statuses"],
+        "socket_errors": raw["socket_errors"],
+        "sample": raw["sample"],
+        "load": "bench/paced.py open loop at 0.5 x capture_new rps, one connection a request",
+    }
+
+
+def mark_validity(figure: dict) -> dict:
+    """A figure is valid only if every request got the expected status and no socket failed."""
+    figure["errors"] = figure["unexpected_status"] + sum(figure["socket_errors"].values())
+    figure["valid"] = figure["errors"] == 0 and figure["requests"] > 0
+    return figure
+
+
+# --- 6. The report -----------------------------------------------------------------------------------
+
+
+def judge(results: dict) -> list[dict]:
+    verdicts = []
+    for label, (section, key), comparison, threshold, unit in TARGETS:
+        value = results.get(section, {}).get(key)
+        sources = ["capture_new", "bare_json"] if section == "ratios" else [section]
+        valid = value is not None and all(results.get(s, {}).get("valid") for s in sources)
+        met = value is not None and (value >= threshold if comparison == ">=" else value < threshold)
+        verdict = "PASS" if met else "MISS"
+        verdicts.append({"target": label, "value": value, "unit": unit,
+                         "result": verdict if valid else "INVALID"})
+    return verdicts
+
+
+def print_report(results: dict, names: list[str]) -> None:
+    meta = results["meta"]
+    print()
+    print(f"Benchmark: {meta['database']['engine']} {meta['database']['version']}, "
+          f"{meta['workers']} gunicorn sync workers, {meta['cpu_count']} CPUs, "
+          f"{meta['seconds']} s a case, cache: {meta['cache']}")
+    print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}  ")
+    print("-" * 66)
+    for name in names:
+        figure = results[name]
+        flag = "" if figure["valid"] else "  <-- INVALID"
+        extra = f" (target {figure['target_rps']:.0f})" if "target_rps" in figure else ""
+        print(f"{name:<24}{figure['rps']:>10.1f}{figure['p50_ms']:>10.2f}{figure['p99_ms']:>10.2f}"
+              f"{figure['errors']:>8}{extra}{flag}")
+    print()
+    for name, value in results["ratios"].items():
+        print(f"{name:<34}{value:>8.3f}")
+    print()
+    for verdict in results["targets"]:
+        value = verdict["value"]
+        shown = "n/a" if value is None else (f"{value:.1%}" if verdict["unit"] == "ratio" else f"{value:.2f} ms")
+        print(f"{verdict['target']:<40}{shown:>12}   {verdict['result']}")
+    if not meta["database"]["representative"]:
+        print(f"\nWARNING: {meta['database']['note']}")
+    invalid = [name for name in names if not results[name]["valid"]]
+    if invalid:
+        print("\n" + "!" * 78)
+        print(f"!! INVALID FIGURES: {', '.join(invalid)} had errors; they measure failures, not the app.")
+        for name in invalid:
+            figure = results[name]
+            print(f"!!   {name}: unexpected statuses {figure['statuses']}, "
+                  f"socket errors {figure['socket_errors']}")
+            if figure["sample"]:
+                print(f"!!     first unexpected body: {figure['sample'][:200]}")
+        print(f"!! See {GUNICORN_LOG.relative_to(ROOT)} for the server's side.")
+        print("!" * 78)
+    print(f"\nWrote {RESULT_FILE.relative_to(ROOT)}")
+
+
+def git_commit() -> str:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10)
+        return done.stdout.strip()
+    except OSError:
+        return ""
+
+
+def main() -> int:
+    config = Config()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    VAR.mkdir(exist_ok=True)
+    started = time.monotonic()
+    database = choose_database()
+    if database.note:
+        print(("WARNING: " if not database.representative else "note: ") + database.note)
+    redis_url, cache = choose_cache()
+    env = django_env(database, redis_url)
+    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
+    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
+    form_key, token = fixtures["form_key"], fixtures["token"]
+    prefix = secrets.token_hex(4)  # this run's capture_new e-mails
+    results: dict = {}
+    names = ["bare_json", "capture_new", "capture_merge", "log_interaction", "capture_new_half_rate"]
+
+    server = Server(env, config.workers)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        try:
+            print(f"Starting gunicorn ({config.workers} sync workers) on {server.url('/')} ...", flush=True)
+            server.start()
+            print(f"Posting {MERGE_CONTACTS + INTERACTION_LEADS} set-up captures ...", flush=True)
+            lead_ids_file = Path(tmp) / "lead_ids.txt"
+            lead_ids_file.write_text("\n".join(map(str, seed(server, form_key))) + "\n")
+            print("Measuring:", flush=True)
+            results["bare_json"] = run_wrk(config, server, "bare_json", "/bench/bare-json/", [])
+            results["capture_new"] = run_wrk(config, server, "capture_new", "/api/v1/capture/",
+                                             [form_key, prefix + "{phase}"])
+            results["capture_merge"] = run_wrk(config, server, "capture_merge", "/api/v1/capture/",
+                                               [form_key, str(MERGE_CONTACTS)])
+            results["log_interaction"] = run_wrk(
+                config, server, "log_interaction", "/api/v1/leads/0/interactions/",
+                [token, str(lead_ids_file)],
+            )
+            half = max(1.0, results["capture_new"]["rps"] / 2)
+            results["capture_new_half_rate"] = run_paced(config, server, form_key, prefix, half)
+        finally:
+            server.stop()
+
+    for name in names:
+        mark_validity(results[name])
+    bare = results["bare_json"]["rps"] or 1.0
+    results["ratios"] = {
+        f"{name}_vs_bare_json": round(results[name]["rps"] / bare, 4)
+        for name in ("capture_new", "capture_merge", "log_interaction")
+    }
+    results["targets"] = judge(results)
+    results["meta"] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": {"engine": database.engine, "name": database.name, "version": database.version,
+                     "representative": database.representative, "note": database.note},
+        "cache": cache,
+        "server": f"gunicorn {metadata.version('gunicorn')}, sync workers, DEBUG off",
+        "workers": config.workers,
+        "wrk_threads": config.threads,
+        "wrk_connections": config.connections,
+        "seconds": config.seconds,
+        "warmup_seconds": config.warmup,
+        "cpu_count": os.cpu_count(),
+        "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, "
+                   f"Django {metadata.version('django')}",
+        "commit": git_commit(),
+        "total_seconds": round(time.monotonic() - started, 1),
+        "valid": all(results[name]["valid"] for name in names),
+    }
+    tmp_file = RESULT_FILE.with_suffix(".json.tmp")
+    tmp_file.write_text(json.dumps(results, indent=2) + "\n")
+    os.replace(tmp_file, RESULT_FILE)
+    print_report(results, names)
+    return 0 if results["meta"]["valid"] else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"\nbench failed: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,143 @@
+"""Shared fixtures. Tests needing PostgreSQL or Redis are marked and skipped (with the reason)
+when those servers are not configured, unless CRM_REQUIRE_SERVICES=1, which turns a missing
+server into a failure (CI)."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API with live_server
+
+from tests.factories import DEMO_PASSWORD, make_user  # noqa: E402
+
+
+def _postgres_reason() -> str | None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        return "needs PostgreSQL: set DATABASE_URL=postgres://… (running on SQLite)"
+    return None
+
+
+def _redis_reason() -> str | None:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return "needs Redis: set REDIS_URL=redis://…"
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # any failure to reach it is a reason to skip
+        return f"needs Redis at {url}: {exc}"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reasons = {"postgres": _postgres_reason(), "redis": _redis_reason()}
+    require = os.environ.get("CRM_REQUIRE_SERVICES") == "1"
+    for marker, reason in reasons.items():
+        if reason is None:
+            continue
+        wanted = [item for item in items if item.get_closest_marker(marker)]
+        if not wanted:
+            continue
+        if require:
+            raise pytest.UsageError(f"CRM_REQUIRE_SERVICES=1 but {len(wanted)} tests {reason}")
+        for item in wanted:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """Tests speak plain http, as the app does behind a TLS-terminating proxy; the rest of the
+    settings stay those of production."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    # Strong hashing costs ~0.3 s a user; tests make hundreds of users and test no hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _published_rules(request):
+    """Tests with `transaction=True` start from an empty database (the data migration's
+    published rule set is flushed): put the shipped default back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.utils import timezone
+
+    from scoring.defaults import DEFAULT_DEFINITION
+    from scoring.models import RuleSet
+
+    if not RuleSet.objects.filter(status="published").exists():
+        RuleSet.objects.create(version=1, status="published", definition=DEFAULT_DEFINITION,
+                               published_at=timezone.now())
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    from scoring import services as scoring_services
+
+    cache.clear()
+    scoring_services._parsed_books.clear()  # tests may rewrite a version's rules in place
+    yield
+
+
+@pytest.fixture
+def users(db):
+    """One user per role, plus one with no role."""
+    return {
+        "csr": make_user("csr1", "csr"),
+        "sales": make_user("sales1", "sales"),
+        "sales2": make_user("sales2", "sales"),
+        "marketing": make_user("marketing1", "marketing"),
+        "manager": make_user("manager1", "manager"),
+        "nobody": make_user("nobody1", None),
+    }
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) → a DRF APIClient authenticated with the user's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def form_key(db):
+    """(FormKey, raw key) for capture tests."""
+    from leads.capture import create_form_key
+
+    return create_form_key(name="test website", allowed_origins=["https://shop.example.com"])
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, not a downloaded one (none can be downloaded here)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    }
+
+
+__all__ = ["DEMO_PASSWORD"]

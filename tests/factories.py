@@ -1,0 +1,46 @@
+"""factory_boy factories and small builders for tests."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from crm.models import Company, Contact
+from leads.kinds import Source, Stage
+from leads.models import Lead
+
+DEMO_PASSWORD = "test-pass-123"
+
+
+def make_user(username: str, role: str | None, password: str = DEMO_PASSWORD):
+    from crm.services import create_staff_user
+
+    if role is None:
+        return get_user_model().objects.create_user(username=username, password=password)
+    return create_staff_user(username=username, role=role, password=password)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    industry_code = "238220"
+    size_band = "10-49"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = factory.Sequence(lambda n: f"Last{n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    phone = factory.Sequence(lambda n: f"+1555{n:07d}")
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    contact = factory.SubFactory(ContactFactory)
+    stage = Stage.INQUIRY
+    source = Source.WEB_FORM
