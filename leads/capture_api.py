@@ -10,6 +10,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http.request import RawPostDataException
+from django.utils.cache import patch_vary_headers
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -157,7 +158,7 @@ class CaptureView(APIView):
             response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
             response["Access-Control-Allow-Headers"] = "Content-Type, X-Form-Key, Idempotency-Key"
             response["Access-Control-Max-Age"] = "3600"
-            response["Vary"] = "Origin"
+        patch_vary_headers(response, ["Origin"])
         return response
 
     def get_authenticators(self):
@@ -176,13 +177,15 @@ class CaptureView(APIView):
         return super().get_throttles()
 
     def finalize_response(self, request, response, *args, **kwargs):
+        """Let an allowed origin's page read every answer, errors (401, 413, 429) included."""
         response = super().finalize_response(request, response, *args, **kwargs)
         origin = request.META.get("HTTP_ORIGIN", "")
-        form_key = request.auth if isinstance(getattr(request, "_auth", None), FormKey) else None
-        if origin and request.method == "POST" and form_key and origin in form_key.allowed_origins:
-            response["Access-Control-Allow-Origin"] = origin
-            response["Access-Control-Expose-Headers"] = "Retry-After, Idempotent-Replayed"
-            response["Vary"] = "Origin"
+        if origin and request.method == "POST":
+            form_key = getattr(request, "_auth", None)
+            if cors_origin_allowed(origin, form_key if isinstance(form_key, FormKey) else None):
+                response["Access-Control-Allow-Origin"] = origin
+                response["Access-Control-Expose-Headers"] = "Retry-After, Idempotent-Replayed"
+            patch_vary_headers(response, ["Origin"])
         return response
 
     @extend_schema(

@@ -45,7 +45,7 @@ class Lead(models.Model):
     )
     offer_code = models.CharField(max_length=40, blank=True, help_text="The code as the prospect gave it.")
     offer_code_problem = models.CharField(
-        max_length=10, blank=True, help_text="'unknown' or 'expired' when the code did not match a live offer."
+        max_length=10, blank=True, help_text="Why the code did not match a live offer: unknown, not_live, expired or sold_out."
     )
     utm_source = models.CharField(max_length=100, blank=True)
     utm_medium = models.CharField(max_length=100, blank=True)

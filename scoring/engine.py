@@ -87,7 +87,8 @@ class ProfileRule:
 
 @dataclass(frozen=True)
 class DecayRule:
-    """Points fade when a lead goes quiet: `points_per_week` lost per week past `after_days`."""
+    """Points fade when a lead goes quiet: `points_per_week` lost for each full week of silence
+    beyond `after_days`, never more than `max_points` in all."""
 
     after_days: int
     points_per_week: int
@@ -98,10 +99,9 @@ class DecayRule:
         """(negative points, whole weeks counted) for the quiet time of a lead."""
         if last_activity_at is None or self.points_per_week <= 0:
             return 0, 0
-        quiet_days = (now - last_activity_at).days - self.after_days
-        if quiet_days < 0:
+        weeks = ((now - last_activity_at).days - self.after_days) // 7
+        if weeks <= 0:
             return 0, 0
-        weeks = quiet_days // 7 + 1
         return -min(weeks * self.points_per_week, self.max_points), weeks
 
 
@@ -231,5 +231,5 @@ def _decay_lines(facts: LeadFacts, book: RuleBook) -> list[Line]:
     points, weeks = book.decay.points(facts.last_activity_at, facts.now)
     if not points:
         return []
-    label = f"{book.decay.label}: no activity for over {book.decay.after_days} days ({weeks} wk)"
+    label = f"{book.decay.label}: {weeks} full week(s) without activity after {book.decay.after_days} days"
     return [Line("decay", label, points)]

@@ -286,3 +286,13 @@ def test_malformed_bodies_get_a_clear_4xx_and_write_nothing(form_key, raw, conte
 def test_overlong_idempotency_key_is_refused(post):
     response = post({"email": "k@example.com"}, HTTP_IDEMPOTENCY_KEY="k" * 300)
     assert response.status_code == 400 and counts() == (0, 0, 0)
+
+
+def test_an_allowed_origins_page_can_read_errors_too(post):
+    unknown_key = post({"email": "x@example.com"}, key="wf_wrong", HTTP_ORIGIN="https://shop.example.com")
+    assert unknown_key.status_code == 401
+    assert unknown_key["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    too_big = post({"email": "x@example.com", "message": "x" * 20_000}, HTTP_ORIGIN="https://shop.example.com")
+    assert too_big.status_code == 413
+    assert too_big["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    assert "Origin" in too_big["Vary"] and "Accept" in too_big["Vary"]
