@@ -21,7 +21,9 @@ HAND_LOGGED_KINDS = [
 class LeadSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     stage = forms.ChoiceField(required=False, choices=[("", "Any stage"), *Stage.choices])
-    temperature = forms.ChoiceField(required=False, choices=[("", "Any temperature"), *Temperature.choices])
+    temperature = forms.ChoiceField(
+        required=False, choices=[("", "Any temperature"), *Temperature.choices]
+    )
     mine = forms.BooleanField(required=False, label="Only mine")
 
 
@@ -29,8 +31,12 @@ class LogInteractionForm(forms.Form):
     """Kind, note and duration, plus one optional select per scripted question."""
 
     kind = forms.ChoiceField(choices=HAND_LOGGED_KINDS, initial=InteractionKind.CALL_INBOUND)
-    duration_minutes = forms.IntegerField(required=False, min_value=0, max_value=1440, label="Minutes on the call")
-    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    duration_minutes = forms.IntegerField(
+        required=False, min_value=0, max_value=1440, label="Minutes on the call"
+    )
+    note = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     offer_code = forms.CharField(
         required=False, max_length=40, label="Offer or letter code",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
@@ -55,7 +61,7 @@ class LogInteractionForm(forms.Form):
         return [self[f"q_{question.key}"] for question in self.questions]
 
     def focus_first_error(self) -> None:
-        """Autofocus the first field with an error, so the keyboard lands where the fix is needed."""
+        """Autofocus the first field with an error: the keyboard lands where the fix is needed."""
         for name in self.fields:
             if name in self.errors:
                 self.fields[name].widget.attrs["autofocus"] = True

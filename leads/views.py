@@ -115,11 +115,15 @@ def log_interaction(request, pk):
                 "new_score": result.score.total,
             }
             if not request.htmx:
-                messages.success(request, f"{logged['kind']} logged. Score {old_score} → {result.score.total}.")
+                messages.success(
+                    request, f"{logged['kind']} logged. Score {old_score} → {result.score.total}."
+                )
                 return redirect("lead-detail", pk=lead.pk)
             lead.refresh_from_db()
-            return render(request, "leads/_lead_activity.html", _lead_page_context(request, lead, logged=logged))
+            context = _lead_page_context(request, lead, logged=logged)
+            return render(request, "leads/_lead_activity.html", context)
     form.focus_first_error()
+    context = _lead_page_context(request, lead, form)
     if request.htmx:
-        return render(request, "leads/_lead_activity.html", _lead_page_context(request, lead, form))
-    return render(request, "leads/lead_detail.html", _lead_page_context(request, lead, form), status=400)
+        return render(request, "leads/_lead_activity.html", context)
+    return render(request, "leads/lead_detail.html", context, status=400)

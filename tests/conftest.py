@@ -85,7 +85,13 @@ def _fresh_cache():
 
     from scoring import services as scoring_services
 
-    cache.clear()
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        # clear() would flush the whole Redis database, other test workers' keys included.
+        client = cache._cache.get_client(write=True)
+        for key in client.scan_iter(f"{settings.CACHES['default']['KEY_PREFIX']}:*"):
+            client.delete(key)
+    else:
+        cache.clear()
     scoring_services._parsed_books.clear()  # tests may rewrite a version's rules in place
     yield
 
@@ -125,6 +131,20 @@ def form_key(db):
     from leads.capture import create_form_key
 
     return create_form_key(name="test website", allowed_origins=["https://shop.example.com"])
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, started with the HTTPS redirect off: SecurityMiddleware reads
+    SECURE_SSL_REDIRECT once, when the server builds its handler, so a per-test override is too late."""
+    from django.test.utils import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        server = LiveServer(addr)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

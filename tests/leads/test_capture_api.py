@@ -224,20 +224,22 @@ def test_oversized_body_is_413_and_writes_nothing(post):
     assert counts() == (0, 0, 0)
 
 
-def test_throttled_submissions_get_429_with_retry_after(post, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"capture_key": "100/min", "capture_ip": "3/min"}}
-    from rest_framework.settings import api_settings
+def test_throttled_submissions_get_429_with_retry_after(post, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        statuses = [post({"email": f"t{i}@example.com"}).status_code for i in range(4)]
-        assert statuses == [201, 201, 201, 429]
-        limited = post({"email": "t9@example.com"})
-        assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
-        assert Lead.objects.count() == 3
-    finally:
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"capture_key": "100/min", "capture_ip": "3/min"})
+    statuses = [post({"email": f"t{i}@example.com"}).status_code for i in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    limited = post({"email": "t9@example.com"})
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert Lead.objects.count() == 3
+
+
+def test_each_form_key_has_its_own_budget(post, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"capture_key": "2/min", "capture_ip": "100/min"})
+    assert [post({"email": f"k{i}@example.com"}).status_code for i in range(3)] == [201, 201, 429]
 
 
 # --- Bad input: a clear 4xx and nothing written -----------------------------------------------

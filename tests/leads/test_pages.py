@@ -40,8 +40,11 @@ def log_url(lead) -> str:
     return f"/leads/{lead.pk}/log/"
 
 
+NOTE = "Called about the spring letter."
+
+
 def inbound_call(**extra) -> dict:
-    return {"kind": InteractionKind.CALL_INBOUND, "note": "Called about the spring letter.", **extra}
+    return {"kind": InteractionKind.CALL_INBOUND, "note": NOTE, **extra}
 
 
 # --- Who may see the pages --------------------------------------------------------------------
@@ -79,7 +82,9 @@ def test_user_without_a_role_is_refused_with_403(users):
     lead = LeadFactory()
     client = client_for(users["nobody"])
 
-    assert client.get("/leads/").status_code == 403
+    response = client.get("/leads/")
+    assert response.status_code == 403
+    assert "ask a manager" in response.content.decode()  # says why, and what to do
     assert client.get(f"/leads/{lead.pk}/").status_code == 403
     assert client.post(log_url(lead), inbound_call()).status_code == 403
     assert not Interaction.objects.exists()
@@ -126,8 +131,11 @@ def test_list_search_finds_a_lead_by_name(csr_client):
     assert "Dana Whitaker" in by_full and "Luis Ortega" not in by_full
 
 
+DANA_PHONE = "+15550000001"
+
+
 def test_list_search_finds_a_lead_by_phone_typed_in_another_format(csr_client):
-    LeadFactory(contact=ContactFactory(first_name="Dana", last_name="Whitaker", phone="+15550000001"))
+    LeadFactory(contact=ContactFactory(first_name="Dana", last_name="Whitaker", phone=DANA_PHONE))
     LeadFactory(contact=ContactFactory(first_name="Luis", last_name="Ortega", phone="+15557770002"))
 
     page = csr_client.get("/leads/", {"q": "(555) 000-0001"}).content.decode()
@@ -157,7 +165,9 @@ def test_list_search_with_no_match_says_so(csr_client):
     assert "Dana" not in page
 
 
-def test_lead_list_query_count_does_not_grow_with_the_number_of_leads(csr_client, django_assert_max_num_queries):
+def test_lead_list_query_count_does_not_grow_with_the_number_of_leads(
+    csr_client, django_assert_max_num_queries
+):
     for _ in range(30):
         LeadFactory()
 
@@ -173,7 +183,8 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 def test_a_name_with_markup_is_shown_escaped_on_the_list_and_the_lead_page(csr_client):
-    lead = LeadFactory(contact=ContactFactory(first_name=SCRIPT, last_name="Smith"), inquiry_reason=SCRIPT)
+    contact = ContactFactory(first_name=SCRIPT, last_name="Smith")
+    lead = LeadFactory(contact=contact, inquiry_reason=SCRIPT)
 
     for path in ("/leads/", f"/leads/{lead.pk}/"):
         page = csr_client.get(path).content.decode()
@@ -200,7 +211,8 @@ def test_lead_page_puts_why_and_what_they_want_before_the_log_form(csr_client):
 
     page = csr_client.get(f"/leads/{lead.pk}/").content.decode()
 
-    assert page.index("Furnace is 20 years old.") < page.index("A quiet system.") < page.index("Log an interaction")
+    why, want = page.index("Furnace is 20 years old."), page.index("A quiet system.")
+    assert why < want < page.index("Log an interaction")
     assert "When are you planning to buy?" in page  # one select per scripted question
 
 
@@ -210,7 +222,8 @@ def test_lead_page_puts_why_and_what_they_want_before_the_log_form(csr_client):
 def test_logging_a_call_with_the_form_saves_it_and_shows_the_new_score(csr_client, users):
     lead = LeadFactory()
 
-    response = csr_client.post(log_url(lead), inbound_call(q_timeline="this_month", duration_minutes="4"))
+    data = inbound_call(q_timeline="this_month", duration_minutes="4")
+    response = csr_client.post(log_url(lead), data)
 
     assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/"
     interaction = Interaction.objects.get(lead=lead)
@@ -219,7 +232,8 @@ def test_logging_a_call_with_the_form_saves_it_and_shows_the_new_score(csr_clien
     assert interaction.duration_seconds == 240
     assert interaction.answers == [{"question": "timeline", "answer": "this_month"}]
     lead.refresh_from_db()
-    assert (lead.score, lead.temperature) == (70, "hot")  # inbound call +50, buying within a month +20
+    # Inbound call +50 and buying within a month +20 under the default rules.
+    assert (lead.score, lead.temperature) == (70, "hot")
     page = csr_client.get(response["Location"]).content.decode()
     assert re.search(r'data-testid="score">\s*70\s*<', page)
     assert "Inbound call logged. Score 0 → 70." in page
@@ -229,7 +243,8 @@ def test_logging_a_call_with_the_form_saves_it_and_shows_the_new_score(csr_clien
 def test_logging_a_call_with_htmx_returns_the_refreshed_panel(csr_client):
     lead = LeadFactory()
 
-    response = csr_client.post(log_url(lead), inbound_call(q_timeline="this_month"), headers={"HX-Request": "true"})
+    data = inbound_call(q_timeline="this_month")
+    response = csr_client.post(log_url(lead), data, headers={"HX-Request": "true"})
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -237,7 +252,7 @@ def test_logging_a_call_with_htmx_returns_the_refreshed_panel(csr_client):
     assert re.search(r'data-testid="score">\s*70\s*<', body)
     assert re.search(r'data-testid="temperature">\s*Hot\s*<', body)
     assert "Inbound call logged" in body
-    assert "Called about the spring letter." in body  # in the timeline
+    assert NOTE in body  # in the timeline
     assert Interaction.objects.filter(lead=lead).count() == 1
 
 
@@ -246,14 +261,15 @@ def test_an_unknown_answer_shows_a_field_error_and_logs_nothing(csr_client, htmx
     lead = LeadFactory()
     headers = {"HX-Request": "true"} if htmx else {}
 
-    response = csr_client.post(log_url(lead), inbound_call(q_timeline="next_century"), headers=headers)
+    data = inbound_call(q_timeline="next_century")
+    response = csr_client.post(log_url(lead), data, headers=headers)
 
     body = response.content.decode()
     assert response.status_code == (200 if htmx else 400)  # htmx swaps 2xx only
     assert "Nothing was logged" in body
     assert re.search(r'id="id_q_timeline_error">\s*<p>Select a valid choice', body)
     assert 'aria-invalid="true"' in body
-    assert "Called about the spring letter." in body  # what was typed is kept
+    assert NOTE in body  # what was typed is kept
     assert not Interaction.objects.exists()
     lead.refresh_from_db()
     assert lead.score == 0
@@ -296,7 +312,7 @@ def test_logging_with_the_token_from_the_page_is_accepted(users):
 
     response = client.post(
         log_url(lead), inbound_call(csrfmiddlewaretoken=token),
-        headers={"Referer": f"https://testserver/leads/{lead.pk}/"},  # HTTPS CSRF checks the referer
+        headers={"Referer": f"https://testserver/leads/{lead.pk}/"},  # checked on HTTPS
     )
 
     assert response.status_code == 302
