@@ -178,7 +178,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND",
-    "django.core.mail.backends.filebased.EmailBackend" if not os.environ.get("EMAIL_HOST")
+    "django.core.mail.backends.filebased.EmailBackend"
+    if not os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"

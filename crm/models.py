@@ -44,9 +44,7 @@ class Contact(models.Model):
     persona = models.CharField(max_length=100, blank=True)
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15551234567.")
-    company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
-    )
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
     consent = models.BooleanField(default=False, help_text="Agreed to be contacted by marketing.")
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -55,12 +53,8 @@ class Contact(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["email"], condition=~Q(email=""), name="contact_unique_email"
-            ),
-            models.UniqueConstraint(
-                fields=["phone"], condition=~Q(phone=""), name="contact_unique_phone"
-            ),
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="contact_unique_email"),
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="contact_unique_phone"),
             models.CheckConstraint(
                 condition=~Q(email="") | ~Q(phone="") | ~Q(last_name="") | ~Q(first_name=""),
                 name="contact_has_a_name_or_address",

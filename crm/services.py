@@ -21,8 +21,15 @@ def company_for_name(name: str) -> Company | None:
 
 
 def find_or_create_contact(
-    *, email: str = "", phone: str = "", first_name: str = "", last_name: str = "",
-    title: str = "", persona: str = "", company_name: str = "", consent: bool | None = None,
+    *,
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    persona: str = "",
+    company_name: str = "",
+    consent: bool | None = None,
 ) -> tuple[Contact, bool]:
     """The one contact with this email or phone, created if neither is known. Returns (contact, created).
 
@@ -43,8 +50,11 @@ def find_or_create_contact(
         try:
             with transaction.atomic():
                 contact = Contact.objects.create(
-                    email=email, phone=phone, consent=bool(consent),
-                    company=company_for_name(company_name), **given,
+                    email=email,
+                    phone=phone,
+                    consent=bool(consent),
+                    company=company_for_name(company_name),
+                    **given,
                 )
             return contact, True
         except IntegrityError:

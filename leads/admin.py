@@ -23,8 +23,17 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ["contact__first_name", "contact__last_name", "contact__email", "contact__phone"]
     list_select_related = ["contact", "owner"]
     raw_id_fields = ["contact", "referrer", "offer", "campaign", "placement", "form_key"]
-    readonly_fields = ["stage", "score", "temperature", "rules_version", "score_computed_at", "owner",
-                       "created_at", "last_activity_at", "closed_at"]
+    readonly_fields = [
+        "stage",
+        "score",
+        "temperature",
+        "rules_version",
+        "score_computed_at",
+        "owner",
+        "created_at",
+        "last_activity_at",
+        "closed_at",
+    ]
     inlines = [StageChangeInline]
 
 

@@ -32,11 +32,36 @@ class LeadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lead
         fields = [
-            "id", "contact", "contact_name", "email", "phone", "company", "stage", "score",
-            "temperature", "rules_version", "owner", "inquiry_reason", "desired_outcome", "source",
-            "campaign", "offer", "offer_code", "offer_code_problem", "utm_source", "utm_medium",
-            "utm_campaign", "referrer", "estimated_value", "won_amount", "upsell_offered",
-            "upsell_accepted", "lost_reason", "created_at", "last_activity_at", "closed_at",
+            "id",
+            "contact",
+            "contact_name",
+            "email",
+            "phone",
+            "company",
+            "stage",
+            "score",
+            "temperature",
+            "rules_version",
+            "owner",
+            "inquiry_reason",
+            "desired_outcome",
+            "source",
+            "campaign",
+            "offer",
+            "offer_code",
+            "offer_code_problem",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "referrer",
+            "estimated_value",
+            "won_amount",
+            "upsell_offered",
+            "upsell_accepted",
+            "lost_reason",
+            "created_at",
+            "last_activity_at",
+            "closed_at",
         ]
         read_only_fields = fields
 
@@ -63,8 +88,17 @@ class InteractionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Interaction
         fields = [
-            "id", "lead", "kind", "occurred_at", "author", "note", "duration_seconds", "answers",
-            "metadata", "offer_code", "created_at",
+            "id",
+            "lead",
+            "kind",
+            "occurred_at",
+            "author",
+            "note",
+            "duration_seconds",
+            "answers",
+            "metadata",
+            "offer_code",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -125,9 +159,7 @@ def logged_interaction_body(logged: services.LoggedInteraction) -> dict:
     }
 
 
-class LeadViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
-):
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Leads the caller may see. Sales sees its own leads and the sales-ready pool."""
 
     serializer_class = LeadSerializer

@@ -22,9 +22,11 @@ from config.errors import Conflict
 from crm.services import find_or_create_contact
 from leads.kinds import OPEN_STAGES, InteractionKind, Source, Stage
 from leads.models import FormKey, IdempotencyRecord, Lead, hash_form_key
-from leads.services import change_stage, log_interaction, record_first_stage
+from leads.services import change_stage, record_first_stage, record_interaction
+from scoring.services import published_rule_book
 
 KEY_PREFIX = "wf_"
+METADATA_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "offer_code")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,9 @@ class CaptureResult:
     replayed: bool = False
 
 
-def create_form_key(*, name: str, allowed_origins: list[str] | None = None, default_offer_code: str = "") -> tuple[FormKey, str]:
+def create_form_key(
+    *, name: str, allowed_origins: list[str] | None = None, default_offer_code: str = ""
+) -> tuple[FormKey, str]:
     """A new web-form key. Returns the row and the raw key, which is shown once and never stored."""
     name = (name or "").strip()
     if not name:
@@ -43,8 +47,11 @@ def create_form_key(*, name: str, allowed_origins: list[str] | None = None, defa
         raise ValidationError({"name": [f"A form key named '{name}' already exists."]})
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     form_key = FormKey.objects.create(
-        name=name, prefix=raw[:10], key_hash=hash_form_key(raw),
-        allowed_origins=allowed_origins or [], default_offer_code=default_offer_code.strip().upper(),
+        name=name,
+        prefix=raw[:10],
+        key_hash=hash_form_key(raw),
+        allowed_origins=allowed_origins or [],
+        default_offer_code=default_offer_code.strip().upper(),
     )
     return form_key, raw
 
@@ -113,9 +120,13 @@ def _offer_fields(code: str) -> dict:
 
 def _capture(form_key: FormKey, data: dict) -> CaptureResult:
     contact, created = find_or_create_contact(
-        email=data.get("email", ""), phone=data.get("phone", ""),
-        first_name=data.get("first_name", ""), last_name=data.get("last_name", ""),
-        title=data.get("title", ""), company_name=data.get("company", ""), consent=data.get("consent"),
+        email=data.get("email", ""),
+        phone=data.get("phone", ""),
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        title=data.get("title", ""),
+        company_name=data.get("company", ""),
+        consent=data.get("consent"),
     )
     message = data.get("message", "")
     offer_fields = _offer_fields(data.get("offer_code") or form_key.default_offer_code)
@@ -127,19 +138,29 @@ def _capture(form_key: FormKey, data: dict) -> CaptureResult:
             .order_by("-created_at", "-id")
             .first()
         )
+        if lead is not None:
+            lead.contact = contact
     if lead is None:
         lead = Lead.objects.create(
-            contact=contact, stage=Stage.INQUIRY, source=Source.WEB_FORM, form_key=form_key,
-            inquiry_reason=message, utm_source=data.get("utm_source", ""),
-            utm_medium=data.get("utm_medium", ""), utm_campaign=data.get("utm_campaign", ""),
+            contact=contact,
+            stage=Stage.INQUIRY,
+            source=Source.WEB_FORM,
+            form_key=form_key,
+            inquiry_reason=message,
+            utm_source=data.get("utm_source", ""),
+            utm_medium=data.get("utm_medium", ""),
+            utm_campaign=data.get("utm_campaign", ""),
             **offer_fields,
         )
         record_first_stage(lead, reason=f"Web form: {form_key.name}")
     else:
         _enrich_open_lead(lead, message, offer_fields)
-    log_interaction(
-        lead_id=lead.pk, kind=InteractionKind.FORM, note=message,
-        metadata={"form": form_key.name, **{k: data[k] for k in ("utm_source", "utm_medium", "utm_campaign", "offer_code") if data.get(k)}},
+    record_interaction(  # the lead is new or locked above
+        lead,
+        kind=InteractionKind.FORM,
+        book=published_rule_book(),
+        note=message,
+        metadata={"form": form_key.name, **{k: data[k] for k in METADATA_FIELDS if data.get(k)}},
     )
     status = "created" if created else "merged"
     return CaptureResult(201 if created else 200, {"lead": lead.pk, "contact": contact.pk, "status": status})

@@ -8,10 +8,10 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http.request import RawPostDataException
 from django.utils.cache import patch_vary_headers
-from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
@@ -209,7 +209,9 @@ class CaptureView(APIView):
         fields = CaptureSerializer(data=request.data)
         fields.is_valid(raise_exception=True)
         result = capture_submission(
-            form_key=form_key, data=fields.validated_data, idempotency_key=idempotency_key,
+            form_key=form_key,
+            data=fields.validated_data,
+            idempotency_key=idempotency_key,
             body_hash=body_fingerprint(request.data),
         )
         response = Response(result.body, status=result.status_code)

@@ -10,10 +10,18 @@ from scoring.engine import RuleBook
 HAND_LOGGED_KINDS = [
     (kind.value, kind.label)
     for kind in (
-        InteractionKind.CALL_INBOUND, InteractionKind.CALL_OUTBOUND, InteractionKind.MEETING,
-        InteractionKind.NOTE, InteractionKind.ANSWERS, InteractionKind.QR_SCAN,
-        InteractionKind.WEB_VISIT, InteractionKind.EMAIL_OPEN, InteractionKind.EMAIL_CLICK,
-        InteractionKind.EMAIL_FORWARD, InteractionKind.LETTER_SENT, InteractionKind.FORM,
+        InteractionKind.CALL_INBOUND,
+        InteractionKind.CALL_OUTBOUND,
+        InteractionKind.MEETING,
+        InteractionKind.NOTE,
+        InteractionKind.ANSWERS,
+        InteractionKind.QR_SCAN,
+        InteractionKind.WEB_VISIT,
+        InteractionKind.EMAIL_OPEN,
+        InteractionKind.EMAIL_CLICK,
+        InteractionKind.EMAIL_FORWARD,
+        InteractionKind.LETTER_SENT,
+        InteractionKind.FORM,
     )
 ]
 
@@ -21,9 +29,7 @@ HAND_LOGGED_KINDS = [
 class LeadSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     stage = forms.ChoiceField(required=False, choices=[("", "Any stage"), *Stage.choices])
-    temperature = forms.ChoiceField(
-        required=False, choices=[("", "Any temperature"), *Temperature.choices]
-    )
+    temperature = forms.ChoiceField(required=False, choices=[("", "Any temperature"), *Temperature.choices])
     mine = forms.BooleanField(required=False, label="Only mine")
 
 
@@ -31,14 +37,12 @@ class LogInteractionForm(forms.Form):
     """Kind, note and duration, plus one optional select per scripted question."""
 
     kind = forms.ChoiceField(choices=HAND_LOGGED_KINDS, initial=InteractionKind.CALL_INBOUND)
-    duration_minutes = forms.IntegerField(
-        required=False, min_value=0, max_value=1440, label="Minutes on the call"
-    )
-    note = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    duration_minutes = forms.IntegerField(required=False, min_value=0, max_value=1440, label="Minutes on the call")
+    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     offer_code = forms.CharField(
-        required=False, max_length=40, label="Offer or letter code",
+        required=False,
+        max_length=40,
+        label="Offer or letter code",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text="The code printed on the letter or ad, if the caller has one.",
     )
@@ -50,8 +54,7 @@ class LogInteractionForm(forms.Form):
             self.fields[f"q_{question.key}"] = forms.ChoiceField(
                 required=False,
                 label=question.text,
-                choices=[("", "— not asked —")]
-                + [(o.key, f"{o.label} ({o.points:+d})") for o in question.options],
+                choices=[("", "— not asked —")] + [(o.key, f"{o.label} ({o.points:+d})") for o in question.options],
             )
 
     def call_fields(self):

@@ -8,8 +8,7 @@ from django.db.models import Q
 
 from leads.kinds import InteractionKind, Source, Stage
 
-__all__ = ["Stage", "InteractionKind", "Source", "Lead", "StageChange", "Interaction", "FormKey",
-           "IdempotencyRecord"]
+__all__ = ["Stage", "InteractionKind", "Source", "Lead", "StageChange", "Interaction", "FormKey", "IdempotencyRecord"]
 
 
 class Temperature(models.TextChoices):
@@ -24,7 +23,10 @@ class Lead(models.Model):
     contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="leads")
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.INQUIRY)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="owned_leads",
     )
     score = models.PositiveSmallIntegerField(default=0)
@@ -37,15 +39,15 @@ class Lead(models.Model):
     campaign = models.ForeignKey(
         "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
-    offer = models.ForeignKey(
-        "campaigns.Offer", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
-    )
+    offer = models.ForeignKey("campaigns.Offer", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     placement = models.ForeignKey(
         "campaigns.Placement", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
     offer_code = models.CharField(max_length=40, blank=True, help_text="The code as the prospect gave it.")
     offer_code_problem = models.CharField(
-        max_length=10, blank=True, help_text="Why the code did not match a live offer: unknown, not_live, expired or sold_out."
+        max_length=10,
+        blank=True,
+        help_text="Why the code did not match a live offer: unknown, not_live, expired or sold_out.",
     )
     utm_source = models.CharField(max_length=100, blank=True)
     utm_medium = models.CharField(max_length=100, blank=True)
@@ -53,9 +55,7 @@ class Lead(models.Model):
     form_key = models.ForeignKey(
         "leads.FormKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
-    referrer = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
-    )
+    referrer = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
 
     # What sales must know before the first contact (seed 001).
     inquiry_reason = models.TextField(blank=True, help_text="What generated the inquiry.")
@@ -182,9 +182,7 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["form_key", "key"], name="idempotency_key_per_form_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["form_key", "key"], name="idempotency_key_per_form_key")]
 
     def __str__(self):
         return self.key

@@ -45,7 +45,9 @@ def lead_timeline(lead: Lead) -> list[dict]:
         {"at": i.occurred_at, "type": "interaction", "item": i}
         for i in lead.interactions.select_related("author", "offer")
     ]
-    entries += [{"at": c.changed_at, "type": "stage", "item": c} for c in lead.stage_changes.select_related("changed_by")]
+    entries += [
+        {"at": c.changed_at, "type": "stage", "item": c} for c in lead.stage_changes.select_related("changed_by")
+    ]
     entries += [{"at": c.changed_at, "type": "score", "item": c} for c in lead.score_changes.all()]
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries

@@ -58,8 +58,10 @@ def validate_answers(answers, book: RuleBook) -> list[dict[str, str]]:
         raise ValidationError({"answers": ['Give a list of {"question": key, "answer": key}.']})
     clean, errors = [], []
     for pair in answers:
-        if not isinstance(pair, dict) or not isinstance(pair.get("question"), str) or not isinstance(
-            pair.get("answer"), str
+        if (
+            not isinstance(pair, dict)
+            or not isinstance(pair.get("question"), str)
+            or not isinstance(pair.get("answer"), str)
         ):
             errors.append('Each answer is {"question": key, "answer": key}.')
             continue
@@ -77,8 +79,15 @@ def validate_answers(answers, book: RuleBook) -> list[dict[str, str]]:
 
 
 def log_interaction(
-    *, lead_id: int, kind: str, author=None, occurred_at: datetime | None = None, note: str = "",
-    duration_seconds: int | None = None, answers=None, metadata: dict | None = None,
+    *,
+    lead_id: int,
+    kind: str,
+    author=None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+    duration_seconds: int | None = None,
+    answers=None,
+    metadata: dict | None = None,
     offer_code: str = "",
 ) -> LoggedInteraction:
     """Record an interaction and rescore the lead in the same transaction.
@@ -96,22 +105,61 @@ def log_interaction(
     offer = offer_by_code(offer_code) if offer_code else None
     if offer_code and offer is None:
         raise ValidationError({"offer_code": [f"No offer has the code '{offer_code}'."]})
-    occurred_at = occurred_at or timezone.now()
-    with transaction.atomic():
+    # No savepoint of our own: inside a caller's transaction (web-form capture) a failure here
+    # rolls the whole capture back anyway, and two round trips fewer matter on the hot path.
+    with transaction.atomic(savepoint=False):
         lead = Lead.objects.select_for_update(of=("self",)).select_related("contact__company").get(pk=lead_id)
-        interaction = Interaction.objects.create(
-            lead=lead, kind=kind, occurred_at=occurred_at, author=author, note=note or "",
-            duration_seconds=duration_seconds, answers=clean_answers, metadata=metadata or {}, offer=offer,
+        return record_interaction(
+            lead,
+            kind=kind,
+            author=author,
+            occurred_at=occurred_at,
+            note=note,
+            duration_seconds=duration_seconds,
+            answers=clean_answers,
+            metadata=metadata,
+            offer=offer,
+            book=book,
         )
-        if kind not in PASSIVE_KINDS and (lead.last_activity_at is None or occurred_at > lead.last_activity_at):
-            lead.last_activity_at = occurred_at
-            lead.save(update_fields=["last_activity_at"])
-        if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
-            change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
-        if offer is not None and lead.offer_id is None:
-            lead.offer, lead.campaign = offer, offer.campaign
-            lead.save(update_fields=["offer", "campaign"])
-        result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book)
+
+
+def record_interaction(
+    lead: Lead,
+    *,
+    kind: str,
+    book: RuleBook,
+    author=None,
+    occurred_at: datetime | None = None,
+    note: str = "",
+    duration_seconds: int | None = None,
+    answers: list | None = None,
+    metadata: dict | None = None,
+    offer=None,
+) -> LoggedInteraction:
+    """The writing half of log_interaction, for a lead the caller has locked (or just created)
+    in the current transaction, with inputs already validated."""
+    occurred_at = occurred_at or timezone.now()
+    interaction = Interaction.objects.create(
+        lead=lead,
+        kind=kind,
+        occurred_at=occurred_at,
+        author=author,
+        note=note or "",
+        duration_seconds=duration_seconds,
+        answers=answers or [],
+        metadata=metadata or {},
+        offer=offer,
+    )
+    changed = []
+    if kind not in PASSIVE_KINDS and (lead.last_activity_at is None or occurred_at > lead.last_activity_at):
+        lead.last_activity_at = occurred_at
+        changed.append("last_activity_at")
+    if offer is not None and lead.offer_id is None:
+        lead.offer, lead.campaign = offer, offer.campaign
+        changed += ["offer", "campaign"]
+    if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
+        change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
+    result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed)
     return LoggedInteraction(interaction, lead, result)
 
 

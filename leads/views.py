@@ -54,10 +54,12 @@ def _readable_answers(answers, book: RuleBook) -> list[dict[str, str]]:
     for pair in answers or []:
         question = book.question(pair.get("question", ""))
         option = question.option(pair.get("answer", "")) if question else None
-        readable.append({
-            "question": question.text if question else pair.get("question", ""),
-            "answer": option.label if option else pair.get("answer", ""),
-        })
+        readable.append(
+            {
+                "question": question.text if question else pair.get("question", ""),
+                "answer": option.label if option else pair.get("answer", ""),
+            }
+        )
     return readable
 
 
@@ -101,9 +103,13 @@ def log_interaction(request, pk):
         old_score = lead.score
         try:
             result = services.log_interaction(
-                lead_id=lead.pk, kind=data["kind"], author=request.user, note=data["note"],
+                lead_id=lead.pk,
+                kind=data["kind"],
+                author=request.user,
+                note=data["note"],
                 duration_seconds=minutes * 60 if minutes is not None else None,
-                answers=form.answers(), offer_code=data["offer_code"],
+                answers=form.answers(),
+                offer_code=data["offer_code"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -115,9 +121,7 @@ def log_interaction(request, pk):
                 "new_score": result.score.total,
             }
             if not request.htmx:
-                messages.success(
-                    request, f"{logged['kind']} logged. Score {old_score} → {result.score.total}."
-                )
+                messages.success(request, f"{logged['kind']} logged. Score {old_score} → {result.score.total}.")
                 return redirect("lead-detail", pk=lead.pk)
             lead.refresh_from_db()
             context = _lead_page_context(request, lead, logged=logged)

@@ -219,9 +219,7 @@ def _answer_lines(facts: LeadFacts, book: RuleBook) -> list[Line]:
 
 def _profile_lines(facts: LeadFacts, book: RuleBook) -> list[Line]:
     return [
-        Line(f"profile.{rule.key}", rule.label, rule.points)
-        for rule in book.profile
-        if rule.matches(facts.profile)
+        Line(f"profile.{rule.key}", rule.label, rule.points) for rule in book.profile if rule.matches(facts.profile)
     ]
 
 

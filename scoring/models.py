@@ -27,9 +27,7 @@ class RuleSet(models.Model):
     class Meta:
         ordering = ["-version"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["status"], condition=Q(status="published"), name="one_published_rule_set"
-            )
+            models.UniqueConstraint(fields=["status"], condition=Q(status="published"), name="one_published_rule_set")
         ]
 
     def __str__(self):

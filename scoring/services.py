@@ -17,11 +17,7 @@ class NoPublishedRules(RuntimeError):
 
 def published_rule_book() -> RuleBook:
     """The published rule book. One small query; parsing is cached per version (versions never change)."""
-    row = (
-        RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED)
-        .values_list("version", "definition")
-        .first()
-    )
+    row = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).values_list("version", "definition").first()
     if row is None:
         raise NoPublishedRules("No published scoring rule set.")
     version, definition = row
@@ -44,8 +40,11 @@ def lead_facts(lead, now=None) -> LeadFacts:
     profile = {"title": contact.title, "persona": contact.persona}
     if company is not None:
         profile |= {
-            "industry_code": company.industry_code, "size_band": company.size_band,
-            "region": company.region, "country": company.country, "postal_code": company.postal_code,
+            "industry_code": company.industry_code,
+            "size_band": company.size_band,
+            "region": company.region,
+            "country": company.country,
+            "postal_code": company.postal_code,
         }
     return LeadFacts(
         stage=lead.stage,
@@ -57,22 +56,28 @@ def lead_facts(lead, now=None) -> LeadFacts:
     )
 
 
-def rescore_lead(lead, *, reason: str, book: RuleBook | None = None) -> Score:
+def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: list[str] | None = None) -> Score:
     """Recompute and save a lead's score, keeping a ScoreChange when the number or version moved.
 
     The caller holds the lead's row lock (select_for_update) inside a transaction, so two
     interactions logged at once are scored one after the other and neither is lost.
+    `also_save` names other fields the caller changed on `lead`, saved in the same UPDATE.
     """
     book = book or published_rule_book()
     result = score(lead_facts(lead), book)
     old_score, old_temperature, old_version = lead.score, lead.temperature, lead.rules_version
     lead.score, lead.temperature = result.total, result.temperature
     lead.rules_version, lead.score_computed_at = result.rules_version, timezone.now()
-    lead.save(update_fields=["score", "temperature", "rules_version", "score_computed_at"])
+    lead.save(update_fields=["score", "temperature", "rules_version", "score_computed_at", *(also_save or [])])
     if (old_score, old_temperature, old_version) != (result.total, result.temperature, result.rules_version):
         ScoreChange.objects.create(
-            lead=lead, old_score=old_score, new_score=result.total, old_temperature=old_temperature,
-            new_temperature=result.temperature, reason=reason[:200], rules_version=result.rules_version,
+            lead=lead,
+            old_score=old_score,
+            new_score=result.total,
+            old_temperature=old_temperature,
+            new_temperature=result.temperature,
+            reason=reason[:200],
+            rules_version=result.rules_version,
         )
     return result
 

@@ -73,8 +73,9 @@ def _published_rules(request):
     from scoring.models import RuleSet
 
     if not RuleSet.objects.filter(status="published").exists():
-        RuleSet.objects.create(version=1, status="published", definition=DEFAULT_DEFINITION,
-                               published_at=timezone.now())
+        RuleSet.objects.create(
+            version=1, status="published", definition=DEFAULT_DEFINITION, published_at=timezone.now()
+        )
     yield
 
 
@@ -154,8 +155,14 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": "/usr/bin/chromium",
         "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
         ],
     }
 

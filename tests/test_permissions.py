@@ -60,8 +60,13 @@ def test_me_answers_any_signed_in_user(role, users, api_as):
         assert response.status_code == 401
     else:
         assert response.status_code == 200
-        expected_roles = {"csr": ["CSR"], "sales": ["Sales"], "marketing": ["Marketing"],
-                          "manager": ["Manager"], "nobody": []}[role]
+        expected_roles = {
+            "csr": ["CSR"],
+            "sales": ["Sales"],
+            "marketing": ["Marketing"],
+            "manager": ["Manager"],
+            "nobody": [],
+        }[role]
         assert response.json() == {"id": users[role].pk, "username": users[role].username, "roles": expected_roles}
 
 

@@ -62,12 +62,17 @@ def test_email_wins_when_email_and_phone_belong_to_two_people():
 
 def test_an_existing_contact_gets_blank_fields_filled_not_overwritten():
     existing = ContactFactory(email="c@example.com", first_name="Cara", title="", phone="")
-    contact, created = find_or_create_contact(email="c@example.com", first_name="Caroline", title="Owner",
-                                              phone="555 000 0007", company_name="Cara's Cafe")
+    contact, created = find_or_create_contact(
+        email="c@example.com", first_name="Caroline", title="Owner", phone="555 000 0007", company_name="Cara's Cafe"
+    )
     contact.refresh_from_db()
     assert not created and contact == existing
     assert (contact.first_name, contact.title, contact.phone, contact.company.name) == (
-        "Cara", "Owner", "+15550000007", "Cara's Cafe")
+        "Cara",
+        "Owner",
+        "+15550000007",
+        "Cara's Cafe",
+    )
 
 
 def test_a_contact_needs_an_email_or_phone():

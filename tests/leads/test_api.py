@@ -32,8 +32,20 @@ def test_list_is_paginated_with_count_and_links(csr_api):
 def test_lead_detail_has_the_contract_fields(csr_api):
     lead = LeadFactory(inquiry_reason="Furnace died", desired_outcome="Heat by Friday")
     body = csr_api.get(f"/api/v1/leads/{lead.pk}/").json()
-    for field in ["id", "contact", "stage", "score", "temperature", "owner", "inquiry_reason",
-                  "desired_outcome", "source", "offer", "created_at", "last_activity_at"]:
+    for field in [
+        "id",
+        "contact",
+        "stage",
+        "score",
+        "temperature",
+        "owner",
+        "inquiry_reason",
+        "desired_outcome",
+        "source",
+        "offer",
+        "created_at",
+        "last_activity_at",
+    ]:
         assert field in body
     assert body["inquiry_reason"] == "Furnace died" and body["contact"] == lead.contact_id
 
@@ -67,8 +79,11 @@ def test_created_between_filters(csr_api):
 
 def test_q_finds_by_name_email_phone_in_any_format_and_company(csr_api):
     company = CompanyFactory(name="Harbor Logistics")
-    lead = LeadFactory(contact=ContactFactory(first_name="Priya", last_name="Nair", email="priya@harbor.example",
-                                              phone="+15550100042", company=company))
+    lead = LeadFactory(
+        contact=ContactFactory(
+            first_name="Priya", last_name="Nair", email="priya@harbor.example", phone="+15550100042", company=company
+        )
+    )
     LeadFactory.create_batch(3)
     for text in ["Priya", "nair", "Priya Nair", "priya@harbor", "(555) 010-0042", "555.010.0042", "harbor"]:
         assert ids(csr_api.get("/api/v1/leads/", {"q": text})) == [lead.pk], text
@@ -84,8 +99,17 @@ def test_ordering_by_score_and_last_activity(csr_api):
     assert ids(csr_api.get("/api/v1/leads/?ordering=-last_activity_at")) == [a.pk, c.pk, b.pk]
 
 
-@pytest.mark.parametrize("query", ["stage=bogus", "temperature=lukewarm", "score_min=abc",
-                                   "created_after=yesterday", "owner=someone", "ordering=password"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "stage=bogus",
+        "temperature=lukewarm",
+        "score_min=abc",
+        "created_after=yesterday",
+        "owner=someone",
+        "ordering=password",
+    ],
+)
 def test_bad_filters_are_400_not_500(csr_api, query):
     LeadFactory()
     response = csr_api.get(f"/api/v1/leads/?{query}")
@@ -103,8 +127,9 @@ def test_list_query_count_does_not_grow_with_the_page(csr_api, django_assert_max
 
 def test_patch_changes_the_editable_facts(csr_api):
     lead = LeadFactory()
-    response = csr_api.patch(f"/api/v1/leads/{lead.pk}/", {"desired_outcome": "Half the bills", "estimated_value": "4500.00"},
-                             format="json")
+    response = csr_api.patch(
+        f"/api/v1/leads/{lead.pk}/", {"desired_outcome": "Half the bills", "estimated_value": "4500.00"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["desired_outcome"] == "Half the bills"
     lead.refresh_from_db()
@@ -127,9 +152,16 @@ def test_patch_rejects_a_negative_estimate(csr_api):
 
 def test_logging_an_interaction_returns_the_new_score_and_breakdown(csr_api, users):
     lead = LeadFactory()
-    response = csr_api.post(f"/api/v1/leads/{lead.pk}/interactions/", {
-        "kind": "call_inbound", "note": "Wants a quote", "duration_seconds": 240,
-        "answers": [{"question": "timeline", "answer": "this_month"}]}, format="json")
+    response = csr_api.post(
+        f"/api/v1/leads/{lead.pk}/interactions/",
+        {
+            "kind": "call_inbound",
+            "note": "Wants a quote",
+            "duration_seconds": 240,
+            "answers": [{"question": "timeline", "answer": "this_month"}],
+        },
+        format="json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["lead"] == {"id": lead.pk, "score": 70, "temperature": "hot", "stage": "inquiry"}
@@ -157,19 +189,22 @@ def test_our_own_letters_do_not_count_as_activity(csr_api):
     assert lead.last_activity_at is None
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"kind": "teleport"}, "kind"),
-    ({}, "kind"),
-    ({"kind": "note", "answers": [{"question": "shoe_size", "answer": "9"}]}, "answers"),
-    ({"kind": "note", "answers": [{"question": "timeline", "answer": "never"}]}, "answers"),
-    ({"kind": "note", "answers": "yes"}, "answers"),
-    ({"kind": "answers"}, "answers"),
-    ({"kind": "note", "duration_seconds": -5}, "duration_seconds"),
-    ({"kind": "note", "occurred_at": "last tuesday"}, "occurred_at"),
-    ({"kind": "note", "metadata": ["x"]}, "metadata"),
-    ({"kind": "note", "offer_code": "NOSUCH"}, "offer_code"),
-    ({"kind": "note", "note": "x" * 5001}, "note"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"kind": "teleport"}, "kind"),
+        ({}, "kind"),
+        ({"kind": "note", "answers": [{"question": "shoe_size", "answer": "9"}]}, "answers"),
+        ({"kind": "note", "answers": [{"question": "timeline", "answer": "never"}]}, "answers"),
+        ({"kind": "note", "answers": "yes"}, "answers"),
+        ({"kind": "answers"}, "answers"),
+        ({"kind": "note", "duration_seconds": -5}, "duration_seconds"),
+        ({"kind": "note", "occurred_at": "last tuesday"}, "occurred_at"),
+        ({"kind": "note", "metadata": ["x"]}, "metadata"),
+        ({"kind": "note", "offer_code": "NOSUCH"}, "offer_code"),
+        ({"kind": "note", "note": "x" * 5001}, "note"),
+    ],
+)
 def test_bad_interactions_are_refused_and_change_nothing(csr_api, body, field):
     lead = LeadFactory()
     response = csr_api.post(f"/api/v1/leads/{lead.pk}/interactions/", body, format="json")

@@ -42,9 +42,18 @@ def counts():
 
 
 def test_new_prospect_creates_contact_lead_and_form_interaction(post):
-    response = post({"first_name": "Ann", "last_name": "Lee", "email": " Ann.Lee@Example.COM ",
-                     "phone": "(555) 010-2030", "company": "Lee Dental", "title": "Owner",
-                     "message": "My furnace is 20 years old", "consent": True})
+    response = post(
+        {
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "email": " Ann.Lee@Example.COM ",
+            "phone": "(555) 010-2030",
+            "company": "Lee Dental",
+            "title": "Owner",
+            "message": "My furnace is 20 years old",
+            "consent": True,
+        }
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "created"
@@ -108,8 +117,16 @@ def test_form_encoded_body_works_like_json(form_key):
 
 
 def test_internal_fields_are_ignored(post, users):
-    response = post({"email": "sly@example.com", "score": 100, "stage": "won", "owner": users["sales"].pk,
-                     "temperature": "hot", "source": "referral"})
+    response = post(
+        {
+            "email": "sly@example.com",
+            "score": 100,
+            "stage": "won",
+            "owner": users["sales"].pk,
+            "temperature": "hot",
+            "source": "referral",
+        }
+    )
     assert response.status_code == 201
     lead = Lead.objects.get()
     assert lead.stage == "inquiry" and lead.owner is None and lead.source == "web_form"
@@ -119,10 +136,23 @@ def test_internal_fields_are_ignored(post, users):
 def test_utm_fields_and_offer_code_are_kept_as_the_source(post):
     now = timezone.now()
     campaign = Campaign.objects.create(name="Spring")
-    offer = Offer.objects.create(campaign=campaign, code="SPRING25", headline="25% off", starts_at=now - timedelta(days=1),
-                                 deadline=now + timedelta(days=9), launched_at=now)
-    post({"email": "utm@example.com", "offer_code": " spring25 ", "utm_source": "newsletter",
-          "utm_medium": "email", "utm_campaign": "spring"})
+    offer = Offer.objects.create(
+        campaign=campaign,
+        code="SPRING25",
+        headline="25% off",
+        starts_at=now - timedelta(days=1),
+        deadline=now + timedelta(days=9),
+        launched_at=now,
+    )
+    post(
+        {
+            "email": "utm@example.com",
+            "offer_code": " spring25 ",
+            "utm_source": "newsletter",
+            "utm_medium": "email",
+            "utm_campaign": "spring",
+        }
+    )
     lead = Lead.objects.get()
     assert (lead.offer, lead.campaign, lead.offer_code_problem) == (offer, campaign, "")
     assert (lead.utm_source, lead.utm_medium, lead.utm_campaign) == ("newsletter", "email", "spring")
@@ -137,14 +167,21 @@ def test_unknown_offer_code_is_kept_and_flagged_not_rejected(post):
 
 def test_expired_offer_code_is_attributed_and_flagged(post):
     now = timezone.now()
-    offer = Offer.objects.create(campaign=Campaign.objects.create(name="Old"), code="OLD10", headline="Old",
-                                 starts_at=now - timedelta(days=30), deadline=now - timedelta(days=1), launched_at=now - timedelta(days=30))
+    offer = Offer.objects.create(
+        campaign=Campaign.objects.create(name="Old"),
+        code="OLD10",
+        headline="Old",
+        starts_at=now - timedelta(days=30),
+        deadline=now - timedelta(days=1),
+        launched_at=now - timedelta(days=30),
+    )
     post({"email": "late@example.com", "offer_code": "old10"})
     lead = Lead.objects.get()
     assert (lead.offer, lead.offer_code_problem) == (offer, "expired")
 
 
 # --- Idempotency ------------------------------------------------------------------------------
+
 
 def test_same_idempotency_key_and_body_replays_without_writing(post):
     body = {"email": "idem@example.com", "message": "Hi"}
@@ -181,6 +218,7 @@ def test_failed_submission_does_not_burn_the_idempotency_key(post):
 
 
 # --- Keys, CORS, limits -----------------------------------------------------------------------
+
 
 def test_missing_unknown_or_revoked_key_is_401(post, form_key):
     assert post({"email": "a@example.com"}, key=None).status_code == 401
@@ -269,14 +307,17 @@ def test_bad_fields_get_a_field_error_and_write_nothing(post, body, field):
     assert counts() == (0, 0, 0)
 
 
-@pytest.mark.parametrize("raw,content_type", [
-    (b"{not json", "application/json"),
-    (b"[1, 2, 3]", "application/json"),
-    (b'"just a string"', "application/json"),
-    (b"null", "application/json"),
-    (b"\xff\xfe\x00", "application/json"),
-    (b"<xml/>", "application/xml"),
-])
+@pytest.mark.parametrize(
+    "raw,content_type",
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b'"just a string"', "application/json"),
+        (b"null", "application/json"),
+        (b"\xff\xfe\x00", "application/json"),
+        (b"<xml/>", "application/xml"),
+    ],
+)
 def test_malformed_bodies_get_a_clear_4xx_and_write_nothing(form_key, raw, content_type):
     _, key = form_key
     response = APIClient().generic("POST", URL, raw, content_type=content_type, HTTP_X_FORM_KEY=key)

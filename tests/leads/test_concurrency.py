@@ -36,8 +36,9 @@ def test_twenty_identical_submissions_with_one_idempotency_key_make_one_lead(for
     body = {"email": "rush@example.com", "first_name": "Rush", "message": "Clicked twenty times"}
 
     def submit(_):
-        response = APIClient().post("/api/v1/capture/", body, format="json", HTTP_X_FORM_KEY=raw,
-                                    HTTP_IDEMPOTENCY_KEY="double-click-1")
+        response = APIClient().post(
+            "/api/v1/capture/", body, format="json", HTTP_X_FORM_KEY=raw, HTTP_IDEMPOTENCY_KEY="double-click-1"
+        )
         return response.status_code, response.json()
 
     results = run_at_once(20, submit)
@@ -53,8 +54,16 @@ def test_simultaneous_submissions_of_one_person_never_make_a_second_contact(form
     _, raw = form_key
 
     def submit(i):
-        return APIClient().post("/api/v1/capture/", {"email": "Same@Example.com", "message": f"try {i}"},
-                                format="json", HTTP_X_FORM_KEY=raw).status_code
+        return (
+            APIClient()
+            .post(
+                "/api/v1/capture/",
+                {"email": "Same@Example.com", "message": f"try {i}"},
+                format="json",
+                HTTP_X_FORM_KEY=raw,
+            )
+            .status_code
+        )
 
     statuses = run_at_once(12, submit)
     assert sorted(statuses) == [200] * 11 + [201]
@@ -66,8 +75,12 @@ def test_simultaneous_submissions_of_one_person_never_make_a_second_contact(form
 def test_interactions_logged_at_the_same_moment_are_all_scored(db):
     # One point an e-mail open and no cap, so the final score counts every interaction.
     rule_set = RuleSet.objects.get(status="published")
-    rule_set.definition = {**rule_set.definition, "rules": [
-        {"key": "open", "label": "Opened", "kind": "email_open", "points": 1, "cap": 100}], "profile": [], "decay": None}
+    rule_set.definition = {
+        **rule_set.definition,
+        "rules": [{"key": "open", "label": "Opened", "kind": "email_open", "points": 1, "cap": 100}],
+        "profile": [],
+        "decay": None,
+    }
     rule_set.save()
     from scoring import services as scoring_services
 

@@ -165,9 +165,7 @@ def test_list_search_with_no_match_says_so(csr_client):
     assert "Dana" not in page
 
 
-def test_lead_list_query_count_does_not_grow_with_the_number_of_leads(
-    csr_client, django_assert_max_num_queries
-):
+def test_lead_list_query_count_does_not_grow_with_the_number_of_leads(csr_client, django_assert_max_num_queries):
     for _ in range(30):
         LeadFactory()
 
@@ -311,7 +309,8 @@ def test_logging_with_the_token_from_the_page_is_accepted(users):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
 
     response = client.post(
-        log_url(lead), inbound_call(csrfmiddlewaretoken=token),
+        log_url(lead),
+        inbound_call(csrfmiddlewaretoken=token),
         headers={"Referer": f"https://testserver/leads/{lead.pk}/"},  # checked on HTTPS
     )
 

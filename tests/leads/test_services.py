@@ -9,19 +9,42 @@ from tests.factories import LeadFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("start,end", [("list", "inquiry"), ("inquiry", "sales_ready"), ("sales_ready", "won"),
-                                       ("inquiry", "unclosed"), ("unclosed", "inquiry"), ("won", "customer"),
-                                       ("inquiry", "dead")])
+@pytest.mark.parametrize(
+    "start,end",
+    [
+        ("list", "inquiry"),
+        ("inquiry", "sales_ready"),
+        ("sales_ready", "won"),
+        ("inquiry", "unclosed"),
+        ("unclosed", "inquiry"),
+        ("won", "customer"),
+        ("inquiry", "dead"),
+    ],
+)
 def test_allowed_moves_are_recorded_with_who_and_why(start, end, users):
     lead = LeadFactory(stage=start)
     change = change_stage(lead, to_stage=end, by=users["manager"], reason="test")
     lead.refresh_from_db()
     assert lead.stage == end
-    assert (change.from_stage, change.to_stage, change.changed_by, change.reason) == (start, end, users["manager"], "test")
+    assert (change.from_stage, change.to_stage, change.changed_by, change.reason) == (
+        start,
+        end,
+        users["manager"],
+        "test",
+    )
 
 
-@pytest.mark.parametrize("start,end", [("list", "won"), ("dead", "inquiry"), ("won", "inquiry"),
-                                       ("customer", "dead"), ("inquiry", "customer"), ("inquiry", "inquiry")])
+@pytest.mark.parametrize(
+    "start,end",
+    [
+        ("list", "won"),
+        ("dead", "inquiry"),
+        ("won", "inquiry"),
+        ("customer", "dead"),
+        ("inquiry", "customer"),
+        ("inquiry", "inquiry"),
+    ],
+)
 def test_forbidden_moves_are_refused_and_leave_no_trace(start, end):
     lead = LeadFactory(stage=start)
     with pytest.raises(Conflict):

@@ -1,6 +1,6 @@
 """The pure scoring engine: no database, just facts and rules in, a score and its reasons out."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from scoring.defaults import DEFAULT_DEFINITION
 from scoring.definition import parse_definition
 from scoring.engine import InteractionFact, LeadFacts, RuleBookError, score
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 BOOK = parse_definition(DEFAULT_DEFINITION, version=1)
 
 
@@ -75,8 +75,12 @@ def test_won_pins_100_and_dead_pins_0():
 
 
 def test_breakdown_points_add_up_to_the_score_within_the_scale():
-    result = score(facts("call_inbound", "email_open", "qr_scan", answers={"decision_maker": "shared"},
-                         profile={"title": "Director"}), BOOK)
+    result = score(
+        facts(
+            "call_inbound", "email_open", "qr_scan", answers={"decision_maker": "shared"}, profile={"title": "Director"}
+        ),
+        BOOK,
+    )
     assert result.total == sum(line.points for line in result.breakdown) == 50 + 2 + 5 + 5 + 5
     assert result.rules_version == 1
 
@@ -88,21 +92,44 @@ def test_thresholds_are_inclusive():
     assert BOOK.thresholds.temperature(39) == "cold"
 
 
-@pytest.mark.parametrize("broken,where", [
-    ({"rules": [{"key": "x", "label": "X", "kind": "teleport", "points": 5}]}, "rules[0].kind"),
-    ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": 500}]}, "rules[0].points"),
-    ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": "5"}]}, "rules[0].points"),
-    ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": 5, "cap": 2}]}, "rules[0].cap"),
-    ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": 1},
-                {"key": "x", "label": "Y", "kind": "note", "points": 1}]}, "rules[1].key"),
-    ({"questions": [{"key": "q", "text": "Q?", "options": []}]}, "questions[0].options"),
-    ({"profile": [{"key": "p", "label": "P", "field": "shoe_size", "values": ["9"], "points": 1}]}, "profile[0].field"),
-    ({"rules": [], "questions": [], "profile": []}, "rules"),
-    ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": 1}],
-      "thresholds": {"hot": 30, "warm": 40, "sales_ready": 50}}, "thresholds.warm"),
-    ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": 1}],
-      "decay": {"after_days": -1, "points_per_week": 5, "max_points": 10}}, "decay.after_days"),
-])
+@pytest.mark.parametrize(
+    "broken,where",
+    [
+        ({"rules": [{"key": "x", "label": "X", "kind": "teleport", "points": 5}]}, "rules[0].kind"),
+        ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": 500}]}, "rules[0].points"),
+        ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": "5"}]}, "rules[0].points"),
+        ({"rules": [{"key": "x", "label": "X", "kind": "note", "points": 5, "cap": 2}]}, "rules[0].cap"),
+        (
+            {
+                "rules": [
+                    {"key": "x", "label": "X", "kind": "note", "points": 1},
+                    {"key": "x", "label": "Y", "kind": "note", "points": 1},
+                ]
+            },
+            "rules[1].key",
+        ),
+        ({"questions": [{"key": "q", "text": "Q?", "options": []}]}, "questions[0].options"),
+        (
+            {"profile": [{"key": "p", "label": "P", "field": "shoe_size", "values": ["9"], "points": 1}]},
+            "profile[0].field",
+        ),
+        ({"rules": [], "questions": [], "profile": []}, "rules"),
+        (
+            {
+                "rules": [{"key": "x", "label": "X", "kind": "note", "points": 1}],
+                "thresholds": {"hot": 30, "warm": 40, "sales_ready": 50},
+            },
+            "thresholds.warm",
+        ),
+        (
+            {
+                "rules": [{"key": "x", "label": "X", "kind": "note", "points": 1}],
+                "decay": {"after_days": -1, "points_per_week": 5, "max_points": 10},
+            },
+            "decay.after_days",
+        ),
+    ],
+)
 def test_bad_rule_definitions_are_refused_with_where_and_why(broken, where):
     definition = {"thresholds": {"hot": 70, "warm": 40, "sales_ready": 60}, **broken}
     with pytest.raises(RuleBookError) as error:
@@ -113,7 +140,9 @@ def test_bad_rule_definitions_are_refused_with_where_and_why(broken, where):
 def test_every_problem_is_reported_at_once():
     with pytest.raises(RuleBookError) as error:
         parse_definition({"rules": [{"key": "", "kind": "zap", "points": 1000}], "thresholds": {}})
-    assert {"rules[0].key", "rules[0].kind", "rules[0].points", "rules[0].label", "thresholds.hot"} <= set(error.value.errors)
+    assert {"rules[0].key", "rules[0].kind", "rules[0].points", "rules[0].label", "thresholds.hot"} <= set(
+        error.value.errors
+    )
 
 
 def test_the_shipped_rules_have_at_least_three_questions():

@@ -16,7 +16,13 @@ from leads.models import FormKey, Lead, hash_form_key
 from leads.services import log_interaction, record_first_stage, update_lead
 
 DEMO_PASSWORD = "demo-pass-2026"
-DEMO_USERS = [("csr", "csr"), ("sales", "sales"), ("sales2", "sales"), ("marketing", "marketing"), ("manager", "manager")]
+DEMO_USERS = [
+    ("csr", "csr"),
+    ("sales", "sales"),
+    ("sales2", "sales"),
+    ("marketing", "marketing"),
+    ("manager", "manager"),
+]
 DEMO_FORM_KEY = "wf_demo_local_only_do_not_use_in_production"
 
 COMPANIES = [
@@ -27,16 +33,32 @@ COMPANIES = [
     ("Bright Path Schools", "611110", "250-999", "Austin", "TX"),
 ]
 PEOPLE = [
-    ("Dana", "Whitaker", "Owner"), ("Luis", "Ortega", "Operations Manager"), ("Priya", "Nair", "Office Manager"),
-    ("Tom", "Becker", "Facilities Director"), ("Grace", "Kim", "Homeowner"), ("Marcus", "Lee", "CFO"),
-    ("Hannah", "Schultz", "Property Manager"), ("Omar", "Haddad", "Owner"), ("Julia", "Rossi", "Homeowner"),
-    ("Ken", "Watanabe", "Purchasing"), ("Sofia", "Morales", "President"), ("Ben", "Carter", "Homeowner"),
-    ("Aisha", "Bello", "Director of Operations"), ("Peter", "Novak", "Homeowner"), ("Emma", "Larsen", "Owner"),
-    ("Ravi", "Kumar", "IT Manager"), ("Chloe", "Martin", "Homeowner"), ("Noah", "Fischer", "Plant Manager"),
-    ("Mia", "Johansson", "Homeowner"), ("Diego", "Silva", "General Manager"),
+    ("Dana", "Whitaker", "Owner"),
+    ("Luis", "Ortega", "Operations Manager"),
+    ("Priya", "Nair", "Office Manager"),
+    ("Tom", "Becker", "Facilities Director"),
+    ("Grace", "Kim", "Homeowner"),
+    ("Marcus", "Lee", "CFO"),
+    ("Hannah", "Schultz", "Property Manager"),
+    ("Omar", "Haddad", "Owner"),
+    ("Julia", "Rossi", "Homeowner"),
+    ("Ken", "Watanabe", "Purchasing"),
+    ("Sofia", "Morales", "President"),
+    ("Ben", "Carter", "Homeowner"),
+    ("Aisha", "Bello", "Director of Operations"),
+    ("Peter", "Novak", "Homeowner"),
+    ("Emma", "Larsen", "Owner"),
+    ("Ravi", "Kumar", "IT Manager"),
+    ("Chloe", "Martin", "Homeowner"),
+    ("Noah", "Fischer", "Plant Manager"),
+    ("Mia", "Johansson", "Homeowner"),
+    ("Diego", "Silva", "General Manager"),
 ]
 REASONS = [
-    ("Saw the spring tune-up letter; furnace is 20 years old and noisy.", "A quiet, efficient system before next winter."),
+    (
+        "Saw the spring tune-up letter; furnace is 20 years old and noisy.",
+        "A quiet, efficient system before next winter.",
+    ),
     ("Heating bills doubled this year.", "Lower monthly energy costs."),
     ("Moving offices in June and need the HVAC checked.", "No downtime during the move."),
     ("Referred by a neighbour who was happy with the install.", "A fair quote and a reliable installer."),
@@ -61,15 +83,16 @@ class Command(BaseCommand):
         User = get_user_model()
         for username, role in DEMO_USERS:
             if not User.objects.filter(username=username).exists():
-                create_staff_user(username=username, role=role, password=DEMO_PASSWORD,
-                                  email=f"{username}@example.com")
+                create_staff_user(username=username, role=role, password=DEMO_PASSWORD, email=f"{username}@example.com")
                 created.append(username)
         return created
 
     def form_key(self) -> None:
         if not FormKey.objects.filter(name="demo website").exists():
             FormKey.objects.create(
-                name="demo website", prefix=DEMO_FORM_KEY[:10], key_hash=hash_form_key(DEMO_FORM_KEY),
+                name="demo website",
+                prefix=DEMO_FORM_KEY[:10],
+                key_hash=hash_form_key(DEMO_FORM_KEY),
                 allowed_origins=["http://127.0.0.1:8000", "http://localhost:8000"],
             )
 
@@ -83,40 +106,76 @@ class Command(BaseCommand):
         ]
         campaign = Campaign.objects.create(name="Spring tune-up", description="Furnace and AC tune-ups before summer.")
         offer = Offer.objects.create(
-            campaign=campaign, code="SPRING25", headline="25% off a spring tune-up",
-            details="Any furnace or AC tune-up booked before the deadline.", starts_at=now - timedelta(days=10),
-            deadline=now + timedelta(days=20), quantity_limit=200, upsell_product="Annual maintenance plan",
-            upsell_pitch="Two visits a year and priority service for less than one repair.", launched_at=now - timedelta(days=10),
+            campaign=campaign,
+            code="SPRING25",
+            headline="25% off a spring tune-up",
+            details="Any furnace or AC tune-up booked before the deadline.",
+            starts_at=now - timedelta(days=10),
+            deadline=now + timedelta(days=20),
+            quantity_limit=200,
+            upsell_product="Annual maintenance plan",
+            upsell_pitch="Two visits a year and priority service for less than one repair.",
+            launched_at=now - timedelta(days=10),
         )
-        Placement.objects.create(offer=offer, channel="direct mail", outlet="Unclosed-prospect letter",
-                                 starts_on=(now - timedelta(days=10)).date(), ends_on=(now + timedelta(days=20)).date(), cost="850.00")
+        Placement.objects.create(
+            offer=offer,
+            channel="direct mail",
+            outlet="Unclosed-prospect letter",
+            starts_on=(now - timedelta(days=10)).date(),
+            ends_on=(now + timedelta(days=20)).date(),
+            cost="850.00",
+        )
         csr = get_user_model().objects.get(username="csr")
-        behaviours = [InteractionKind.EMAIL_OPEN, InteractionKind.EMAIL_CLICK, InteractionKind.WEB_VISIT, InteractionKind.QR_SCAN]
+        behaviours = [
+            InteractionKind.EMAIL_OPEN,
+            InteractionKind.EMAIL_CLICK,
+            InteractionKind.WEB_VISIT,
+            InteractionKind.QR_SCAN,
+        ]
         for index, (first, last, title) in enumerate(PEOPLE):
             company = companies[index % len(companies)] if "Homeowner" not in title else None
             contact, _ = find_or_create_contact(
-                email=f"{first}.{last}@example.com".lower(), phone=f"+1555010{index:04d}"[:12],
-                first_name=first, last_name=last, title=title, company_name=company.name if company else "", consent=True,
+                email=f"{first}.{last}@example.com".lower(),
+                phone=f"+1555010{index:04d}"[:12],
+                first_name=first,
+                last_name=last,
+                title=title,
+                company_name=company.name if company else "",
+                consent=True,
             )
             if company and contact.company_id is None:
                 Contact.objects.filter(pk=contact.pk).update(company=company)
             reason, outcome = REASONS[index % len(REASONS)]
             stage = Stage.LIST if index % 7 == 6 else Stage.INQUIRY
             lead = Lead.objects.create(
-                contact=contact, stage=stage, source=rng.choice([Source.WEB_FORM, Source.PHONE, Source.LETTER, Source.LIST]),
-                offer=offer if index % 3 == 0 else None, campaign=campaign if index % 3 == 0 else None,
+                contact=contact,
+                stage=stage,
+                source=rng.choice([Source.WEB_FORM, Source.PHONE, Source.LETTER, Source.LIST]),
+                offer=offer if index % 3 == 0 else None,
+                campaign=campaign if index % 3 == 0 else None,
                 offer_code="SPRING25" if index % 3 == 0 else "",
             )
             record_first_stage(lead, reason="Demo data")
             update_lead(lead, inquiry_reason=reason, desired_outcome=outcome)
             if stage == Stage.INQUIRY:
-                log_interaction(lead_id=lead.pk, kind=rng.choice([InteractionKind.CALL_INBOUND, InteractionKind.FORM]),
-                                author=csr, occurred_at=now - timedelta(days=rng.randint(0, 20)), note=reason)
+                log_interaction(
+                    lead_id=lead.pk,
+                    kind=rng.choice([InteractionKind.CALL_INBOUND, InteractionKind.FORM]),
+                    author=csr,
+                    occurred_at=now - timedelta(days=rng.randint(0, 20)),
+                    note=reason,
+                )
             for _ in range(rng.randint(0, 4)):
-                log_interaction(lead_id=lead.pk, kind=rng.choice(behaviours), occurred_at=now - timedelta(days=rng.randint(0, 30)))
+                log_interaction(
+                    lead_id=lead.pk, kind=rng.choice(behaviours), occurred_at=now - timedelta(days=rng.randint(0, 30))
+                )
             if index % 4 == 0 and stage == Stage.INQUIRY:
                 log_interaction(
-                    lead_id=lead.pk, kind=InteractionKind.ANSWERS, author=csr,
-                    answers=[{"question": "timeline", "answer": rng.choice(["this_month", "this_quarter", "just_looking"])},
-                             {"question": "decision_maker", "answer": "yes"}],
+                    lead_id=lead.pk,
+                    kind=InteractionKind.ANSWERS,
+                    author=csr,
+                    answers=[
+                        {"question": "timeline", "answer": rng.choice(["this_month", "this_quarter", "just_looking"])},
+                        {"question": "decision_maker", "answer": "yes"},
+                    ],
                 )

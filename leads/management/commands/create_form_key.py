@@ -10,7 +10,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name", help="What the key is for, e.g. 'website contact form'.")
         parser.add_argument(
-            "--origin", action="append", default=[], dest="origins",
+            "--origin",
+            action="append",
+            default=[],
+            dest="origins",
             help="A website origin allowed to post from the browser (CORS), e.g. https://example.com. Repeatable.",
         )
         parser.add_argument("--offer-code", default="", help="Offer code for leads from this form.")
