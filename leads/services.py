@@ -98,17 +98,16 @@ def log_interaction(
     """
     if kind not in InteractionKind.values:
         raise ValidationError({"kind": [f"Unknown interaction kind '{kind}'."]})
-    book = published_rule_book()
-    clean_answers = validate_answers(answers, book)
-    if kind == InteractionKind.ANSWERS and not clean_answers:
-        raise ValidationError({"answers": ["Give at least one answer."]})
     offer = offer_by_code(offer_code) if offer_code else None
     if offer_code and offer is None:
         raise ValidationError({"offer_code": [f"No offer has the code '{offer_code}'."]})
-    # No savepoint of our own: inside a caller's transaction (web-form capture) a failure here
-    # rolls the whole capture back anyway, and two round trips fewer matter on the hot path.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).select_related("contact__company").get(pk=lead_id)
+        # The rules are read once the lead is locked, so a publish that committed meanwhile is seen.
+        book = published_rule_book()
+        clean_answers = validate_answers(answers, book)
+        if kind == InteractionKind.ANSWERS and not clean_answers:
+            raise ValidationError({"answers": ["Give at least one answer."]})
         return record_interaction(
             lead,
             kind=kind,

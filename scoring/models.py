@@ -27,7 +27,8 @@ class RuleSet(models.Model):
     class Meta:
         ordering = ["-version"]
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=Q(status="published"), name="one_published_rule_set")
+            models.UniqueConstraint(fields=["status"], condition=Q(status="published"), name="one_published_rule_set"),
+            models.UniqueConstraint(fields=["status"], condition=Q(status="draft"), name="one_draft_rule_set"),
         ]
 
     def __str__(self):
@@ -52,3 +53,45 @@ class ScoreChange(models.Model):
 
     def __str__(self):
         return f"{self.lead_id}: {self.old_score} → {self.new_score}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Job(models.Model):
+    """A background job with progress people can watch (GET /api/v1/jobs/{id}/).
+
+    The row is the durable record: the Celery message only says "work on job N", so a lost
+    message or a killed worker is recovered by the sweep that re-enqueues stalled jobs, and
+    the work itself is idempotent (a rescore skips leads already on the target version).
+    """
+
+    kind = models.CharField(max_length=20, default="rescore")
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    params = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    cursor = models.BigIntegerField(default=0, help_text="Last lead id finished, to resume after a crash.")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
+
+    def __str__(self):
+        return f"{self.kind} job #{self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.total == 0 and self.status == JobStatus.DONE else (self.done / self.total if self.total else 0.0)

@@ -1,12 +1,23 @@
-"""Loading rule books and lead facts, and saving scores: the thin shell around the pure engine."""
+"""Scoring writes: loading facts and saving scores around the pure engine, drafts, publishing,
+background rescoring and recency decay."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from scoring.definition import parse_definition
-from scoring.engine import InteractionFact, LeadFacts, RuleBook, Score, score
-from scoring.models import RuleSet, RuleSetStatus, ScoreChange
+from scoring.engine import InteractionFact, LeadFacts, RuleBook, RuleBookError, Score, score
+from scoring.models import Job, JobStatus, RuleSet, RuleSetStatus, ScoreChange
+
+RESCORE_CHUNK = 1000
+OPEN_STAGES = ("list", "inquiry", "sales_ready", "unclosed")  # leads.kinds.OPEN_STAGES, without the import cycle
 
 _parsed_books: dict[int, RuleBook] = {}
 
@@ -15,8 +26,21 @@ class NoPublishedRules(RuntimeError):
     """Raised when no rule set is published; the data migration ships one, so this is a bug."""
 
 
+# --- Rule books -------------------------------------------------------------------------------
+
+
+def book_for(rule_set: RuleSet) -> RuleBook:
+    """The parsed rule book of a rule set. Published versions never change, so they are cached."""
+    if rule_set.status == RuleSetStatus.DRAFT:
+        return parse_definition(rule_set.definition, version=rule_set.version)
+    book = _parsed_books.get(rule_set.version)
+    if book is None:
+        book = _parsed_books[rule_set.version] = parse_definition(rule_set.definition, version=rule_set.version)
+    return book
+
+
 def published_rule_book() -> RuleBook:
-    """The published rule book. One small query; parsing is cached per version (versions never change)."""
+    """The published rule book: one small query, parsing cached per version."""
     row = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).values_list("version", "definition").first()
     if row is None:
         raise NoPublishedRules("No published scoring rule set.")
@@ -27,9 +51,12 @@ def published_rule_book() -> RuleBook:
     return book
 
 
-def lead_facts(lead, now=None) -> LeadFacts:
-    """Everything the engine needs about one lead: two small queries (interactions, contact)."""
-    rows = lead.interactions.order_by("occurred_at", "id").values_list("kind", "occurred_at", "metadata", "answers")
+# --- Facts and single-lead scoring ------------------------------------------------------------
+
+
+def facts_from_rows(lead, rows: Iterable[tuple], now: datetime) -> LeadFacts:
+    """Facts from a lead (with contact and company loaded) and its interaction rows
+    (kind, occurred_at, metadata, answers), oldest first."""
     interactions, answers = [], {}
     for kind, occurred_at, metadata, given in rows:
         interactions.append(InteractionFact(kind, occurred_at, metadata or {}))
@@ -52,7 +79,34 @@ def lead_facts(lead, now=None) -> LeadFacts:
         answers=answers,
         profile=profile,
         last_activity_at=lead.last_activity_at,
-        now=now or timezone.now(),
+        now=now,
+    )
+
+
+INTERACTION_FIELDS = ("kind", "occurred_at", "metadata", "answers")
+
+
+def lead_facts(lead, now=None) -> LeadFacts:
+    """Everything the engine needs about one lead: one query for its interactions."""
+    rows = lead.interactions.order_by("occurred_at", "id").values_list(*INTERACTION_FIELDS)
+    return facts_from_rows(lead, rows, now or timezone.now())
+
+
+def _apply(lead, result: Score, reason: str, now: datetime) -> ScoreChange | None:
+    """Put a result on the lead instance; the ScoreChange to keep if anything moved."""
+    old = (lead.score, lead.temperature, lead.rules_version)
+    lead.score, lead.temperature = result.total, result.temperature
+    lead.rules_version, lead.score_computed_at = result.rules_version, now
+    if old == (result.total, result.temperature, result.rules_version):
+        return None
+    return ScoreChange(
+        lead=lead,
+        old_score=old[0],
+        new_score=result.total,
+        old_temperature=old[1],
+        new_temperature=result.temperature,
+        reason=reason[:200],
+        rules_version=result.rules_version,
     )
 
 
@@ -64,24 +118,230 @@ def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: 
     `also_save` names other fields the caller changed on `lead`, saved in the same UPDATE.
     """
     book = book or published_rule_book()
-    result = score(lead_facts(lead), book)
-    old_score, old_temperature, old_version = lead.score, lead.temperature, lead.rules_version
-    lead.score, lead.temperature = result.total, result.temperature
-    lead.rules_version, lead.score_computed_at = result.rules_version, timezone.now()
+    now = timezone.now()
+    result = score(lead_facts(lead, now), book)
+    change = _apply(lead, result, reason, now)
     lead.save(update_fields=["score", "temperature", "rules_version", "score_computed_at", *(also_save or [])])
-    if (old_score, old_temperature, old_version) != (result.total, result.temperature, result.rules_version):
-        ScoreChange.objects.create(
-            lead=lead,
-            old_score=old_score,
-            new_score=result.total,
-            old_temperature=old_temperature,
-            new_temperature=result.temperature,
-            reason=reason[:200],
-            rules_version=result.rules_version,
-        )
+    if change is not None:
+        change.save()
     return result
 
 
 def explain(lead) -> Score:
     """The breakdown behind a lead's score under the published rules, computed fresh."""
     return score(lead_facts(lead), published_rule_book())
+
+
+def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
+    """Rescore a batch of leads in one transaction: lock them, load all their facts in two
+    queries, compute, and write back in bulk. Every lead ends on the book's version or, if
+    anything fails, stays on its old one. Returns how many leads were rescored."""
+    from leads.models import Interaction, Lead
+
+    now = timezone.now()
+    with transaction.atomic():
+        leads = list(
+            Lead.objects.filter(pk__in=lead_ids)
+            .select_related("contact__company")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        rows = defaultdict(list)
+        interactions = (
+            Interaction.objects.filter(lead_id__in=[lead.pk for lead in leads])
+            .order_by("occurred_at", "id")
+            .values_list("lead_id", *INTERACTION_FIELDS)
+        )
+        for lead_id, *row in interactions:
+            rows[lead_id].append(row)
+        changes = []
+        for lead in leads:
+            change = _apply(lead, score(facts_from_rows(lead, rows[lead.pk], now), book), reason, now)
+            if change is not None:
+                changes.append(change)
+        Lead.objects.bulk_update(leads, ["score", "temperature", "rules_version", "score_computed_at"])
+        ScoreChange.objects.bulk_create(changes)
+    return len(leads)
+
+
+# --- Drafts and publishing --------------------------------------------------------------------
+
+
+def _validated(definition) -> RuleBook:
+    try:
+        return parse_definition(definition)
+    except RuleBookError as exc:
+        raise ValidationError(exc.errors) from exc
+
+
+def current_draft(*, by=None) -> RuleSet:
+    """The draft marketing is editing; a fresh copy of the published rules if there is none."""
+    draft = RuleSet.objects.filter(status=RuleSetStatus.DRAFT).first()
+    if draft is not None:
+        return draft
+    with transaction.atomic():
+        published = RuleSet.objects.select_for_update().get(status=RuleSetStatus.PUBLISHED)
+        if (draft := RuleSet.objects.filter(status=RuleSetStatus.DRAFT).first()) is not None:
+            return draft
+        next_version = (RuleSet.objects.aggregate(top=Max("version"))["top"] or 0) + 1
+        return RuleSet.objects.create(
+            version=next_version, status=RuleSetStatus.DRAFT, definition=published.definition, created_by=by
+        )
+
+
+def save_draft(*, definition, note: str = "", by=None) -> RuleSet:
+    """Replace the draft's rules. Refused with every problem at once; nothing is saved then."""
+    _validated(definition)
+    draft = current_draft(by=by)
+    draft.definition, draft.note = definition, note[:200]
+    draft.save(update_fields=["definition", "note"])
+    return draft
+
+
+def discard_draft() -> None:
+    RuleSet.objects.filter(status=RuleSetStatus.DRAFT).delete()
+
+
+def publish_draft(*, by=None) -> Job:
+    """Publish the draft and start rescoring every lead on it in the background.
+
+    The draft becomes the published version and the old one is retired in one transaction;
+    a Job row records the rescore, and its Celery task is sent only once that has committed.
+    """
+    from leads.models import Lead
+
+    with transaction.atomic():
+        draft = RuleSet.objects.select_for_update().filter(status=RuleSetStatus.DRAFT).first()
+        if draft is None:
+            raise ValidationError({"draft": ["There is no draft to publish."]})
+        _validated(draft.definition)
+        RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).update(status=RuleSetStatus.RETIRED)
+        draft.status, draft.published_at = RuleSetStatus.PUBLISHED, timezone.now()
+        draft.save(update_fields=["status", "published_at"])
+        job = Job.objects.create(
+            kind="rescore",
+            params={"version": draft.version},
+            total=Lead.objects.exclude(rules_version=draft.version).count(),
+            created_by=by,
+        )
+        transaction.on_commit(lambda: enqueue_job(job.pk))
+    return job
+
+
+def enqueue_job(job_id: int) -> None:
+    from scoring.tasks import bulk_rescore
+
+    bulk_rescore.delay(job_id)
+
+
+def run_rescore_job(job_id: int, *, max_chunks: int | None = None) -> Job:
+    """Work through a rescore job chunk by chunk, resuming from its cursor.
+
+    Each chunk commits on its own with the job's progress, so a worker killed half way leaves
+    every lead on the old or the new version and the next run carries on where it stopped.
+    Leads already on the target version are skipped, so running a job twice does no harm.
+    """
+    from leads.models import Lead
+
+    job = Job.objects.get(pk=job_id)
+    if job.status in (JobStatus.DONE, JobStatus.FAILED):
+        return job
+    version = job.params["version"]
+    rule_set = RuleSet.objects.get(version=version)
+    if rule_set.status != RuleSetStatus.PUBLISHED:  # superseded by a later publish: its job takes over
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.DONE, finished_at=timezone.now(), error="Superseded by a newer version."
+        )
+        return Job.objects.get(pk=job.pk)
+    book = book_for(rule_set)
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=job.started_at or now, heartbeat_at=now)
+    cursor, chunks = job.cursor, 0
+    while True:
+        if max_chunks is not None and chunks >= max_chunks:
+            return Job.objects.get(pk=job.pk)  # more to do: the task sends itself again
+        ids = _leads_behind(version, after=cursor)
+        if not ids:
+            break
+        with transaction.atomic():
+            done = rescore_many(ids, book=book, reason=f"Rules version {version} published")
+            cursor = ids[-1]
+            job.refresh_from_db(fields=["done"])
+            Job.objects.filter(pk=job.pk).update(
+                done=min(job.done + done, job.total), cursor=cursor, heartbeat_at=timezone.now()
+            )
+        chunks += 1
+    # A lead scored under the old rules by a request that raced the publish sits behind the
+    # cursor: one last pass over the whole table catches it.
+    while stragglers := _leads_behind(version, after=0):
+        rescore_many(stragglers, book=book, reason=f"Rules version {version} published")
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE, done=job.total, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+    return Job.objects.get(pk=job.pk)
+
+
+def _leads_behind(version: int, *, after: int) -> list[int]:
+    """The next chunk of lead ids, after a cursor, not yet scored under `version`."""
+    from leads.models import Lead
+
+    return list(
+        Lead.objects.filter(pk__gt=after)
+        .exclude(rules_version=version)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:RESCORE_CHUNK]
+    )
+
+
+def resume_stalled_jobs(*, stalled_after: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Re-enqueue jobs whose worker went quiet (killed, or its message lost); returns their ids."""
+    cutoff = timezone.now() - stalled_after
+    stalled = list(
+        Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .filter(created_at__lt=cutoff)
+        .exclude(heartbeat_at__gte=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+        enqueue_job(job_id)
+    return stalled
+
+
+# --- Recency decay ----------------------------------------------------------------------------
+
+
+def _decay_weeks(last_activity_at, at, after_days: int) -> int:
+    return max(0, ((at - last_activity_at).days - after_days) // 7)
+
+
+def apply_decay(*, now: datetime | None = None) -> int:
+    """Rescore the open leads whose decay has moved on a week since they were last scored.
+
+    Only leads inside the decay window are read (by the last-activity index), and of those only
+    the ones that crossed a weekly step since their last scoring are rescored: a lead that went
+    quiet long ago is already at the full decay and is left alone. Returns how many moved.
+    """
+    from leads.models import Lead
+
+    now = now or timezone.now()
+    book = published_rule_book()
+    decay = book.decay
+    if decay is None or decay.points_per_week <= 0:
+        return 0
+    max_weeks = -(-decay.max_points // decay.points_per_week)
+    window_start = now - timedelta(days=decay.after_days + 7 * (max_weeks + 1))
+    window_end = now - timedelta(days=decay.after_days + 7)
+    candidates = Lead.objects.filter(
+        stage__in=OPEN_STAGES, last_activity_at__gte=window_start, last_activity_at__lte=window_end
+    ).values_list("pk", "last_activity_at", "score_computed_at")
+    due = [
+        pk
+        for pk, last_activity_at, computed_at in candidates.iterator(chunk_size=5000)
+        if computed_at is None
+        or min(_decay_weeks(last_activity_at, now, decay.after_days), max_weeks)
+        != min(_decay_weeks(last_activity_at, computed_at, decay.after_days), max_weeks)
+    ]
+    for start in range(0, len(due), RESCORE_CHUNK):
+        rescore_many(due[start : start + RESCORE_CHUNK], book=book, reason="Gone quiet: recency decay")
+    return len(due)

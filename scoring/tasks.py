@@ -1,0 +1,26 @@
+"""Celery tasks for scoring: thin, idempotent, taking ids and calling services."""
+
+from celery import shared_task
+
+from scoring import services
+from scoring.models import JobStatus
+
+CHUNKS_PER_TASK = 20  # ~20,000 leads, then the task sends itself again so other bulk work interleaves
+
+
+@shared_task(acks_late=True)
+def bulk_rescore(job_id: int) -> str:
+    job = services.run_rescore_job(job_id, max_chunks=CHUNKS_PER_TASK)
+    if job.status == JobStatus.RUNNING:
+        bulk_rescore.delay(job_id)
+    return job.status
+
+
+@shared_task
+def resume_stalled_jobs() -> list[int]:
+    return services.resume_stalled_jobs()
+
+
+@shared_task
+def bulk_apply_decay() -> int:
+    return services.apply_decay()
