@@ -1,15 +1,16 @@
-"""A paced, open-loop load generator: `python -m bench.paced --rate R --seconds S ...`.
+"""A paced, open-loop load generator: `python -m bench.paced capture|interaction --rate R ...`.
 
 wrk is closed-loop: each connection sends its next request only when the last one is answered,
 so it measures the maximum rate, and a slow server just slows the load down. "p99 under 50 ms at
 half the maximum rate" needs the opposite: requests that arrive on a fixed schedule whatever the
-server does, as a website's visitors would. This script sends request i at t0 + i / R, each on its
-own connection (gunicorn's sync workers close the connection after every response anyway), and
-times it from its *scheduled* start, so time spent queueing anywhere counts (no coordinated
-omission). It imports nothing from Django: it is the client, in its own process.
+server does, as a website's visitors (or the CSRs) would. This script sends request i at
+t0 + i / R, each on its own connection (gunicorn's sync workers close the connection after every
+response anyway), and times it from its *scheduled* start, so time spent queueing anywhere counts
+(no coordinated omission). It imports nothing from Django: it is the client, in its own process.
 
-Every request is a capture with a new e-mail (as bench/wrk/capture_new.lua); anything but a 201
-is counted as unexpected. Prints one line, "BENCH_RESULT {json}", like the wrk scripts.
+`capture` posts captures with new e-mails (as bench/wrk/capture_new.lua); `interaction` logs
+email_open on the given leads in turn (as bench/wrk/log_interaction.lua). Either way anything but
+a 201 is counted as unexpected. Prints one line, "BENCH_RESULT {json}", like the wrk scripts.
 """
 
 import argparse
@@ -21,16 +22,41 @@ MAX_IN_FLIGHT = 256  # a cap on open sockets if the server stalls; waiting for i
 TIMEOUT_SECONDS = 10.0
 
 
-def capture_request(host: str, port: int, path: str, form_key: str, email: str) -> bytes:
-    body = json.dumps(
-        {"first_name": "Bench", "last_name": "Paced", "email": email,
-         "message": "Benchmark inquiry", "utm_source": "bench", "consent": True}
-    ).encode()
+def post(host: str, port: int, path: str, header: str, body: dict) -> bytes:
+    """The bytes of one JSON POST; `header` is the credential line (form key or token)."""
+    data = json.dumps(body).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-        f"X-Form-Key: {form_key}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        f"{header}\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n"
     )
-    return head.encode() + body
+    return head.encode() + data
+
+
+def request_maker(args):
+    """request number -> bytes to send, for the chosen endpoint."""
+    if args.endpoint == "capture":
+        return lambda index: post(
+            args.host,
+            args.port,
+            "/api/v1/capture/",
+            f"X-Form-Key: {args.form_key}",
+            {
+                "first_name": "Bench",
+                "last_name": "Paced",
+                "message": "Benchmark inquiry",
+                "email": f"paced-{args.prefix}-{index}@bench.example.com",
+                "consent": True,
+            },
+        )
+    with open(args.lead_ids) as lines:
+        leads = [int(line) for line in lines if line.strip()]
+    return lambda index: post(
+        args.host,
+        args.port,
+        f"/api/v1/leads/{leads[index % len(leads)]}/interactions/",
+        f"Authorization: Token {args.token}",
+        {"kind": "email_open"},
+    )
 
 
 async def send(host: str, port: int, payload: bytes) -> tuple[int, bytes]:
@@ -64,6 +90,7 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 
 async def run(args) -> dict:
     loop = asyncio.get_running_loop()
+    make_request = request_maker(args)
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
     latencies: list[float] = []
     statuses: dict[str, int] = {}
@@ -73,13 +100,11 @@ async def run(args) -> dict:
 
     async def one(index: int, due: float) -> None:
         nonlocal sample, last_done
-        payload = capture_request(
-            args.host, args.port, args.path, args.form_key,
-            f"paced-{args.prefix}-{index}@bench.example.com",
-        )
+        payload = make_request(index)
         try:
             async with gate:
-                status, body = await asyncio.wait_for(send(args.host, args.port, payload), TIMEOUT_SECONDS)
+                exchange = send(args.host, args.port, payload)
+                status, body = await asyncio.wait_for(exchange, TIMEOUT_SECONDS)
         except TimeoutError:
             errors["timeout"] += 1
             return
@@ -129,11 +154,13 @@ async def run(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("endpoint", choices=["capture", "interaction"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--path", default="/api/v1/capture/")
-    parser.add_argument("--form-key", required=True)
-    parser.add_argument("--prefix", required=True, help="makes this run's e-mails unique")
+    parser.add_argument("--form-key", help="capture: the X-Form-Key")
+    parser.add_argument("--prefix", default="", help="capture: makes this run's e-mails unique")
+    parser.add_argument("--token", help="interaction: a staff user's API token")
+    parser.add_argument("--lead-ids", help="interaction: a file with one lead id a line")
     parser.add_argument("--rate", type=float, required=True, help="requests per second")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "crm.context_processors.roles",
             ],
         },
     },
@@ -241,8 +242,13 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "realtime"
-CELERY_TASK_ROUTES = {"*.bulk_*": {"queue": "bulk"}}
+# Real-time work (scoring, alerts) never waits behind bulk work (rescoring, letter batches):
+# tasks named bulk_* go to their own queue, which `make run` and compose's worker both consume.
+# Parallel test workers get their own queue names, so their Celery workers never share messages.
+QUEUE_PREFIX = os.environ.get("CRM_QUEUE_PREFIX", "") + os.environ.get("PYTEST_XDIST_WORKER", "")
+REALTIME_QUEUE, BULK_QUEUE = f"{QUEUE_PREFIX}realtime", f"{QUEUE_PREFIX}bulk"
+CELERY_TASK_DEFAULT_QUEUE = REALTIME_QUEUE
+CELERY_TASK_ROUTES = {"*.bulk_*": {"queue": BULK_QUEUE}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 from crm.api import MeView, TokenView
 from leads.api import LeadViewSet
 from leads.capture_api import CaptureView
-from scoring.api import PublishedRulesView
+from scoring.api import DraftView, JobView, PreviewView, PublishedRulesView, PublishView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("leads", LeadViewSet, basename="lead")
@@ -16,6 +16,10 @@ api_v1 = [
     path("auth/me/", MeView.as_view(), name="api-me"),
     path("capture/", CaptureView.as_view(), name="api-capture"),
     path("scoring/rules/", PublishedRulesView.as_view(), name="api-scoring-rules"),
+    path("scoring/draft/", DraftView.as_view(), name="api-scoring-draft"),
+    path("scoring/preview/", PreviewView.as_view(), name="api-scoring-preview"),
+    path("scoring/publish/", PublishView.as_view(), name="api-scoring-publish"),
+    path("jobs/<int:pk>/", JobView.as_view(), name="api-job"),
     path("", include(router.urls)),
 ]
 
@@ -24,5 +28,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("scoring/", include("scoring.urls")),
     path("", include("leads.urls")),
 ]

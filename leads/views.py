@@ -1,33 +1,18 @@
 """Browser pages for leads: the list with search and filters, the lead page, logging a call."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.roles import roles_of
+from crm.access import staff_required
 from leads import services
 from leads.forms import LeadSearchForm, LogInteractionForm
 from leads.models import Temperature
 from leads.selectors import lead_timeline, search_leads, visible_leads
 from scoring.engine import RuleBook
 from scoring.services import explain, published_rule_book
-
-
-def staff_required(view):
-    """Signed in and holding one of the four roles."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not roles_of(request.user):
-            raise PermissionDenied("Your account has no CRM role; ask a manager to give you one.")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 @staff_required

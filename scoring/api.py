@@ -1,27 +1,111 @@
-"""The scoring API: the published rule set (CONTRACT "Scoring")."""
+"""The scoring API (CONTRACT "Scoring"): published rules, the draft, preview, publish, jobs."""
 
 from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scoring.models import RuleSet, RuleSetStatus
+from crm.permissions import IsMarketingOrManager
+from scoring import selectors, services
+from scoring.models import Job, RuleSet, RuleSetStatus
+
+
+def rule_set_body(rule_set: RuleSet) -> dict:
+    definition = rule_set.definition
+    return {
+        "version": rule_set.version,
+        "status": rule_set.status,
+        "note": rule_set.note,
+        "published_at": rule_set.published_at,
+        "rules": definition.get("rules", []),
+        "questions": definition.get("questions", []),
+        "profile": definition.get("profile", []),
+        "decay": definition.get("decay"),
+        "thresholds": definition.get("thresholds", {}),
+    }
+
+
+def job_body(job: Job) -> dict:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "total": job.total,
+        "done": job.done,
+        "progress": round(job.progress, 4),
+        "params": job.params,
+        "error": job.error,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
 
 
 class PublishedRulesView(APIView):
-    """GET → {"version", "rules", "questions", "profile", "decay", "thresholds"}."""
+    """GET → the published rule set: version, rules, questions, profile, decay, thresholds."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        rule_set = RuleSet.objects.get(status=RuleSetStatus.PUBLISHED)
-        definition = rule_set.definition
-        return Response(
-            {
-                "version": rule_set.version,
-                "published_at": rule_set.published_at,
-                "rules": definition.get("rules", []),
-                "questions": definition.get("questions", []),
-                "profile": definition.get("profile", []),
-                "decay": definition.get("decay"),
-                "thresholds": definition.get("thresholds", {}),
-            }
-        )
+        return Response(rule_set_body(RuleSet.objects.get(status=RuleSetStatus.PUBLISHED)))
+
+
+class DraftSerializer(serializers.Serializer):
+    rules = serializers.JSONField(required=False, default=list)
+    questions = serializers.JSONField(required=False, default=list)
+    profile = serializers.JSONField(required=False, default=list)
+    decay = serializers.JSONField(required=False, default=None)
+    thresholds = serializers.JSONField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class DraftView(APIView):
+    """GET the draft (a copy of the published rules if none yet); PUT to replace it; DELETE to drop it."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        return Response(rule_set_body(services.current_draft(by=request.user)))
+
+    @extend_schema(request=DraftSerializer, responses=OpenApiTypes.OBJECT)
+    def put(self, request):
+        data = DraftSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        note = fields.pop("note")
+        draft = services.save_draft(definition=fields, note=note, by=request.user)
+        return Response(rule_set_body(draft))
+
+    def delete(self, request):
+        services.discard_draft()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PreviewView(APIView):
+    """POST → how the draft would move the existing leads compared with the published rules."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        return Response(selectors.preview_draft())
+
+
+class PublishView(APIView):
+    """POST → publish the draft; 202 with the background rescore job."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request):
+        job = services.publish_draft(by=request.user)
+        return Response({"version": job.params["version"], "job": job_body(job)}, status=status.HTTP_202_ACCEPTED)
+
+
+class JobView(APIView):
+    """GET → a background job's status and progress."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk):
+        return Response(job_body(get_object_or_404(Job, pk=pk)))

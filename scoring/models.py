@@ -94,4 +94,8 @@ class Job(models.Model):
 
     @property
     def progress(self) -> float:
-        return 1.0 if self.total == 0 and self.status == JobStatus.DONE else (self.done / self.total if self.total else 0.0)
+        return (
+            1.0
+            if self.total == 0 and self.status == JobStatus.DONE
+            else (self.done / self.total if self.total else 0.0)
+        )

@@ -132,11 +132,26 @@ def explain(lead) -> Score:
     return score(lead_facts(lead), published_rule_book())
 
 
+def facts_for(leads: list, now: datetime) -> dict[int, LeadFacts]:
+    """Facts of many leads (contact and company loaded) with one query for all their interactions."""
+    from leads.models import Interaction
+
+    rows = defaultdict(list)
+    interactions = (
+        Interaction.objects.filter(lead_id__in=[lead.pk for lead in leads])
+        .order_by("occurred_at", "id")
+        .values_list("lead_id", *INTERACTION_FIELDS)
+    )
+    for lead_id, *row in interactions:
+        rows[lead_id].append(row)
+    return {lead.pk: facts_from_rows(lead, rows[lead.pk], now) for lead in leads}
+
+
 def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
     """Rescore a batch of leads in one transaction: lock them, load all their facts in two
     queries, compute, and write back in bulk. Every lead ends on the book's version or, if
     anything fails, stays on its old one. Returns how many leads were rescored."""
-    from leads.models import Interaction, Lead
+    from leads.models import Lead
 
     now = timezone.now()
     with transaction.atomic():
@@ -146,17 +161,10 @@ def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
             .select_for_update(of=("self",))
             .order_by("pk")
         )
-        rows = defaultdict(list)
-        interactions = (
-            Interaction.objects.filter(lead_id__in=[lead.pk for lead in leads])
-            .order_by("occurred_at", "id")
-            .values_list("lead_id", *INTERACTION_FIELDS)
-        )
-        for lead_id, *row in interactions:
-            rows[lead_id].append(row)
+        facts = facts_for(leads, now)
         changes = []
         for lead in leads:
-            change = _apply(lead, score(facts_from_rows(lead, rows[lead.pk], now), book), reason, now)
+            change = _apply(lead, score(facts[lead.pk], book), reason, now)
             if change is not None:
                 changes.append(change)
         Lead.objects.bulk_update(leads, ["score", "temperature", "rules_version", "score_computed_at"])
@@ -241,7 +249,6 @@ def run_rescore_job(job_id: int, *, max_chunks: int | None = None) -> Job:
     every lead on the old or the new version and the next run carries on where it stopped.
     Leads already on the target version are skipped, so running a job twice does no harm.
     """
-    from leads.models import Lead
 
     job = Job.objects.get(pk=job_id)
     if job.status in (JobStatus.DONE, JobStatus.FAILED):

@@ -60,13 +60,15 @@ def _plain_http(settings):
 
 @pytest.fixture(autouse=True)
 def _published_rules(request):
-    """Tests with `transaction=True` start from an empty database (the data migration's
-    published rule set is flushed): put the shipped default back."""
+    """A transactional test (`transaction=True`) ends by flushing the database, data-migration
+    rows included, and later tests in the same worker would find no published rule set: put
+    the shipped default back before every database test."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+    if marker is None:
         yield
         return
-    request.getfixturevalue("transactional_db")
+    transactional = marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    request.getfixturevalue("transactional_db" if transactional else "db")
     from django.utils import timezone
 
     from scoring.defaults import DEFAULT_DEFINITION

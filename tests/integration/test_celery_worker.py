@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -19,9 +20,10 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(tra
 
 @pytest.fixture
 def worker():
-    """A worker process on its own queue, with the test database, stopped afterwards."""
+    """A worker process on its own queue plus the product's queues, with the test database."""
     db = connection.settings_dict
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    queues = ",".join([queue, settings.REALTIME_QUEUE, settings.BULK_QUEUE])
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
@@ -36,14 +38,14 @@ def worker():
             "config",
             "worker",
             "-Q",
-            queue,
+            queues,
             "--pool",
             "solo",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
             "-l",
-            "warning",
+            "info",
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -55,9 +57,11 @@ def worker():
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            output, _ = process.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+            output, _ = process.communicate()
+        print("--- worker output ---\n" + output)  # shown by pytest when the test fails
 
 
 def wait_for(condition, seconds=30):
@@ -79,3 +83,25 @@ def test_worker_purges_expired_idempotency_keys_and_keeps_fresh_ones(form_key, w
 
     assert wait_for(lambda: not IdempotencyRecord.objects.filter(key="old").exists())
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
+
+
+def test_publishing_rules_rescores_every_lead_on_the_worker(worker):
+    from leads.models import Lead
+    from leads.services import log_interaction
+    from scoring import services
+    from scoring.models import Job
+    from tests.factories import LeadFactory
+
+    leads = LeadFactory.create_batch(30)
+    for lead in leads:
+        log_interaction(lead_id=lead.pk, kind="email_open")
+    draft = services.current_draft()
+    definition = draft.definition
+    next(rule for rule in definition["rules"] if rule["key"] == "email_open").update(points=9, cap=9)
+    services.save_draft(definition=definition)
+
+    job = services.publish_draft()  # commits, then sends the job to the bulk queue
+
+    assert wait_for(lambda: Job.objects.get(pk=job.pk).status == "done", seconds=60)
+    assert set(Lead.objects.values_list("rules_version", "score")) == {(2, 9)}
+    assert Job.objects.get(pk=job.pk).done == 30
