@@ -22,7 +22,7 @@ from config.errors import Conflict
 from crm.services import find_or_create_contact
 from leads.kinds import OPEN_STAGES, InteractionKind, Source, Stage
 from leads.models import FormKey, IdempotencyRecord, Lead, hash_form_key
-from leads.services import change_stage, record_first_stage, record_interaction
+from leads.services import change_stage, open_lead, record_interaction
 from scoring.services import published_rule_book
 
 KEY_PREFIX = "wf_"
@@ -140,10 +140,16 @@ def _capture(form_key: FormKey, data: dict) -> CaptureResult:
         )
         if lead is not None:
             lead.contact = contact
+    book = published_rule_book()
+    metadata = {"form": form_key.name, **{k: data[k] for k in METADATA_FIELDS if data.get(k)}}
     if lead is None:
-        lead = Lead.objects.create(
+        lead = open_lead(
             contact=contact,
-            stage=Stage.INQUIRY,
+            kind=InteractionKind.FORM,
+            book=book,
+            note=message,
+            metadata=metadata,
+            stage_reason=f"Web form: {form_key.name}",
             source=Source.WEB_FORM,
             form_key=form_key,
             inquiry_reason=message,
@@ -151,17 +157,10 @@ def _capture(form_key: FormKey, data: dict) -> CaptureResult:
             utm_medium=data.get("utm_medium", ""),
             utm_campaign=data.get("utm_campaign", ""),
             **offer_fields,
-        )
-        record_first_stage(lead, reason=f"Web form: {form_key.name}")
+        ).lead
     else:
         _enrich_open_lead(lead, message, offer_fields)
-    record_interaction(  # the lead is new or locked above
-        lead,
-        kind=InteractionKind.FORM,
-        book=published_rule_book(),
-        note=message,
-        metadata={"form": form_key.name, **{k: data[k] for k in METADATA_FIELDS if data.get(k)}},
-    )
+        record_interaction(lead, kind=InteractionKind.FORM, book=book, note=message, metadata=metadata)  # locked above
     status = "created" if created else "merged"
     return CaptureResult(201 if created else 200, {"lead": lead.pk, "contact": contact.pk, "status": status})
 

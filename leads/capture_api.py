@@ -19,9 +19,9 @@ from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from config.throttling import FixedWindowThrottle
 from crm.normalize import normalize_phone
 from leads.capture import active_form_key, capture_submission
 from leads.models import FormKey
@@ -54,7 +54,7 @@ class HasFormKey(BasePermission):
         return isinstance(request.auth, FormKey)
 
 
-class CaptureKeyThrottle(SimpleRateThrottle):
+class CaptureKeyThrottle(FixedWindowThrottle):
     """Submissions per form key (a busy site's whole form)."""
 
     scope = "capture_key"
@@ -63,7 +63,7 @@ class CaptureKeyThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
 
-class CaptureAddressThrottle(SimpleRateThrottle):
+class CaptureAddressThrottle(FixedWindowThrottle):
     """Submissions per client address (one bot hammering the form)."""
 
     scope = "capture_ip"

@@ -13,8 +13,8 @@ from campaigns.selectors import offer_by_code
 from config.errors import Conflict
 from leads.kinds import RESPONSE_KINDS, TRANSITIONS, InteractionKind, Stage
 from leads.models import Interaction, Lead, StageChange
-from scoring.engine import RuleBook, Score
-from scoring.services import published_rule_book, rescore_lead
+from scoring.engine import RuleBook, Score, score
+from scoring.services import apply_score, facts_from_rows, published_rule_book, rescore_lead
 
 # Our own outbound letters and internal notes say nothing about the prospect's interest, so they
 # do not count as activity (which is what recency decay measures).
@@ -159,6 +159,38 @@ def record_interaction(
     if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
         change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
     result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed)
+    return LoggedInteraction(interaction, lead, result)
+
+
+def open_lead(
+    *,
+    contact,
+    kind: str,
+    book: RuleBook,
+    by=None,
+    note: str = "",
+    metadata: dict | None = None,
+    stage_reason: str = "",
+    **lead_fields,
+) -> LoggedInteraction:
+    """A new inquiry born from its first interaction (a web form, a call).
+
+    All of a new lead's facts are in hand, so it is scored before it is written: one INSERT
+    each for the lead, its first stage, the interaction and the score history, which keeps
+    web-form capture, the busiest write, short.
+    """
+    now = timezone.now()
+    lead = Lead(contact=contact, stage=Stage.INQUIRY, last_activity_at=now, **lead_fields)
+    result = score(facts_from_rows(lead, [(kind, now, metadata, [])], now), book)
+    change = apply_score(lead, result, f"{InteractionKind(kind).label} logged", now)
+    lead.save()
+    record_first_stage(lead, by=by, reason=stage_reason)
+    interaction = Interaction.objects.create(
+        lead=lead, kind=kind, occurred_at=now, author=by, note=note or "", metadata=metadata or {}
+    )
+    if change is not None:
+        change.lead = lead
+        change.save()
     return LoggedInteraction(interaction, lead, result)
 
 

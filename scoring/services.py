@@ -92,7 +92,7 @@ def lead_facts(lead, now=None) -> LeadFacts:
     return facts_from_rows(lead, rows, now or timezone.now())
 
 
-def _apply(lead, result: Score, reason: str, now: datetime) -> ScoreChange | None:
+def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange | None:
     """Put a result on the lead instance; the ScoreChange to keep if anything moved."""
     old = (lead.score, lead.temperature, lead.rules_version)
     lead.score, lead.temperature = result.total, result.temperature
@@ -120,7 +120,7 @@ def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: 
     book = book or published_rule_book()
     now = timezone.now()
     result = score(lead_facts(lead, now), book)
-    change = _apply(lead, result, reason, now)
+    change = apply_score(lead, result, reason, now)
     lead.save(update_fields=["score", "temperature", "rules_version", "score_computed_at", *(also_save or [])])
     if change is not None:
         change.save()
@@ -164,7 +164,7 @@ def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
         facts = facts_for(leads, now)
         changes = []
         for lead in leads:
-            change = _apply(lead, score(facts[lead.pk], book), reason, now)
+            change = apply_score(lead, score(facts[lead.pk], book), reason, now)
             if change is not None:
                 changes.append(change)
         Lead.objects.bulk_update(leads, ["score", "temperature", "rules_version", "score_computed_at"])
