@@ -147,6 +147,37 @@ def facts_for(leads: list, now: datetime) -> dict[int, LeadFacts]:
     return {lead.pk: facts_from_rows(lead, rows[lead.pk], now) for lead in leads}
 
 
+def write_scores(leads: list) -> None:
+    """Save the score fields of many leads in one statement.
+
+    Django's bulk_update builds a CASE expression per field and row, which costs more than the
+    scoring itself (about 2 ms a lead); on PostgreSQL one UPDATE … FROM (VALUES …) does the same.
+    """
+    from django.db import connection
+
+    from leads.models import Lead
+
+    if not leads:
+        return
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    rows = [(lead.pk, lead.score, lead.temperature, lead.rules_version, lead.score_computed_at) for lead in leads]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s::bigint, %s::smallint, %s, %s::integer, %s::timestamptz)"] * len(rows))
+            cursor.execute(
+                f"UPDATE {table} AS l SET score = v.score, temperature = v.temperature, "
+                "rules_version = v.rules_version, score_computed_at = v.computed_at "
+                f"FROM (VALUES {values}) AS v(id, score, temperature, rules_version, computed_at) WHERE l.id = v.id",
+                [value for row in rows for value in row],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET score = %s, temperature = %s, rules_version = %s, score_computed_at = %s "
+                "WHERE id = %s",
+                [(score_, temperature, version, at, pk) for pk, score_, temperature, version, at in rows],
+            )
+
+
 def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
     """Rescore a batch of leads in one transaction: lock them, load all their facts in two
     queries, compute, and write back in bulk. Every lead ends on the book's version or, if
@@ -167,7 +198,7 @@ def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
             change = apply_score(lead, score(facts[lead.pk], book), reason, now)
             if change is not None:
                 changes.append(change)
-        Lead.objects.bulk_update(leads, ["score", "temperature", "rules_version", "score_computed_at"])
+        write_scores(leads)
         ScoreChange.objects.bulk_create(changes)
     return len(leads)
 
