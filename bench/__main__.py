@@ -63,7 +63,10 @@ TARGETS = [
     ("capture_new rps >= 25% of bare_json", "ratios", "capture_new_vs_bare_json", ">=", 0.25),
     ("capture_new_half_rate p99 < 50 ms", "capture_new_half_rate", "p99_ms", "<", 50.0),
     ("log_interaction p99 < 25 ms", "log_interaction", "p99_ms", "<", 25.0),
+    ("score_engine >= 20,000 leads/s", "score_engine", "leads_per_s", ">=", 20_000),
+    ("rescore_full >= 5,000 leads/s", "rescore_full", "leads_per_s", ">=", 5_000),
 ]
+RESCORE_LEADS = int(os.environ.get("BENCH_RESCORE_LEADS", "1000000"))  # 0 skips the full rescore
 
 
 class BenchError(Exception):
@@ -202,9 +205,9 @@ def django_env(database: Database, redis_url: str) -> dict[str, str]:
     return env
 
 
-def run_django(args: list[str], env: dict[str, str]) -> str:
+def run_django(args: list[str], env: dict[str, str], timeout: int = 300) -> str:
     """A Django command in its own process; its stdout, or BenchError with its output."""
-    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise BenchError(f"`{' '.join(args)}` failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -428,6 +431,7 @@ def judge(results: dict) -> list[dict]:
     for label, section, key, comparison, threshold in TARGETS:
         value = results.get(section, {}).get(key)
         sources = ["capture_new", "bare_json"] if section == "ratios" else [section]
+        unit = {"ratios": "ratio", "score_engine": "leads/s", "rescore_full": "leads/s"}.get(section, "ms")
         valid = value is not None and all(results.get(s, {}).get("valid") for s in sources)
         if value is None:
             met = False
@@ -438,7 +442,7 @@ def judge(results: dict) -> list[dict]:
                 "target": label,
                 "value": value,
                 "threshold": threshold,
-                "unit": "ratio" if section == "ratios" else "ms",
+                "unit": unit,
                 "result": ("PASS" if met else "MISS") if valid else "INVALID",
             }
         )
@@ -464,6 +468,13 @@ def print_report(results: dict, names: list[str]) -> None:
             f"{name:<27}{figure['rps']:>10.1f}{figure['p50_ms']:>10.2f}{figure['p99_ms']:>10.2f}"
             f"{figure['errors']:>8}{extra}{flag}"
         )
+    for name in ("score_engine", "rescore_full"):
+        if name in results:
+            figure = results[name]
+            print(
+                f"{name:<27}{figure['leads_per_s']:>10,.0f} leads/s"
+                f"  ({figure['leads']:,} leads in {figure['seconds']} s)"
+            )
     print()
     for name, value in results["ratios"].items():
         print(f"{name:<34}{value:>8.3f}")
@@ -473,7 +484,7 @@ def print_report(results: dict, names: list[str]) -> None:
         if value is None:
             shown = "n/a"
         else:
-            shown = f"{value:.1%}" if verdict["unit"] == "ratio" else f"{value:.2f} ms"
+            shown = {"ratio": f"{value:.1%}", "leads/s": f"{value:,.0f}/s"}.get(verdict["unit"], f"{value:.2f} ms")
         print(f"{verdict['target']:<40}{shown:>12}   {verdict['result']}")
     problems = meta["server_log"]
     if problems["tracebacks"] or problems["server_errors"] or problems["worker_timeouts"]:
@@ -598,6 +609,14 @@ def main() -> int:
             )
         finally:
             server.stop()
+
+    print(f"Scoring: the pure engine, then a full rescore of {RESCORE_LEADS:,} generated leads ...", flush=True)
+    scoring = json.loads(
+        run_django(["-m", "bench.scoring", "--leads", str(RESCORE_LEADS)], env, timeout=3600).strip().splitlines()[-1]
+    )
+    for name, figure in scoring.items():
+        figure["valid"] = figure.get("status", "done") == "done" and not figure.get("leads_left_behind")
+        results[name] = figure
 
     for name in names:
         mark_validity(results[name])

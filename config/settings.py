@@ -264,6 +264,8 @@ CELERY_BEAT_SCHEDULE = {
 CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")
 CRM_CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CRM_CAPTURE_MAX_BODY_BYTES", 16 * 1024))
 CRM_IDEMPOTENCY_TTL_HOURS = 24
+# A rescore after a publish runs in this many slices at once: one per worker process.
+CRM_RESCORE_SLICES = int(os.environ.get("CRM_RESCORE_SLICES", "2"))
 
 LOGGING = {
     "version": 1,

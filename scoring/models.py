@@ -75,7 +75,6 @@ class Job(models.Model):
     params = models.JSONField(default=dict, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
-    cursor = models.BigIntegerField(default=0, help_text="Last lead id finished, to resume after a crash.")
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -99,3 +98,20 @@ class Job(models.Model):
             if self.total == 0 and self.status == JobStatus.DONE
             else (self.done / self.total if self.total else 0.0)
         )
+
+
+class JobSlice(models.Model):
+    """One range of lead ids of a job, worked by one task at a time, so a job runs on every
+    worker process at once. `cursor` is the last id finished: a crashed slice resumes there."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="slices")
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    cursor = models.BigIntegerField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_id"]
+
+    def __str__(self):
+        return f"job {self.job_id}: ids {self.first_id}–{self.last_id}"

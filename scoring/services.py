@@ -7,14 +7,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Min, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from scoring.definition import parse_definition
 from scoring.engine import InteractionFact, LeadFacts, RuleBook, RuleBookError, Score, score
-from scoring.models import Job, JobStatus, RuleSet, RuleSetStatus, ScoreChange
+from scoring.models import Job, JobSlice, JobStatus, RuleSet, RuleSetStatus, ScoreChange
 
 RESCORE_CHUNK = 1000
 OPEN_STAGES = ("list", "inquiry", "sales_ready", "unclosed")  # leads.kinds.OPEN_STAGES, without the import cycle
@@ -244,8 +246,9 @@ def discard_draft() -> None:
 def publish_draft(*, by=None) -> Job:
     """Publish the draft and start rescoring every lead on it in the background.
 
-    The draft becomes the published version and the old one is retired in one transaction;
-    a Job row records the rescore, and its Celery task is sent only once that has committed.
+    The draft becomes the published version and the old one is retired in one transaction; a
+    Job row and its slices (ranges of lead ids, one per worker process) record the rescore, and
+    the Celery tasks are sent only once that has committed.
     """
     from leads.models import Lead
 
@@ -263,24 +266,32 @@ def publish_draft(*, by=None) -> Job:
             total=Lead.objects.exclude(rules_version=draft.version).count(),
             created_by=by,
         )
+        ids = Lead.objects.aggregate(first=Min("pk"), last=Max("pk"))
+        first, last = ids["first"] or 0, ids["last"] or 0
+        width = -(-(last - first + 1) // settings.CRM_RESCORE_SLICES)
+        for low in range(first, last + 1, max(width, 1)):
+            JobSlice.objects.create(job=job, first_id=low, last_id=min(low + width - 1, last), cursor=low - 1)
         transaction.on_commit(lambda: enqueue_job(job.pk))
     return job
 
 
 def enqueue_job(job_id: int) -> None:
+    """Send one task for each unfinished slice of a job (a job with no slices finishes at once)."""
     from scoring.tasks import bulk_rescore
 
-    bulk_rescore.delay(job_id)
+    slice_ids = list(JobSlice.objects.filter(job_id=job_id, finished_at__isnull=True).values_list("pk", flat=True))
+    for slice_id in slice_ids or [None]:
+        bulk_rescore.delay(job_id, slice_id)
 
 
-def run_rescore_job(job_id: int, *, max_chunks: int | None = None) -> Job:
-    """Work through a rescore job chunk by chunk, resuming from its cursor.
+def run_rescore_job(job_id: int, slice_id: int | None = None, *, max_chunks: int | None = None) -> Job:
+    """Work through a rescore job, one slice (or, without `slice_id`, every slice in turn).
 
-    Each chunk commits on its own with the job's progress, so a worker killed half way leaves
-    every lead on the old or the new version and the next run carries on where it stopped.
-    Leads already on the target version are skipped, so running a job twice does no harm.
+    Each chunk of a slice commits with the slice's cursor and the job's progress, so a worker
+    killed half way leaves every lead on the old or the new version, and the next run carries
+    on where it stopped. Leads already on the target version are skipped: running twice does
+    no harm. The last slice to finish closes the job.
     """
-
     job = Job.objects.get(pk=job_id)
     if job.status in (JobStatus.DONE, JobStatus.FAILED):
         return job
@@ -293,46 +304,66 @@ def run_rescore_job(job_id: int, *, max_chunks: int | None = None) -> Job:
         return Job.objects.get(pk=job.pk)
     book = book_for(rule_set)
     now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=job.started_at or now, heartbeat_at=now)
-    cursor, chunks = job.cursor, 0
-    while True:
-        if max_chunks is not None and chunks >= max_chunks:
-            return Job.objects.get(pk=job.pk)  # more to do: the task sends itself again
-        ids = _leads_behind(version, after=cursor)
-        if not ids:
-            break
-        with transaction.atomic():
-            done = rescore_many(ids, book=book, reason=f"Rules version {version} published")
-            cursor = ids[-1]
-            job.refresh_from_db(fields=["done"])
-            Job.objects.filter(pk=job.pk).update(
-                done=min(job.done + done, job.total), cursor=cursor, heartbeat_at=timezone.now()
-            )
-        chunks += 1
-    # A lead scored under the old rules by a request that raced the publish sits behind the
-    # cursor: one last pass over the whole table catches it.
-    while stragglers := _leads_behind(version, after=0):
-        rescore_many(stragglers, book=book, reason=f"Rules version {version} published")
     Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.DONE, done=job.total, finished_at=timezone.now(), heartbeat_at=timezone.now()
+        status=JobStatus.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now
     )
+    slices = job.slices.filter(finished_at__isnull=True)
+    if slice_id is not None:
+        slices = slices.filter(pk=slice_id)
+    for job_slice in slices:
+        if not _work_slice(job_slice, book, max_chunks):
+            return Job.objects.get(pk=job.pk)  # more to do: the task sends itself again
+    _close_if_complete(job.pk, book)
     return Job.objects.get(pk=job.pk)
 
 
-def _leads_behind(version: int, *, after: int) -> list[int]:
+def _work_slice(job_slice: JobSlice, book: RuleBook, max_chunks: int | None) -> bool:
+    """Rescore a slice chunk by chunk; True once it is finished."""
+    reason = f"Rules version {book.version} published"
+    chunks = 0
+    while max_chunks is None or chunks < max_chunks:
+        ids = _leads_behind(book.version, after=job_slice.cursor, up_to=job_slice.last_id)
+        if not ids:
+            JobSlice.objects.filter(pk=job_slice.pk).update(finished_at=timezone.now())
+            return True
+        with transaction.atomic():
+            done = rescore_many(ids, book=book, reason=reason)
+            job_slice.cursor = ids[-1]
+            JobSlice.objects.filter(pk=job_slice.pk).update(cursor=job_slice.cursor)
+            Job.objects.filter(pk=job_slice.job_id).update(done=F("done") + done, heartbeat_at=timezone.now())
+        chunks += 1
+    return False
+
+
+def _close_if_complete(job_id: int, book: RuleBook) -> None:
+    """Mark the job done when no slice is left, after one last pass over the whole table for
+    leads that a request racing the publish scored under the old rules."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.status == JobStatus.DONE or job.slices.filter(finished_at__isnull=True).exists():
+            return
+        while stragglers := _leads_behind(book.version, after=0):
+            rescore_many(stragglers, book=book, reason=f"Rules version {book.version} published")
+        now = timezone.now()
+        Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, done=job.total, finished_at=now, heartbeat_at=now)
+
+
+def _leads_behind(version: int, *, after: int, up_to: int | None = None) -> list[int]:
     """The next chunk of lead ids, after a cursor, not yet scored under `version`."""
     from leads.models import Lead
 
-    return list(
-        Lead.objects.filter(pk__gt=after)
-        .exclude(rules_version=version)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:RESCORE_CHUNK]
-    )
+    leads = Lead.objects.filter(pk__gt=after).exclude(rules_version=version)
+    if up_to is not None:
+        leads = leads.filter(pk__lte=up_to)
+    return list(leads.order_by("pk").values_list("pk", flat=True)[:RESCORE_CHUNK])
+
+
+def slice_finished(slice_id: int | None) -> bool:
+    return slice_id is None or JobSlice.objects.filter(pk=slice_id, finished_at__isnull=False).exists()
 
 
 def resume_stalled_jobs(*, stalled_after: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Re-enqueue jobs whose worker went quiet (killed, or its message lost); returns their ids."""
+    """Re-send jobs whose workers went quiet (killed, or a message lost); returns their ids."""
     cutoff = timezone.now() - stalled_after
     stalled = list(
         Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])

@@ -9,10 +9,10 @@ CHUNKS_PER_TASK = 20  # ~20,000 leads, then the task sends itself again so other
 
 
 @shared_task(acks_late=True)
-def bulk_rescore(job_id: int) -> str:
-    job = services.run_rescore_job(job_id, max_chunks=CHUNKS_PER_TASK)
-    if job.status == JobStatus.RUNNING:
-        bulk_rescore.delay(job_id)
+def bulk_rescore(job_id: int, slice_id: int | None = None) -> str:
+    job = services.run_rescore_job(job_id, slice_id, max_chunks=CHUNKS_PER_TASK)
+    if job.status == JobStatus.RUNNING and not services.slice_finished(slice_id):
+        bulk_rescore.delay(job_id, slice_id)
     return job.status
 
 

@@ -114,9 +114,10 @@ def test_the_rescore_job_moves_every_lead_to_the_new_version_with_history():
     assert (change.old_score, change.new_score, change.reason) == (2, 9, "Rules version 2 published")
 
 
-def test_a_crash_mid_rescore_leaves_each_lead_on_one_version_and_the_job_resumes(monkeypatch):
+def test_a_crash_mid_rescore_leaves_each_lead_on_one_version_and_the_job_resumes(monkeypatch, settings):
     leads = scored_leads(7)
     services.save_draft(definition=draft_with(rules__email_open__points=9, rules__email_open__cap=9))
+    settings.CRM_RESCORE_SLICES = 1
     job = services.publish_draft()
     monkeypatch.setattr(services, "RESCORE_CHUNK", 3)
     real = services.rescore_many
@@ -134,7 +135,8 @@ def test_a_crash_mid_rescore_leaves_each_lead_on_one_version_and_the_job_resumes
     by_version = {lead.pk: (lead.rules_version, lead.score) for lead in Lead.objects.all()}
     assert sorted(by_version.values()) == [(1, 2)] * 4 + [(2, 9)] * 3  # first chunk done, second rolled back
     job.refresh_from_db()
-    assert (job.status, job.done, job.cursor) == ("running", 3, leads[2].pk)
+    assert (job.status, job.done) == ("running", 3)
+    assert job.slices.get().cursor == leads[2].pk
 
     monkeypatch.setattr(services, "rescore_many", real)
     job = services.run_rescore_job(job.pk)
@@ -155,7 +157,7 @@ def test_a_lead_scored_under_old_rules_during_the_publish_is_caught():
     leads = scored_leads(3)
     services.save_draft(definition=draft_with(rules__email_open__points=9, rules__email_open__cap=9))
     job = services.publish_draft()
-    services.run_rescore_job(job.pk, max_chunks=1)  # all three done, cursor at the end
+    services.run_rescore_job(job.pk)  # all three done, cursors at the end
     Lead.objects.filter(pk=leads[0].pk).update(rules_version=1, score=2)  # a racing write under v1
     Job.objects.filter(pk=job.pk).update(status="running")
     services.run_rescore_job(job.pk)
@@ -193,3 +195,18 @@ def test_rescored_numbers_match_the_pure_engine():
     services.rescore_many([lead.pk], book=services.published_rule_book(), reason="check")
     lead.refresh_from_db()
     assert lead.score == score(services.lead_facts(lead), services.published_rule_book()).total == 50
+
+
+def test_a_job_is_split_in_slices_that_run_apart_and_the_last_one_closes_it(settings, no_broker, django_capture_on_commit_callbacks):
+    settings.CRM_RESCORE_SLICES = 2
+    leads = scored_leads(6)
+    services.save_draft(definition=draft_with(rules__email_open__points=9, rules__email_open__cap=9))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.publish_draft()
+    first, second = job.slices.all()
+    assert (first.first_id, second.last_id) == (leads[0].pk, leads[-1].pk)
+    assert first.last_id + 1 == second.first_id
+    assert services.run_rescore_job(job.pk, second.pk).status == "running"  # the other slice is left
+    assert services.run_rescore_job(job.pk, first.pk).status == "done"
+    assert set(Lead.objects.values_list("rules_version", flat=True)) == {2}
+    assert Job.objects.get(pk=job.pk).done == 6
