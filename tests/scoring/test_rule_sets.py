@@ -197,7 +197,9 @@ def test_rescored_numbers_match_the_pure_engine():
     assert lead.score == score(services.lead_facts(lead), services.published_rule_book()).total == 50
 
 
-def test_a_job_is_split_in_slices_that_run_apart_and_the_last_one_closes_it(settings, no_broker, django_capture_on_commit_callbacks):
+def test_a_job_is_split_in_slices_that_run_apart_and_the_last_one_closes_it(
+    settings, no_broker, django_capture_on_commit_callbacks
+):
     settings.CRM_RESCORE_SLICES = 2
     leads = scored_leads(6)
     services.save_draft(definition=draft_with(rules__email_open__points=9, rules__email_open__cap=9))
