@@ -1,5 +1,6 @@
 """The leads API: list, read and edit leads, log interactions, read scores (CONTRACT "Leads")."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -171,6 +172,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     def get_queryset(self):
         return visible_leads(self.request.user)
 
+    def filter_queryset(self, queryset):
+        """The list's filters and ordering apply to the list only, not to one lead's routes."""
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     @extend_schema(request=LeadUpdateSerializer, responses=LeadSerializer)
     def partial_update(self, request, *args, **kwargs):
         lead = self.get_object()
@@ -183,13 +188,18 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     @action(detail=True, methods=["get", "post"])
     def interactions(self, request, pk=None):
         """GET: the lead's interactions, newest first. POST: log one and get the new score."""
-        lead = self.get_object()
         if request.method == "GET":
+            lead = self.get_object()
             page = self.paginate_queryset(lead.interactions.select_related("author", "offer"))
             return self.get_paginated_response(InteractionSerializer(page, many=True).data)
         data = LogInteractionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        logged = services.log_interaction(lead_id=lead.pk, author=request.user, **data.validated_data)
+        try:  # one query finds, checks and locks the lead
+            logged = services.log_interaction(
+                lead_id=pk, within=self.get_queryset(), author=request.user, **data.validated_data
+            )
+        except Lead.DoesNotExist as exc:
+            raise Http404 from exc
         return Response(logged_interaction_body(logged), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ScoreSerializer)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.selectors import offer_by_code
@@ -89,12 +90,14 @@ def log_interaction(
     answers=None,
     metadata: dict | None = None,
     offer_code: str = "",
+    within: QuerySet[Lead] | None = None,
 ) -> LoggedInteraction:
     """Record an interaction and rescore the lead in the same transaction.
 
     The lead row is locked first, so interactions logged at the same moment are applied one
     after another and the score reflects all of them. A `list` contact who responds (calls,
-    fills a form, scans a code) becomes an inquiry.
+    fills a form, scans a code) becomes an inquiry. `within` limits the leads that may be
+    touched (the caller's visible leads); a lead outside it raises Lead.DoesNotExist.
     """
     if kind not in InteractionKind.values:
         raise ValidationError({"kind": [f"Unknown interaction kind '{kind}'."]})
@@ -102,7 +105,13 @@ def log_interaction(
     if offer_code and offer is None:
         raise ValidationError({"offer_code": [f"No offer has the code '{offer_code}'."]})
     with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("contact__company").get(pk=lead_id)
+        leads = Lead.objects.all() if within is None else within
+        lead = (
+            leads.select_for_update(of=("self",))
+            .select_related(None)
+            .select_related("contact__company")
+            .get(pk=lead_id)
+        )
         # The rules are read once the lead is locked, so a publish that committed meanwhile is seen.
         book = published_rule_book()
         clean_answers = validate_answers(answers, book)
