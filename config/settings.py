@@ -245,7 +245,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Real-time work (scoring, alerts) never waits behind bulk work (rescoring, letter batches):
 # tasks named bulk_* go to their own queue, which `make run` and compose's worker both consume.
 # Parallel test workers get their own queue names, so their Celery workers never share messages.
-QUEUE_PREFIX = os.environ.get("CRM_QUEUE_PREFIX", "") + os.environ.get("PYTEST_XDIST_WORKER", "")
+QUEUE_PREFIX = os.environ.get("PYTEST_XDIST_WORKER", "")
 REALTIME_QUEUE, BULK_QUEUE = f"{QUEUE_PREFIX}realtime", f"{QUEUE_PREFIX}bulk"
 CELERY_TASK_DEFAULT_QUEUE = REALTIME_QUEUE
 CELERY_TASK_ROUTES = {"*.bulk_*": {"queue": BULK_QUEUE}}

@@ -1,8 +1,9 @@
-"""A fixed-window request counter: one atomic INCR per request instead of DRF's
-read-modify-write of a timestamp list (two cache round trips, and racy under load).
+"""A fixed-window request counter: one INCR per request instead of DRF's read-modify-write of
+a timestamp list (two cache round trips, and racy under load).
 
-With Redis configured the counter is a Redis key incremented in one pipelined round trip on a
-client kept per process; otherwise Django's cache (`add` then `incr`). A window allows at most
+With Redis configured the counter is a Redis key incremented atomically in one pipelined round
+trip on a client kept per process; otherwise Django's cache (`add` then `incr`), which the
+file cache of `make run` does not make atomic: close enough on one machine. A window allows at most
 the rate's number of requests; across a window's edge a burst of up to twice that can pass,
 which is fine for telling a busy form from a flood.
 """

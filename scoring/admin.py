@@ -16,6 +16,9 @@ class RuleSetAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(ScoreChange)
 class ScoreChangeAdmin(admin.ModelAdmin):

@@ -3,6 +3,7 @@ background rescoring and recency decay."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ RESCORE_CHUNK = 1000
 OPEN_STAGES = ("list", "inquiry", "sales_ready", "unclosed")  # leads.kinds.OPEN_STAGES, without the import cycle
 
 _parsed_books: dict[int, RuleBook] = {}
+logger = logging.getLogger(__name__)
 
 
 class NoPublishedRules(RuntimeError):
@@ -180,10 +182,12 @@ def write_scores(leads: list) -> None:
             )
 
 
-def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
+def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str, only_behind: bool = False) -> int:
     """Rescore a batch of leads in one transaction: lock them, load all their facts in two
     queries, compute, and write back in bulk. Every lead ends on the book's version or, if
-    anything fails, stays on its old one. Returns how many leads were rescored."""
+    anything fails, stays on its old one. With `only_behind`, leads already on the book's
+    version once locked are left alone, so two tasks on the same slice never count a lead
+    twice. Returns how many leads were rescored."""
     from leads.models import Lead
 
     now = timezone.now()
@@ -194,6 +198,8 @@ def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str) -> int:
             .select_for_update(of=("self",))
             .order_by("pk")
         )
+        if only_behind:
+            leads = [lead for lead in leads if lead.rules_version != book.version]
         facts = facts_for(leads, now)
         changes = []
         for lead in leads:
@@ -268,11 +274,20 @@ def publish_draft(*, by=None) -> Job:
         )
         ids = Lead.objects.aggregate(first=Min("pk"), last=Max("pk"))
         first, last = ids["first"] or 0, ids["last"] or 0
-        width = -(-(last - first + 1) // settings.CRM_RESCORE_SLICES)
+        width = -(-(last - first + 1) // max(settings.CRM_RESCORE_SLICES, 1))
         for low in range(first, last + 1, max(width, 1)):
             JobSlice.objects.create(job=job, first_id=low, last_id=min(low + width - 1, last), cursor=low - 1)
-        transaction.on_commit(lambda: enqueue_job(job.pk))
+        transaction.on_commit(lambda: _send_or_leave_to_sweep(job.pk))
     return job
+
+
+def _send_or_leave_to_sweep(job_id: int) -> None:
+    """The publish has committed: a broker that is down must not turn it into an error. The
+    job row stays queued and the stalled-job sweep sends it once the broker is back."""
+    try:
+        enqueue_job(job_id)
+    except Exception:  # any broker failure; the durable row is the source of truth
+        logger.exception("Could not send rescore job %s; the stalled-job sweep will retry", job_id)
 
 
 def enqueue_job(job_id: int) -> None:
@@ -327,7 +342,7 @@ def _work_slice(job_slice: JobSlice, book: RuleBook, max_chunks: int | None) -> 
             JobSlice.objects.filter(pk=job_slice.pk).update(finished_at=timezone.now())
             return True
         with transaction.atomic():
-            done = rescore_many(ids, book=book, reason=reason)
+            done = rescore_many(ids, book=book, reason=reason, only_behind=True)
             job_slice.cursor = ids[-1]
             JobSlice.objects.filter(pk=job_slice.pk).update(cursor=job_slice.cursor)
             Job.objects.filter(pk=job_slice.job_id).update(done=F("done") + done, heartbeat_at=timezone.now())
@@ -343,7 +358,7 @@ def _close_if_complete(job_id: int, book: RuleBook) -> None:
         if job.status == JobStatus.DONE or job.slices.filter(finished_at__isnull=True).exists():
             return
         while stragglers := _leads_behind(book.version, after=0):
-            rescore_many(stragglers, book=book, reason=f"Rules version {book.version} published")
+            rescore_many(stragglers, book=book, reason=f"Rules version {book.version} published", only_behind=True)
         now = timezone.now()
         Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, done=job.total, finished_at=now, heartbeat_at=now)
 
@@ -414,3 +429,20 @@ def apply_decay(*, now: datetime | None = None) -> int:
     for start in range(0, len(due), RESCORE_CHUNK):
         rescore_many(due[start : start + RESCORE_CHUNK], book=book, reason="Gone quiet: recency decay")
     return len(due)
+
+
+MAX_JOB_FAILURES = 5
+
+
+def record_job_failure(job_id: int, error: Exception) -> None:
+    """Keep the error on the job; after MAX_JOB_FAILURES it is marked failed instead of retried."""
+    message = f"{type(error).__name__}: {error}"[:2000]
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
+            return
+        job.failures += 1
+        job.error = message
+        if job.failures >= MAX_JOB_FAILURES:
+            job.status, job.finished_at = JobStatus.FAILED, timezone.now()
+        job.save(update_fields=["failures", "error", "status", "finished_at"])

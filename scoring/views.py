@@ -165,7 +165,7 @@ def save_draft_json(request):
     draft = services.current_draft(by=request.user)
     try:
         definition = json.loads(text)
-        services.save_draft(definition=definition, note=request.POST.get("note", ""), by=request.user)
+        services.save_draft(definition=definition, note=request.POST.get("note", draft.note), by=request.user)
     except json.JSONDecodeError as exc:
         return _page(request, draft, errors={"json": [f"Not valid JSON: {exc}"]}, json_text=text, status=400)
     except ValidationError as exc:

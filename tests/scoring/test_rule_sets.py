@@ -11,7 +11,7 @@ from leads.models import Lead
 from leads.services import log_interaction
 from scoring import services
 from scoring.engine import score
-from scoring.models import Job, RuleSet, ScoreChange
+from scoring.models import Job, JobSlice, RuleSet, ScoreChange
 from scoring.selectors import preview_draft
 from tests.factories import LeadFactory
 
@@ -212,3 +212,38 @@ def test_a_job_is_split_in_slices_that_run_apart_and_the_last_one_closes_it(
     assert services.run_rescore_job(job.pk, first.pk).status == "done"
     assert set(Lead.objects.values_list("rules_version", flat=True)) == {2}
     assert Job.objects.get(pk=job.pk).done == 6
+
+
+def test_two_tasks_on_one_slice_do_not_count_a_lead_twice(settings):
+    settings.CRM_RESCORE_SLICES = 1
+    scored_leads(4)
+    services.current_draft()
+    job = services.publish_draft()
+    services.run_rescore_job(job.pk)
+    job_slice = job.slices.get()
+    JobSlice.objects.filter(pk=job_slice.pk).update(finished_at=None, cursor=job_slice.first_id - 1)
+    Job.objects.filter(pk=job.pk).update(status="running")
+    services.run_rescore_job(job.pk)  # a re-sent task walks the same slice again
+    assert Job.objects.get(pk=job.pk).done == 4
+
+
+def test_a_job_that_keeps_failing_is_marked_failed_with_its_error():
+    job = Job.objects.create(params={"version": 1}, status="running")
+    for _ in range(services.MAX_JOB_FAILURES - 1):
+        services.record_job_failure(job.pk, RuntimeError("database went away"))
+    assert Job.objects.get(pk=job.pk).status == "running"
+    services.record_job_failure(job.pk, RuntimeError("database went away"))
+    job.refresh_from_db()
+    assert (job.status, job.failures, job.error) == ("failed", 5, "RuntimeError: database went away")
+
+
+def test_publishing_while_the_broker_is_down_still_publishes(monkeypatch, django_capture_on_commit_callbacks):
+    def broker_down(job_id):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(services, "enqueue_job", broker_down)
+    services.current_draft()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.publish_draft()
+    assert RuleSet.objects.get(status="published").version == 2
+    assert Job.objects.get(pk=job.pk).status == "queued"  # the stalled-job sweep sends it later
