@@ -1,5 +1,6 @@
 """API plumbing shared by every app: pagination and the one exception handler."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
@@ -15,12 +16,15 @@ class Pagination(PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """Domain errors become HTTP answers here, not in each view: Conflict → 409, ValidationError → 400."""
+    """Domain errors become HTTP answers here, not in each view: Conflict → 409, ValidationError →
+    400, a row not found within what the caller may see → 404."""
     if isinstance(exc, Conflict):
         body = {"detail": exc.detail}
         if exc.missing:
             body["missing"] = exc.missing
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ObjectDoesNotExist):  # a service looked a row up within what the caller may see
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)

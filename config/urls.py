@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from crm.api import MeView, TokenView
+from leads import sales_api
 from leads.api import LeadViewSet
 from leads.capture_api import CaptureView
 from scoring.api import DraftView, JobView, PreviewView, PublishedRulesView, PublishView
@@ -20,6 +21,12 @@ api_v1 = [
     path("scoring/preview/", PreviewView.as_view(), name="api-scoring-preview"),
     path("scoring/publish/", PublishView.as_view(), name="api-scoring-publish"),
     path("jobs/<int:pk>/", JobView.as_view(), name="api-job"),
+    path("queue/", sales_api.QueueView.as_view(), name="api-queue"),
+    path("queue/claim/", sales_api.ClaimNextView.as_view(), name="api-queue-claim"),
+    path("engagement/", sales_api.RulesOfEngagementView.as_view(), name="api-engagement"),
+    path("notifications/", sales_api.NotificationsView.as_view(), name="api-notifications"),
+    path("alerts/hot-waiting/", sales_api.WaitingHotLeadsView.as_view(), name="api-hot-waiting"),
+    path("feedback/summary/", sales_api.FeedbackSummaryView.as_view(), name="api-feedback-summary"),
     path("", include(router.urls)),
 ]
 

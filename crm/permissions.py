@@ -29,3 +29,4 @@ def role_permission(*roles: str) -> type[BasePermission]:
 
 IsMarketingOrManager = role_permission(Role.MARKETING, Role.MANAGER)
 IsManager = role_permission(Role.MANAGER)
+IsSalesOrManager = role_permission(Role.SALES, Role.MANAGER)

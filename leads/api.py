@@ -1,6 +1,5 @@
 """The leads API: list, read and edit leads, log interactions, read scores (CONTRACT "Leads")."""
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -9,10 +8,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from leads import services
+from crm.permissions import IsMarketingOrManager, IsSalesOrManager
+from leads import sales, services
 from leads.filters import LeadFilter
 from leads.kinds import InteractionKind
-from leads.models import Interaction, Lead
+from leads.models import Interaction, Lead, LeadFeedback
 from leads.selectors import visible_leads
 from scoring.services import explain
 
@@ -60,6 +60,12 @@ class LeadSerializer(serializers.ModelSerializer):
             "upsell_offered",
             "upsell_accepted",
             "lost_reason",
+            "sales_ready_at",
+            "handed_over_at",
+            "owner_accepted_at",
+            "hot_since",
+            "last_contacted_at",
+            "sales_cycle_days",
             "created_at",
             "last_activity_at",
             "closed_at",
@@ -160,6 +166,25 @@ def logged_interaction_body(logged: services.LoggedInteraction) -> dict:
     }
 
 
+class HandoverSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(help_text="The salesperson's user id.")
+
+
+class CloseSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["won", "unclosed", "dead"])
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    upsell_accepted = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LeadFeedback
+        fields = ["id", "lead", "rating", "reason", "created_at"]
+        read_only_fields = ["id", "lead", "created_at"]
+        extra_kwargs = {"rating": {"min_value": 1, "max_value": 5}}
+
+
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Leads the caller may see. Sales sees its own leads and the sales-ready pool."""
 
@@ -194,12 +219,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
             return self.get_paginated_response(InteractionSerializer(page, many=True).data)
         data = LogInteractionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:  # one query finds, checks and locks the lead
-            logged = services.log_interaction(
-                lead_id=pk, within=self.get_queryset(), author=request.user, **data.validated_data
-            )
-        except Lead.DoesNotExist as exc:
-            raise Http404 from exc
+        # One query finds, checks (within the caller's leads) and locks the lead.
+        logged = services.log_interaction(
+            lead_id=pk, within=self.get_queryset(), author=request.user, **data.validated_data
+        )
         return Response(logged_interaction_body(logged), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ScoreSerializer)
@@ -217,3 +240,49 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
                 "computed_at": timezone.now(),
             }
         )
+
+    # --- The sales side (leads/sales.py) ----------------------------------------------------------
+
+    @extend_schema(request=HandoverSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsMarketingOrManager])
+    def handover(self, request, pk=None):
+        """Hand a sales-ready lead to a salesperson: 409 with `missing` when it is not ready."""
+        data = HandoverSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lead = sales.handover_lead(
+            lead_id=pk, owner_id=data.validated_data["owner"], by=request.user, within=self.get_queryset()
+        )
+        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
+
+    @extend_schema(request=None, responses=LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """The owner accepts a lead handed to them."""
+        self.get_object()
+        lead = sales.accept_lead(lead_id=pk, by=request.user)
+        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
+
+    @extend_schema(request=None, responses=LeadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsSalesOrManager])
+    def claim(self, request, pk=None):
+        """Claim this lead from the pool: 409 with `missing` when it is not sales-ready."""
+        lead = sales.claim_lead(lead_id=pk, by=request.user, within=self.get_queryset())
+        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
+
+    @extend_schema(request=CloseSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[IsSalesOrManager])
+    def close(self, request, pk=None):
+        """Close won (amount, upsell_accepted), unclosed (reason) or dead (reason)."""
+        data = CloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lead = sales.close_lead(lead_id=pk, by=request.user, within=self.get_queryset(), **data.validated_data)
+        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
+
+    @extend_schema(request=FeedbackSerializer, responses={201: FeedbackSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsSalesOrManager])
+    def feedback(self, request, pk=None):
+        """Rate the lead's quality (1–5) with a reason, for marketing."""
+        data = FeedbackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = sales.record_feedback(lead_id=pk, by=request.user, within=self.get_queryset(), **data.validated_data)
+        return Response(FeedbackSerializer(row).data, status=status.HTTP_201_CREATED)

@@ -4,11 +4,24 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from leads.kinds import InteractionKind, Source, Stage
 
-__all__ = ["Stage", "InteractionKind", "Source", "Lead", "StageChange", "Interaction", "FormKey", "IdempotencyRecord"]
+__all__ = [
+    "Stage",
+    "InteractionKind",
+    "Source",
+    "Lead",
+    "StageChange",
+    "Interaction",
+    "FormKey",
+    "IdempotencyRecord",
+    "Handover",
+    "RulesOfEngagement",
+    "Notification",
+    "LeadFeedback",
+]
 
 
 class Temperature(models.TextChoices):
@@ -72,11 +85,24 @@ class Lead(models.Model):
     last_activity_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # The sales side: when it became ready, was handed over, went hot, was last contacted.
+    sales_ready_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    owner_accepted_at = models.DateTimeField(null=True, blank=True)
+    hot_since = models.DateTimeField(null=True, blank=True)
+    last_contacted_at = models.DateTimeField(null=True, blank=True, help_text="Our last call or meeting.")
+    alerted_at = models.DateTimeField(null=True, blank=True, help_text="Last response-time alert.")
+    sales_cycle_days = models.PositiveIntegerField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="lead_score_0_to_100"),
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.SALES_READY) | Q(sales_ready_at__isnull=False),
+                name="lead_sales_ready_has_a_time",
+            ),
         ]
         indexes = [
             models.Index(fields=["stage", "-score"], name="lead_stage_score_idx"),
@@ -84,6 +110,22 @@ class Lead(models.Model):
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
             models.Index(fields=["-last_activity_at"], name="lead_last_activity_idx"),
             models.Index(fields=["contact", "stage"], name="lead_contact_stage_idx"),
+            # The queue: the unassigned sales-ready pool in priority order, and each owner's leads.
+            models.Index(
+                F("score").desc(),
+                "sales_ready_at",
+                "id",
+                condition=Q(stage=Stage.SALES_READY, owner__isnull=True),
+                name="lead_pool_priority_idx",
+            ),
+            models.Index(
+                "owner",
+                F("score").desc(),
+                "id",
+                condition=Q(stage__in=[Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED]),
+                name="lead_owner_open_idx",
+            ),
+            models.Index(fields=["hot_since"], condition=Q(temperature="hot"), name="lead_hot_since_idx"),
         ]
 
     def __str__(self):
@@ -186,3 +228,85 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class Handover(models.Model):
+    """A lead put in a salesperson's hands: by whom (none when they claimed it), when, and
+    when the owner accepted it (at once for a claim)."""
+
+    class Kind(models.TextChoices):
+        HANDOVER = "handover", "Handed over"
+        CLAIM = "claim", "Claimed"
+        REASSIGN = "reassign", "Taken back: no response in time"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handovers")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: lead {self.lead_id} to {self.to_user}"
+
+
+class RulesOfEngagement(models.Model):
+    """What makes a lead sales-ready besides its score (the published rules' sales_ready
+    threshold), and how fast a hot lead must be contacted. One row, edited by managers."""
+
+    FACTS = ("inquiry_reason", "desired_outcome", "estimated_value")
+
+    required_facts = models.JSONField(default=list, help_text=f"Any of {', '.join(FACTS)}.")
+    hot_response_minutes = models.PositiveIntegerField(default=60)
+    reassign_after_minutes = models.PositiveIntegerField(
+        null=True, blank=True, default=240, help_text="Take an untouched hot lead back to the pool; empty: never."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "rules of engagement"
+
+    def __str__(self):
+        return "Rules of engagement"
+
+
+class Notification(models.Model):
+    """An in-app message to one user (also sent by e-mail)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread_idx")]
+
+    def __str__(self):
+        return self.message
+
+
+class LeadFeedback(models.Model):
+    """Sales tells marketing how good a lead was (seed 003, rule 4)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="feedback")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    rating = models.PositiveSmallIntegerField(help_text="1 (a waste of time) to 5 (a great lead).")
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5")]
+
+    def __str__(self):
+        return f"{self.rating}/5 on lead {self.lead_id}"

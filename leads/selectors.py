@@ -1,5 +1,9 @@
 """Reads of leads: who may see which, and the lead list with its filters."""
 
+import base64
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from crm.normalize import phone_search_key
@@ -51,3 +55,66 @@ def lead_timeline(lead: Lead) -> list[dict]:
     entries += [{"at": c.changed_at, "type": "score", "item": c} for c in lead.score_changes.all()]
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries
+
+
+QUEUE_PAGE = 25
+
+
+def encode_queue_cursor(lead) -> str:
+    raw = f"{lead.score}|{lead.sales_ready_at.isoformat()}|{lead.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_queue_cursor(cursor: str) -> tuple[int, datetime, int]:
+    try:
+        score, at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return int(score), datetime.fromisoformat(at), int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError({"after": ["Not a queue position this list gave out."]}) from exc
+
+
+def queue_for(user, *, after: str = "", limit: int = QUEUE_PAGE) -> dict:
+    """A salesperson's work list: their own open leads (on the first page), then the pool in
+    priority order, paged by keyset (score, time ready, id) so page 1,000 costs what page 1 does."""
+    from leads.sales import pool
+
+    own = []
+    if not after:
+        own = list(
+            Lead.objects.filter(owner=user, stage__in=[Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED])
+            .select_related("contact__company")
+            .order_by("-score", "id")[:100]
+        )
+    pool_leads = pool().select_related("contact__company")
+    if after:
+        score, at, pk = decode_queue_cursor(after)
+        pool_leads = pool_leads.filter(
+            Q(score__lt=score) | Q(score=score, sales_ready_at__gt=at) | Q(score=score, sales_ready_at=at, pk__gt=pk)
+        )
+    page = list(pool_leads[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {"own": own, "pool": page, "next": encode_queue_cursor(page[-1]) if more else None}
+
+
+def feedback_by_source() -> list[dict]:
+    """Sales' ratings of lead quality per campaign and source, for marketing."""
+    from django.db.models import Avg, Count
+
+    from leads.models import LeadFeedback
+
+    rows = (
+        LeadFeedback.objects.values("lead__campaign_id", "lead__campaign__name", "lead__source")
+        .annotate(ratings=Count("id"), average=Avg("rating"))
+        .order_by("lead__campaign__name", "lead__source")
+    )
+    return [
+        {
+            "campaign": row["lead__campaign_id"],
+            "campaign_name": row["lead__campaign__name"] or "",
+            "source": row["lead__source"],
+            "ratings": row["ratings"],
+            "average_rating": round(float(row["average"]), 2),
+        }
+        for row in rows
+    ]

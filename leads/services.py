@@ -23,6 +23,9 @@ PASSIVE_KINDS = frozenset({InteractionKind.LETTER_SENT, InteractionKind.NOTE})
 
 EDITABLE_FIELDS = ("inquiry_reason", "desired_outcome", "estimated_value", "upsell_offered")
 
+# A person of ours spoke with the prospect: what stops the response-time clock of a hot lead.
+CONTACT_KINDS = frozenset({InteractionKind.CALL_INBOUND, InteractionKind.CALL_OUTBOUND, InteractionKind.MEETING})
+
 
 @dataclass(frozen=True)
 class LoggedInteraction:
@@ -42,8 +45,50 @@ def change_stage(lead: Lead, *, to_stage: str, by=None, reason: str = "") -> Sta
         lead=lead, from_stage=lead.stage, to_stage=to_stage, changed_by=by, reason=reason[:200]
     )
     lead.stage = to_stage
-    lead.save(update_fields=["stage"])
+    fields = ["stage"]
+    if to_stage == Stage.SALES_READY:
+        lead.sales_ready_at = change.changed_at  # the pool's waiting time starts here
+        fields.append("sales_ready_at")
+    lead.save(update_fields=fields)
     return change
+
+
+def missing_for_sales_ready(lead: Lead, *, book: RuleBook | None = None) -> list[str]:
+    """What keeps a lead from being sales-ready under the rules of engagement: `score` and the
+    names of required facts not yet recorded. Empty when it qualifies."""
+    from leads.models import RulesOfEngagement
+
+    book = book or published_rule_book()
+    missing = ["score"] if lead.score < book.thresholds.sales_ready else []
+    rules = RulesOfEngagement.objects.filter(pk=1).first()
+    for fact in rules.required_facts if rules else ["inquiry_reason", "desired_outcome"]:
+        value = getattr(lead, fact, None)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing.append(fact)
+    return missing
+
+
+def describe_missing(missing: list[str], lead: Lead, book: RuleBook | None = None) -> str:
+    book = book or published_rule_book()
+    words = {
+        "score": f"a score of at least {book.thresholds.sales_ready} (now {lead.score})",
+        "inquiry_reason": "why they inquired",
+        "desired_outcome": "the result they want",
+        "estimated_value": "an estimated value",
+    }
+    return "Not sales-ready yet: needs " + ", ".join(words.get(item, item) for item in missing) + "."
+
+
+def promote_if_ready(lead: Lead, *, by=None, book: RuleBook | None = None) -> bool:
+    """Move an inquiry (or an unclosed lead) to sales_ready once it qualifies. The caller
+    holds the lead's row lock. Cheap when the score is below the threshold: no query."""
+    book = book or published_rule_book()
+    if lead.stage not in (Stage.INQUIRY, Stage.UNCLOSED) or lead.score < book.thresholds.sales_ready:
+        return False
+    if missing_for_sales_ready(lead, book=book):
+        return False
+    change_stage(lead, to_stage=Stage.SALES_READY, by=by, reason="Meets the rules of engagement")
+    return True
 
 
 def record_first_stage(lead: Lead, *, by=None, reason: str = "") -> None:
@@ -165,9 +210,13 @@ def record_interaction(
     if offer is not None and lead.offer_id is None:
         lead.offer, lead.campaign = offer, offer.campaign
         changed += ["offer", "campaign"]
+    if author is not None and kind in CONTACT_KINDS:
+        lead.last_contacted_at = occurred_at
+        changed.append("last_contacted_at")
     if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
         change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
     result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed)
+    promote_if_ready(lead, by=author, book=book)
     return LoggedInteraction(interaction, lead, result)
 
 
@@ -200,6 +249,7 @@ def open_lead(
     if change is not None:
         change.lead = lead
         change.save()
+    promote_if_ready(lead, by=by, book=book)
     return LoggedInteraction(interaction, lead, result)
 
 
@@ -215,6 +265,7 @@ def update_lead(lead: Lead, *, by=None, **fields) -> Lead:
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(fields))
-    for name, value in fields.items():
-        setattr(lead, name, value)
+        promote_if_ready(locked, by=by)  # recording the facts may be what made it ready
+    for name in [*fields, "stage", "sales_ready_at"]:
+        setattr(lead, name, getattr(locked, name))
     return lead

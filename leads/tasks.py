@@ -8,3 +8,17 @@ from leads.capture import purge_expired_idempotency_records as purge
 @shared_task
 def purge_expired_idempotency_records() -> int:
     return purge()
+
+
+@shared_task
+def send_notification_emails(notification_ids: list[int]) -> int:
+    from leads.notifications import email_notifications
+
+    return email_notifications(notification_ids)
+
+
+@shared_task
+def alert_waiting_hot_leads() -> dict:
+    from leads.sales import alert_on_waiting_hot_leads
+
+    return alert_on_waiting_hot_leads()

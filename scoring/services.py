@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from scoring.definition import parse_definition
-from scoring.engine import InteractionFact, LeadFacts, RuleBook, RuleBookError, Score, score
+from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, RuleBookError, Score, score
 from scoring.models import Job, JobSlice, JobStatus, RuleSet, RuleSetStatus, ScoreChange
 
 RESCORE_CHUNK = 1000
@@ -97,8 +97,15 @@ def lead_facts(lead, now=None) -> LeadFacts:
 
 
 def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange | None:
-    """Put a result on the lead instance; the ScoreChange to keep if anything moved."""
+    """Put a result on the lead instance; the ScoreChange to keep if anything moved.
+
+    `hot_since` starts when a lead turns hot and clears when it cools: the response-time
+    alerts measure from it."""
     old = (lead.score, lead.temperature, lead.rules_version)
+    if result.temperature == HOT and (lead.temperature != HOT or lead.hot_since is None):
+        lead.hot_since = now
+    elif result.temperature != HOT:
+        lead.hot_since = None
     lead.score, lead.temperature = result.total, result.temperature
     lead.rules_version, lead.score_computed_at = result.rules_version, now
     if old == (result.total, result.temperature, result.rules_version):
@@ -125,7 +132,9 @@ def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: 
     now = timezone.now()
     result = score(lead_facts(lead, now), book)
     change = apply_score(lead, result, reason, now)
-    lead.save(update_fields=["score", "temperature", "rules_version", "score_computed_at", *(also_save or [])])
+    lead.save(
+        update_fields=["score", "temperature", "rules_version", "score_computed_at", "hot_since", *(also_save or [])]
+    )
     if change is not None:
         change.save()
     return result
@@ -164,21 +173,27 @@ def write_scores(leads: list) -> None:
     if not leads:
         return
     table = connection.ops.quote_name(Lead._meta.db_table)
-    rows = [(lead.pk, lead.score, lead.temperature, lead.rules_version, lead.score_computed_at) for lead in leads]
+    rows = [
+        (lead.pk, lead.score, lead.temperature, lead.rules_version, lead.score_computed_at, lead.hot_since)
+        for lead in leads
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            values = ", ".join(["(%s::bigint, %s::smallint, %s, %s::integer, %s::timestamptz)"] * len(rows))
+            values = ", ".join(
+                ["(%s::bigint, %s::smallint, %s, %s::integer, %s::timestamptz, %s::timestamptz)"] * len(rows)
+            )
             cursor.execute(
                 f"UPDATE {table} AS l SET score = v.score, temperature = v.temperature, "
-                "rules_version = v.rules_version, score_computed_at = v.computed_at "
-                f"FROM (VALUES {values}) AS v(id, score, temperature, rules_version, computed_at) WHERE l.id = v.id",
+                "rules_version = v.rules_version, score_computed_at = v.computed_at, hot_since = v.hot_since "
+                f"FROM (VALUES {values}) AS v(id, score, temperature, rules_version, computed_at, hot_since) "
+                "WHERE l.id = v.id",
                 [value for row in rows for value in row],
             )
         else:
             cursor.executemany(
-                f"UPDATE {table} SET score = %s, temperature = %s, rules_version = %s, score_computed_at = %s "
-                "WHERE id = %s",
-                [(score_, temperature, version, at, pk) for pk, score_, temperature, version, at in rows],
+                f"UPDATE {table} SET score = %s, temperature = %s, rules_version = %s, score_computed_at = %s, "
+                "hot_since = %s WHERE id = %s",
+                [(score_, temperature, version, at, hot, pk) for pk, score_, temperature, version, at, hot in rows],
             )
 
 

@@ -2,6 +2,7 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from crm.models import Company, Contact
 from leads.kinds import Source, Stage
@@ -44,3 +45,4 @@ class LeadFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory)
     stage = Stage.INQUIRY
     source = Source.WEB_FORM
+    sales_ready_at = factory.LazyAttribute(lambda lead: timezone.now() if lead.stage == Stage.SALES_READY else None)

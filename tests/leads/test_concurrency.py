@@ -92,3 +92,18 @@ def test_interactions_logged_at_the_same_moment_are_all_scored(db):
     assert Interaction.objects.filter(lead=lead).count() == 16
     assert lead.score == 16
     assert sorted(ScoreChange.objects.filter(lead=lead).values_list("new_score", flat=True)) == list(range(1, 17))
+
+
+def test_sixteen_salespeople_claiming_at_once_each_get_a_different_lead():
+    from crm.services import create_staff_user
+    from leads.sales import claim_next
+
+    for _ in range(10):
+        LeadFactory(stage="sales_ready", score=70, inquiry_reason="x", desired_outcome="y")
+    people = [create_staff_user(username=f"rep{i}", role="sales") for i in range(16)]
+
+    claimed = run_at_once(16, lambda i: getattr(claim_next(by=people[i]), "pk", None))
+    got = [pk for pk in claimed if pk is not None]
+    assert len(got) == 10 and len(set(got)) == 10
+    assert claimed.count(None) == 6
+    assert Lead.objects.filter(owner__isnull=True).count() == 0

@@ -1,0 +1,31 @@
+"""E-mail for in-app notifications, through Django's e-mail backend."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from leads.models import Notification
+
+
+def email_notifications(notification_ids: list[int]) -> int:
+    """Send each notification to its user's address once (marked by `emailed_at`); returns how many went."""
+    sent = 0
+    for notification in Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related(
+        "user", "lead"
+    ):
+        if not notification.user.email:
+            continue
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if not claimed:
+            continue  # a retry or another worker sent it already
+        link = f"\n\nLead: /leads/{notification.lead_id}/" if notification.lead_id else ""
+        send_mail(
+            subject=f"[Lead CRM] {notification.message[:80]}",
+            message=notification.message + link,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[notification.user.email],
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,153 @@
+"""The sales side of the API: the queue, claim-next, rules of engagement, notifications,
+hot leads waiting, and sales' feedback for marketing (CONTRACT "Queue")."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.permissions import IsManager, IsMarketingOrManager, IsSalesOrManager
+from leads import sales
+from leads.api import LeadSerializer
+from leads.models import Notification, RulesOfEngagement
+from leads.selectors import QUEUE_PAGE, feedback_by_source, queue_for
+
+
+def queue_row(lead, which: str) -> dict:
+    return {**LeadSerializer(lead).data, "queue": which}
+
+
+class QueueView(APIView):
+    """GET → the caller's own open leads, then the sales-ready pool by priority; `next` pages the pool."""
+
+    permission_classes = [IsSalesOrManager]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)], responses=OpenApiTypes.OBJECT
+    )
+    def get(self, request):
+        after = request.query_params.get("after", "")
+        limit = request.query_params.get("limit", str(QUEUE_PAGE))
+        if not limit.isdigit() or not 1 <= int(limit) <= 100:
+            return Response({"limit": ["Give a page size from 1 to 100."]}, status=400)
+        queue = queue_for(request.user, after=after, limit=int(limit))
+        results = [queue_row(lead, "own") for lead in queue["own"]] + [
+            queue_row(lead, "pool") for lead in queue["pool"]
+        ]
+        next_url = None
+        if queue["next"]:
+            next_url = request.build_absolute_uri(request.path) + f"?after={queue['next']}&limit={limit}"
+        return Response({"results": results, "next": next_url})
+
+
+class ClaimNextView(APIView):
+    """POST → 200 with the top lead of the pool, now the caller's; 204 when the pool is empty."""
+
+    permission_classes = [IsSalesOrManager]
+
+    @extend_schema(request=None, responses={200: LeadSerializer, 204: None})
+    def post(self, request):
+        lead = sales.claim_next(by=request.user)
+        if lead is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(LeadSerializer(lead).data)
+
+
+class RulesOfEngagementSerializer(serializers.ModelSerializer):
+    sales_ready_score = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RulesOfEngagement
+        fields = ["required_facts", "hot_response_minutes", "reassign_after_minutes", "sales_ready_score", "updated_at"]
+        read_only_fields = ["sales_ready_score", "updated_at"]
+
+    def get_sales_ready_score(self, rules) -> int:
+        from scoring.services import published_rule_book
+
+        return published_rule_book().thresholds.sales_ready
+
+
+class RulesOfEngagementView(APIView):
+    """GET the rules of engagement (any role); PUT to change them (managers). The score
+    threshold is the published scoring rules' `sales_ready`."""
+
+    def get_permissions(self):
+        return [IsManager()] if self.request.method == "PUT" else super().get_permissions()
+
+    @extend_schema(responses=RulesOfEngagementSerializer)
+    def get(self, request):
+        return Response(RulesOfEngagementSerializer(sales.rules_of_engagement()).data)
+
+    @extend_schema(request=RulesOfEngagementSerializer, responses=RulesOfEngagementSerializer)
+    def put(self, request):
+        data = RulesOfEngagementSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        rules = sales.update_rules_of_engagement(
+            required_facts=values.get("required_facts") or [],
+            hot_response_minutes=values.get("hot_response_minutes", 60),
+            reassign_after_minutes=values.get("reassign_after_minutes"),
+        )
+        return Response(RulesOfEngagementSerializer(rules).data)
+
+
+class NotificationsView(APIView):
+    """GET → the caller's latest notifications; POST {"read": [ids]} marks them read."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        rows = Notification.objects.filter(user=request.user)[:50]
+        return Response(
+            {
+                "unread": Notification.objects.filter(user=request.user, read_at__isnull=True).count(),
+                "results": [
+                    {
+                        "id": n.pk,
+                        "lead": n.lead_id,
+                        "message": n.message,
+                        "created_at": n.created_at,
+                        "read": n.read_at is not None,
+                    }
+                    for n in rows
+                ],
+            }
+        )
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        ids = request.data.get("read") if hasattr(request.data, "get") else None
+        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+            return Response({"read": ["Give a list of notification ids."]}, status=400)
+        marked = Notification.objects.filter(user=request.user, pk__in=ids, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        return Response({"marked": marked})
+
+
+class WaitingHotLeadsView(APIView):
+    """GET → every hot lead nobody has called within the response time (managers)."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        now = timezone.now()
+        return Response(
+            {
+                "results": [
+                    {**LeadSerializer(lead).data, "waiting_minutes": int((now - lead.hot_since).total_seconds() // 60)}
+                    for lead in sales.waiting_hot_leads(now).select_related("contact__company")[:500]
+                ]
+            }
+        )
+
+
+class FeedbackSummaryView(APIView):
+    """GET → sales' ratings of lead quality per campaign and source (marketing, managers)."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        return Response({"results": feedback_by_source()})

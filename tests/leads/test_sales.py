@@ -1,0 +1,320 @@
+"""The salesperson's day: rules of engagement, handover, the queue, claims, closing, alerts, feedback."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from leads import sales
+from leads.models import Handover, Lead, Notification, RulesOfEngagement
+from leads.notifications import email_notifications
+from leads.services import log_interaction, update_lead
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}
+
+
+def ready_lead(score=65, **fields):
+    """A lead in the pool: sales-ready, unowned."""
+    return LeadFactory(stage="sales_ready", score=score, temperature="warm" if score < 70 else "hot", **FACTS, **fields)
+
+
+# --- Rules of engagement ----------------------------------------------------------------------
+
+
+def test_an_inquiry_becomes_sales_ready_when_score_and_facts_qualify():
+    lead = LeadFactory(**FACTS)
+    log_interaction(lead_id=lead.pk, kind="call_inbound")  # 50: below the 60 threshold
+    assert Lead.objects.get(pk=lead.pk).stage == "inquiry"
+    log_interaction(lead_id=lead.pk, kind="answers", answers=[{"question": "timeline", "answer": "this_quarter"}])
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage) == (60, "sales_ready") and lead.sales_ready_at is not None
+    assert lead.stage_changes.last().reason == "Meets the rules of engagement"
+
+
+def test_a_high_score_without_the_facts_stays_an_inquiry_until_they_are_recorded(users):
+    lead = LeadFactory()
+    log_interaction(lead_id=lead.pk, kind="call_inbound", answers=[{"question": "timeline", "answer": "this_month"}])
+    assert Lead.objects.get(pk=lead.pk).stage == "inquiry"
+    update_lead(lead, by=users["csr"], **FACTS)
+    assert Lead.objects.get(pk=lead.pk).stage == "sales_ready"
+
+
+def test_managers_change_the_required_facts(users, api_as):
+    client = api_as(users["manager"])
+    body = {"required_facts": ["inquiry_reason"], "hot_response_minutes": 30, "reassign_after_minutes": 120}
+    response = client.put("/api/v1/engagement/", body, format="json")
+    assert response.status_code == 200 and response.json()["sales_ready_score"] == 60
+    assert RulesOfEngagement.objects.get().required_facts == ["inquiry_reason"]
+    bad = client.put(
+        "/api/v1/engagement/", {**body, "required_facts": ["shoe_size"], "reassign_after_minutes": 10}, format="json"
+    )
+    assert bad.status_code == 400 and {"required_facts", "reassign_after_minutes"} <= set(bad.json())
+    assert api_as(users["sales"]).put("/api/v1/engagement/", body, format="json").status_code == 403
+
+
+# --- Handover ---------------------------------------------------------------------------------
+
+
+def test_marketing_hands_a_ready_lead_to_a_salesperson_who_is_notified_and_accepts(users, api_as):
+    lead = ready_lead()
+    response = api_as(users["marketing"]).post(
+        f"/api/v1/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["owner"] == users["sales"].pk
+    handover = Handover.objects.get(lead=lead)
+    assert (handover.kind, handover.from_user, handover.to_user, handover.accepted_at) == (
+        "handover",
+        users["marketing"],
+        users["sales"],
+        None,
+    )
+    assert Notification.objects.get(user=users["sales"]).lead == lead
+    accepted = api_as(users["sales"]).post(f"/api/v1/leads/{lead.pk}/accept/")
+    assert accepted.status_code == 200 and accepted.json()["owner_accepted_at"]
+    assert Handover.objects.get(lead=lead).accepted_at is not None
+
+
+def test_handover_of_a_lead_that_is_not_ready_is_409_with_what_is_missing(users, api_as):
+    lead = LeadFactory(score=30)
+    response = api_as(users["manager"]).post(
+        f"/api/v1/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["missing"] == ["score", "inquiry_reason", "desired_outcome"]
+    assert "a score of at least 60 (now 30)" in response.json()["detail"]
+    lead.refresh_from_db()
+    assert lead.owner is None and not Handover.objects.exists()
+
+
+@pytest.mark.parametrize("owner", ["csr", "nobody", 999999, "abc"])
+def test_handover_to_someone_who_is_not_a_salesperson_is_400(users, api_as, owner):
+    lead = ready_lead()
+    owner_id = users[owner].pk if owner in users else owner
+    response = api_as(users["manager"]).post(f"/api/v1/leads/{lead.pk}/handover/", {"owner": owner_id}, format="json")
+    assert response.status_code == 400 and "owner" in response.json()
+    assert Lead.objects.get(pk=lead.pk).owner is None
+
+
+def test_csrs_and_sales_cannot_hand_over(users, api_as):
+    lead = ready_lead()
+    for role in ("csr", "sales"):
+        response = api_as(users[role]).post(
+            f"/api/v1/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, format="json"
+        )
+        assert response.status_code == 403
+
+
+def test_handover_notification_is_e_mailed_once(users, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    users["sales"].email = "sales1@example.com"
+    users["sales"].save()
+    lead = ready_lead()
+    sales.handover_lead(lead_id=lead.pk, owner_id=users["sales"].pk, by=users["manager"])
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    assert email_notifications(ids) == 1 and email_notifications(ids) == 0
+    assert mail.outbox[0].to == ["sales1@example.com"] and "handed you" in mail.outbox[0].subject
+
+
+# --- The queue and claims ---------------------------------------------------------------------
+
+
+def test_queue_lists_own_open_leads_then_the_pool_by_priority(users, api_as):
+    mine = LeadFactory(stage="sales_ready", owner=users["sales"], score=40, **FACTS)
+    LeadFactory(stage="sales_ready", owner=users["sales2"], score=99, **FACTS)  # a colleague's
+    warm = ready_lead(score=65)
+    hot = ready_lead(score=85)
+    older_warm = ready_lead(score=65)
+    Lead.objects.filter(pk=older_warm.pk).update(sales_ready_at=timezone.now() - timedelta(hours=3))
+    body = api_as(users["sales"]).get("/api/v1/queue/").json()
+    assert [(row["id"], row["queue"]) for row in body["results"]] == [
+        (mine.pk, "own"),
+        (hot.pk, "pool"),
+        (older_warm.pk, "pool"),
+        (warm.pk, "pool"),
+    ]
+    assert body["next"] is None
+
+
+def test_queue_pages_the_pool_by_keyset(users, api_as):
+    expected = [ready_lead(score=score).pk for score in (90, 80, 70, 60, 60)]
+    client = api_as(users["sales"])
+    seen, url = [], "/api/v1/queue/?limit=2"
+    while url:
+        body = client.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert seen == expected
+    assert client.get("/api/v1/queue/?after=garbage").status_code == 400
+    assert client.get("/api/v1/queue/?limit=0").status_code == 400
+
+
+def test_claim_next_takes_the_top_of_the_pool(users, api_as):
+    ready_lead(score=62)
+    top = ready_lead(score=88)
+    response = api_as(users["sales"]).post("/api/v1/queue/claim/")
+    assert response.status_code == 200 and response.json()["id"] == top.pk
+    top.refresh_from_db()
+    assert top.owner == users["sales"] and top.owner_accepted_at is not None
+    assert Handover.objects.get(lead=top).kind == "claim"
+
+
+def test_claim_next_on_an_empty_pool_is_204(users, api_as):
+    assert api_as(users["sales"]).post("/api/v1/queue/claim/").status_code == 204
+
+
+def test_claiming_a_taken_or_unready_lead_is_409(users, api_as):
+    taken = LeadFactory(stage="sales_ready", owner=users["sales2"], **FACTS)
+    not_ready = LeadFactory(stage="inquiry", score=10)
+    manager = api_as(users["manager"])
+    assert manager.post(f"/api/v1/leads/{taken.pk}/claim/").status_code == 409
+    response = manager.post(f"/api/v1/leads/{not_ready.pk}/claim/")
+    assert response.status_code == 409 and "score" in response.json()["missing"]
+    # Sales cannot even see an inquiry or a colleague's lead.
+    assert api_as(users["sales"]).post(f"/api/v1/leads/{taken.pk}/claim/").status_code == 404
+
+
+# --- Closing ----------------------------------------------------------------------------------
+
+
+def test_closing_won_pins_the_score_records_amount_upsell_and_cycle(users, api_as):
+    lead = LeadFactory(stage="sales_ready", owner=users["sales"], score=65, **FACTS)
+    Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=12))
+    response = api_as(users["sales"]).post(
+        f"/api/v1/leads/{lead.pk}/close/",
+        {"outcome": "won", "amount": "4800.00", "upsell_accepted": True},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["stage"], body["score"], body["temperature"]) == ("won", 100, "hot")
+    assert (body["won_amount"], body["upsell_accepted"], body["sales_cycle_days"]) == ("4800.00", True, 12)
+    assert Lead.objects.get(pk=lead.pk).won_amount == Decimal("4800.00")
+
+
+def test_closing_dead_pins_zero_and_unclosed_keeps_the_score(users):
+    dead = LeadFactory(stage="sales_ready", owner=users["sales"], score=65, **FACTS)
+    sales.close_lead(lead_id=dead.pk, outcome="dead", reason="Moved away", by=users["sales"])
+    assert Lead.objects.get(pk=dead.pk).score == 0
+    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    log_interaction(lead_id=lead.pk, kind="call_inbound")
+    sales.close_lead(lead_id=lead.pk, outcome="unclosed", reason="Not this year", by=users["sales"])
+    lead.refresh_from_db()
+    assert (lead.stage, lead.score, lead.lost_reason) == ("unclosed", 50, "Not this year")
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"outcome": "won"}, "amount"),
+        ({"outcome": "won", "amount": "-5"}, "amount"),
+        ({"outcome": "won", "amount": "lots"}, "amount"),
+        ({"outcome": "dead"}, "reason"),
+        ({"outcome": "unclosed", "reason": "  "}, "reason"),
+        ({"outcome": "sold"}, "outcome"),
+    ],
+)
+def test_bad_closes_are_400_and_change_nothing(users, api_as, body, field):
+    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    response = api_as(users["sales"]).post(f"/api/v1/leads/{lead.pk}/close/", body, format="json")
+    assert response.status_code == 400 and field in response.json(), response.json()
+    assert Lead.objects.get(pk=lead.pk).stage == "sales_ready"
+
+
+def test_closing_a_closed_lead_or_someone_elses_is_409(users, api_as):
+    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    client = api_as(users["sales"])
+    assert (
+        client.post(f"/api/v1/leads/{lead.pk}/close/", {"outcome": "won", "amount": "10"}, format="json").status_code
+        == 200
+    )
+    again = client.post(f"/api/v1/leads/{lead.pk}/close/", {"outcome": "dead", "reason": "x"}, format="json")
+    assert again.status_code == 409 and Lead.objects.get(pk=lead.pk).stage == "won"
+    pooled = ready_lead()
+    assert (
+        client.post(f"/api/v1/leads/{pooled.pk}/close/", {"outcome": "won", "amount": "1"}, format="json").status_code
+        == 409
+    )
+    assert (
+        api_as(users["csr"])
+        .post(f"/api/v1/leads/{pooled.pk}/close/", {"outcome": "won", "amount": "1"}, format="json")
+        .status_code
+        == 403
+    )
+
+
+# --- Hot leads nobody called ------------------------------------------------------------------
+
+
+def hot_lead(minutes_hot, owner=None, contacted_minutes_ago=None):
+    now = timezone.now()
+    lead = LeadFactory(stage="sales_ready", score=80, temperature="hot", owner=owner, **FACTS)
+    Lead.objects.filter(pk=lead.pk).update(
+        hot_since=now - timedelta(minutes=minutes_hot),
+        handed_over_at=now - timedelta(minutes=minutes_hot) if owner else None,
+        last_contacted_at=now - timedelta(minutes=contacted_minutes_ago) if contacted_minutes_ago is not None else None,
+    )
+    return lead
+
+
+def test_a_hot_lead_nobody_called_alerts_its_owner_and_the_managers_once(users):
+    waiting = hot_lead(90, owner=users["sales"])
+    hot_lead(90, owner=users["sales2"], contacted_minutes_ago=10)  # called since it went hot
+    hot_lead(20, owner=users["sales2"])  # still within the hour
+    assert sales.alert_on_waiting_hot_leads() == {"alerted": 1, "reassigned": 0}
+    assert set(Notification.objects.values_list("user__username", flat=True)) == {"sales1", "manager1"}
+    assert Notification.objects.filter(lead=waiting).count() == 2
+    assert sales.alert_on_waiting_hot_leads() == {"alerted": 0, "reassigned": 0}
+
+
+def test_after_the_second_limit_an_untouched_hot_lead_goes_back_to_the_pool(users):
+    lead = hot_lead(300, owner=users["sales"])
+    assert sales.alert_on_waiting_hot_leads()["reassigned"] == 1
+    lead.refresh_from_db()
+    assert lead.owner is None and lead.stage == "sales_ready"
+    assert Handover.objects.get(lead=lead).kind == "reassign"
+    assert sales.alert_on_waiting_hot_leads()["reassigned"] == 0
+
+
+def test_the_manager_sees_every_hot_lead_waiting_too_long(users, api_as):
+    waiting = hot_lead(90)
+    hot_lead(5)
+    body = api_as(users["manager"]).get("/api/v1/alerts/hot-waiting/").json()
+    assert [row["id"] for row in body["results"]] == [waiting.pk] and body["results"][0]["waiting_minutes"] >= 90
+    assert api_as(users["sales"]).get("/api/v1/alerts/hot-waiting/").status_code == 403
+
+
+def test_a_call_stops_the_clock(users):
+    lead = hot_lead(90, owner=users["sales"])
+    log_interaction(lead_id=lead.pk, kind="call_outbound", author=users["sales"])
+    assert not sales.waiting_hot_leads().filter(pk=lead.pk).exists()
+
+
+# --- Feedback ---------------------------------------------------------------------------------
+
+
+def test_sales_rates_leads_and_marketing_reads_it_per_campaign_and_source(users, api_as):
+    from campaigns.models import Campaign
+
+    spring = Campaign.objects.create(name="Spring")
+    for rating, source in ((5, "web_form"), (3, "web_form"), (1, "list")):
+        lead = LeadFactory(stage="sales_ready", owner=users["sales"], campaign=spring, source=source, **FACTS)
+        response = api_as(users["sales"]).post(
+            f"/api/v1/leads/{lead.pk}/feedback/", {"rating": rating, "reason": "why"}, format="json"
+        )
+        assert response.status_code == 201
+    body = api_as(users["marketing"]).get("/api/v1/feedback/summary/").json()
+    assert body["results"] == [
+        {"campaign": spring.pk, "campaign_name": "Spring", "source": "list", "ratings": 1, "average_rating": 1.0},
+        {"campaign": spring.pk, "campaign_name": "Spring", "source": "web_form", "ratings": 2, "average_rating": 4.0},
+    ]
+
+
+@pytest.mark.parametrize("body", [{"rating": 0, "reason": "x"}, {"rating": 6, "reason": "x"}, {"rating": 3}])
+def test_bad_feedback_is_400(users, api_as, body):
+    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    assert api_as(users["sales"]).post(f"/api/v1/leads/{lead.pk}/feedback/", body, format="json").status_code == 400
