@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from leads import views
+from leads import sales_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="lead-list", permanent=False)),
@@ -11,4 +11,13 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead-list"),
     path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/log/", views.log_interaction, name="lead-log"),
+    path("leads/<int:pk>/claim/", sales_views.claim, name="lead-claim"),
+    path("leads/<int:pk>/accept/", sales_views.accept, name="lead-accept"),
+    path("leads/<int:pk>/handover/", sales_views.handover, name="lead-handover"),
+    path("leads/<int:pk>/close/", sales_views.close, name="lead-close"),
+    path("leads/<int:pk>/feedback/", sales_views.feedback, name="lead-feedback"),
+    path("queue/", sales_views.queue, name="queue"),
+    path("queue/claim/", sales_views.claim_next, name="queue-claim"),
+    path("waiting/", sales_views.waiting, name="waiting"),
+    path("notifications/", sales_views.notifications, name="notifications"),
 ]

@@ -10,6 +10,7 @@ from crm.access import staff_required
 from leads import services
 from leads.forms import LeadSearchForm, LogInteractionForm
 from leads.models import Temperature
+from leads.sales_views import sales_panel_context
 from leads.selectors import lead_timeline, search_leads, visible_leads
 from scoring.engine import RuleBook
 from scoring.services import explain, published_rule_book
@@ -62,6 +63,7 @@ def _lead_page_context(request, lead, form=None, logged=None):
         "timeline": timeline,
         "form": form or LogInteractionForm(book=book),
         "logged": logged,
+        **sales_panel_context(request.user, lead),
     }
 
 

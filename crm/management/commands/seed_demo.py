@@ -13,6 +13,7 @@ from crm.models import Company, Contact
 from crm.services import create_staff_user, find_or_create_contact
 from leads.kinds import InteractionKind, Source, Stage
 from leads.models import FormKey, Lead, hash_form_key
+from leads.sales import handover_lead
 from leads.services import log_interaction, record_first_stage, update_lead
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -179,3 +180,9 @@ class Command(BaseCommand):
                         {"question": "decision_maker", "answer": "yes"},
                     ],
                 )
+        # Give the demo salesperson something to work: the best sales-ready lead, handed over.
+        manager = get_user_model().objects.get(username="manager")
+        sales_rep = get_user_model().objects.get(username="sales")
+        ready = Lead.objects.filter(stage=Stage.SALES_READY, owner__isnull=True).order_by("-score").first()
+        if ready is not None:
+            handover_lead(lead_id=ready.pk, owner_id=sales_rep.pk, by=manager)

@@ -1,0 +1,54 @@
+"""A salesperson's journey in a real browser: claim the next lead, call them, close it won."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from leads.models import Lead
+from tests.factories import DEMO_PASSWORD, ContactFactory, LeadFactory, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FACTS = {"inquiry_reason": "Furnace is 20 years old and noisy", "desired_outcome": "Lower heating bills"}
+
+
+def test_salesperson_claims_the_next_lead_calls_and_closes_it_won(live_server, page: Page):
+    rep = make_user("rep_on_duty", "sales")
+    LeadFactory(stage="sales_ready", score=62, temperature="warm", **FACTS)
+    hottest = LeadFactory(
+        contact=ContactFactory(first_name="Sofia", last_name="Morales"),
+        stage="sales_ready",
+        score=88,
+        temperature="hot",
+        **FACTS,
+    )
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("rep_on_duty")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="My queue").click()
+    pool = page.get_by_test_id("pool")
+    expect(pool.locator("tbody tr").first).to_contain_text("Sofia Morales")  # hottest first
+
+    page.get_by_role("button", name="Claim the next lead").click()
+    expect(page).to_have_url(re.compile(rf"/leads/{hottest.pk}/$"))
+    expect(page.get_by_text("Sofia Morales is yours now")).to_be_visible()
+    # Why they inquired and what they want come before anything else.
+    expect(page.get_by_text("Furnace is 20 years old and noisy")).to_be_visible()
+
+    page.get_by_label("Kind").select_option("call_outbound")
+    page.get_by_label("Note").fill("Booked the install for Tuesday.")
+    page.get_by_role("button", name="Log it").click()
+    expect(page.get_by_test_id("timeline")).to_contain_text("Outbound call by rep_on_duty")
+
+    page.get_by_label("Outcome").select_option("won")
+    page.get_by_label("Amount (won)").fill("6400")
+    page.get_by_label("Upsell accepted").check()
+    page.get_by_role("button", name="Close", exact=True).click()
+    expect(page.get_by_text("Closed: won.")).to_be_visible()
+    expect(page.get_by_test_id("score")).to_have_text("100")
+
+    lead = Lead.objects.get(pk=hottest.pk)
+    assert (lead.stage, lead.owner, str(lead.won_amount), lead.upsell_accepted) == ("won", rep, "6400.00", True)
