@@ -48,6 +48,12 @@ def request_maker(args):
                 "consent": True,
             },
         )
+    if args.endpoint == "queue":
+        head = (
+            f"GET /api/v1/queue/ HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
+            f"Authorization: Token {args.token}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        return lambda index: head
     with open(args.lead_ids) as lines:
         leads = [int(line) for line in lines if line.strip()]
     return lambda index: post(
@@ -117,7 +123,7 @@ async def run(args) -> dict:
         now = loop.time()
         latencies.append(now - due)
         last_done = max(last_done, now)
-        if status != 201:
+        if status != (200 if args.endpoint == "queue" else 201):
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             sample = sample or body[:300].decode("utf-8", "replace")
 
@@ -154,7 +160,7 @@ async def run(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=["capture", "interaction"])
+    parser.add_argument("endpoint", choices=["capture", "interaction", "queue"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--form-key", help="capture: the X-Form-Key")

@@ -149,7 +149,7 @@ def claim_next(*, by) -> Lead | None:
     """Give the caller the top lead of the pool. Rows another claimer holds are skipped, not
     waited for, so every concurrent claimer gets a different lead; None when the pool is empty."""
     with transaction.atomic():
-        lead = pool().select_for_update(skip_locked=True, of=("self",)).first()
+        lead = pool().select_for_update(skip_locked=True, of=("self",)).select_related("contact__company").first()
         if lead is None:
             return None
         _take(lead, by, timezone.now())

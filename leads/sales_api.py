@@ -13,9 +13,40 @@ from leads.api import LeadSerializer
 from leads.models import Notification, RulesOfEngagement
 from leads.selectors import QUEUE_PAGE, feedback_by_source, queue_for
 
+_datetime = serializers.DateTimeField()  # the API's one date format, without a serializer per row
 
-def queue_row(lead, which: str) -> dict:
-    return {**LeadSerializer(lead).data, "queue": which}
+
+def queue_rows(leads, which: str) -> list[dict]:
+    """What a salesperson needs to pick and prepare a call, built by hand: the queue is the
+    salesperson's busiest page, and a DRF serializer costs about 0.25 ms a row."""
+
+    def when(value):
+        return _datetime.to_representation(value) if value else None
+
+    return [
+        {
+            "id": lead.pk,
+            "queue": which,
+            "contact": lead.contact_id,
+            "contact_name": lead.contact.full_name,
+            "email": lead.contact.email,
+            "phone": lead.contact.phone,
+            "company": lead.contact.company.name if lead.contact.company else "",
+            "stage": lead.stage,
+            "score": lead.score,
+            "temperature": lead.temperature,
+            "owner": lead.owner_id,
+            "inquiry_reason": lead.inquiry_reason,
+            "desired_outcome": lead.desired_outcome,
+            "source": lead.source,
+            "offer": lead.offer_id,
+            "sales_ready_at": when(lead.sales_ready_at),
+            "handed_over_at": when(lead.handed_over_at),
+            "owner_accepted_at": when(lead.owner_accepted_at),
+            "last_activity_at": when(lead.last_activity_at),
+        }
+        for lead in leads
+    ]
 
 
 class QueueView(APIView):
@@ -32,9 +63,7 @@ class QueueView(APIView):
         if not limit.isdigit() or not 1 <= int(limit) <= 100:
             return Response({"limit": ["Give a page size from 1 to 100."]}, status=400)
         queue = queue_for(request.user, after=after, limit=int(limit))
-        results = [queue_row(lead, "own") for lead in queue["own"]] + [
-            queue_row(lead, "pool") for lead in queue["pool"]
-        ]
+        results = queue_rows(queue["own"], "own") + queue_rows(queue["pool"], "pool")
         next_url = None
         if queue["next"]:
             next_url = request.build_absolute_uri(request.path) + f"?after={queue['next']}&limit={limit}"

@@ -58,6 +58,27 @@ def lead_timeline(lead: Lead) -> list[dict]:
 
 
 QUEUE_PAGE = 25
+# The columns a queue row shows: reading only these keeps the salesperson's busiest page light.
+QUEUE_FIELDS = (
+    "id",
+    "contact__first_name",
+    "contact__last_name",
+    "contact__email",
+    "contact__phone",
+    "contact__company__name",
+    "stage",
+    "score",
+    "temperature",
+    "owner_id",
+    "inquiry_reason",
+    "desired_outcome",
+    "source",
+    "offer_id",
+    "sales_ready_at",
+    "handed_over_at",
+    "owner_accepted_at",
+    "last_activity_at",
+)
 
 
 def encode_queue_cursor(lead) -> str:
@@ -83,9 +104,10 @@ def queue_for(user, *, after: str = "", limit: int = QUEUE_PAGE) -> dict:
         own = list(
             Lead.objects.filter(owner=user, stage__in=[Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED])
             .select_related("contact__company")
+            .only(*QUEUE_FIELDS)
             .order_by("-score", "id")[:100]
         )
-    pool_leads = pool().select_related("contact__company")
+    pool_leads = pool().select_related("contact__company").only(*QUEUE_FIELDS)
     if after:
         score, at, pk = decode_queue_cursor(after)
         pool_leads = pool_leads.filter(
