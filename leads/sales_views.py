@@ -13,7 +13,7 @@ from crm.access import role_required, staff_required
 from crm.roles import Role, has_role
 from leads import sales
 from leads.models import Notification
-from leads.selectors import queue_for, visible_leads
+from leads.selectors import feedback_by_source, queue_for, visible_leads
 
 sales_or_manager = role_required(Role.SALES, Role.MANAGER)
 
@@ -142,3 +142,9 @@ def notifications(request):
     rows = list(Notification.objects.filter(user=request.user).select_related("lead__contact")[:100])
     Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
     return render(request, "leads/notifications.html", {"notifications": rows})
+
+
+@role_required(Role.MARKETING, Role.MANAGER)
+def feedback_report(request):
+    """Sales' ratings of lead quality per campaign and source: marketing's side of the loop."""
+    return render(request, "leads/feedback_report.html", {"rows": feedback_by_source()})

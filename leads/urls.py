@@ -20,4 +20,5 @@ urlpatterns = [
     path("queue/claim/", sales_views.claim_next, name="queue-claim"),
     path("waiting/", sales_views.waiting, name="waiting"),
     path("notifications/", sales_views.notifications, name="notifications"),
+    path("feedback/", sales_views.feedback_report, name="feedback-report"),
 ]

@@ -89,6 +89,7 @@ class PreviewView(APIView):
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request):
+        services.current_draft(by=request.user)  # no draft yet: the preview compares the rules with themselves
         return Response(selectors.preview_draft())
 
 

@@ -96,3 +96,60 @@ def test_token_endpoint_gives_a_token_for_the_right_password(users, api_as):
     me = api_as(None)
     me.credentials(HTTP_AUTHORIZATION=f"Token {good.json()['token']}")
     assert me.get("/api/v1/auth/me/").json()["username"] == "csr1"
+
+
+# Endpoints without a lead in the path: (method, url, expected per role). 2 means any 2xx.
+ROLE_TABLE = [
+    ("get", "/api/v1/queue/", {"csr": 403, "sales": 2, "marketing": 403, "manager": 2}),
+    ("post", "/api/v1/queue/claim/", {"csr": 403, "sales": 2, "marketing": 403, "manager": 2}),
+    ("get", "/api/v1/engagement/", {"csr": 2, "sales": 2, "marketing": 2, "manager": 2}),
+    ("get", "/api/v1/notifications/", {"csr": 2, "sales": 2, "marketing": 2, "manager": 2}),
+    ("get", "/api/v1/alerts/hot-waiting/", {"csr": 403, "sales": 403, "marketing": 403, "manager": 2}),
+    ("get", "/api/v1/feedback/summary/", {"csr": 403, "sales": 403, "marketing": 2, "manager": 2}),
+    ("get", "/api/v1/scoring/draft/", {"csr": 403, "sales": 403, "marketing": 2, "manager": 2}),
+    ("post", "/api/v1/scoring/preview/", {"csr": 403, "sales": 403, "marketing": 2, "manager": 2}),
+]
+
+
+@pytest.mark.parametrize("method,url,expected", ROLE_TABLE)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_endpoint_by_role(role, method, url, expected, users, api_as):
+    status = call(client_for(role, users, api_as), method, url, None).status_code
+    want = {**expected, "nobody": 403, "anonymous": 401}[role]
+    if want == 2:
+        assert 200 <= status < 300
+    else:
+        assert status == want
+
+
+# Sales actions on a sales-ready lead nobody owns.
+SALES_ACTIONS = [
+    ("post", "/api/v1/leads/{id}/claim/", None, {"csr": 403, "sales": 2, "marketing": 403, "manager": 2}),
+    ("post", "/api/v1/leads/{id}/handover/", "owner", {"csr": 403, "sales": 403, "marketing": 2, "manager": 2}),
+    (
+        "post",
+        "/api/v1/leads/{id}/close/",
+        {"outcome": "dead", "reason": "test"},
+        {"csr": 403, "sales": 409, "marketing": 403, "manager": 2},
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/feedback/",
+        {"rating": 3, "reason": "ok"},
+        {"csr": 403, "sales": 2, "marketing": 403, "manager": 2},
+    ),
+]
+
+
+@pytest.mark.parametrize("method,url,body,expected", SALES_ACTIONS)
+@pytest.mark.parametrize("role", ROLES)
+def test_sales_actions_by_role(role, method, url, body, expected, users, api_as):
+    lead = LeadFactory(stage=Stage.SALES_READY, score=70, inquiry_reason="x", desired_outcome="y")
+    if body == "owner":
+        body = {"owner": users["sales"].pk}
+    status = call(client_for(role, users, api_as), method, url.format(id=lead.pk), body).status_code
+    want = {**expected, "nobody": 403, "anonymous": 401}[role]
+    if want == 2:
+        assert 200 <= status < 300
+    else:
+        assert status == want

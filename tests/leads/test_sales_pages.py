@@ -73,3 +73,13 @@ def test_managers_see_waiting_hot_leads_and_notifications_get_read(users):
     assert 'class="nav-badge">1<' in client.get("/leads/").content.decode()
     assert "Hot lead waiting" in client.get("/notifications/").content.decode()
     assert Notification.objects.get().read_at is not None
+
+
+def test_marketing_reads_sales_feedback_per_campaign_and_source(users):
+    from leads.sales import record_feedback
+
+    lead = LeadFactory(stage="sales_ready", owner=users["sales"], source="letter", **FACTS)
+    record_feedback(lead_id=lead.pk, by=users["sales"], rating=4, reason="Knew what they wanted")
+    html = browser_for(users["marketing"]).get("/feedback/").content.decode()
+    assert "letter" in html and "4.0" in html
+    assert browser_for(users["csr"]).get("/feedback/").status_code == 403
