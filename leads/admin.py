@@ -3,7 +3,17 @@
 from django.contrib import admin
 
 from leads.capture import revoke_form_key
-from leads.models import FormKey, IdempotencyRecord, Interaction, Lead, StageChange
+from leads.models import (
+    FormKey,
+    Handover,
+    IdempotencyRecord,
+    Interaction,
+    Lead,
+    LeadFeedback,
+    Notification,
+    RulesOfEngagement,
+    StageChange,
+)
 
 
 class StageChangeInline(admin.TabularInline):
@@ -33,6 +43,13 @@ class LeadAdmin(admin.ModelAdmin):
         "created_at",
         "last_activity_at",
         "closed_at",
+        "sales_ready_at",
+        "handed_over_at",
+        "owner_accepted_at",
+        "hot_since",
+        "last_contacted_at",
+        "alerted_at",
+        "sales_cycle_days",
     ]
     inlines = [StageChangeInline]
 
@@ -68,3 +85,41 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(RulesOfEngagement)
+class RulesOfEngagementAdmin(admin.ModelAdmin):
+    """Managers set what sales-ready means besides the score, and the response-time limits."""
+
+    list_display = ["__str__", "required_facts", "hot_response_minutes", "reassign_after_minutes", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not RulesOfEngagement.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Handover)
+class HandoverAdmin(admin.ModelAdmin):
+    list_display = ["lead", "kind", "from_user", "to_user", "at", "accepted_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["lead"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "message", "created_at", "read_at", "emailed_at"]
+    raw_id_fields = ["lead"]
+
+
+@admin.register(LeadFeedback)
+class LeadFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["lead", "rating", "reason", "author", "created_at"]
+    raw_id_fields = ["lead"]

@@ -3,6 +3,7 @@
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -275,6 +276,20 @@ class RulesOfEngagement(models.Model):
 
     def __str__(self):
         return "Rules of engagement"
+
+    def clean(self):
+        """Checked by the admin's form and by leads.sales.update_rules_of_engagement alike."""
+        errors = {}
+        facts = self.required_facts if isinstance(self.required_facts, list) else None
+        unknown = [fact for fact in facts or [] if fact not in self.FACTS]
+        if facts is None or unknown:
+            errors["required_facts"] = [f"Use a list of: {', '.join(self.FACTS)}."]
+        if not self.hot_response_minutes or self.hot_response_minutes < 1:
+            errors["hot_response_minutes"] = ["Give at least one minute."]
+        if self.reassign_after_minutes is not None and self.reassign_after_minutes <= (self.hot_response_minutes or 0):
+            errors["reassign_after_minutes"] = ["Must be longer than the response time, or empty for never."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class Notification(models.Model):
