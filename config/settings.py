@@ -262,6 +262,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- The product's own settings -------------------------------------------------------------
+CRM_SITE_URL = os.environ.get("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in e-mails
 CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")
 CRM_CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CRM_CAPTURE_MAX_BODY_BYTES", 16 * 1024))
 CRM_IDEMPOTENCY_TTL_HOURS = 24

@@ -186,7 +186,8 @@ def close_lead(
     within: QuerySet | None = None,
 ) -> Lead:
     """Close a lead won (amount, upsell), unclosed (reason: it stays scored and nurtured) or
-    dead (reason). Won pins the score at 100, dead at 0; the sales cycle is recorded."""
+    dead (reason). Won pins the score at 100, dead at 0; the sales cycle is recorded. An
+    unclosed lead can still be closed won or dead later."""
     if outcome not in CLOSED_STAGES:
         raise ValidationError({"outcome": ["Choose won, unclosed or dead."]})
     errors, reason = {}, (reason or "").strip()
@@ -199,7 +200,7 @@ def close_lead(
     won_amount = _amount(amount) if outcome == Stage.WON else None
     with transaction.atomic():
         lead = _lock(lead_id, within)
-        if lead.stage in (*CLOSED_STAGES, Stage.CUSTOMER):
+        if lead.stage in (Stage.WON, Stage.DEAD, Stage.CUSTOMER) or lead.stage == outcome:
             raise Conflict(f"This lead is already closed ({lead.get_stage_display().lower()}).")
         if has_role(by, Role.SALES) and not has_role(by, Role.MANAGER) and lead.owner_id != by.pk:
             raise Conflict("Claim this lead, or have it handed to you, before closing it.")
@@ -227,6 +228,8 @@ def record_feedback(*, lead_id: int, by, rating, reason: str, within: QuerySet |
     if errors:
         raise ValidationError(errors)
     lead = (Lead.objects if within is None else within).get(pk=lead_id)
+    if has_role(by, Role.SALES) and not has_role(by, Role.MANAGER) and lead.owner_id != by.pk:
+        raise Conflict("Rate the leads you work: this one is not yours.")
     return LeadFeedback.objects.create(lead=lead, author=by, rating=rating, reason=reason.strip()[:500])
 
 

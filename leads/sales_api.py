@@ -84,6 +84,9 @@ class ClaimNextView(APIView):
 
 
 class RulesOfEngagementSerializer(serializers.ModelSerializer):
+    required_facts = serializers.ListField(child=serializers.CharField(max_length=40), max_length=10)
+    hot_response_minutes = serializers.IntegerField(min_value=1, max_value=100_000)
+    reassign_after_minutes = serializers.IntegerField(min_value=1, max_value=100_000, allow_null=True)
     sales_ready_score = serializers.SerializerMethodField()
 
     class Meta:
@@ -114,9 +117,9 @@ class RulesOfEngagementView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         rules = sales.update_rules_of_engagement(
-            required_facts=values.get("required_facts") or [],
-            hot_response_minutes=values.get("hot_response_minutes", 60),
-            reassign_after_minutes=values.get("reassign_after_minutes"),
+            required_facts=values["required_facts"],
+            hot_response_minutes=values["hot_response_minutes"],
+            reassign_after_minutes=values["reassign_after_minutes"],
         )
         return Response(RulesOfEngagementSerializer(rules).data)
 

@@ -3,7 +3,8 @@ list of hot leads waiting, and notifications. Thin: every action is a call into 
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -36,6 +37,8 @@ def _act(request, action, success: str, pk: int):
     """Run a sales action; its refusal (409 or bad input) becomes a message on the lead page."""
     try:
         action()
+    except ObjectDoesNotExist as exc:  # not a lead this user may see
+        raise Http404 from exc
     except Conflict as exc:
         messages.error(request, exc.detail)
     except ValidationError as exc:
@@ -64,7 +67,7 @@ def claim_next(request):
     return redirect("lead-detail", pk=lead.pk)
 
 
-@staff_required
+@sales_or_manager
 @require_POST
 def claim(request, pk):
     within = visible_leads(request.user)

@@ -110,7 +110,9 @@ def queue_for(user, *, after: str = "", limit: int = QUEUE_PAGE) -> dict:
     pool_leads = pool().select_related("contact__company").only(*QUEUE_FIELDS)
     if after:
         score, at, pk = decode_queue_cursor(after)
-        pool_leads = pool_leads.filter(
+        # The redundant `score <= s` lets PostgreSQL start the index scan at the cursor
+        # instead of filtering from the top, so a deep page costs what the first one does.
+        pool_leads = pool_leads.filter(score__lte=score).filter(
             Q(score__lt=score) | Q(score=score, sales_ready_at__gt=at) | Q(score=score, sales_ready_at=at, pk__gt=pk)
         )
     page = list(pool_leads[: limit + 1])

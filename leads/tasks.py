@@ -10,7 +10,7 @@ def purge_expired_idempotency_records() -> int:
     return purge()
 
 
-@shared_task
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=6)
 def send_notification_emails(notification_ids: list[int]) -> int:
     from leads.notifications import email_notifications
 

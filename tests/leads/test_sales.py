@@ -318,3 +318,28 @@ def test_sales_rates_leads_and_marketing_reads_it_per_campaign_and_source(users,
 def test_bad_feedback_is_400(users, api_as, body):
     lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
     assert api_as(users["sales"]).post(f"/api/v1/leads/{lead.pk}/feedback/", body, format="json").status_code == 400
+
+
+def test_an_unclosed_lead_can_still_be_won_later_but_not_unclosed_twice(users):
+    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    sales.close_lead(lead_id=lead.pk, outcome="unclosed", reason="Budget next spring", by=users["sales"])
+    with pytest.raises(Exception, match="already closed"):
+        sales.close_lead(lead_id=lead.pk, outcome="unclosed", reason="again", by=users["sales"])
+    sales.close_lead(lead_id=lead.pk, outcome="won", amount="900", by=users["sales"])
+    assert Lead.objects.get(pk=lead.pk).stage == "won"
+
+
+def test_a_failed_e_mail_is_released_for_the_retry(users, settings, monkeypatch):
+    import leads.notifications
+
+    users["sales"].email = "sales1@example.com"
+    users["sales"].save()
+    note = Notification.objects.create(user=users["sales"], message="Handed over")
+
+    def smtp_down(**kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(leads.notifications, "send_mail", smtp_down)
+    with pytest.raises(ConnectionRefusedError):
+        email_notifications([note.pk])
+    assert Notification.objects.get(pk=note.pk).emailed_at is None  # the retry will send it
