@@ -49,6 +49,7 @@ class Offer(models.Model):
 
     class Meta:
         ordering = ["deadline"]
+        indexes = [models.Index(fields=["launched_at", "deadline"], name="offer_live_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(deadline__gt=F("starts_at")), name="offer_deadline_after_start"),
             models.CheckConstraint(
@@ -101,3 +102,21 @@ class Placement(models.Model):
 
     def __str__(self):
         return f"{self.channel}: {self.outlet}"
+
+
+class Redemption(models.Model):
+    """A lead took an offer up. One per lead per offer; the offer's `redeemed` counts them."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="redemptions")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="redemptions")
+    redeemed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    redeemed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-redeemed_at"]
+        constraints = [models.UniqueConstraint(fields=["offer", "lead"], name="one_redemption_per_lead_per_offer")]
+
+    def __str__(self):
+        return f"{self.offer.code} by lead {self.lead_id}"

@@ -1,6 +1,9 @@
 """Reads of campaigns and offers."""
 
-from campaigns.models import Offer
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from campaigns.models import Offer, OfferStatus, Placement
 
 
 def offer_by_code(code: str) -> Offer | None:
@@ -9,3 +12,24 @@ def offer_by_code(code: str) -> Offer | None:
     if not code:
         return None
     return Offer.objects.select_related("campaign").filter(code=code).first()
+
+
+def live_offers(now=None) -> list[Offer]:
+    """Offers running now (launched, started, before the deadline, not sold out), soonest deadline first."""
+    now = now or timezone.now()
+    offers = (
+        Offer.objects.filter(launched_at__isnull=False, starts_at__lte=now, deadline__gt=now)
+        .select_related("campaign")
+        .prefetch_related(Prefetch("placements", queryset=Placement.objects.order_by("starts_on")))
+        .order_by("deadline", "code")
+    )
+    return [offer for offer in offers if offer.status_at(now) == OfferStatus.LIVE]
+
+
+def replacement_for(offer: Offer, now=None) -> Offer | None:
+    """What a CSR can offer instead of an expired or sold-out offer: a live one of the same campaign."""
+    now = now or timezone.now()
+    candidates = Offer.objects.filter(
+        campaign_id=offer.campaign_id, launched_at__isnull=False, starts_at__lte=now, deadline__gt=now
+    ).exclude(pk=offer.pk)
+    return next((o for o in candidates.order_by("deadline") if o.status_at(now) == OfferStatus.LIVE), None)

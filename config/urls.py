@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from campaigns.api import CampaignViewSet, OfferViewSet
 from crm.api import MeView, TokenView
 from leads import sales_api
 from leads.api import LeadViewSet
@@ -11,6 +12,8 @@ from scoring.api import DraftView, JobView, PreviewView, PublishedRulesView, Pub
 
 router = DefaultRouter(trailing_slash=True)
 router.register("leads", LeadViewSet, basename="lead")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("offers", OfferViewSet, basename="offer")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -1,0 +1,130 @@
+"""Campaigns and offers API (CONTRACT "Campaigns and offers"): CRUD for marketing, launch,
+lookup by code and redemption for every staff role."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from campaigns import selectors, services
+from campaigns.models import Campaign, Offer, Placement
+from config.errors import Conflict
+from crm.roles import Role, has_role
+
+
+class MarketingWritesStaffReads(BasePermission):
+    """Anyone with a role reads; marketing and managers change."""
+
+    message = "Only Marketing and Manager may change campaigns and offers."
+
+    def has_permission(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "action", None) in ("redeem", "lookup"):
+            return has_role(request.user, Role.CSR, Role.SALES, Role.MARKETING, Role.MANAGER)
+        return has_role(request.user, Role.MARKETING, Role.MANAGER)
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "description", "segment", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class PlacementSerializer(serializers.ModelSerializer):
+    cost = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        model = Placement
+        fields = ["channel", "outlet", "starts_on", "ends_on", "cost"]
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    placements = PlacementSerializer(many=True, required=False)
+    status = serializers.CharField(read_only=True)
+    remaining = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "campaign",
+            "code",
+            "headline",
+            "details",
+            "starts_at",
+            "deadline",
+            "quantity_limit",
+            "redeemed",
+            "remaining",
+            "upsell_product",
+            "upsell_pitch",
+            "placements",
+            "status",
+            "launched_at",
+        ]
+        read_only_fields = ["id", "redeemed", "remaining", "status", "launched_at"]
+        extra_kwargs = {"code": {"validators": []}}  # uniqueness is checked case-insensitively by the service
+
+
+class CampaignViewSet(viewsets.ModelViewSet):
+    serializer_class = CampaignSerializer
+    permission_classes = [MarketingWritesStaffReads]
+    queryset = Campaign.objects.all()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.save_campaign(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.save_campaign(campaign=serializer.instance, **serializer.validated_data)
+
+
+class OfferViewSet(viewsets.ModelViewSet):
+    serializer_class = OfferSerializer
+    permission_classes = [MarketingWritesStaffReads]
+    queryset = Offer.objects.select_related("campaign").prefetch_related("placements")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.save_offer(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.save_offer(offer=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        if instance.launched_at is not None:
+            raise Conflict("A launched offer stays on record; let it expire instead.")
+        instance.delete()
+
+    @extend_schema(request=None, responses=OfferSerializer)
+    @action(detail=True, methods=["post"])
+    def launch(self, request, pk=None):
+        """Put the offer live: 400 with every reason when it cannot go."""
+        offer = services.launch_offer(offer_id=self.get_object().pk, by=request.user)
+        return Response(OfferSerializer(self.get_queryset().get(pk=offer.pk)).data)
+
+    @extend_schema(request=serializers.Serializer, responses=serializers.Serializer)
+    @action(detail=True, methods=["post"])
+    def redeem(self, request, pk=None):
+        """{"lead": id} → {"redeemed", "remaining"}; 409 when not live, sold out or already redeemed."""
+        lead_id = request.data.get("lead") if hasattr(request.data, "get") else None
+        if isinstance(lead_id, bool) or not isinstance(lead_id, int):
+            return Response({"lead": ["Give the lead's id."]}, status=status.HTTP_400_BAD_REQUEST)
+        offer = services.redeem_offer(offer_id=self.get_object().pk, lead_id=lead_id, by=request.user)
+        return Response({"redeemed": offer.redeemed, "remaining": offer.remaining})
+
+    @extend_schema(parameters=[OpenApiParameter("code", str, required=True)], responses=OfferSerializer)
+    @action(detail=False, methods=["get"])
+    def lookup(self, request):
+        """The offer with this code (any case), with its status, what remains and, when it is
+        expired or sold out, the live offer that replaces it."""
+        code = request.query_params.get("code", "")
+        if not code.strip():
+            return Response({"code": ["Give the code."]}, status=status.HTTP_400_BAD_REQUEST)
+        offer = selectors.offer_by_code(code)
+        if offer is None:
+            raise NotFound(f"No offer has the code {code.strip().upper()}.")
+        body = OfferSerializer(offer).data
+        replacement = selectors.replacement_for(offer) if offer.status in ("expired", "sold_out") else None
+        body["replaced_by"] = OfferSerializer(replacement).data if replacement else None
+        return Response(body)
