@@ -33,3 +33,17 @@ def replacement_for(offer: Offer, now=None) -> Offer | None:
         campaign_id=offer.campaign_id, launched_at__isnull=False, starts_at__lte=now, deadline__gt=now
     ).exclude(pk=offer.pk)
     return next((o for o in candidates.order_by("deadline") if o.status_at(now) == OfferStatus.LIVE), None)
+
+
+def placement_for(offer: Offer, *, utm_source: str = "", utm_medium: str = "") -> Placement | None:
+    """The placement a response came through: the only one, or the one whose outlet is the UTM
+    source (or whose channel is the UTM medium), so that cost and revenue meet per placement."""
+    placements = list(offer.placements.all())
+    if len(placements) == 1:
+        return placements[0]
+    for wanted, attribute in ((utm_source, "outlet"), (utm_medium, "channel")):
+        wanted = (wanted or "").strip().lower()
+        match = next((p for p in placements if wanted and getattr(p, attribute).strip().lower() == wanted), None)
+        if match is not None:
+            return match
+    return None

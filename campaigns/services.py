@@ -42,6 +42,16 @@ def normalize_code(code: str) -> str:
     return (code or "").strip().upper()
 
 
+def timing_and_limit_errors(starts_at, deadline, quantity_limit) -> dict[str, list[str]]:
+    """The offer's own field rules, shared by the API's service call and the browser form."""
+    errors = {}
+    if starts_at and deadline and deadline <= starts_at:
+        errors["deadline"] = ["The deadline must come after the start."]
+    if quantity_limit is not None and quantity_limit < 1:
+        errors["quantity_limit"] = ["Give a limit of at least 1, or none."]
+    return errors
+
+
 def save_offer(*, offer: Offer | None = None, placements: list[dict] | None = None, **fields) -> Offer:
     """Create or change an offer and, when given, replace its placements; refused with field
     errors (deadline before start, negative limit or cost, a code already taken)."""
@@ -55,10 +65,7 @@ def save_offer(*, offer: Offer | None = None, placements: list[dict] | None = No
         errors["code"] = ["Give the code printed on the letters and ads."]
     elif Offer.objects.filter(code=offer.code).exclude(pk=offer.pk).exists():
         errors["code"] = [f"The code {offer.code} is already used by another offer."]
-    if offer.starts_at and offer.deadline and offer.deadline <= offer.starts_at:
-        errors["deadline"] = ["The deadline must come after the start."]
-    if offer.quantity_limit is not None and offer.quantity_limit < 1:
-        errors["quantity_limit"] = ["Give a limit of at least 1, or none."]
+    errors.update(timing_and_limit_errors(offer.starts_at, offer.deadline, offer.quantity_limit))
     if offer.quantity_limit is not None and offer.pk and offer.redeemed > offer.quantity_limit:
         errors["quantity_limit"] = [f"{offer.redeemed} have already been redeemed."]
     placement_rows = []

@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "resume-stalled-jobs": {"task": "scoring.tasks.resume_stalled_jobs", "schedule": 60.0},
     "alert-waiting-hot-leads": {"task": "leads.tasks.alert_waiting_hot_leads", "schedule": 300.0},
+    "weekly-staff-briefing": {
+        "task": "campaigns.tasks.send_staff_briefing",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
     "apply-recency-decay": {"task": "scoring.tasks.bulk_apply_decay", "schedule": crontab(hour=3, minute=5)},
     "purge-expired-idempotency-records": {
         "task": "leads.tasks.purge_expired_idempotency_records",

@@ -39,5 +39,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("scoring/", include("scoring.urls")),
+    path("", include("campaigns.urls")),
     path("", include("leads.urls")),
 ]

@@ -37,7 +37,17 @@ def find_or_create_contact(
     existing contact are filled in, never overwritten. Safe under concurrency: the database's
     unique constraints decide, and the loser of a race merges into the winner's contact.
     """
-    email, phone = normalize_email(email), normalize_phone(phone)
+    errors = {}
+    try:
+        email = normalize_email(email)
+    except ValidationError as exc:
+        errors["email"] = exc.messages
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     if not email and not phone:
         raise ValidationError({"email": ["Give an email address or a phone number."]})
     given = {"first_name": first_name, "last_name": last_name, "title": title, "persona": persona}

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import OfferStatus
-from campaigns.selectors import offer_by_code
+from campaigns.selectors import offer_by_code, placement_for
 from config.errors import Conflict
 from crm.services import find_or_create_contact
 from leads.kinds import OPEN_STAGES, InteractionKind, Source, Stage
@@ -106,8 +106,9 @@ def _claim_idempotency_key(form_key, key, body_hash) -> tuple[IdempotencyRecord 
     raise Conflict("This Idempotency-Key is in use by another request; retry shortly.")
 
 
-def _offer_fields(code: str) -> dict:
-    """The lead's offer attribution; an unknown or expired code is kept as given and flagged."""
+def _offer_fields(code: str, data: dict) -> dict:
+    """The lead's offer attribution (offer, campaign, placement); an unknown or expired code is
+    kept as given and flagged."""
     if not code:
         return {}
     offer = offer_by_code(code)
@@ -115,7 +116,14 @@ def _offer_fields(code: str) -> dict:
         return {"offer_code": code, "offer_code_problem": "unknown"}
     status = offer.status
     problem = "" if status == OfferStatus.LIVE else ("not_live" if status == OfferStatus.DRAFT else status)
-    return {"offer_code": code, "offer_code_problem": problem, "offer": offer, "campaign": offer.campaign}
+    placement = placement_for(offer, utm_source=data.get("utm_source", ""), utm_medium=data.get("utm_medium", ""))
+    return {
+        "offer_code": code,
+        "offer_code_problem": problem,
+        "offer": offer,
+        "campaign": offer.campaign,
+        "placement": placement,
+    }
 
 
 def _capture(form_key: FormKey, data: dict) -> CaptureResult:
@@ -129,7 +137,7 @@ def _capture(form_key: FormKey, data: dict) -> CaptureResult:
         consent=data.get("consent"),
     )
     message = data.get("message", "")
-    offer_fields = _offer_fields(data.get("offer_code") or form_key.default_offer_code)
+    offer_fields = _offer_fields(data.get("offer_code") or form_key.default_offer_code, data)
     lead = None
     if not created:
         lead = (

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaigns.selectors import offer_by_code
 from config.errors import Conflict
-from leads.kinds import RESPONSE_KINDS, TRANSITIONS, InteractionKind, Stage
+from leads.kinds import OPEN_STAGES, RESPONSE_KINDS, TRANSITIONS, InteractionKind, Source, Stage
 from leads.models import Interaction, Lead, StageChange
 from scoring.engine import RuleBook, Score, score
 from scoring.services import apply_score, facts_from_rows, published_rule_book, rescore_lead
@@ -239,6 +239,8 @@ def open_lead(
     """
     now = timezone.now()
     lead = Lead(contact=contact, stage=Stage.INQUIRY, last_activity_at=now, **lead_fields)
+    if by is not None and kind in CONTACT_KINDS:
+        lead.last_contacted_at = now
     result = score(facts_from_rows(lead, [(kind, now, metadata, [])], now), book)
     change = apply_score(lead, result, f"{InteractionKind(kind).label} logged", now)
     lead.save()
@@ -269,3 +271,53 @@ def update_lead(lead: Lead, *, by=None, **fields) -> Lead:
     for name in [*fields, "stage", "sales_ready_at"]:
         setattr(lead, name, getattr(locked, name))
     return lead
+
+
+def take_inbound_call(
+    *,
+    by,
+    note: str = "",
+    offer_code: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    email: str = "",
+    company: str = "",
+) -> LoggedInteraction:
+    """A caller the console did not find: the contact is found or created (never twice), and the
+    call is logged on their open lead, or opens a new inquiry whose reason is the CSR's note."""
+    from crm.services import find_or_create_contact
+
+    offer = offer_by_code(offer_code) if offer_code else None
+    if offer_code and offer is None:
+        raise ValidationError({"offer_code": [f"No offer has the code '{offer_code}'."]})
+    with transaction.atomic():
+        contact, created = find_or_create_contact(
+            email=email, phone=phone, first_name=first_name, last_name=last_name, company_name=company
+        )
+        book = published_rule_book()
+        lead = None
+        if not created:
+            lead = (
+                Lead.objects.select_for_update(of=("self",))
+                .filter(contact=contact, stage__in=list(OPEN_STAGES))
+                .order_by("-created_at", "-id")
+                .first()
+            )
+        if lead is not None:
+            lead.contact = contact
+            return record_interaction(
+                lead, kind=InteractionKind.CALL_INBOUND, book=book, author=by, note=note, offer=offer
+            )
+        attribution = {"offer": offer, "campaign": offer.campaign, "offer_code": offer.code} if offer else {}
+        return open_lead(
+            contact=contact,
+            kind=InteractionKind.CALL_INBOUND,
+            book=book,
+            by=by,
+            note=note,
+            stage_reason="Inbound call",
+            source=Source.PHONE,
+            inquiry_reason=note,
+            **attribution,
+        )

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from leads import sales_views, views
+from leads import console_views, sales_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="lead-list", permanent=False)),
@@ -16,6 +16,10 @@ urlpatterns = [
     path("leads/<int:pk>/handover/", sales_views.handover, name="lead-handover"),
     path("leads/<int:pk>/close/", sales_views.close, name="lead-close"),
     path("leads/<int:pk>/feedback/", sales_views.feedback, name="lead-feedback"),
+    path("console/", console_views.console, name="console"),
+    path("console/search/", console_views.console_search, name="console-search"),
+    path("console/caller/<int:pk>/", console_views.console_caller, name="console-caller"),
+    path("console/new-caller/", console_views.new_caller, name="console-new-caller"),
     path("queue/", sales_views.queue, name="queue"),
     path("queue/claim/", sales_views.claim_next, name="queue-claim"),
     path("waiting/", sales_views.waiting, name="waiting"),

@@ -339,3 +339,25 @@ def test_an_allowed_origins_page_can_read_errors_too(post):
     assert too_big.status_code == 413
     assert too_big["Access-Control-Allow-Origin"] == "https://shop.example.com"
     assert "Origin" in too_big["Vary"] and "Accept" in too_big["Vary"]
+
+
+def test_the_placement_a_response_came_through_is_attributed(post):
+    from campaigns.models import Placement
+
+    now = timezone.now()
+    offer = Offer.objects.create(
+        campaign=Campaign.objects.create(name="Mix"),
+        code="MIX",
+        headline="Mix",
+        starts_at=now - timedelta(days=1),
+        deadline=now + timedelta(days=9),
+        launched_at=now,
+    )
+    radio = Placement.objects.create(
+        offer=offer, channel="radio", outlet="KXYZ", starts_on=now.date(), ends_on=now.date(), cost=100
+    )
+    Placement.objects.create(
+        offer=offer, channel="newspaper", outlet="Daily News", starts_on=now.date(), ends_on=now.date(), cost=300
+    )
+    post({"email": "radio@example.com", "offer_code": "mix", "utm_source": "kxyz"})
+    assert Lead.objects.get().placement == radio

@@ -1,0 +1,10 @@
+"""Celery tasks for campaigns: thin wrappers around services."""
+
+from celery import shared_task
+
+from campaigns.briefing import send_staff_briefing as send
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def send_staff_briefing() -> int:
+    return send()
