@@ -69,7 +69,11 @@ TARGETS = [
     ("queue_first_page database p99 < 10 ms", "queue_db", "p99_ms", "<", 10.0),
     ("queue and claim plans: no Seq Scan", "queue_db", "seq_scans", "<", 1),
     ("claim_next (16 claimers) p99 < 30 ms", "claim_next", "p99_ms", "<", 30.0),
+    ("caller_search p99 < 50 ms (paced)", "caller_search_paced", "p99_ms", "<", 50.0),
+    ("offer_lookup p99 < 10 ms (paced)", "offer_lookup_paced", "p99_ms", "<", 10.0),
+    ("redeem_16: exactly the limit succeed", "redeem_16", "over_or_under_limit", "<", 1),
 ]
+SEARCH_PACED_RATE = float(os.environ.get("BENCH_SEARCH_RATE", "50"))  # CSR searches and lookups a second
 QUEUE_PACED_RATE = float(os.environ.get("BENCH_QUEUE_RATE", "50"))  # salespeople opening their queue, a second
 RESCORE_LEADS = int(os.environ.get("BENCH_RESCORE_LEADS", "1000000"))  # 0 skips the full rescore
 
@@ -346,7 +350,40 @@ def parse_result(output: str, what: str) -> dict:
     raise BenchError(f"{what} printed no result:\n{output}")
 
 
-def run_wrk(config: Config, server: Server, name: str, path: str, args: list[str]) -> dict:
+def run_redeem_burst(server: Server, token: str, setup: dict) -> dict:
+    """16 callers redeem one offer at once for 400 different leads: exactly `limit` may succeed,
+    every other answer must be 409 (sold out). Latency of each redemption is kept."""
+    lead_ids, offer, limit = setup["lead_ids"], setup["offer"], setup["limit"]
+    path, header = f"/api/v1/offers/{offer}/redeem/", {"Authorization": f"Token {token}"}
+    print(f"  redeem_16: 16 callers redeem {len(lead_ids)} times an offer limited to {limit} ...", flush=True)
+
+    def redeem(lead_id: int) -> tuple[int, float]:
+        started = time.perf_counter()
+        status, _ = server.request("POST", path, {"lead": lead_id}, header)
+        return status, (time.perf_counter() - started) * 1000
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(redeem, lead_ids))
+    latencies = sorted(ms for _, ms in answers)
+    ok = sum(1 for status, _ in answers if status == 200)
+    refused = sum(1 for status, _ in answers if status == 409)
+    return {
+        "rps": 0.0,
+        "p50_ms": round(latencies[len(latencies) // 2], 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+        "requests": len(answers),
+        "redeemed": ok,
+        "refused": refused,
+        "over_or_under_limit": abs(ok - limit),
+        "unexpected_status": len(answers) - ok - refused,
+        "statuses": {},
+        "socket_errors": {},
+        "sample": "",
+        "load": "16 threads, one redemption each at a time",
+    }
+
+
+def run_wrk(config: Config, server: Server, name: str, path: str, args: list[str], label: str = "") -> dict:
     """Warm up, then measure one endpoint at its maximum rate with wrk's Lua script `name`."""
 
     def wrk(seconds: int, phase: str) -> dict:
@@ -371,7 +408,7 @@ def run_wrk(config: Config, server: Server, name: str, path: str, args: list[str
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60)
         return parse_result(done.stdout + done.stderr, f"wrk ({name})")
 
-    print(f"  {name}: {config.warmup} s warm-up, {config.seconds} s measured ...", flush=True)
+    print(f"  {label or name}: {config.warmup} s warm-up, {config.seconds} s measured ...", flush=True)
     if config.warmup > 0:
         wrk(config.warmup, "w")
     raw = wrk(config.seconds, "m")
@@ -586,6 +623,7 @@ def main() -> int:
         results[name] = figure
     sales_setup = json.loads(run_django(["-m", "bench.sales", "setup"], env).strip().splitlines()[-1])
     print(f"Sales: a pool of {sales_setup['pool']:,} sales-ready leads, 16 salespeople.", flush=True)
+    offers_setup = json.loads(run_django(["-m", "bench.offers"], env).strip().splitlines()[-1])
     names = [
         "bare_json",
         "capture_new",
@@ -596,6 +634,11 @@ def main() -> int:
         "queue_first_page",
         "queue_first_page_paced",
         "claim_next",
+        "caller_search",
+        "caller_search_paced",
+        "offer_lookup",
+        "offer_lookup_paced",
+        "redeem_16",
     ]
 
     server = Server(env, config.workers)
@@ -641,6 +684,18 @@ def main() -> int:
             tokens_file = Path(tmp) / "tokens.txt"
             tokens_file.write_text("\n".join(sales_setup["tokens"]) + "\n")
             results["claim_next"] = run_wrk(config, server, "claim_next", "/api/v1/queue/claim/", [str(tokens_file)])
+            for name, paths in (("caller_search", "caller_paths"), ("offer_lookup", "lookup_paths")):
+                paths_file = Path(tmp) / f"{name}.txt"
+                paths_file.write_text("\n".join(offers_setup[paths]) + "\n")
+                results[name] = run_wrk(config, server, "get_paths", "/", [token, str(paths_file)], label=name)
+                results[f"{name}_paced"] = run_paced(
+                    config,
+                    server,
+                    f"{name}_paced",
+                    SEARCH_PACED_RATE,
+                    ["get", "--token", token, "--paths", str(paths_file)],
+                )
+            results["redeem_16"] = run_redeem_burst(server, token, offers_setup)
             # Not a target of the issue: the latency a CSR sees when the server is not saturated.
             results["log_interaction_half_rate"] = run_paced(
                 config,

@@ -48,6 +48,17 @@ def request_maker(args):
                 "consent": True,
             },
         )
+    if args.endpoint == "get":
+        with open(args.paths) as lines:
+            paths = [line.strip() for line in lines if line.strip()]
+        heads = [
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
+                f"Authorization: Token {args.token}\r\nConnection: close\r\n\r\n"
+            ).encode()
+            for path in paths
+        ]
+        return lambda index: heads[index % len(heads)]
     if args.endpoint == "queue":
         head = (
             f"GET /api/v1/queue/ HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
@@ -123,7 +134,7 @@ async def run(args) -> dict:
         now = loop.time()
         latencies.append(now - due)
         last_done = max(last_done, now)
-        if status != (200 if args.endpoint == "queue" else 201):
+        if status != (200 if args.endpoint in ("queue", "get") else 201):
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             sample = sample or body[:300].decode("utf-8", "replace")
 
@@ -160,7 +171,8 @@ async def run(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=["capture", "interaction", "queue"])
+    parser.add_argument("endpoint", choices=["capture", "interaction", "queue", "get"])
+    parser.add_argument("--paths", help="get: a file with one path a line, requested in turn")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--form-key", help="capture: the X-Form-Key")

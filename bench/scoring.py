@@ -67,7 +67,8 @@ def generate_leads(count: int) -> None:
                 "INSERT INTO crm_contact (first_name, last_name, title, persona, email, phone, consent, "
                 "do_not_contact, created_at, updated_at) "
                 f"SELECT 'First' || n, 'Last' || n, CASE WHEN n {mod} 4 = 0 THEN 'Owner' ELSE 'Clerk' END, '', "
-                f"'rescore' || n || '.{tag}@bench.example', '', true, false, now(), now() FROM {series}"
+                f"'rescore' || n || '.{tag}@bench.example', '+1' || (2000000000 + n)::text, true, false, now(), now() "
+                f"FROM {series}"
             )
             lead_activity = "now() - ((c.id % 40) * interval '1 day')"
             kind_expr = f"({kinds})[1 + ((l.id + k) % 6)]"

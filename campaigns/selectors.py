@@ -11,7 +11,7 @@ def offer_by_code(code: str) -> Offer | None:
     code = (code or "").strip().upper()
     if not code:
         return None
-    return Offer.objects.select_related("campaign").filter(code=code).first()
+    return Offer.objects.select_related("campaign").filter(code=code).order_by().first()
 
 
 def live_offers(now=None) -> list[Offer]:

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from campaigns.api import CampaignViewSet, OfferViewSet
-from crm.api import MeView, TokenView
+from crm.api import CallerSearchView, MeView, TokenView
 from leads import sales_api
 from leads.api import LeadViewSet
 from leads.capture_api import CaptureView
@@ -19,6 +19,7 @@ api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/me/", MeView.as_view(), name="api-me"),
     path("capture/", CaptureView.as_view(), name="api-capture"),
+    path("callers/", CallerSearchView.as_view(), name="api-callers"),
     path("scoring/rules/", PublishedRulesView.as_view(), name="api-scoring-rules"),
     path("scoring/draft/", DraftView.as_view(), name="api-scoring-draft"),
     path("scoring/preview/", PreviewView.as_view(), name="api-scoring-preview"),

@@ -17,7 +17,7 @@ def find_callers(text: str, limit: int = CALLER_LIMIT) -> list[Contact]:
     if len(text) < 2:
         return []
     contacts = Contact.objects.select_related("company").prefetch_related(
-        Prefetch("leads", queryset=Lead.objects.order_by("-created_at", "-id"))
+        Prefetch("leads", queryset=Lead.objects.order_by("-created_at", "-id"))  # the first is the latest
     )
     queries = []
     phone = phone_search_key(text)
