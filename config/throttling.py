@@ -8,8 +8,6 @@ the rate's number of requests; across a window's edge a burst of up to twice tha
 which is fine for telling a busy form from a flood.
 """
 
-import time
-
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
@@ -48,7 +46,7 @@ class FixedWindowThrottle(SimpleRateThrottle):
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        now = time.time()
+        now = self.timer()
         window = int(now // self.duration)
         self.retry_after = (window + 1) * self.duration - now
         return hit(f"{ident}:{window}", ttl=self.duration + 1) <= self.num_requests
