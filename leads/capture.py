@@ -20,9 +20,9 @@ from campaigns.models import OfferStatus
 from campaigns.selectors import offer_by_code, placement_for
 from config.errors import Conflict
 from crm.services import find_or_create_contact
-from leads.kinds import OPEN_STAGES, InteractionKind, Source, Stage
+from leads.kinds import InteractionKind, Source, Stage
 from leads.models import FormKey, IdempotencyRecord, Lead, hash_form_key
-from leads.services import change_stage, open_lead, record_interaction
+from leads.services import change_stage, locked_open_lead, open_lead, record_interaction
 from scoring.services import published_rule_book
 
 KEY_PREFIX = "wf_"
@@ -138,16 +138,7 @@ def _capture(form_key: FormKey, data: dict) -> CaptureResult:
     )
     message = data.get("message", "")
     offer_fields = _offer_fields(data.get("offer_code") or form_key.default_offer_code, data)
-    lead = None
-    if not created:
-        lead = (
-            Lead.objects.select_for_update(of=("self",))
-            .filter(contact=contact, stage__in=OPEN_STAGES)
-            .order_by("-created_at", "-id")
-            .first()
-        )
-        if lead is not None:
-            lead.contact = contact
+    lead = None if created else locked_open_lead(contact)
     book = published_rule_book()
     metadata = {"form": form_key.name, **{k: data[k] for k in METADATA_FIELDS if data.get(k)}}
     if lead is None:

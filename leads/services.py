@@ -273,6 +273,20 @@ def update_lead(lead: Lead, *, by=None, **fields) -> Lead:
     return lead
 
 
+def locked_open_lead(contact) -> Lead | None:
+    """A returning person's newest open lead, row-locked, with its contact attached: where a new
+    form or call belongs (a new lead is opened only when there is none)."""
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .filter(contact=contact, stage__in=list(OPEN_STAGES))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if lead is not None:
+        lead.contact = contact
+    return lead
+
+
 def take_inbound_call(
     *,
     by,
@@ -296,16 +310,8 @@ def take_inbound_call(
             email=email, phone=phone, first_name=first_name, last_name=last_name, company_name=company
         )
         book = published_rule_book()
-        lead = None
-        if not created:
-            lead = (
-                Lead.objects.select_for_update(of=("self",))
-                .filter(contact=contact, stage__in=list(OPEN_STAGES))
-                .order_by("-created_at", "-id")
-                .first()
-            )
+        lead = None if created else locked_open_lead(contact)
         if lead is not None:
-            lead.contact = contact
             return record_interaction(
                 lead, kind=InteractionKind.CALL_INBOUND, book=book, author=by, note=note, offer=offer
             )

@@ -46,3 +46,12 @@ class LeadFactory(factory.django.DjangoModelFactory):
     stage = Stage.INQUIRY
     source = Source.WEB_FORM
     sales_ready_at = factory.LazyAttribute(lambda lead: timezone.now() if lead.stage == Stage.SALES_READY else None)
+
+
+def signed_in_client(user):
+    """A Django test client logged in as `user` (made with DEMO_PASSWORD)."""
+    from django.test import Client
+
+    client = Client()
+    assert client.login(username=user.username, password=DEMO_PASSWORD)
+    return client

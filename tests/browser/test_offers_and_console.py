@@ -1,7 +1,6 @@
 """Offers and the call console in a real browser: marketing launches an offer; a CSR finds the
 caller by a phone typed differently, looks up the letter's code, logs the call and sees the score move."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -9,17 +8,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Campaign, Offer, Placement
-from tests.factories import DEMO_PASSWORD, ContactFactory, LeadFactory, make_user
+from tests.browser.steps import log_in
+from tests.factories import ContactFactory, LeadFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/leads/$"))
 
 
 def test_marketing_launches_an_offer_and_it_reaches_the_briefing(live_server, page: Page):

@@ -7,17 +7,10 @@ from playwright.sync_api import Page, expect
 
 from leads.services import log_interaction
 from scoring.models import Job, RuleSet
-from tests.factories import DEMO_PASSWORD, ContactFactory, LeadFactory, make_user
+from tests.browser.steps import log_in
+from tests.factories import ContactFactory, LeadFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/leads/$"))
 
 
 def test_answering_a_scripted_question_updates_score_and_temperature_without_reload(live_server, page: Page):

@@ -4,21 +4,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from campaigns.briefing import send_staff_briefing
 from campaigns.models import Campaign, Offer, Placement
 from leads.models import Lead
-from tests.factories import DEMO_PASSWORD, ContactFactory, LeadFactory
+from tests.factories import ContactFactory, LeadFactory, signed_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def browser_for(user):
-    client = Client()
-    assert client.login(username=user.username, password=DEMO_PASSWORD)
-    return client
 
 
 def live_offer(code="SPRING25", days_left=20, **fields):
@@ -49,7 +42,7 @@ def live_offer(code="SPRING25", days_left=20, **fields):
 def test_the_briefing_lists_live_offers_and_flags_the_ones_ending_soon(users):
     live_offer("SPRING25", days_left=20)
     live_offer("LASTCALL", days_left=3)
-    html = browser_for(users["csr"]).get("/briefing/").content.decode()
+    html = signed_in_client(users["csr"]).get("/briefing/").content.decode()
     assert "SPRING25" in html and "Maintenance plan" in html and "KXYZ" in html
     assert 'class="card offer expiring" data-code="LASTCALL"' in html
     assert 'class="card offer" data-code="SPRING25"' in html
@@ -66,7 +59,7 @@ def test_the_weekly_briefing_goes_to_every_staff_member(users, settings):
 
 
 def test_marketing_saves_an_offer_with_placements_and_sees_why_it_cannot_launch(users):
-    client = browser_for(users["marketing"])
+    client = signed_in_client(users["marketing"])
     campaign = Campaign.objects.create(name="Fall")
     form = {
         "campaign": campaign.pk,
@@ -97,7 +90,7 @@ def test_marketing_saves_an_offer_with_placements_and_sees_why_it_cannot_launch(
 
 
 def test_offer_form_shows_field_errors(users):
-    client = browser_for(users["marketing"])
+    client = signed_in_client(users["marketing"])
     campaign = Campaign.objects.create(name="Fall")
     form = {
         "campaign": campaign.pk,
@@ -119,7 +112,7 @@ def test_offer_form_shows_field_errors(users):
 def test_console_finds_a_caller_by_a_phone_typed_differently_and_an_offer_by_code(users):
     lead = LeadFactory(contact=ContactFactory(first_name="Dana", last_name="Whitaker", phone="+15550100042"))
     live_offer("SPRING25")
-    client = browser_for(users["csr"])
+    client = signed_in_client(users["csr"])
     html = client.get("/console/search/", {"q": "(555) 010-0042"}).content.decode()
     assert "Dana Whitaker" in html and f"/console/caller/{lead.pk}/" in html
     offer_html = client.get("/console/search/", {"q": "spring25"}).content.decode()
@@ -130,12 +123,12 @@ def test_console_finds_a_caller_by_a_phone_typed_differently_and_an_offer_by_cod
 
 def test_console_escapes_what_people_typed(users):
     LeadFactory(contact=ContactFactory(first_name="<script>alert(1)</script>", last_name="Zed"))
-    html = browser_for(users["csr"]).get("/console/search/", {"q": "Zed"}).content.decode()
+    html = signed_in_client(users["csr"]).get("/console/search/", {"q": "Zed"}).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
 def test_a_new_caller_is_created_once_and_the_call_logged(users):
-    client = browser_for(users["csr"])
+    client = signed_in_client(users["csr"])
     body = {"first_name": "Nia", "last_name": "Obi", "phone": "555-010-7788", "note": "Furnace died"}
     first = client.post("/console/new-caller/", body)
     assert first.status_code == 200 and "Nia Obi" in first.content.decode()
@@ -146,6 +139,6 @@ def test_a_new_caller_is_created_once_and_the_call_logged(users):
 
 
 def test_a_new_caller_with_bad_input_gets_errors_and_nothing_is_written(users):
-    response = browser_for(users["csr"]).post("/console/new-caller/", {"first_name": "X", "phone": "12"})
+    response = signed_in_client(users["csr"]).post("/console/new-caller/", {"first_name": "X", "phone": "12"})
     assert "Enter a valid phone number." in response.content.decode()
     assert not Lead.objects.exists()

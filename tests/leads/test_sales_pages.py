@@ -1,30 +1,23 @@
 """The sales pages with the Django test client: queue, claim, handover, close, waiting, notifications."""
 
 import pytest
-from django.test import Client
 
 from leads.models import Lead, Notification
-from tests.factories import DEMO_PASSWORD, ContactFactory, LeadFactory
+from tests.factories import ContactFactory, LeadFactory, signed_in_client
 
 pytestmark = pytest.mark.django_db
 FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}
 
 
-def browser_for(user):
-    client = Client()
-    assert client.login(username=user.username, password=DEMO_PASSWORD)
-    return client
-
-
 def test_queue_page_shows_the_pool_and_escapes_names(users):
     LeadFactory(stage="sales_ready", score=75, contact=ContactFactory(first_name="<script>x</script>"), **FACTS)
-    html = browser_for(users["sales"]).get("/queue/").content.decode()
+    html = signed_in_client(users["sales"]).get("/queue/").content.decode()
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x</script>" not in html
     assert "Furnace died" in html
 
 
 def test_claim_next_on_the_page_opens_the_lead_or_says_the_pool_is_empty(users):
-    client = browser_for(users["sales"])
+    client = signed_in_client(users["sales"])
     empty = client.post("/queue/claim/", follow=True)
     assert "The pool is empty" in empty.content.decode()
     lead = LeadFactory(stage="sales_ready", score=75, **FACTS)
@@ -34,29 +27,33 @@ def test_claim_next_on_the_page_opens_the_lead_or_says_the_pool_is_empty(users):
 
 
 def test_csrs_and_marketing_have_no_queue(users):
-    assert browser_for(users["csr"]).get("/queue/").status_code == 403
-    assert browser_for(users["marketing"]).get("/queue/").status_code == 403
+    assert signed_in_client(users["csr"]).get("/queue/").status_code == 403
+    assert signed_in_client(users["marketing"]).get("/queue/").status_code == 403
 
 
 def test_handover_refusal_shows_what_is_missing(users):
     lead = LeadFactory(score=20)
-    page = browser_for(users["manager"]).post(f"/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, follow=True)
+    page = signed_in_client(users["manager"]).post(
+        f"/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, follow=True
+    )
     assert "Not sales-ready yet: needs a score of at least 60 (now 20)" in page.content.decode()
     assert Lead.objects.get(pk=lead.pk).owner is None
 
 
 def test_closing_with_a_negative_amount_shows_the_error_and_changes_nothing(users):
     lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
-    page = browser_for(users["sales"]).post(f"/leads/{lead.pk}/close/", {"outcome": "won", "amount": "-3"}, follow=True)
+    page = signed_in_client(users["sales"]).post(
+        f"/leads/{lead.pk}/close/", {"outcome": "won", "amount": "-3"}, follow=True
+    )
     assert "The amount cannot be negative." in page.content.decode()
     assert Lead.objects.get(pk=lead.pk).stage == "sales_ready"
 
 
 def test_the_owner_sees_accept_and_close_others_do_not(users):
     lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
-    mine = browser_for(users["sales"]).get(f"/leads/{lead.pk}/").content.decode()
+    mine = signed_in_client(users["sales"]).get(f"/leads/{lead.pk}/").content.decode()
     assert "Accept this lead" in mine and "Close the lead" in mine
-    csr_view = browser_for(users["csr"]).get(f"/leads/{lead.pk}/").content.decode()
+    csr_view = signed_in_client(users["csr"]).get(f"/leads/{lead.pk}/").content.decode()
     assert "Close the lead" not in csr_view and "Hand over to" not in csr_view
 
 
@@ -67,7 +64,7 @@ def test_managers_see_waiting_hot_leads_and_notifications_get_read(users):
 
     lead = LeadFactory(stage="sales_ready", score=85, temperature="hot", **FACTS)
     Lead.objects.filter(pk=lead.pk).update(hot_since=timezone.now() - timedelta(hours=3))
-    client = browser_for(users["manager"])
+    client = signed_in_client(users["manager"])
     assert str(lead.contact) in client.get("/waiting/").content.decode()
     Notification.objects.create(user=users["manager"], lead=lead, message="Hot lead waiting")
     assert 'class="nav-badge">1<' in client.get("/leads/").content.decode()
@@ -80,6 +77,6 @@ def test_marketing_reads_sales_feedback_per_campaign_and_source(users):
 
     lead = LeadFactory(stage="sales_ready", owner=users["sales"], source="letter", **FACTS)
     record_feedback(lead_id=lead.pk, by=users["sales"], rating=4, reason="Knew what they wanted")
-    html = browser_for(users["marketing"]).get("/feedback/").content.decode()
+    html = signed_in_client(users["marketing"]).get("/feedback/").content.decode()
     assert "letter" in html and "4.0" in html
-    assert browser_for(users["csr"]).get("/feedback/").status_code == 403
+    assert signed_in_client(users["csr"]).get("/feedback/").status_code == 403

@@ -1,0 +1,15 @@
+"""Steps the browser journeys share."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.factories import DEMO_PASSWORD
+
+
+def log_in(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/leads/$"))
