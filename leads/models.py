@@ -132,12 +132,6 @@ class Lead(models.Model):
     def __str__(self):
         return f"Lead #{self.pk} – {self.contact}"
 
-    @property
-    def is_open(self) -> bool:
-        from leads.kinds import OPEN_STAGES
-
-        return self.stage in OPEN_STAGES
-
 
 class StageChange(models.Model):
     """Every move of a lead from one stage to another: who, when and why."""
