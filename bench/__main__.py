@@ -8,7 +8,12 @@ What it does, in order, and why:
    bench database), `crm_bench` on 127.0.0.1:5432 when DATABASE_URL is unset and PostgreSQL
    answers there, else SQLite under var/ with a warning that the figures are not representative.
 2. Migrates it and makes a web-form key and a CSR user with a token (bench/fixtures.py), each in
-   a subprocess with the same environment as the server.
+   a subprocess with the same environment as the server. Then, still before the server starts,
+   bench/scoring.py times the pure engine and generates BENCH_RESCORE_LEADS leads (a million by
+   default) and times their full rescore through a real Celery worker; bench/sales.py puts every
+   fifth lead in the sales pool and makes sixteen salespeople; bench/offers.py makes a live offer
+   limited to 100 and the caller-search and lookup paths. Every HTTP figure below is measured over
+   that book.
 3. Serves the real app with gunicorn: a fixed number of sync workers (BENCH_WORKERS, 4), DEBUG off,
    the production settings plus one bare JSON view (bench/settings.py), the throttle cache in
    Redis when REDIS_URL answers, and throttle rates so high that nothing is throttled.
@@ -16,7 +21,9 @@ What it does, in order, and why:
 5. Loads each endpoint from a separate process: wrk (closed loop, BENCH_THREADS x
    BENCH_CONNECTIONS, BENCH_WARMUP s of warm-up, then BENCH_SECONDS s measured) for the maximum
    rate, then bench/paced.py (open loop, a fixed rate) for capture_new and log_interaction at
-   half that rate: the latency when the server is busy but not saturated.
+   half that rate, and for the queue, caller search and offer lookup at a fixed rate: the latency
+   when the server is busy but not saturated. redeem_16 fires 16 concurrent redemptions; after the
+   server stops, bench/sales.py times the queue's database side and writes var/explain_queue.txt.
 6. Prints a table with the targets and writes var/bench.json. A figure with any error (a status
    other than the expected one, or a socket error) is marked INVALID and the command exits 1; a
    missed target is only reported (exit 0).

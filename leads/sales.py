@@ -163,6 +163,11 @@ def claim_lead(*, lead_id: int, by, within: QuerySet | None = None) -> Lead:
 # --- Closing ------------------------------------------------------------------------------------
 
 
+def works_on(lead: Lead, user) -> bool:
+    """A salesperson acts only on leads they own; managers (and other roles) are not limited here."""
+    return not has_role(user, Role.SALES) or has_role(user, Role.MANAGER) or lead.owner_id == user.pk
+
+
 def _amount(value) -> Decimal:
     try:
         amount = Decimal(str(value))
@@ -202,7 +207,7 @@ def close_lead(
         lead = _lock(lead_id, within)
         if lead.stage in (Stage.WON, Stage.DEAD, Stage.CUSTOMER) or lead.stage == outcome:
             raise Conflict(f"This lead is already closed ({lead.get_stage_display().lower()}).")
-        if has_role(by, Role.SALES) and not has_role(by, Role.MANAGER) and lead.owner_id != by.pk:
+        if not works_on(lead, by):
             raise Conflict("Claim this lead, or have it handed to you, before closing it.")
         now = timezone.now()
         change_stage(lead, to_stage=outcome, by=by, reason=reason or "Sale closed")
@@ -228,7 +233,7 @@ def record_feedback(*, lead_id: int, by, rating, reason: str, within: QuerySet |
     if errors:
         raise ValidationError(errors)
     lead = (Lead.objects if within is None else within).get(pk=lead_id)
-    if has_role(by, Role.SALES) and not has_role(by, Role.MANAGER) and lead.owner_id != by.pk:
+    if not works_on(lead, by):
         raise Conflict("Rate the leads you work: this one is not yours.")
     return LeadFeedback.objects.create(lead=lead, author=by, rating=rating, reason=reason.strip()[:500])
 

@@ -37,9 +37,13 @@ def book_for(rule_set: RuleSet) -> RuleBook:
     """The parsed rule book of a rule set. Published versions never change, so they are cached."""
     if rule_set.status == RuleSetStatus.DRAFT:
         return parse_definition(rule_set.definition, version=rule_set.version)
-    book = _parsed_books.get(rule_set.version)
+    return _cached_book(rule_set.version, rule_set.definition)
+
+
+def _cached_book(version: int, definition) -> RuleBook:
+    book = _parsed_books.get(version)
     if book is None:
-        book = _parsed_books[rule_set.version] = parse_definition(rule_set.definition, version=rule_set.version)
+        book = _parsed_books[version] = parse_definition(definition, version=version)
     return book
 
 
@@ -48,11 +52,7 @@ def published_rule_book() -> RuleBook:
     row = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).values_list("version", "definition").first()
     if row is None:
         raise NoPublishedRules("No published scoring rule set.")
-    version, definition = row
-    book = _parsed_books.get(version)
-    if book is None:
-        book = _parsed_books[version] = parse_definition(definition, version=version)
-    return book
+    return _cached_book(*row)
 
 
 # --- Facts and single-lead scoring ------------------------------------------------------------
