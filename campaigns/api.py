@@ -10,8 +10,10 @@ from rest_framework.response import Response
 
 from campaigns import selectors, services
 from campaigns.models import Campaign, Offer, Placement
+from config.api import ID_PATTERN
 from config.errors import Conflict
 from crm.roles import Role, has_role
+from leads.selectors import visible_leads
 
 
 class MarketingWritesStaffReads(BasePermission):
@@ -98,6 +100,7 @@ def offer_card(offer: Offer) -> dict:
 
 
 class CampaignViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ID_PATTERN
     serializer_class = CampaignSerializer
     permission_classes = [MarketingWritesStaffReads]
     queryset = Campaign.objects.all()
@@ -108,8 +111,12 @@ class CampaignViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         serializer.instance = services.save_campaign(campaign=serializer.instance, **serializer.validated_data)
 
+    def perform_destroy(self, instance):
+        services.delete_campaign(campaign=instance)
+
 
 class OfferViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ID_PATTERN
     serializer_class = OfferSerializer
     permission_classes = [MarketingWritesStaffReads]
     queryset = Offer.objects.select_related("campaign").prefetch_related("placements")
@@ -139,7 +146,9 @@ class OfferViewSet(viewsets.ModelViewSet):
         lead_id = request.data.get("lead") if hasattr(request.data, "get") else None
         if isinstance(lead_id, bool) or not isinstance(lead_id, int):
             return Response({"lead": ["Give the lead's id."]}, status=status.HTTP_400_BAD_REQUEST)
-        offer = services.redeem_offer(offer_id=self.get_object().pk, lead_id=lead_id, by=request.user)
+        offer = services.redeem_offer(
+            offer_id=self.get_object().pk, lead_id=lead_id, by=request.user, within=visible_leads(request.user)
+        )
         return Response({"redeemed": offer.redeemed, "remaining": offer.remaining})
 
     @extend_schema(parameters=[OpenApiParameter("code", str, required=True)], responses=OfferSerializer)

@@ -121,16 +121,17 @@ def launch_offer(*, offer_id: int, by=None) -> Offer:
     return offer
 
 
-def redeem_offer(*, offer_id: int, lead_id: int, by=None) -> Offer:
+def redeem_offer(*, offer_id: int, lead_id: int, by=None, within=None) -> Offer:
     """Count one redemption of an offer by a lead: once per lead, never beyond the limit.
 
     The counter moves with a conditional UPDATE (… WHERE redeemed < quantity_limit), so however
     many callers redeem at once, exactly the limit succeed; the unique (offer, lead) row makes a
-    second redemption by the same lead a conflict.
+    second redemption by the same lead a conflict. `within` limits the leads that may redeem
+    (the caller's visible leads); a lead outside it raises Lead.DoesNotExist.
     """
     from leads.models import Lead
 
-    lead = Lead.objects.get(pk=lead_id)
+    lead = (Lead.objects.all() if within is None else within).get(pk=lead_id)
     with transaction.atomic():
         offer = Offer.objects.get(pk=offer_id)
         status = offer.status
@@ -152,6 +153,17 @@ def redeem_offer(*, offer_id: int, lead_id: int, by=None) -> Offer:
             Lead.objects.filter(pk=lead.pk, offer__isnull=True).update(offer=offer, campaign=offer.campaign_id)
     offer.refresh_from_db(fields=["redeemed"])
     return offer
+
+
+def delete_campaign(*, campaign: Campaign) -> None:
+    """Delete a campaign that holds no offers; one that does stays, with the reason (409)."""
+    offers = campaign.offers.count()
+    if offers:
+        raise Conflict(
+            f"The campaign {campaign.name} holds {offers} offer{'s' if offers != 1 else ''}: "
+            "delete those first, or keep the campaign for its history."
+        )
+    campaign.delete()
 
 
 def save_campaign(*, campaign: Campaign | None = None, by=None, **fields) -> Campaign:

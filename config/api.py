@@ -1,13 +1,22 @@
 """API plumbing shared by every app: pagination and the one exception handler."""
 
+import logging
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import Conflict
+
+logger = logging.getLogger(__name__)
+
+# A row id as a URL may carry it: digits only, and few enough to fit a bigint column.
+ID_PATTERN = r"[0-9]{1,18}"
 
 
 class Pagination(PageNumberPagination):
@@ -17,7 +26,10 @@ class Pagination(PageNumberPagination):
 
 def exception_handler(exc, context):
     """Domain errors become HTTP answers here, not in each view: Conflict → 409, ValidationError →
-    400, a row not found within what the caller may see → 404."""
+    400, a row not found within what the caller may see → 404, a row others still refer to → 409.
+
+    A DataError or IntegrityError means input reached the database unchecked: the client still
+    gets a 4xx, never a 500, and the log says which view needs a proper check."""
     if isinstance(exc, Conflict):
         body = {"detail": exc.detail}
         if exc.missing:
@@ -29,4 +41,20 @@ def exception_handler(exc, context):
         if hasattr(exc, "error_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return Response(
+            {"detail": "Other records still refer to this one, so it cannot be deleted."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DataError):
+        logger.error("Unchecked input reached the database in %s", _view_name(context), exc_info=exc)
+        return Response({"detail": "A value is out of range or malformed."}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        logger.error("A constraint refused a write in %s", _view_name(context), exc_info=exc)
+        return Response({"detail": "This conflicts with data already stored."}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)
+
+
+def _view_name(context) -> str:
+    view = context.get("view")
+    return type(view).__name__ if view is not None else "an API view"

@@ -68,8 +68,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.RefuseNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,12 +123,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Parallel test workers (pytest-xdist) each get their own cache space, so they never share throttles.
 _CACHE_SPACE = os.environ.get("CRM_CACHE_PREFIX", "crm") + os.environ.get("PYTEST_XDIST_WORKER", "")
+# A Redis that stops answering must cost a request a fraction of a second, not a hang.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _CACHE_SPACE,
+            "OPTIONS": REDIS_TIMEOUTS,
         }
     }
 else:
@@ -202,6 +207,11 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -209,6 +219,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "capture_key": os.environ.get("CRM_CAPTURE_RATE_PER_KEY", "600/min"),
         "capture_ip": os.environ.get("CRM_CAPTURE_RATE_PER_IP", "30/min"),
+        "login": os.environ.get("CRM_TOKEN_RATE_PER_IP", "20/min"),
     },
     "NUM_PROXIES": int(os.environ.get("CRM_NUM_PROXIES", "0")),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -219,7 +230,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The schema and the interactive docs are for signed-in staff unless CRM_PUBLIC_API_DOCS opens them.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if env_bool("CRM_PUBLIC_API_DOCS", False)
+        else "crm.permissions.IsStaffRole"
+    ],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -237,6 +257,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
+# With the broker down, sending a task gives up within about a second (the durable rows and the
+# sweeps send it later) instead of holding the request that queued it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
@@ -270,16 +294,29 @@ CRM_SITE_URL = os.environ.get("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/
 CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")
 CRM_CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CRM_CAPTURE_MAX_BODY_BYTES", 16 * 1024))
 CRM_IDEMPOTENCY_TTL_HOURS = 24
+# Failed log-ins (browser, admin, token) allowed per user name and per client address in 15 minutes.
+CRM_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("CRM_LOGIN_FAILURES_PER_USERNAME", "5"))
+CRM_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CRM_LOGIN_FAILURES_PER_ADDRESS", "30"))
 # A rescore after a publish runs in this many slices at once: one per worker process.
 CRM_RESCORE_SLICES = int(os.environ.get("CRM_RESCORE_SLICES", "2"))
+
+# Scripts, styles and images only from this site; no inline script; never framed.
+CRM_CONTENT_SECURITY_POLICY = os.environ.get(
+    "CRM_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_forbidden": {"()": "config.logs.OneLineForbidden"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CRM_LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["one_line_forbidden"]},
         "django.db.backends": {"level": "INFO"},
     },
 }

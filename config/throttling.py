@@ -1,4 +1,4 @@
-"""A fixed-window request counter: one INCR per request instead of DRF's read-modify-write of
+"""Fixed-window request counters: one INCR per request instead of DRF's read-modify-write of
 a timestamp list (two cache round trips, and racy under load).
 
 With Redis configured the counter is a Redis key incremented atomically in one pipelined round
@@ -6,13 +6,26 @@ trip on a client kept per process; otherwise Django's cache (`add` then `incr`),
 file cache of `make run` does not make atomic: close enough on one machine. A window allows at most
 the rate's number of requests; across a window's edge a burst of up to twice that can pass,
 which is fine for telling a busy form from a flood.
+
+When the cache cannot be reached (Redis down or restarting), counting falls back to a counter
+in this process's memory and the outage is logged once: a web form keeps taking leads, and a
+flood is still held back, per process, until Redis answers again.
 """
+
+import logging
+import threading
+import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 _redis_client = None
+_outage_logged = False
+_local_counts: dict[str, tuple[int, float]] = {}  # key → (count, expires at), while the cache is down
+_local_lock = threading.Lock()
 
 
 def _redis():
@@ -20,12 +33,11 @@ def _redis():
     if _redis_client is None:
         import redis
 
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL, **settings.REDIS_TIMEOUTS)
     return _redis_client
 
 
-def hit(key: str, ttl: int) -> int:
-    """Count one more request under `key`; returns the count in this window."""
+def _shared_hit(key: str, ttl: int) -> int:
     if settings.REDIS_URL:
         full_key = f"{settings.CACHES['default']['KEY_PREFIX']}:{key}"
         pipe = _redis().pipeline()
@@ -37,6 +49,81 @@ def hit(key: str, ttl: int) -> int:
     return cache.incr(key)
 
 
+def _shared_count(key: str) -> int:
+    if settings.REDIS_URL:
+        value = _redis().get(f"{settings.CACHES['default']['KEY_PREFIX']}:{key}")
+        return int(value or 0)
+    return int(cache.get(key) or 0)
+
+
+def _local_count(key: str) -> int:
+    count, expires = _local_counts.get(key, (0, 0.0))
+    return count if expires > time.monotonic() else 0
+
+
+def _local_hit(key: str, ttl: int) -> int:
+    now = time.monotonic()
+    with _local_lock:
+        if len(_local_counts) > 10_000:  # forget expired windows so a long outage cannot grow this without end
+            for stale in [k for k, (_, expires) in _local_counts.items() if expires <= now]:
+                del _local_counts[stale]
+        count, expires = _local_counts.get(key, (0, now + ttl))
+        if expires <= now:
+            count, expires = 0, now + ttl
+        count += 1
+        _local_counts[key] = (count, expires)
+        return count
+
+
+def _cache_failed(exc: Exception) -> None:
+    global _outage_logged
+    if not _outage_logged:
+        _outage_logged = True
+        logger.error("Throttle counters are unreachable (%s); counting in process memory until they answer", exc)
+
+
+def _cache_answered() -> None:
+    global _outage_logged
+    if _outage_logged:
+        _outage_logged = False
+        logger.warning("Throttle counters answer again")
+
+
+def hit(key: str, ttl: int) -> int:
+    """Count one more request under `key`; returns the count in this window."""
+    try:
+        count = _shared_hit(key, ttl)
+    except Exception as exc:  # redis.RedisError, OSError, a cache backend's own errors
+        _cache_failed(exc)
+        return _local_hit(key, ttl)
+    _cache_answered()
+    return count
+
+
+def count(key: str) -> int:
+    """The count under `key` in this window, without adding to it."""
+    try:
+        value = _shared_count(key)
+    except Exception as exc:
+        _cache_failed(exc)
+        return _local_count(key)
+    _cache_answered()
+    return value
+
+
+def window_key(ident: str, seconds: int, now: float | None = None) -> tuple[str, float]:
+    """The key of the current fixed window for `ident`, and the seconds until it ends."""
+    now = time.time() if now is None else now
+    window = int(now // seconds)
+    return f"{ident}:{window}", (window + 1) * seconds - now
+
+
+def client_address(request) -> str:
+    """The client's address as DRF's throttles see it: REMOTE_ADDR, or the address the
+    trusted proxies (NUM_PROXIES) put in X-Forwarded-For."""
+    return BaseThrottle().get_ident(request)
+
+
 class FixedWindowThrottle(SimpleRateThrottle):
     """SimpleRateThrottle's rates and keys, counted per fixed window."""
 
@@ -46,10 +133,8 @@ class FixedWindowThrottle(SimpleRateThrottle):
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        now = self.timer()
-        window = int(now // self.duration)
-        self.retry_after = (window + 1) * self.duration - now
-        return hit(f"{ident}:{window}", ttl=self.duration + 1) <= self.num_requests
+        key, self.retry_after = window_key(ident, self.duration, self.timer())
+        return hit(key, ttl=self.duration + 1) <= self.num_requests
 
     def wait(self):
         return self.retry_after

@@ -1,14 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from campaigns.api import CampaignViewSet, OfferViewSet
 from crm.api import CallerSearchView, MeView, TokenView
+from crm.login_guard import GuardedAdminAuthenticationForm
 from leads import sales_api
 from leads.api import LeadViewSet
 from leads.capture_api import CaptureView
 from scoring.api import DraftView, JobView, PreviewView, PublishedRulesView, PublishView
+
+admin.site.login_form = GuardedAdminAuthenticationForm
 
 router = DefaultRouter(trailing_slash=True)
 router.register("leads", LeadViewSet, basename="lead")
@@ -38,7 +41,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("scoring/", include("scoring.urls")),
     path("", include("campaigns.urls")),
     path("", include("leads.urls")),

@@ -1,25 +1,49 @@
 """Authentication endpoints: tokens for integrators, `me` for anyone signed in."""
 
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from config.parsers import FormParser, MultiPartParser, SafeJSONParser
+from config.throttling import FixedWindowThrottle, client_address
+from crm import login_guard
 from crm.roles import roles_of
 
 
-class LoginRateThrottle(AnonRateThrottle):
+class LoginRateThrottle(FixedWindowThrottle):
+    """Token requests per client address (CRM_TOKEN_RATE_PER_IP, default 20 a minute)."""
+
     scope = "login"
-    rate = "20/min"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class TokenView(ObtainAuthToken):
-    """POST {"username", "password"} → {"token"}."""
+    """POST {"username", "password"} → {"token"}; failed attempts count towards the same
+    lock-out as the log-in pages (crm.login_guard)."""
 
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
+
+    def post(self, request, *args, **kwargs):
+        username = request.data.get("username", "") if hasattr(request.data, "get") else ""
+        username = username if isinstance(username, str) else ""
+        address = client_address(request)
+        refused = login_guard.refusal(username=username, address=address)
+        if refused is not None:
+            raise Throttled(wait=refused[1], detail=refused[0])
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            login_guard.record_failure(username=username, address=address)
+            raise ValidationError(serializer.errors)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 class MeSerializer(serializers.Serializer):
@@ -48,7 +72,7 @@ class CallerSearchView(APIView):
         if len(text) > 200:
             return Response({"q": ["Keep the search under 200 characters."]}, status=400)
         results = []
-        for contact in find_callers(text):
+        for contact in find_callers(text, user=request.user):
             lead = next(iter(contact.leads.all()), None)
             results.append(
                 {

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from config.api import ID_PATTERN
 from crm.permissions import IsMarketingOrManager, IsSalesOrManager
 from leads import sales, services
 from leads.filters import LeadFilter
@@ -187,6 +188,8 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Leads the caller may see. Sales sees its own leads and the sales-ready pool."""
+
+    lookup_value_regex = ID_PATTERN
 
     serializer_class = LeadSerializer
     filterset_class = LeadFilter

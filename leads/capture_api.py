@@ -16,11 +16,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException, AuthenticationFailed
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.parsers import SafeJSONParser
 from config.throttling import FixedWindowThrottle
 from crm.normalize import normalize_phone
 from leads.capture import active_form_key, capture_submission
@@ -125,7 +126,7 @@ class CaptureView(APIView):
     authentication_classes = [FormKeyAuthentication]
     permission_classes = [HasFormKey]
     throttle_classes = [CaptureAddressThrottle, CaptureKeyThrottle]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [SafeJSONParser, FormParser]
 
     def initial(self, request, *args, **kwargs):
         if request.method == "POST":

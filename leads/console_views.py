@@ -13,16 +13,17 @@ from django.views.decorators.http import require_POST
 
 from campaigns.briefing import briefing
 from campaigns.selectors import offer_by_code, replacement_for
-from crm.access import staff_required
+from crm.access import role_required, staff_required
+from crm.roles import Role
 from crm.selectors import find_callers
 from leads import services
-from leads.selectors import visible_leads
+from leads.selectors import sees_every_lead, visible_leads
 from leads.views import _lead_page_context
 
 
 def _results(request, text: str) -> dict:
     """Callers matching the text (each with their latest lead) and the offer it may be a code of."""
-    callers = find_callers(text)
+    callers = find_callers(text, user=request.user)
     rows = [{"contact": contact, "lead": next(iter(contact.leads.all()), None)} for contact in callers]
     offer = offer_by_code(text) if text and " " not in text.strip() else None
     return {
@@ -35,7 +36,11 @@ def _results(request, text: str) -> dict:
 
 @staff_required
 def console(request):
-    context = {"results": _results(request, request.GET.get("q", "")), **briefing()}
+    context = {
+        "results": _results(request, request.GET.get("q", "")),
+        "can_take_new_callers": sees_every_lead(request.user),
+        **briefing(),
+    }
     return render(request, "leads/console.html", context)
 
 
@@ -56,10 +61,11 @@ def console_caller(request, pk):
     return render(request, "leads/_console_caller.html", _lead_page_context(request, lead))
 
 
-@staff_required
+@role_required(Role.CSR, Role.MARKETING, Role.MANAGER)
 @require_POST
 def new_caller(request):
-    """Create the caller (or find them: never twice) and log the inbound call."""
+    """Create the caller (or find them: never twice) and log the inbound call. For the roles that
+    see every lead: the caller may already have a lead that a salesperson could not see."""
     data = request.POST
     try:
         logged = services.take_inbound_call(

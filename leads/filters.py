@@ -1,7 +1,10 @@
 """The lead list's filters (CONTRACT "Leads")."""
 
+from datetime import UTC, timedelta
+
 import django_filters
 from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from leads.kinds import Source, Stage
 from leads.models import Lead, Temperature
@@ -21,6 +24,32 @@ class OwnerFilter(django_filters.CharFilter):
         return qs.filter(owner_id=int(value))
 
 
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, compared in UTC. Offsets beyond ±14:00 (no zone on Earth has one) are
+    refused: Python reads offsets up to ±23:59 but PostgreSQL refuses those past ±15:59."""
+
+    default_error_messages = {"invalid": "Give an ISO 8601 time such as 2026-12-01T09:30:00+01:00."}
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        offset = parsed.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 has no UTC time
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
+
+
 class LeadFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
     temperature = django_filters.MultipleChoiceFilter(choices=Temperature.choices)
@@ -30,8 +59,8 @@ class LeadFilter(django_filters.FilterSet):
     offer = django_filters.NumberFilter(field_name="offer_id")
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", max_length=200)
 
     class Meta:

@@ -12,11 +12,16 @@ from leads.kinds import Stage
 from leads.models import Lead
 
 
+def sees_every_lead(user) -> bool:
+    return has_role(user, Role.MANAGER, Role.CSR, Role.MARKETING)
+
+
 def visible_leads(user) -> QuerySet[Lead]:
     """The leads a user may see: everyone's for CSR, Marketing and Manager; for Sales only
-    their own leads and the unassigned sales-ready pool (sales does not touch inquiries)."""
+    their own leads and the unassigned sales-ready pool (sales does not touch inquiries).
+    Every page and endpoint that shows or changes a lead starts from this."""
     leads = Lead.objects.select_related("contact__company", "owner", "offer", "campaign")
-    if has_role(user, Role.MANAGER, Role.CSR, Role.MARKETING):
+    if sees_every_lead(user):
         return leads
     if has_role(user, Role.SALES):
         return leads.filter(Q(owner=user) | Q(owner__isnull=True, stage=Stage.SALES_READY))

@@ -15,6 +15,7 @@ from django.db.models import F, Max, Min, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.parsers import UnsafeDocument, check_document
 from scoring.definition import parse_definition
 from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, RuleBookError, Score, score
 from scoring.models import Job, JobSlice, JobStatus, RuleSet, RuleSetStatus, ScoreChange
@@ -230,6 +231,10 @@ def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str, only_behin
 
 
 def _validated(definition) -> RuleBook:
+    try:
+        check_document(definition)
+    except UnsafeDocument as exc:
+        raise ValidationError({"definition": [str(exc)]}) from exc
     try:
         return parse_definition(definition)
     except RuleBookError as exc:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from config.parsers import load_json
 from crm.access import role_required, staff_required
 from crm.roles import Role
 from scoring import selectors, services
@@ -164,9 +165,9 @@ def save_draft_json(request):
     text = request.POST.get("definition", "")
     draft = services.current_draft(by=request.user)
     try:
-        definition = json.loads(text)
+        definition = load_json(text)
         services.save_draft(definition=definition, note=request.POST.get("note", draft.note), by=request.user)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # malformed, too deeply nested, or carrying a NUL character
         return _page(request, draft, errors={"json": [f"Not valid JSON: {exc}"]}, json_text=text, status=400)
     except ValidationError as exc:
         errors = {"json": [f"{where}: {' '.join(msgs)}" for where, msgs in exc.message_dict.items()]}

@@ -245,6 +245,28 @@ def test_published_rules_endpoint(csr_api):
     assert inbound["points"] == 50
 
 
-def test_openapi_schema_and_docs_are_served(client):
-    assert client.get("/api/schema/").status_code == 200
-    assert client.get("/api/docs/").status_code == 200
+def test_openapi_schema_and_docs_are_served_to_signed_in_staff_only(client, users):
+    from tests.factories import signed_in_client
+
+    assert client.get("/api/schema/").status_code in (401, 403)
+    assert client.get("/api/docs/").status_code in (401, 403)
+    staff = signed_in_client(users["csr"])
+    assert staff.get("/api/schema/").status_code == 200
+    docs = staff.get("/api/docs/")
+    assert docs.status_code == 200 and b"<script>" not in docs.content  # its script is a file: CSP holds
+    assert signed_in_client(users["nobody"]).get("/api/schema/").status_code == 403
+
+
+def test_crm_public_api_docs_opens_the_schema_and_docs_to_everyone():
+    """The views read the setting when they are defined, so a fresh process shows it."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+        "from django.test import Client; print(Client().get('/api/schema/').status_code)"
+    )
+    env = {**os.environ, "CRM_PUBLIC_API_DOCS": "1", "DJANGO_ALLOWED_HOSTS": "testserver", "DJANGO_DEBUG": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "200"
