@@ -1,0 +1,130 @@
+"""A Redis that goes down mid-day loses no web-form lead: the throttles count in process memory
+until it answers again, and every other endpoint keeps working. The test starts its own Redis
+on a free port and stops it half way."""
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+from django.db import transaction
+
+from leads.kinds import Stage
+from leads.models import Lead, Notification
+from tests.factories import LeadFactory
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_redis(settings):
+    """A Redis of this test's own, wired in as the cache, the throttle counters and the broker."""
+    from config import throttling
+    from config.celery import app
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs the redis-server program")
+    port = _free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(50):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "outage-test",
+            "OPTIONS": settings.REDIS_TIMEOUTS,
+        }
+    }
+    throttling._redis_client = None
+    throttling._local_counts.clear()
+    old_broker = app.conf.broker_url
+    app.conf.broker_url = url
+    app.pool.force_close_all()
+    app._pool = None
+
+    def stop():
+        process.terminate()
+        process.wait(timeout=10)
+
+    try:
+        yield stop
+    finally:
+        if process.poll() is None:
+            stop()
+        throttling._redis_client = None
+        throttling._local_counts.clear()
+        app.conf.broker_url = old_broker
+        app._pool = None
+
+
+def _capture(api_as, raw_key, email):
+    return api_as(None).post(
+        "/api/v1/capture/", {"email": email, "message": "Quote please"}, format="json", HTTP_X_FORM_KEY=raw_key
+    )
+
+
+def test_web_form_leads_keep_coming_in_while_redis_is_down(own_redis, api_as, form_key, users, caplog):
+    _row, raw_key = form_key
+    assert _capture(api_as, raw_key, "before@example.com").status_code == 201
+
+    own_redis()  # Redis goes down
+    started = time.monotonic()
+    for i in range(5):
+        assert _capture(api_as, raw_key, f"during{i}@example.com").status_code == 201
+    assert time.monotonic() - started < 5, "a request must not hang on the dead cache"
+
+    assert Lead.objects.filter(contact__email__startswith="during").count() == 5
+    outage_lines = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(outage_lines) == 1, "the outage is logged once, not once a request"
+
+
+def test_the_throttle_still_holds_back_a_flood_while_redis_is_down(own_redis, api_as, form_key, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"capture_key": "100/min", "capture_ip": "3/min"})
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 6_000_030.0)  # mid-window
+    _row, raw_key = form_key
+    own_redis()
+    answers = [_capture(api_as, raw_key, f"flood{i}@example.com").status_code for i in range(5)]
+    assert answers == [201, 201, 201, 429, 429]
+
+
+def test_tokens_pages_and_the_api_keep_working_while_redis_is_down(
+    own_redis, api_as, users, django_capture_on_commit_callbacks
+):
+    own_redis()
+    token = api_as(None).post("/api/v1/auth/token/", {"username": "csr1", "password": "test-pass-123"}, format="json")
+    assert token.status_code == 200
+
+    from tests.factories import signed_in_client
+
+    assert signed_in_client(users["csr"]).get("/leads/").status_code == 200
+    lead = LeadFactory(stage=Stage.SALES_READY, score=70, inquiry_reason="x", desired_outcome="y")
+    manager = api_as(users["manager"])
+    assert manager.get("/api/v1/leads/").status_code == 200
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            response = manager.post(f"/api/v1/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, format="json")
+    assert response.status_code == 200
+    assert time.monotonic() - started < 5, "queueing the e-mail gives up quickly when the broker is down"
+    assert Notification.objects.filter(user=users["sales"], lead=lead, emailed_at__isnull=True).exists()
