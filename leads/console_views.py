@@ -28,6 +28,7 @@ def _results(request, text: str) -> dict:
     offer = offer_by_code(text) if text and " " not in text.strip() else None
     return {
         "q": text,
+        "can_take_new_callers": sees_every_lead(request.user),
         "rows": rows,
         "offer": offer,
         "replacement": replacement_for(offer) if offer and offer.status in ("expired", "sold_out") else None,
@@ -38,7 +39,6 @@ def _results(request, text: str) -> dict:
 def console(request):
     context = {
         "results": _results(request, request.GET.get("q", "")),
-        "can_take_new_callers": sees_every_lead(request.user),
         **briefing(),
     }
     return render(request, "leads/console.html", context)

@@ -34,7 +34,10 @@ def sales_panel_context(user, lead) -> dict:
 
 
 def _act(request, action, success: str, pk: int):
-    """Run a sales action; its refusal (409 or bad input) becomes a message on the lead page."""
+    """Run a sales action on a lead the user may see (404 otherwise, before anything else is
+    checked); its refusal (409 or bad input) becomes a message on the lead page."""
+    if not visible_leads(request.user).filter(pk=pk).exists():
+        raise Http404("No lead you may see has this id.")
     try:
         action()
     except ObjectDoesNotExist as exc:  # not a lead this user may see

@@ -153,3 +153,106 @@ def test_sales_actions_by_role(role, method, url, body, expected, users, api_as)
         assert 200 <= status < 300
     else:
         assert status == want
+
+
+# --- Visibility: a salesperson reaches a colleague's lead, or an inquiry, nowhere -----------------
+
+EVERY_LEAD_ROUTE = [
+    ("get", "/api/v1/leads/{id}/", None),
+    ("patch", "/api/v1/leads/{id}/", {"desired_outcome": "x"}),
+    ("get", "/api/v1/leads/{id}/interactions/", None),
+    ("post", "/api/v1/leads/{id}/interactions/", {"kind": "note"}),
+    ("get", "/api/v1/leads/{id}/score/", None),
+    ("post", "/api/v1/leads/{id}/claim/", None),
+    ("post", "/api/v1/leads/{id}/accept/", None),
+    ("post", "/api/v1/leads/{id}/close/", {"outcome": "dead", "reason": "x"}),
+    ("post", "/api/v1/leads/{id}/feedback/", {"rating": 3, "reason": "x"}),
+    ("post", "/api/v1/offers/{offer}/redeem/", {"lead": "{id}"}),
+]
+EVERY_LEAD_PAGE = [
+    ("get", "/leads/{id}/"),
+    ("post", "/leads/{id}/log/"),
+    ("post", "/leads/{id}/claim/"),
+    ("post", "/leads/{id}/close/"),
+    ("post", "/leads/{id}/feedback/"),
+    ("get", "/console/caller/{id}/"),
+]
+
+
+@pytest.fixture
+def live_offer():
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, Offer
+
+    now = timezone.now()
+    return Offer.objects.create(
+        campaign=Campaign.objects.create(name="Spring"),
+        code="SPRING25",
+        headline="25% off",
+        starts_at=now,
+        deadline=now.replace(year=now.year + 1),
+        launched_at=now,
+    )
+
+
+@pytest.mark.parametrize("hidden", ["inquiry", "colleagues"])
+@pytest.mark.parametrize("method,url,body", EVERY_LEAD_ROUTE)
+def test_sales_reaches_a_hidden_lead_through_no_endpoint(hidden, method, url, body, users, api_as, live_offer):
+    lead = (
+        LeadFactory(stage=Stage.INQUIRY, score=70, inquiry_reason="x", desired_outcome="y")
+        if hidden == "inquiry"
+        else LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"])
+    )
+    if body and body.get("lead") == "{id}":
+        body = {"lead": lead.pk}
+    response = call(api_as(users["sales"]), method, url.format(id=lead.pk, offer=live_offer.pk), body)
+    assert response.status_code == 404, response.content
+    live_offer.refresh_from_db()
+    assert live_offer.redeemed == 0
+
+
+@pytest.mark.parametrize("method,url", EVERY_LEAD_PAGE)
+def test_sales_reaches_a_hidden_lead_through_no_page(method, url, users):
+    from tests.factories import signed_in_client
+
+    lead = LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"])
+    page = signed_in_client(users["sales"])
+    response = getattr(page, method)(url.format(id=lead.pk))
+    assert response.status_code == 404
+
+
+def test_caller_search_shows_a_salesperson_only_the_people_behind_leads_they_may_see(users, api_as):
+    from tests.factories import ContactFactory
+
+    ortega = {name: ContactFactory(last_name="Ortega", first_name=name) for name in ("Own", "Pool", "Inq", "Theirs")}
+    LeadFactory(contact=ortega["Own"], stage=Stage.SALES_READY, owner=users["sales"])
+    LeadFactory(contact=ortega["Pool"], stage=Stage.SALES_READY, owner=None)
+    LeadFactory(contact=ortega["Inq"], stage=Stage.INQUIRY)
+    LeadFactory(contact=ortega["Theirs"], stage=Stage.SALES_READY, owner=users["sales2"])
+
+    def names(user):
+        rows = api_as(user).get("/api/v1/callers/?q=Ortega").json()["results"]
+        return sorted(row["name"].split()[0] for row in rows)
+
+    assert names(users["sales"]) == ["Own", "Pool"]
+    assert names(users["csr"]) == ["Inq", "Own", "Pool", "Theirs"]
+
+
+def test_the_console_search_shows_a_salesperson_only_leads_they_may_see(users):
+    from tests.factories import ContactFactory, signed_in_client
+
+    contact = ContactFactory(last_name="Ortega", email="ortega@example.com")
+    theirs = LeadFactory(contact=contact, stage=Stage.SALES_READY, owner=users["sales2"])
+    page = signed_in_client(users["sales"])
+    html = page.get("/console/search/?q=Ortega&pick=1").content.decode()
+    assert "ortega@example.com" not in html and f"/leads/{theirs.pk}/" not in html
+    assert "ortega@example.com" in signed_in_client(users["csr"]).get("/console/search/?q=Ortega").content.decode()
+
+
+def test_a_salesperson_takes_no_new_callers_in_the_console(users):
+    from tests.factories import signed_in_client
+
+    page = signed_in_client(users["sales"])
+    assert b"New caller" not in page.get("/console/").content
+    assert page.post("/console/new-caller/", {"phone": "555 010 1234"}).status_code == 403
