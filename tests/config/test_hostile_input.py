@@ -4,7 +4,6 @@ not ids, time-zone offsets PostgreSQL refuses, deleting what others refer to."""
 import pytest
 
 from campaigns.models import Campaign, Offer
-from leads.kinds import Stage
 from leads.models import Interaction, Lead
 from scoring.models import RuleSet
 from tests.factories import LeadFactory, signed_in_client
