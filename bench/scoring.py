@@ -110,9 +110,9 @@ def generate_leads(count: int) -> None:
 def rescore_rate(count: int) -> dict:
     from django.conf import settings
 
+    from jobs.models import Job
     from leads.models import Lead
     from scoring import services
-    from scoring.models import Job
 
     started = time.perf_counter()
     generate_leads(count)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "crm",
+    "jobs",
     "scoring",
     "campaigns",
     "leads",
@@ -276,7 +277,7 @@ CELERY_TASK_ROUTES = {"*.bulk_*": {"queue": BULK_QUEUE}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "resume-stalled-jobs": {"task": "scoring.tasks.resume_stalled_jobs", "schedule": 60.0},
+    "resume-stalled-jobs": {"task": "jobs.tasks.resume_stalled_jobs", "schedule": 5.0},
     "alert-waiting-hot-leads": {"task": "leads.tasks.alert_waiting_hot_leads", "schedule": 300.0},
     "weekly-staff-briefing": {
         "task": "campaigns.tasks.send_staff_briefing",
@@ -299,6 +300,10 @@ CRM_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("CRM_LOGIN_FAILURES_PER_USE
 CRM_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CRM_LOGIN_FAILURES_PER_ADDRESS", "30"))
 # A rescore after a publish runs in this many slices at once: one per worker process.
 CRM_RESCORE_SLICES = int(os.environ.get("CRM_RESCORE_SLICES", "2"))
+CRM_RESCORE_CHUNK = int(os.environ.get("CRM_RESCORE_CHUNK", "1000"))  # leads a transaction
+# A background job's slice whose heartbeat is quieter than this is taken to be dead and resumed
+# (a chunk commits, and beats, every fraction of a second).
+CRM_JOB_STALL_SECONDS = int(os.environ.get("CRM_JOB_STALL_SECONDS", "15"))
 
 # Scripts, styles and images only from this site; no inline script; never framed.
 CRM_CONTENT_SECURITY_POLICY = os.environ.get(

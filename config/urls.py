@@ -6,10 +6,11 @@ from rest_framework.routers import DefaultRouter
 from campaigns.api import CampaignViewSet, OfferViewSet
 from crm.api import CallerSearchView, MeView, TokenView
 from crm.login_guard import GuardedAdminAuthenticationForm
+from jobs.api import JobView
 from leads import sales_api
 from leads.api import LeadViewSet
 from leads.capture_api import CaptureView
-from scoring.api import DraftView, JobView, PreviewView, PublishedRulesView, PublishView
+from scoring.api import DraftView, PreviewView, PublishedRulesView, PublishView
 
 admin.site.login_form = GuardedAdminAuthenticationForm
 
@@ -43,6 +44,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("scoring/", include("scoring.urls")),
+    path("jobs/", include("jobs.urls")),
     path("", include("campaigns.urls")),
     path("", include("leads.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from scoring.models import Job, JobSlice, RuleSet, ScoreChange
+from scoring.models import RuleSet, ScoreChange
 
 
 @admin.register(RuleSet)
@@ -29,34 +29,4 @@ class ScoreChangeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-class JobSliceInline(admin.TabularInline):
-    model = JobSlice
-    extra = 0
-    can_delete = False
-    readonly_fields = ["first_id", "last_id", "cursor", "finished_at"]
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "done", "total", "created_at", "finished_at"]
-    list_filter = ["kind", "status"]
-    readonly_fields = [
-        "kind",
-        "status",
-        "params",
-        "total",
-        "done",
-        "error",
-        "created_by",
-        "created_at",
-        "started_at",
-        "heartbeat_at",
-        "finished_at",
-    ]
-    inlines = [JobSliceInline]
-
-    def has_add_permission(self, request):
         return False

@@ -2,13 +2,13 @@
 
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.permissions import IsMarketingOrManager
+from jobs.api import job_body
 from scoring import selectors, services
-from scoring.models import Job, RuleSet, RuleSetStatus
+from scoring.models import RuleSet, RuleSetStatus
 
 
 def rule_set_body(rule_set: RuleSet) -> dict:
@@ -23,22 +23,6 @@ def rule_set_body(rule_set: RuleSet) -> dict:
         "profile": definition.get("profile", []),
         "decay": definition.get("decay"),
         "thresholds": definition.get("thresholds", {}),
-    }
-
-
-def job_body(job: Job) -> dict:
-    return {
-        "id": job.pk,
-        "kind": job.kind,
-        "status": job.status,
-        "total": job.total,
-        "done": job.done,
-        "progress": round(job.progress, 4),
-        "params": job.params,
-        "error": job.error,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
     }
 
 
@@ -102,11 +86,3 @@ class PublishView(APIView):
     def post(self, request):
         job = services.publish_draft(by=request.user)
         return Response({"version": job.params["version"], "job": job_body(job)}, status=status.HTTP_202_ACCEPTED)
-
-
-class JobView(APIView):
-    """GET → a background job's status and progress."""
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request, pk):
-        return Response(job_body(get_object_or_404(Job, pk=pk)))

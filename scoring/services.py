@@ -11,16 +11,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Min, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from config.parsers import UnsafeDocument, check_document
 from scoring.definition import parse_definition
 from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, RuleBookError, Score, score
-from scoring.models import Job, JobSlice, JobStatus, RuleSet, RuleSetStatus, ScoreChange
+from scoring.models import RuleSet, RuleSetStatus, ScoreChange
 
-RESCORE_CHUNK = 1000
 OPEN_STAGES = ("list", "inquiry", "sales_ready", "unclosed")  # leads.kinds.OPEN_STAGES, without the import cycle
 
 _parsed_books: dict[int, RuleBook] = {}
@@ -269,13 +267,14 @@ def discard_draft() -> None:
     RuleSet.objects.filter(status=RuleSetStatus.DRAFT).delete()
 
 
-def publish_draft(*, by=None) -> Job:
+def publish_draft(*, by=None):
     """Publish the draft and start rescoring every lead on it in the background.
 
     The draft becomes the published version and the old one is retired in one transaction; a
-    Job row and its slices (ranges of lead ids, one per worker process) record the rescore, and
-    the Celery tasks are sent only once that has committed.
+    job (jobs.services) records the rescore in slices of lead ids, one per worker process, and
+    its tasks are sent only once that has committed.
     """
+    from jobs.services import start_job
     from leads.models import Lead
 
     with transaction.atomic():
@@ -286,130 +285,25 @@ def publish_draft(*, by=None) -> Job:
         RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).update(status=RuleSetStatus.RETIRED)
         draft.status, draft.published_at = RuleSetStatus.PUBLISHED, timezone.now()
         draft.save(update_fields=["status", "published_at"])
-        job = Job.objects.create(
+        ids = Lead.objects.aggregate(first=Min("pk"), last=Max("pk"))
+        return start_job(
             kind="rescore",
             params={"version": draft.version},
             total=Lead.objects.exclude(rules_version=draft.version).count(),
-            created_by=by,
+            id_range=(ids["first"], ids["last"]) if ids["first"] is not None else None,
+            slices=settings.CRM_RESCORE_SLICES,
+            by=by,
         )
-        ids = Lead.objects.aggregate(first=Min("pk"), last=Max("pk"))
-        first, last = ids["first"] or 0, ids["last"] or 0
-        width = -(-(last - first + 1) // max(settings.CRM_RESCORE_SLICES, 1))
-        for low in range(first, last + 1, max(width, 1)):
-            JobSlice.objects.create(job=job, first_id=low, last_id=min(low + width - 1, last), cursor=low - 1)
-        transaction.on_commit(lambda: _send_or_leave_to_sweep(job.pk))
-    return job
 
 
-def _send_or_leave_to_sweep(job_id: int) -> None:
-    """The publish has committed: a broker that is down must not turn it into an error. The
-    job row stays queued and the stalled-job sweep sends it once the broker is back."""
-    try:
-        enqueue_job(job_id)
-    except Exception:  # any broker failure; the durable row is the source of truth
-        logger.exception("Could not send rescore job %s; the stalled-job sweep will retry", job_id)
-
-
-def enqueue_job(job_id: int) -> None:
-    """Send one task for each unfinished slice of a job (a job with no slices finishes at once)."""
-    from scoring.tasks import bulk_rescore
-
-    slice_ids = list(JobSlice.objects.filter(job_id=job_id, finished_at__isnull=True).values_list("pk", flat=True))
-    for slice_id in slice_ids or [None]:
-        bulk_rescore.delay(job_id, slice_id)
-
-
-def run_rescore_job(job_id: int, slice_id: int | None = None, *, max_chunks: int | None = None) -> Job:
-    """Work through a rescore job, one slice (or, without `slice_id`, every slice in turn).
-
-    Each chunk of a slice commits with the slice's cursor and the job's progress, so a worker
-    killed half way leaves every lead on the old or the new version, and the next run carries
-    on where it stopped. Leads already on the target version are skipped: running twice does
-    no harm. The last slice to finish closes the job.
-    """
-    job = Job.objects.get(pk=job_id)
-    if job.status in (JobStatus.DONE, JobStatus.FAILED):
-        return job
-    version = job.params["version"]
-    rule_set = RuleSet.objects.get(version=version)
-    if rule_set.status != RuleSetStatus.PUBLISHED:  # superseded by a later publish: its job takes over
-        Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.DONE, finished_at=timezone.now(), error="Superseded by a newer version."
-        )
-        return Job.objects.get(pk=job.pk)
-    book = book_for(rule_set)
-    now = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now
-    )
-    slices = job.slices.filter(finished_at__isnull=True)
-    if slice_id is not None:
-        slices = slices.filter(pk=slice_id)
-    for job_slice in slices:
-        if not _work_slice(job_slice, book, max_chunks):
-            return Job.objects.get(pk=job.pk)  # more to do: the task sends itself again
-    _close_if_complete(job.pk, book)
-    return Job.objects.get(pk=job.pk)
-
-
-def _work_slice(job_slice: JobSlice, book: RuleBook, max_chunks: int | None) -> bool:
-    """Rescore a slice chunk by chunk; True once it is finished."""
-    reason = f"Rules version {book.version} published"
-    chunks = 0
-    while max_chunks is None or chunks < max_chunks:
-        ids = _leads_behind(book.version, after=job_slice.cursor, up_to=job_slice.last_id)
-        if not ids:
-            JobSlice.objects.filter(pk=job_slice.pk).update(finished_at=timezone.now())
-            return True
-        with transaction.atomic():
-            done = rescore_many(ids, book=book, reason=reason, only_behind=True)
-            job_slice.cursor = ids[-1]
-            JobSlice.objects.filter(pk=job_slice.pk).update(cursor=job_slice.cursor)
-            Job.objects.filter(pk=job_slice.job_id).update(done=F("done") + done, heartbeat_at=timezone.now())
-        chunks += 1
-    return False
-
-
-def _close_if_complete(job_id: int, book: RuleBook) -> None:
-    """Mark the job done when no slice is left, after one last pass over the whole table for
-    leads that a request racing the publish scored under the old rules."""
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job_id)
-        if job.status == JobStatus.DONE or job.slices.filter(finished_at__isnull=True).exists():
-            return
-        while stragglers := _leads_behind(book.version, after=0):
-            rescore_many(stragglers, book=book, reason=f"Rules version {book.version} published", only_behind=True)
-        now = timezone.now()
-        Job.objects.filter(pk=job_id).update(status=JobStatus.DONE, done=job.total, finished_at=now, heartbeat_at=now)
-
-
-def _leads_behind(version: int, *, after: int, up_to: int | None = None) -> list[int]:
+def leads_behind(version: int, *, after: int, up_to: int | None = None) -> list[int]:
     """The next chunk of lead ids, after a cursor, not yet scored under `version`."""
     from leads.models import Lead
 
     leads = Lead.objects.filter(pk__gt=after).exclude(rules_version=version)
     if up_to is not None:
         leads = leads.filter(pk__lte=up_to)
-    return list(leads.order_by("pk").values_list("pk", flat=True)[:RESCORE_CHUNK])
-
-
-def slice_finished(slice_id: int | None) -> bool:
-    return slice_id is None or JobSlice.objects.filter(pk=slice_id, finished_at__isnull=False).exists()
-
-
-def resume_stalled_jobs(*, stalled_after: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Re-send jobs whose workers went quiet (killed, or a message lost); returns their ids."""
-    cutoff = timezone.now() - stalled_after
-    stalled = list(
-        Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-        .filter(created_at__lt=cutoff)
-        .exclude(heartbeat_at__gte=cutoff)
-        .values_list("pk", flat=True)
-    )
-    for job_id in stalled:
-        Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
-        enqueue_job(job_id)
-    return stalled
+    return list(leads.order_by("pk").values_list("pk", flat=True)[: settings.CRM_RESCORE_CHUNK])
 
 
 # --- Recency decay ----------------------------------------------------------------------------
@@ -446,23 +340,7 @@ def apply_decay(*, now: datetime | None = None) -> int:
         or min(_decay_weeks(last_activity_at, now, decay.after_days), max_weeks)
         != min(_decay_weeks(last_activity_at, computed_at, decay.after_days), max_weeks)
     ]
-    for start in range(0, len(due), RESCORE_CHUNK):
-        rescore_many(due[start : start + RESCORE_CHUNK], book=book, reason="Gone quiet: recency decay")
+    chunk = settings.CRM_RESCORE_CHUNK
+    for start in range(0, len(due), chunk):
+        rescore_many(due[start : start + chunk], book=book, reason="Gone quiet: recency decay")
     return len(due)
-
-
-MAX_JOB_FAILURES = 5
-
-
-def record_job_failure(job_id: int, error: Exception) -> None:
-    """Keep the error on the job; after MAX_JOB_FAILURES it is marked failed instead of retried."""
-    message = f"{type(error).__name__}: {error}"[:2000]
-    with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-            return
-        job.failures += 1
-        job.error = message
-        if job.failures >= MAX_JOB_FAILURES:
-            job.status, job.finished_at = JobStatus.FAILED, timezone.now()
-        job.save(update_fields=["failures", "error", "status", "finished_at"])

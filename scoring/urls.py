@@ -9,5 +9,4 @@ urlpatterns = [
     path("draft/discard/", views.discard_draft, name="scoring-discard-draft"),
     path("preview/", views.preview, name="scoring-preview"),
     path("publish/", views.publish, name="scoring-publish"),
-    path("jobs/<int:pk>/", views.job_status, name="scoring-job"),
 ]

@@ -5,14 +5,16 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from config.parsers import load_json
-from crm.access import role_required, staff_required
+from crm.access import role_required
 from crm.roles import Role
+from jobs.models import Job
+from jobs.views import job_context
 from scoring import selectors, services
-from scoring.models import Job, JobStatus, RuleSet, RuleSetStatus
+from scoring.models import RuleSet, RuleSetStatus
 
 marketing_only = role_required(Role.MARKETING, Role.MANAGER)
 
@@ -225,14 +227,9 @@ def publish(request):
         return redirect("scoring-rules")
     messages.success(request, f"Rules version {job.params['version']} published; rescoring every lead.")
     if request.htmx:
-        return render(request, "scoring/_job.html", _job_context(job))
+        return render(request, "jobs/_job.html", _job_context(job))
     return redirect("scoring-rules")
 
 
 def _job_context(job: Job) -> dict:
-    return {"job": job, "running": job.status in (JobStatus.QUEUED, JobStatus.RUNNING)}
-
-
-@staff_required
-def job_status(request, pk):
-    return render(request, "scoring/_job.html", _job_context(get_object_or_404(Job, pk=pk)))
+    return job_context(job, label=f"Rescore for version {job.params.get('version')}")

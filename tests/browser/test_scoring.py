@@ -5,8 +5,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from jobs.models import Job
 from leads.services import log_interaction
-from scoring.models import Job, RuleSet
+from scoring.models import RuleSet
 from tests.browser.steps import log_in
 from tests.factories import ContactFactory, LeadFactory, make_user
 

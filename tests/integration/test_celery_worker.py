@@ -86,10 +86,10 @@ def test_worker_purges_expired_idempotency_keys_and_keeps_fresh_ones(form_key, w
 
 
 def test_publishing_rules_rescores_every_lead_on_the_worker(worker):
+    from jobs.models import Job
     from leads.models import Lead
     from leads.services import log_interaction
     from scoring import services
-    from scoring.models import Job
     from tests.factories import LeadFactory
 
     leads = LeadFactory.create_batch(30)

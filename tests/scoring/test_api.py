@@ -2,8 +2,8 @@
 
 import pytest
 
-from scoring import services
-from scoring.models import Job
+from jobs import services as job_services
+from jobs.models import Job
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr(services, "enqueue_job", lambda job_id: None)
+    monkeypatch.setattr(job_services, "enqueue_job", lambda job_id: None)
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_preview_and_publish_and_watch_the_job(marketing):
     assert published.status_code == 202
     job = published.json()["job"]
     assert published.json()["version"] == 2 and job["status"] == "queued" and job["total"] == 3
-    services.run_rescore_job(job["id"])
+    job_services.run_job(job["id"])
     progress = marketing.get(f"/api/v1/jobs/{job['id']}/").json()
     assert (progress["status"], progress["done"], progress["progress"]) == ("done", 3, 1.0)
     assert marketing.get("/api/v1/scoring/rules/").json()["version"] == 2

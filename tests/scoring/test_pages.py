@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from scoring import services
+from jobs import services as job_services
 from scoring.models import RuleSet
 from tests.factories import DEMO_PASSWORD, LeadFactory
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr(services, "enqueue_job", lambda job_id: None)
+    monkeypatch.setattr(job_services, "enqueue_job", lambda job_id: None)
 
 
 @pytest.fixture
