@@ -1,19 +1,14 @@
 """A real Celery worker on Redis runs the product's tasks against the test database."""
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from leads.models import IdempotencyRecord
 from leads.tasks import purge_expired_idempotency_records
+from tests.integration.workers import start_worker, stop, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -21,56 +16,12 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(tra
 @pytest.fixture
 def worker():
     """A worker process on its own queue plus the product's queues, with the test database."""
-    db = connection.settings_dict
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    queues = ",".join([queue, settings.REALTIME_QUEUE, settings.BULK_QUEUE])
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queues,
-            "--pool",
-            "solo",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "info",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_worker(queue)
     try:
         yield queue
     finally:
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        print("--- worker output ---\n" + output)  # shown by pytest when the test fails
-
-
-def wait_for(condition, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+        stop(process)
 
 
 def test_worker_purges_expired_idempotency_keys_and_keeps_fresh_ones(form_key, worker):
