@@ -72,6 +72,13 @@ TARGETS = [
     ("log_interaction p99 < 25 ms", "log_interaction", "p99_ms", "<", 25.0),
     ("score_engine >= 20,000 leads/s", "score_engine", "leads_per_s", ">=", 20_000),
     ("rescore_full >= 5,000 leads/s", "rescore_full", "leads_per_s", ">=", 5_000),
+    (
+        "recovery_after_kill: resumes < 30 s after restart",
+        "recovery_after_kill",
+        "resume_seconds_after_restart",
+        "<",
+        30,
+    ),
     ("queue_first_page p99 < 30 ms (paced)", "queue_first_page_paced", "p99_ms", "<", 30.0),
     ("queue_first_page database p99 < 10 ms", "queue_db", "p99_ms", "<", 10.0),
     ("queue and claim plans: no Seq Scan", "queue_db", "seq_scans", "<", 1),
@@ -480,7 +487,12 @@ def judge(results: dict) -> list[dict]:
     for label, section, key, comparison, threshold in TARGETS:
         value = results.get(section, {}).get(key)
         sources = ["capture_new", "bare_json"] if section == "ratios" else [section]
-        unit = {"ratios": "ratio", "score_engine": "leads/s", "rescore_full": "leads/s"}.get(section, "ms")
+        unit = {
+            "ratios": "ratio",
+            "score_engine": "leads/s",
+            "rescore_full": "leads/s",
+            "recovery_after_kill": "s",
+        }.get(section, "ms")
         if key == "seq_scans":
             unit = "count"
         valid = value is not None and all(results.get(s, {}).get("valid") for s in sources)
@@ -532,6 +544,13 @@ def print_report(results: dict, names: list[str]) -> None:
                 f"{name:<27}{figure['leads_per_s']:>10,.0f} leads/s"
                 f"  ({figure['leads']:,} leads in {figure['seconds']} s)"
             )
+    if "recovery_after_kill" in results:
+        figure = results["recovery_after_kill"]
+        print(
+            f"{'recovery_after_kill':<27}resumed {figure['resume_seconds_after_restart']} s after the restart "
+            f"({figure['resume_seconds_after_kill']} s after the kill), done {figure['finish_seconds_after_kill']} s "
+            f"after it; {figure['leads_rescored_twice']} leads rescored twice"
+        )
     print()
     for name, value in results["ratios"].items():
         print(f"{name:<34}{value:>8.3f}")
@@ -541,7 +560,7 @@ def print_report(results: dict, names: list[str]) -> None:
         if value is None:
             shown = "n/a"
         else:
-            shown = {"ratio": f"{value:.1%}", "leads/s": f"{value:,.0f}/s", "count": str(value)}.get(
+            shown = {"ratio": f"{value:.1%}", "leads/s": f"{value:,.0f}/s", "count": str(value), "s": f"{value} s"}.get(
                 verdict["unit"], f"{value:.2f} ms"
             )
         print(f"{verdict['target']:<40}{shown:>12}   {verdict['result']}")
@@ -626,7 +645,11 @@ def main() -> int:
         run_django(["-m", "bench.scoring", "--leads", str(RESCORE_LEADS)], env, timeout=3600).strip().splitlines()[-1]
     )
     for name, figure in scoring.items():
-        figure["valid"] = figure.get("status", "done") == "done" and not figure.get("leads_left_behind")
+        figure["valid"] = (
+            figure.get("status", "done") == "done"
+            and not figure.get("leads_left_behind")
+            and not figure.get("leads_rescored_twice")
+        )
         results[name] = figure
     sales_setup = json.loads(run_django(["-m", "bench.sales", "setup"], env).strip().splitlines()[-1])
     print(f"Sales: a pool of {sales_setup['pool']:,} sales-ready leads, 16 salespeople.", flush=True)

@@ -5,6 +5,12 @@ It prints one JSON line (the last line of its output):
 
 - `score_engine`: leads scored a second by `scoring.engine.score` alone, in this one process,
   on synthetic facts shaped like real leads (1–8 interactions, some answers, a profile).
+- `recovery_after_kill` (first, on a small book of its own): a rescore job is started with a
+  real worker (realtime and bulk queues) and beat running, the worker's whole process group is
+  SIGKILLed at about a third of the job, a new worker is started at once, and the clock runs
+  until the job moves again: the resume time after a kill, with the product's own settings
+  (CRM_JOB_STALL_SECONDS, beat's sweep every 5 s, the sweep a starting worker asks for). It
+  also checks that every lead was rescored exactly once.
 - `rescore_full`: N leads generated straight into the database (one INSERT … SELECT each for
   contacts, leads and three interactions a lead), then the draft is published and the clock runs
   from the publish until a real Celery worker (started here, on the bench's broker) has marked
@@ -15,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -170,15 +177,106 @@ def rescore_rate(count: int) -> dict:
     }
 
 
+def _celery(*args: str) -> subprocess.Popen:
+    """A Celery process in its own process group, so a SIGKILL takes down every child too."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", *args, "-l", "warning"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _worker() -> subprocess.Popen:
+    from django.conf import settings
+
+    queues = f"{settings.REALTIME_QUEUE},{settings.BULK_QUEUE}"
+    return _celery("worker", "-Q", queues, "--concurrency", "2", "--without-heartbeat", "--without-gossip")
+
+
+def _kill_group(process: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+
+
+def recovery_after_kill(count: int = 20_000) -> dict:
+    """Kill the worker a third of the way through a rescore, start another at once, and time
+    how long until the job moves again and until it is done."""
+    from django.db.models import Count
+
+    from jobs.models import Job
+    from leads.models import Lead
+    from scoring import services
+    from scoring.models import ScoreChange
+
+    generate_leads(count)
+    draft = services.current_draft()
+    definition = draft.definition
+    next(rule for rule in definition["rules"] if rule["key"] == "web_visit").update(points=4, cap=12)
+    services.save_draft(definition=definition, note="bench: recovery")
+    beat = _celery("beat", "--pidfile=")
+    worker = _worker()
+    try:
+        time.sleep(3)
+        job = services.publish_draft()
+        version = job.params["version"]
+        total = Lead.objects.exclude(rules_version=version).count() or 1
+        deadline = time.monotonic() + 300
+        while (done := Job.objects.get(pk=job.pk).done) < total // 3:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the job did not reach a third within 5 minutes")
+            time.sleep(0.02)
+        _kill_group(worker)
+        killed = time.perf_counter()
+        at_kill = Job.objects.get(pk=job.pk).done
+        worker = _worker()
+        restarted = time.perf_counter()
+        while Job.objects.get(pk=job.pk).done <= at_kill:
+            if time.perf_counter() - killed > 300:
+                raise TimeoutError("the job did not resume within 5 minutes of the kill")
+            time.sleep(0.1)
+        resumed = time.perf_counter()
+        while (status := Job.objects.get(pk=job.pk).status) not in ("done", "failed"):
+            if time.perf_counter() - killed > 600:
+                raise TimeoutError("the job did not finish within 10 minutes of the kill")
+            time.sleep(0.2)
+        finished = time.perf_counter()
+    finally:
+        _kill_group(worker, signal.SIGTERM)
+        _kill_group(beat, signal.SIGTERM)
+    twice = (
+        ScoreChange.objects.filter(rules_version=version).values("lead").annotate(n=Count("id")).filter(n__gt=1).count()
+    )
+    return {
+        "leads": total,
+        "done_at_kill": at_kill,
+        "resume_seconds_after_restart": round(resumed - restarted, 1),
+        "resume_seconds_after_kill": round(resumed - killed, 1),
+        "finish_seconds_after_kill": round(finished - killed, 1),
+        "status": status,
+        "leads_rescored_twice": twice,
+        "leads_left_behind": Lead.objects.exclude(rules_version=version).count(),
+        "done_before_kill": done,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--recovery-leads", type=int, default=20_000)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
     result = {"score_engine": engine_rate()}
+    if args.recovery_leads:
+        result["recovery_after_kill"] = recovery_after_kill(args.recovery_leads)
     if args.leads:
         result["rescore_full"] = rescore_rate(args.leads)
     print(json.dumps(result))
