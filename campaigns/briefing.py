@@ -7,9 +7,8 @@ the caller is holding (seed 000).
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -29,20 +28,30 @@ def briefing(now=None) -> dict:
 
 
 def send_staff_briefing(now=None) -> int:
-    """E-mail the briefing to every active user with a role and an address; returns how many."""
+    """Queue this week's briefing for every active user with a role and an address, one
+    message each (nobody sees the staff list); returns how many were queued. The outbox sends
+    each exactly once: running this twice in a week queues nothing new."""
+    from outbox.services import Message, queue_emails
+
     context = briefing(now)
     recipients = list(
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=[role.value for role in Role])
         .exclude(email="")
-        .values_list("email", flat=True)
+        .values_list("pk", "email")
         .distinct()
     )
     if not recipients:
         return 0
+    year, week, _ = context["now"].isocalendar()
     text = render_to_string("campaigns/briefing_email.txt", context)
     html = render_to_string("campaigns/briefing_email.html", context)
     subject = f"[Lead CRM] This week's offers: {len(context['offers'])} live"
-    for email in recipients:  # one message each: nobody sees the staff list
-        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [email], html_message=html)
-    return len(recipients)
+    with transaction.atomic():
+        queued = queue_emails(
+            [
+                Message(key=f"briefing:{year}-W{week:02d}:user:{pk}", to=email, subject=subject, text=text, html=html)
+                for pk, email in recipients
+            ]
+        )
+    return len(queued)

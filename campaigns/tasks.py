@@ -5,6 +5,6 @@ from celery import shared_task
 from campaigns.briefing import send_staff_briefing as send
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task
 def send_staff_briefing() -> int:
     return send()

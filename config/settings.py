@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "crm",
     "jobs",
+    "outbox",
     "scoring",
     "campaigns",
     "leads",
@@ -284,6 +285,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
     },
     "apply-recency-decay": {"task": "scoring.tasks.bulk_apply_decay", "schedule": crontab(hour=3, minute=5)},
+    "send-pending-emails": {"task": "outbox.tasks.send_pending_emails", "schedule": 60.0},
     "purge-expired-idempotency-records": {
         "task": "leads.tasks.purge_expired_idempotency_records",
         "schedule": crontab(minute=17),

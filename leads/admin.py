@@ -115,7 +115,7 @@ class HandoverAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["user", "message", "created_at", "read_at", "emailed_at"]
+    list_display = ["user", "message", "created_at", "read_at"]
     raw_id_fields = ["lead"]
 
 

@@ -287,14 +287,13 @@ class RulesOfEngagement(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message to one user (also sent by e-mail)."""
+    """An in-app message to one user (also e-mailed through the outbox, key notification:<id>)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -50,21 +51,25 @@ def update_rules_of_engagement(
 
 
 def notify(users, *, lead: Lead | None, message: str) -> None:
-    """In-app notifications, and the same by e-mail once the transaction has committed."""
+    """In-app notifications, and the same by e-mail through the outbox (sent once the
+    transaction commits, or by the outbox sweep if the broker or mail server is down)."""
+    from outbox.services import Message, queue_emails
+
     rows = Notification.objects.bulk_create(
         [Notification(user=user, lead=lead, message=message[:300]) for user in {u.pk: u for u in users}.values()]
     )
-    ids = [row.pk for row in rows]  # PostgreSQL and SQLite both return the new ids
-    transaction.on_commit(lambda: _send_emails(ids))
-
-
-def _send_emails(notification_ids: list[int]) -> None:
-    from leads.tasks import send_notification_emails
-
-    try:
-        send_notification_emails.delay(notification_ids)
-    except Exception:  # the in-app notification stands; a lost e-mail must not fail the action
-        logger.exception("Could not queue notification e-mails %s", notification_ids)
+    link = f"\n\nLead: {settings.CRM_SITE_URL}/leads/{lead.pk}/" if lead is not None else ""
+    queue_emails(
+        [
+            Message(
+                key=f"notification:{row.pk}",
+                to=row.user.email,
+                subject=f"[Lead CRM] {row.message[:80]}",
+                text=row.message + link,
+            )
+            for row in rows
+        ]
+    )
 
 
 def managers() -> QuerySet:

@@ -10,13 +10,6 @@ def purge_expired_idempotency_records() -> int:
     return purge()
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=6)
-def send_notification_emails(notification_ids: list[int]) -> int:
-    from leads.notifications import email_notifications
-
-    return email_notifications(notification_ids)
-
-
 @shared_task
 def alert_waiting_hot_leads() -> dict:
     from leads.sales import alert_on_waiting_hot_leads

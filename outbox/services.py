@@ -1,0 +1,108 @@
+"""Queueing and sending e-mail through the outbox.
+
+`queue_email` writes the row in the caller's transaction and asks a worker to send it once that
+commits. `send_email` claims the row with a conditional UPDATE (only one sender wins), sends it,
+and marks it sent; a failure gives the claim back with a later `next_attempt_at`. The sweep
+(`send_pending`, every minute from beat) sends whatever a lost task, a dead broker or a mail
+server that was down left behind, and takes back claims a killed sender never finished.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from outbox.models import Email
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+CLAIM_TIMEOUT = timedelta(minutes=10)  # a sender that held a claim this long died sending
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+
+
+def queue_emails(messages: list[Message]) -> list[int]:
+    """Store e-mails to send (each once: a key already stored is left as it is) and send them
+    after the caller's transaction commits. Returns the ids of the rows waiting to go."""
+    messages = [m for m in messages if m.to]
+    if not messages:
+        return []
+    Email.objects.bulk_create(
+        [Email(key=m.key[:200], to_address=m.to, subject=m.subject[:250], text=m.text, html=m.html) for m in messages],
+        ignore_conflicts=True,
+    )
+    ids = list(
+        Email.objects.filter(key__in=[m.key[:200] for m in messages], sent_at__isnull=True).values_list("pk", flat=True)
+    )
+    if ids:
+        transaction.on_commit(lambda: _ask_a_worker(ids))
+    return ids
+
+
+def queue_email(*, key: str, to: str, subject: str, text: str, html: str = "") -> list[int]:
+    return queue_emails([Message(key=key, to=to, subject=subject, text=text, html=html)])
+
+
+def _ask_a_worker(ids: list[int]) -> None:
+    from outbox.tasks import send_emails
+
+    try:
+        send_emails.delay(ids)
+    except Exception:  # the rows stand; the sweep sends them
+        logger.exception("Could not queue e-mails %s; the outbox sweep will send them", ids)
+
+
+def send_email(email_id: int) -> bool:
+    """Send one e-mail unless another sender has it or it went already; True if this call sent it."""
+    now = timezone.now()
+    claimed = (
+        Email.objects.filter(pk=email_id, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return False
+    email = Email.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(email.subject, email.text, settings.DEFAULT_FROM_EMAIL, [email.to_address])
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    try:
+        message.send()
+    except Exception as exc:  # the mail server refused or is down: try again later
+        attempts = email.attempts + 1
+        Email.objects.filter(pk=email_id).update(
+            claimed_at=None,
+            attempts=F("attempts") + 1,
+            last_error=f"{type(exc).__name__}: {exc}"[:500],
+            next_attempt_at=now + timedelta(minutes=min(2**attempts, 60)),
+        )
+        logger.warning("E-mail %s not sent (attempt %s): %s", email_id, attempts, exc)
+        return False
+    Email.objects.filter(pk=email_id).update(sent_at=timezone.now(), last_error="")
+    return True
+
+
+def send_pending(*, limit: int = 500) -> int:
+    """Send what is due and unsent; returns how many went."""
+    now = timezone.now()
+    due = (
+        Email.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(send_email(pk) for pk in list(due))
