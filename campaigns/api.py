@@ -70,6 +70,22 @@ class OfferSerializer(serializers.ModelSerializer):
         extra_kwargs = {"code": {"validators": []}}  # uniqueness is checked case-insensitively by the service
 
 
+class OfferLookupSerializer(OfferSerializer):
+    replaced_by = OfferSerializer(read_only=True, allow_null=True, help_text="A live offer to give instead.")
+
+    class Meta(OfferSerializer.Meta):
+        fields = [*OfferSerializer.Meta.fields, "replaced_by"]
+
+
+class RedeemSerializer(serializers.Serializer):
+    lead = serializers.IntegerField(help_text="The lead taking the offer up.")
+
+
+class RedeemedSerializer(serializers.Serializer):
+    redeemed = serializers.IntegerField()
+    remaining = serializers.IntegerField(allow_null=True)
+
+
 _when = serializers.DateTimeField()
 
 
@@ -139,7 +155,7 @@ class OfferViewSet(viewsets.ModelViewSet):
         offer = services.launch_offer(offer_id=self.get_object().pk, by=request.user)
         return Response(OfferSerializer(self.get_queryset().get(pk=offer.pk)).data)
 
-    @extend_schema(request=serializers.Serializer, responses=serializers.Serializer)
+    @extend_schema(request=RedeemSerializer, responses=RedeemedSerializer)
     @action(detail=True, methods=["post"])
     def redeem(self, request, pk=None):
         """{"lead": id} → {"redeemed", "remaining"}; 409 when not live, sold out or already redeemed."""
@@ -151,7 +167,7 @@ class OfferViewSet(viewsets.ModelViewSet):
         )
         return Response({"redeemed": offer.redeemed, "remaining": offer.remaining})
 
-    @extend_schema(parameters=[OpenApiParameter("code", str, required=True)], responses=OfferSerializer)
+    @extend_schema(parameters=[OpenApiParameter("code", str, required=True)], responses=OfferLookupSerializer)
     @action(detail=False, methods=["get"])
     def lookup(self, request):
         """The offer with this code (any case), with its status, what remains and, when it is

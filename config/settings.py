@@ -215,8 +215,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405 (the capture endpoint's CORS preflight aside)
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.CRMAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "capture_key": os.environ.get("CRM_CAPTURE_RATE_PER_KEY", "600/min"),

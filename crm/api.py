@@ -1,5 +1,6 @@
 """Authentication endpoints: tokens for integrators, `me` for anyone signed in."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -61,10 +62,33 @@ class MeView(APIView):
         return Response({"id": user.pk, "username": user.get_username(), "roles": roles_of(user)})
 
 
+class CallerSerializer(serializers.Serializer):
+    contact = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    company = serializers.CharField()
+    lead = serializers.IntegerField(allow_null=True, help_text="Their latest lead the caller may see.")
+    stage = serializers.CharField(allow_null=True)
+    score = serializers.IntegerField(allow_null=True)
+    temperature = serializers.CharField(allow_null=True)
+
+
+class CallerResultsSerializer(serializers.Serializer):
+    results = CallerSerializer(many=True)
+
+
 class CallerSearchView(APIView):
     """GET ?q= → up to ten contacts matching a phone (any format), e-mail start or name, each
-    with their latest lead: the call console's search, for phone systems and other clients."""
+    with their latest lead: the call console's search, for phone systems and other clients.
+    A salesperson finds only the people behind leads they may see."""
 
+    serializer_class = CallerResultsSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="Phone, e-mail start, name or 'first last'.")],
+        responses=CallerResultsSerializer,
+    )
     def get(self, request):
         from crm.selectors import find_callers
 

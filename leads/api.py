@@ -90,8 +90,8 @@ class LeadUpdateSerializer(serializers.Serializer):
 
 
 class InteractionSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", read_only=True, default=None)
-    offer_code = serializers.CharField(source="offer.code", read_only=True, default=None)
+    author = serializers.CharField(source="author.username", read_only=True, default=None, allow_null=True)
+    offer_code = serializers.CharField(source="offer.code", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Interaction
@@ -142,6 +142,15 @@ class LeadScoreSerializer(serializers.Serializer):
     score = serializers.IntegerField()
     temperature = serializers.CharField()
     stage = serializers.CharField()
+
+
+class InteractionPageSerializer(serializers.Serializer):
+    """One page of a lead's interactions, newest first."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = InteractionSerializer(many=True)
 
 
 class LoggedInteractionSerializer(serializers.Serializer):
@@ -212,7 +221,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
         services.update_lead(lead, by=request.user, **data.validated_data)
         return Response(LeadSerializer(lead).data)
 
-    @extend_schema(request=LogInteractionSerializer, responses={201: LoggedInteractionSerializer})
+    @extend_schema(methods=["GET"], request=None, responses=InteractionPageSerializer)
+    @extend_schema(methods=["POST"], request=LogInteractionSerializer, responses={201: LoggedInteractionSerializer})
     @action(detail=True, methods=["get", "post"])
     def interactions(self, request, pk=None):
         """GET: the lead's interactions, newest first. POST: log one and get the new score."""

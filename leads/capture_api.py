@@ -107,6 +107,12 @@ class CaptureSerializer(serializers.Serializer):
         return attrs
 
 
+class CaptureResultSerializer(serializers.Serializer):
+    lead = serializers.IntegerField()
+    contact = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "merged"])
+
+
 def body_fingerprint(data) -> str:
     """The same fields with the same values hash alike, in JSON or form encoding, in any order."""
     if hasattr(data, "lists"):
@@ -191,6 +197,7 @@ class CaptureView(APIView):
 
     @extend_schema(
         request=CaptureSerializer,
+        responses={201: CaptureResultSerializer, 200: CaptureResultSerializer},
         parameters=[
             OpenApiParameter("X-Form-Key", str, OpenApiParameter.HEADER, required=True),
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER),

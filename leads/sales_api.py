@@ -2,7 +2,7 @@
 hot leads waiting, and sales' feedback for marketing (CONTRACT "Queue")."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,13 +49,43 @@ def queue_rows(leads, which: str) -> list[dict]:
     ]
 
 
+class QueueRowSerializer(serializers.Serializer):
+    """The schema of a queue row (the rows themselves are built by queue_rows)."""
+
+    id = serializers.IntegerField()
+    queue = serializers.ChoiceField(choices=["own", "pool"])
+    contact = serializers.IntegerField()
+    contact_name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    company = serializers.CharField()
+    stage = serializers.CharField()
+    score = serializers.IntegerField()
+    temperature = serializers.CharField()
+    owner = serializers.IntegerField(allow_null=True)
+    inquiry_reason = serializers.CharField()
+    desired_outcome = serializers.CharField()
+    source = serializers.CharField()
+    offer = serializers.IntegerField(allow_null=True)
+    sales_ready_at = serializers.DateTimeField(allow_null=True)
+    handed_over_at = serializers.DateTimeField(allow_null=True)
+    owner_accepted_at = serializers.DateTimeField(allow_null=True)
+    last_activity_at = serializers.DateTimeField(allow_null=True)
+
+
+class QueueSerializer(serializers.Serializer):
+    results = QueueRowSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The pool's next page.")
+
+
 class QueueView(APIView):
     """GET → the caller's own open leads, then the sales-ready pool by priority; `next` pages the pool."""
 
     permission_classes = [IsSalesOrManager]
+    serializer_class = QueueSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)], responses=OpenApiTypes.OBJECT
+        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)], responses=QueueSerializer
     )
     def get(self, request):
         after = request.query_params.get("after", "")
@@ -124,10 +154,33 @@ class RulesOfEngagementView(APIView):
         return Response(RulesOfEngagementSerializer(rules).data)
 
 
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    lead = serializers.IntegerField(allow_null=True)
+    message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read = serializers.BooleanField()
+
+
+class NotificationListSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+    results = NotificationSerializer(many=True)
+
+
+class MarkReadSerializer(serializers.Serializer):
+    read = serializers.ListField(child=serializers.IntegerField(), help_text="Notification ids.")
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
 class NotificationsView(APIView):
     """GET → the caller's latest notifications; POST {"read": [ids]} marks them read."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    serializer_class = NotificationListSerializer
+
+    @extend_schema(responses=NotificationListSerializer)
     def get(self, request):
         rows = Notification.objects.filter(user=request.user)[:50]
         return Response(
@@ -146,10 +199,10 @@ class NotificationsView(APIView):
             }
         )
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=MarkReadSerializer, responses=MarkedSerializer)
     def post(self, request):
         ids = request.data.get("read") if hasattr(request.data, "get") else None
-        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             return Response({"read": ["Give a list of notification ids."]}, status=400)
         marked = Notification.objects.filter(user=request.user, pk__in=ids, read_at__isnull=True).update(
             read_at=timezone.now()
@@ -157,12 +210,25 @@ class NotificationsView(APIView):
         return Response({"marked": marked})
 
 
+class WaitingLeadSerializer(LeadSerializer):
+    waiting_minutes = serializers.IntegerField(read_only=True)
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LeadSerializer.Meta.fields, "waiting_minutes"]
+        read_only_fields = fields
+
+
+class WaitingListSerializer(serializers.Serializer):
+    results = WaitingLeadSerializer(many=True)
+
+
 class WaitingHotLeadsView(APIView):
     """GET → every hot lead nobody has called within the response time (managers)."""
 
     permission_classes = [IsManager]
+    serializer_class = WaitingListSerializer
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=WaitingListSerializer)
     def get(self, request):
         now = timezone.now()
         return Response(
@@ -175,11 +241,24 @@ class WaitingHotLeadsView(APIView):
         )
 
 
+class FeedbackRowSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(allow_null=True)
+    campaign_name = serializers.CharField()
+    source = serializers.CharField()
+    ratings = serializers.IntegerField()
+    average_rating = serializers.FloatField()
+
+
+class FeedbackListSerializer(serializers.Serializer):
+    results = FeedbackRowSerializer(many=True)
+
+
 class FeedbackSummaryView(APIView):
     """GET → sales' ratings of lead quality per campaign and source (marketing, managers)."""
 
     permission_classes = [IsMarketingOrManager]
+    serializer_class = FeedbackListSerializer
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=FeedbackListSerializer)
     def get(self, request):
         return Response({"results": feedback_by_source()})

@@ -1,12 +1,12 @@
 """The scoring API (CONTRACT "Scoring"): published rules, the draft, preview, publish, jobs."""
 
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.permissions import IsMarketingOrManager
-from jobs.api import job_body
+from jobs.api import JobSerializer, job_body
 from scoring import selectors, services
 from scoring.models import RuleSet, RuleSetStatus
 
@@ -26,10 +26,51 @@ def rule_set_body(rule_set: RuleSet) -> dict:
     }
 
 
+class ThresholdsSerializer(serializers.Serializer):
+    hot = serializers.IntegerField()
+    warm = serializers.IntegerField()
+    sales_ready = serializers.IntegerField()
+
+
+class RuleSetSerializer(serializers.Serializer):
+    """A rule set as the API shows it; `rules`, `questions`, `profile` and `decay` are the
+    definition's own lists and object (see docs/api.md "Scoring rules")."""
+
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=RuleSetStatus.choices)
+    note = serializers.CharField(allow_blank=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+    rules = serializers.ListField(child=serializers.DictField())
+    questions = serializers.ListField(child=serializers.DictField())
+    profile = serializers.ListField(child=serializers.DictField())
+    decay = serializers.DictField(allow_null=True)
+    thresholds = ThresholdsSerializer()
+
+
+class PreviewSerializer(serializers.Serializer):
+    published_version = serializers.IntegerField()
+    draft_version = serializers.IntegerField()
+    leads = serializers.IntegerField(help_text="Leads compared (a sample when `sampled`).")
+    total_leads = serializers.IntegerField()
+    sampled = serializers.BooleanField()
+    changed = serializers.IntegerField()
+    temperatures = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+    moves = serializers.ListField(child=serializers.DictField())
+    sales_ready = serializers.DictField(child=serializers.IntegerField())
+    histogram = serializers.DictField()
+
+
+class PublishedSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    job = JobSerializer()
+
+
 class PublishedRulesView(APIView):
     """GET → the published rule set: version, rules, questions, profile, decay, thresholds."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    serializer_class = RuleSetSerializer
+
+    @extend_schema(responses=RuleSetSerializer)
     def get(self, request):
         return Response(rule_set_body(RuleSet.objects.get(status=RuleSetStatus.PUBLISHED)))
 
@@ -47,12 +88,13 @@ class DraftView(APIView):
     """GET the draft (a copy of the published rules if none yet); PUT to replace it; DELETE to drop it."""
 
     permission_classes = [IsMarketingOrManager]
+    serializer_class = RuleSetSerializer
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=RuleSetSerializer)
     def get(self, request):
         return Response(rule_set_body(services.current_draft(by=request.user)))
 
-    @extend_schema(request=DraftSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=DraftSerializer, responses=RuleSetSerializer)
     def put(self, request):
         data = DraftSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -61,6 +103,7 @@ class DraftView(APIView):
         draft = services.save_draft(definition=fields, note=note, by=request.user)
         return Response(rule_set_body(draft))
 
+    @extend_schema(responses={204: None})
     def delete(self, request):
         services.discard_draft()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -71,7 +114,7 @@ class PreviewView(APIView):
 
     permission_classes = [IsMarketingOrManager]
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses=PreviewSerializer)
     def post(self, request):
         services.current_draft(by=request.user)  # no draft yet: the preview compares the rules with themselves
         return Response(selectors.preview_draft())
@@ -82,7 +125,7 @@ class PublishView(APIView):
 
     permission_classes = [IsMarketingOrManager]
 
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={202: PublishedSerializer})
     def post(self, request):
         job = services.publish_draft(by=request.user)
         return Response({"version": job.params["version"], "job": job_body(job)}, status=status.HTTP_202_ACCEPTED)

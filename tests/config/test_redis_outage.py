@@ -59,8 +59,7 @@ def own_redis(settings):
     throttling._local_counts.clear()
     old_broker = app.conf.broker_url
     app.conf.broker_url = url
-    app.pool.force_close_all()
-    app._pool = None
+    _fresh_pools(app)
 
     def stop():
         process.terminate()
@@ -74,7 +73,16 @@ def own_redis(settings):
         throttling._redis_client = None
         throttling._local_counts.clear()
         app.conf.broker_url = old_broker
-        app._pool = None
+        _fresh_pools(app)
+
+
+def _fresh_pools(app) -> None:
+    """Connections to the broker come from pools made on first use: drop them so the next task
+    sent connects to the broker now configured."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def _capture(api_as, raw_key, email):
