@@ -72,9 +72,10 @@ def generate_leads(count: int) -> None:
             series, mod = f"generate_series(1, {count}) AS g(n)", "%"
             cursor.execute(
                 "INSERT INTO crm_contact (first_name, last_name, title, persona, email, phone, consent, "
-                "do_not_contact, created_at, updated_at) "
+                "do_not_contact, mailing_address, created_at, updated_at) "
                 f"SELECT 'First' || n, 'Last' || n, CASE WHEN n {mod} 4 = 0 THEN 'Owner' ELSE 'Clerk' END, '', "
-                f"'rescore' || n || '.{tag}@bench.example', '+1' || (2000000000 + n)::text, true, false, now(), now() "
+                f"'rescore' || n || '.{tag}@bench.example', '+1' || (2000000000 + n)::text, true, false, '', "
+                "now(), now() "
                 f"FROM {series}"
             )
             lead_activity = "now() - ((c.id % 40) * interval '1 day')"
@@ -85,9 +86,9 @@ def generate_leads(count: int) -> None:
             cursor.execute(
                 f"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {count}) "
                 "INSERT INTO crm_contact (first_name, last_name, title, persona, email, phone, consent, "
-                "do_not_contact, created_at, updated_at) "
+                "do_not_contact, mailing_address, created_at, updated_at) "
                 "SELECT 'First' || n, 'Last' || n, CASE WHEN n % 4 = 0 THEN 'Owner' ELSE 'Clerk' END, '', "
-                f"'rescore' || n || '.{tag}@bench.example', '', 1, 0, datetime('now'), datetime('now') FROM g"
+                f"'rescore' || n || '.{tag}@bench.example', '', 1, 0, '', datetime('now'), datetime('now') FROM g"
             )
             lead_activity = "datetime('now', '-' || (c.id % 40) || ' days')"
             kind_expr = (

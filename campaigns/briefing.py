@@ -55,3 +55,21 @@ def send_staff_briefing(now=None) -> int:
             ]
         )
     return len(queued)
+
+
+BRIEFING_WEEKDAY, BRIEFING_HOUR = 0, 7  # Monday, 07:00 local time
+
+
+def send_staff_briefing_if_due(now=None) -> int:
+    """This week's briefing, once Monday 07:00 has come and it has not been queued yet this week.
+    Beat asks every few minutes, so a broker that was down at 07:00 only delays it."""
+    from outbox.models import Email
+
+    now = timezone.localtime(now or timezone.now())
+    monday = (now - timedelta(days=now.weekday())).replace(hour=BRIEFING_HOUR, minute=0, second=0, microsecond=0)
+    if now < monday:
+        return 0
+    year, week, _ = now.isocalendar()
+    if Email.objects.filter(key__startswith=f"briefing:{year}-W{week:02d}:").exists():
+        return 0
+    return send_staff_briefing(now)

@@ -3,6 +3,7 @@
 from django import forms
 
 from campaigns.models import Campaign, Offer, Placement
+from config.times import DateTimeField
 
 
 class CampaignForm(forms.ModelForm):
@@ -12,8 +13,8 @@ class CampaignForm(forms.ModelForm):
 
 
 class OfferForm(forms.ModelForm):
-    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    deadline = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    deadline = DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
     class Meta:
         model = Offer
@@ -30,7 +31,7 @@ class OfferForm(forms.ModelForm):
         ]
         widgets = {"details": forms.Textarea(attrs={"rows": 3}), "upsell_pitch": forms.Textarea(attrs={"rows": 2})}
 
-    quantity_limit = forms.IntegerField(required=False, help_text="Empty: no limit.")
+    quantity_limit = forms.IntegerField(required=False, min_value=1, max_value=10_000_000, help_text="Empty: no limit.")
 
     def validate_unique(self):
         pass  # the service checks the code case-insensitively and reports it on the field

@@ -46,6 +46,9 @@ class Offer(models.Model):
     upsell_pitch = models.TextField(blank=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When marketing was told it ends within a day, or is nearly sold out (once each).
+    ending_alerted_at = models.DateTimeField(null=True, blank=True)
+    low_stock_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["deadline"]

@@ -47,3 +47,22 @@ def placement_for(offer: Offer, *, utm_source: str = "", utm_medium: str = "") -
         if match is not None:
             return match
     return None
+
+
+# A campaign's segment (campaigns.services.validate_segment) as a filter over leads.
+SEGMENT_LOOKUPS = {
+    "industry_codes": "contact__company__industry_code__in",
+    "size_bands": "contact__company__size_band__in",
+    "regions": "contact__company__region__in",
+    "personas": "contact__persona__in",
+    "stages": "stage__in",
+    "score_min": "score__gte",
+    "score_max": "score__lte",
+}
+
+
+def in_segment(leads, segment: dict):
+    """The leads among `leads` that a campaign's saved filter targets."""
+    return leads.filter(
+        **{SEGMENT_LOOKUPS[key]: value for key, value in (segment or {}).items() if key in SEGMENT_LOOKUPS}
+    )

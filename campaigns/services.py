@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -176,3 +176,38 @@ def save_campaign(*, campaign: Campaign | None = None, by=None, **fields) -> Cam
         raise ValidationError({"name": ["Give the campaign a name."]})
     campaign.save()
     return campaign
+
+
+ENDING_SOON = timedelta(days=1)
+NEARLY_SOLD_OUT = 0.1  # a tenth (at least one) left
+
+
+def alert_on_offers(*, now=None) -> dict:
+    """Tell marketing and the managers, once each, about a live offer ending within a day or
+    nearly sold out (a tenth or less left), so they can extend it, replace it or brief the staff.
+    Each alert is claimed with a conditional UPDATE: two runs at once alert once."""
+    from django.contrib.auth import get_user_model
+
+    from crm.roles import Role
+    from leads.sales import notify_many
+
+    now = now or timezone.now()
+    people = list(
+        get_user_model().objects.filter(groups__name__in=[Role.MARKETING, Role.MANAGER], is_active=True).distinct()
+    )
+    sent = {"ending": 0, "nearly_sold_out": 0}
+    live = Offer.objects.filter(launched_at__isnull=False, starts_at__lte=now, deadline__gt=now)
+    for offer in live.filter(deadline__lte=now + ENDING_SOON, ending_alerted_at__isnull=True):
+        if Offer.objects.filter(pk=offer.pk, ending_alerted_at__isnull=True).update(ending_alerted_at=now):
+            hours = max(1, int((offer.deadline - now).total_seconds() // 3600))
+            notify_many([(user, None, f"Offer {offer.code} ends in {hours} h ({offer.headline}).") for user in people])
+            sent["ending"] += 1
+    for offer in live.filter(quantity_limit__isnull=False, low_stock_alerted_at__isnull=True):
+        threshold = max(1, int(offer.quantity_limit * NEARLY_SOLD_OUT))
+        if offer.remaining > threshold or offer.status_at(now) != OfferStatus.LIVE:
+            continue
+        if Offer.objects.filter(pk=offer.pk, low_stock_alerted_at__isnull=True).update(low_stock_alerted_at=now):
+            message = f"Offer {offer.code} is nearly sold out: {offer.remaining} of {offer.quantity_limit} left."
+            notify_many([(user, None, message) for user in people])
+            sent["nearly_sold_out"] += 1
+    return sent

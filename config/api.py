@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import Conflict
+from config.ids import ID_PATTERN
+
+__all__ = ["ID_PATTERN", "Pagination", "exception_handler"]
 
 logger = logging.getLogger(__name__)
-
-# A row id as a URL may carry it: digits only, and few enough to fit a bigint column.
-ID_PATTERN = r"[0-9]{1,18}"
 
 
 class Pagination(PageNumberPagination):

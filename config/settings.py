@@ -209,11 +209,9 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: a form-encoded field that a serializer decodes as JSON would skip the parser's
+    # depth and NUL checks. The capture and token endpoints (and uploads) add form parsers.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405 (the capture endpoint's CORS preflight aside)
     "PAGE_SIZE": 25,
@@ -246,6 +244,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.JobStatus.choices",
+        "FollowUpStatusEnum": "followups.models.FollowUpStatus.choices",
+        "FollowUpKindEnum": "followups.models.FollowUpKind.choices",
+        "LetterStatusEnum": "followups.models.LetterStatus.choices",
+        "RuleSetStatusEnum": "scoring.models.RuleSetStatus.choices",
+        "InteractionKindEnum": "leads.kinds.InteractionKind.choices",
+        "QuestionKindEnum": [("yes_no", "Yes or no"), ("text", "Text")],
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -279,14 +286,15 @@ CELERY_TASK_ROUTES = {"*.bulk_*": {"queue": BULK_QUEUE}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "resume-stalled-jobs": {"task": "jobs.tasks.resume_stalled_jobs", "schedule": 5.0},
+    # A sweep that cannot run before the next one is worthless: `expires` drops it from the queue.
+    "resume-stalled-jobs": {"task": "jobs.tasks.resume_stalled_jobs", "schedule": 5.0, "options": {"expires": 5}},
     "alert-waiting-hot-leads": {"task": "leads.tasks.alert_waiting_hot_leads", "schedule": 300.0},
-    "weekly-staff-briefing": {
-        "task": "campaigns.tasks.send_staff_briefing",
-        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
-    },
+    "weekly-staff-briefing": {"task": "campaigns.tasks.send_staff_briefing", "schedule": 600.0},
     "apply-recency-decay": {"task": "scoring.tasks.bulk_apply_decay", "schedule": crontab(hour=3, minute=5)},
-    "send-pending-emails": {"task": "outbox.tasks.send_pending_emails", "schedule": 60.0},
+    "mark-due-followups": {"task": "followups.tasks.mark_due_followups", "schedule": 15.0, "options": {"expires": 15}},
+    "alert-overdue-followups": {"task": "followups.tasks.alert_overdue_followups", "schedule": 600.0},
+    "alert-on-offers": {"task": "campaigns.tasks.alert_on_offers", "schedule": 900.0},
+    "send-pending-emails": {"task": "outbox.tasks.send_pending_emails", "schedule": 60.0, "options": {"expires": 60}},
     "purge-expired-idempotency-records": {
         "task": "leads.tasks.purge_expired_idempotency_records",
         "schedule": crontab(minute=17),
@@ -298,15 +306,25 @@ CRM_SITE_URL = os.environ.get("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/
 CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")
 CRM_CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CRM_CAPTURE_MAX_BODY_BYTES", 16 * 1024))
 CRM_IDEMPOTENCY_TTL_HOURS = 24
-# Failed log-ins (browser, admin, token) allowed per user name and per client address in 15 minutes.
-CRM_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("CRM_LOGIN_FAILURES_PER_USERNAME", "5"))
+# Failed log-ins (browser, admin, token) allowed in 15 minutes: per user name from one address,
+# per user name from anywhere, and per client address (crm/login_guard.py).
+CRM_LOGIN_FAILURES_PER_USER_AND_ADDRESS = int(os.environ.get("CRM_LOGIN_FAILURES_PER_USER_AND_ADDRESS", "5"))
+CRM_LOGIN_FAILURES_PER_USERNAME = int(os.environ.get("CRM_LOGIN_FAILURES_PER_USERNAME", "20"))
 CRM_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("CRM_LOGIN_FAILURES_PER_ADDRESS", "30"))
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # well under the outbox's 10-minute claim
 # A rescore after a publish runs in this many slices at once: one per worker process.
 CRM_RESCORE_SLICES = int(os.environ.get("CRM_RESCORE_SLICES", "2"))
 CRM_RESCORE_CHUNK = int(os.environ.get("CRM_RESCORE_CHUNK", "1000"))  # leads a transaction
 # A background job's slice whose heartbeat is quieter than this is taken to be dead and resumed
 # (a chunk commits, and beats, every fraction of a second).
 CRM_JOB_STALL_SECONDS = int(os.environ.get("CRM_JOB_STALL_SECONDS", "15"))
+# A follow-up still not done this long after it fell due alerts its assignee and the managers.
+CRM_FOLLOWUP_OVERDUE_HOURS = int(os.environ.get("CRM_FOLLOWUP_OVERDUE_HOURS", "24"))
+# Letter batches: what they are signed as, how many run at once, where their PDFs go.
+CRM_COMPANY_NAME = os.environ.get("CRM_COMPANY_NAME", "Lead CRM")
+CRM_LETTER_SLICES = int(os.environ.get("CRM_LETTER_SLICES", "2"))
+CRM_LETTER_CHUNK = int(os.environ.get("CRM_LETTER_CHUNK", "200"))
+CRM_LETTERS_DIR = Path(os.environ.get("CRM_LETTERS_DIR", VAR_DIR / "letters"))
 
 # Scripts, styles and images only from this site; no inline script; never framed.
 CRM_CONTENT_SECURITY_POLICY = os.environ.get(

@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 _redis_client = None
 _outage_logged = False
+_down_until = 0.0  # while Redis is down, skip it for a few seconds instead of waiting on every request
+RETRY_AFTER_OUTAGE = 5.0
+LOCAL_KEYS_MAX = 50_000
 _local_counts: dict[str, tuple[int, float]] = {}  # key → (count, expires at), while the cache is down
 _local_lock = threading.Lock()
 
@@ -37,23 +40,41 @@ def _redis():
     return _redis_client
 
 
-def _shared_hit(key: str, ttl: int) -> int:
+def _full_key(key: str) -> str:
+    return f"{settings.CACHES['default']['KEY_PREFIX']}:{key}"
+
+
+def _shared_hit(key: str, ttl: int, amount: int = 1) -> int:
     if settings.REDIS_URL:
-        full_key = f"{settings.CACHES['default']['KEY_PREFIX']}:{key}"
         pipe = _redis().pipeline()
-        pipe.incr(full_key)
-        pipe.expire(full_key, ttl, nx=True)
+        pipe.incrby(_full_key(key), amount)
+        pipe.expire(_full_key(key), ttl, nx=True)
         count, _ = pipe.execute()
         return count
     cache.add(key, 0, ttl)
-    return cache.incr(key)
+    return cache.incr(key, amount)
 
 
 def _shared_count(key: str) -> int:
     if settings.REDIS_URL:
-        value = _redis().get(f"{settings.CACHES['default']['KEY_PREFIX']}:{key}")
-        return int(value or 0)
+        return int(_redis().get(_full_key(key)) or 0)
     return int(cache.get(key) or 0)
+
+
+def _local_hit(key: str, ttl: int, amount: int = 1) -> int:
+    now = time.monotonic()
+    with _local_lock:
+        if len(_local_counts) > LOCAL_KEYS_MAX:
+            for stale in [k for k, (_, expires) in _local_counts.items() if expires <= now]:
+                del _local_counts[stale]
+            for oldest in list(_local_counts)[: len(_local_counts) - LOCAL_KEYS_MAX // 2]:
+                del _local_counts[oldest]  # a flood of new keys: forget the oldest half
+        count, expires = _local_counts.get(key, (0, now + ttl))
+        if expires <= now:
+            count, expires = 0, now + ttl
+        count = max(count + amount, 0)
+        _local_counts[key] = (count, expires)
+        return count
 
 
 def _local_count(key: str) -> int:
@@ -61,22 +82,9 @@ def _local_count(key: str) -> int:
     return count if expires > time.monotonic() else 0
 
 
-def _local_hit(key: str, ttl: int) -> int:
-    now = time.monotonic()
-    with _local_lock:
-        if len(_local_counts) > 10_000:  # forget expired windows so a long outage cannot grow this without end
-            for stale in [k for k, (_, expires) in _local_counts.items() if expires <= now]:
-                del _local_counts[stale]
-        count, expires = _local_counts.get(key, (0, now + ttl))
-        if expires <= now:
-            count, expires = 0, now + ttl
-        count += 1
-        _local_counts[key] = (count, expires)
-        return count
-
-
 def _cache_failed(exc: Exception) -> None:
-    global _outage_logged
+    global _outage_logged, _down_until
+    _down_until = time.monotonic() + RETRY_AFTER_OUTAGE
     if not _outage_logged:
         _outage_logged = True
         logger.error("Throttle counters are unreachable (%s); counting in process memory until they answer", exc)
@@ -89,19 +97,28 @@ def _cache_answered() -> None:
         logger.warning("Throttle counters answer again")
 
 
-def hit(key: str, ttl: int) -> int:
-    """Count one more request under `key`; returns the count in this window."""
+def hit(key: str, ttl: int, amount: int = 1) -> int:
+    """Count one more request under `key` (or `amount` more); returns the count in this window."""
+    if time.monotonic() < _down_until:
+        return _local_hit(key, ttl, amount)
     try:
-        count = _shared_hit(key, ttl)
+        count = _shared_hit(key, ttl, amount)
     except Exception as exc:  # redis.RedisError, OSError, a cache backend's own errors
         _cache_failed(exc)
-        return _local_hit(key, ttl)
+        return _local_hit(key, ttl, amount)
     _cache_answered()
     return count
 
 
+def unhit(key: str, ttl: int = 60) -> None:
+    """Take one count back (a log-in attempt that turned out to be the right password)."""
+    hit(key, ttl, amount=-1)
+
+
 def count(key: str) -> int:
     """The count under `key` in this window, without adding to it."""
+    if time.monotonic() < _down_until:
+        return _local_count(key)
     try:
         value = _shared_count(key)
     except Exception as exc:

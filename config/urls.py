@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 from campaigns.api import CampaignViewSet, OfferViewSet
 from crm.api import CallerSearchView, MeView, TokenView
 from crm.login_guard import GuardedAdminAuthenticationForm
+from followups.api import FollowUpViewSet
+from followups.letters.api import LetterBatchViewSet, LetterTemplateViewSet, LetterViewSet
 from jobs.api import JobView
 from leads import sales_api
 from leads.api import LeadViewSet
@@ -18,6 +20,10 @@ router = DefaultRouter(trailing_slash=True)
 router.register("leads", LeadViewSet, basename="lead")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("offers", OfferViewSet, basename="offer")
+router.register("followups", FollowUpViewSet, basename="followup")
+router.register("letters/templates", LetterTemplateViewSet, basename="letter-template")
+router.register("letters/batches", LetterBatchViewSet, basename="letter-batch")
+router.register("letters", LetterViewSet, basename="letter")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -36,13 +36,13 @@ class TokenView(ObtainAuthToken):
         username = request.data.get("username", "") if hasattr(request.data, "get") else ""
         username = username if isinstance(username, str) else ""
         address = client_address(request)
-        refused = login_guard.refusal(username=username, address=address)
+        refused = login_guard.attempt(username=username, address=address)
         if refused is not None:
             raise Throttled(wait=refused[1], detail=refused[0])
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
-            login_guard.record_failure(username=username, address=address)
-            raise ValidationError(serializer.errors)
+            raise ValidationError(serializer.errors)  # the attempt stays counted
+        login_guard.succeeded(username=username, address=address)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 

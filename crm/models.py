@@ -45,6 +45,7 @@ class Contact(models.Model):
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15551234567.")
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    mailing_address = models.TextField(blank=True, help_text="Where letters go: street, town, postal code.")
     consent = models.BooleanField(default=False, help_text="Agreed to be contacted by marketing.")
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 
 JOB_KINDS = {
     "rescore": "scoring.jobs.RescoreJob",
+    "letters": "followups.letters.jobs.LetterBatchJob",
 }
 
 

@@ -65,6 +65,7 @@ class JobSlice(models.Model):
     last_id = models.BigIntegerField()
     cursor = models.BigIntegerField()
     lease = models.CharField(max_length=32, blank=True)
+    takeovers = models.PositiveSmallIntegerField(default=0, help_text="Times a task took it from one that went quiet.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

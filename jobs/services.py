@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from jobs.models import Job, JobSlice, JobStatus
 logger = logging.getLogger(__name__)
 
 MAX_JOB_FAILURES = 5
+MAX_TAKEOVERS = 5  # a slice whose workers keep dying (out of memory, say) fails instead of looping
 
 
 class LeaseLost(Exception):
@@ -121,18 +122,28 @@ def run_job(
 
 
 def _claim(job_slice: JobSlice, lease: str) -> str | None:
-    """Take the slice's lease if it is free, stale, or ours (the `lease` our chain carries)."""
+    """Take the slice's lease if it is free, stale, or ours (the `lease` our chain carries).
+    Taking it from a task that went quiet counts a takeover; too many fail the job."""
     now = timezone.now()
     token = uuid.uuid4().hex
     free = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - stall_after())
     if lease:
         free |= Q(lease=lease)
+    from_a_dead_task = Case(When(~Q(lease="") & ~Q(lease=lease), then=Value(1)), default=Value(0))
     taken = (
         JobSlice.objects.filter(pk=job_slice.pk, finished_at__isnull=True)
         .filter(free)
-        .update(lease=token, heartbeat_at=now)
+        .update(lease=token, heartbeat_at=now, takeovers=F("takeovers") + from_a_dead_task)
     )
-    return token if taken else None
+    if not taken:
+        return None
+    takeovers = JobSlice.objects.filter(pk=job_slice.pk).values_list("takeovers", flat=True).first()
+    if takeovers > MAX_TAKEOVERS:
+        fail_job(
+            job_slice.job_id, f"Its worker stopped {takeovers} times on ids {job_slice.first_id}–{job_slice.last_id}."
+        )
+        return None
+    return token
 
 
 def _work_slice(kind, job: Job, job_slice: JobSlice, state, token: str, max_chunks: int | None) -> bool:
@@ -140,7 +151,12 @@ def _work_slice(kind, job: Job, job_slice: JobSlice, state, token: str, max_chun
     chunks = 0
     while max_chunks is None or chunks < max_chunks:
         with transaction.atomic():
-            job_slice.refresh_from_db(fields=["cursor"])
+            # The slice's row stays locked for the chunk: a sweep's task that finds it quiet
+            # waits for the chunk to commit (and then finds it fresh) instead of taking it over.
+            held = JobSlice.objects.select_for_update().filter(pk=job_slice.pk, lease=token).first()
+            if held is None:
+                raise LeaseLost
+            job_slice.cursor = held.cursor
             result = kind.work(job, job_slice, state)
             now = timezone.now()
             mine = JobSlice.objects.filter(pk=job_slice.pk, lease=token)
@@ -193,8 +209,9 @@ def resume_stalled_jobs(now=None) -> list[int]:
         .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=quiet))
         .values_list("pk", "job_id")
     )
+    unfinished = JobSlice.objects.filter(job=OuterRef("pk"), finished_at__isnull=True)
     unclosed = list(
-        open_jobs.exclude(slices__finished_at__isnull=True)
+        open_jobs.exclude(Exists(unfinished))
         .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=quiet))
         .filter(created_at__lt=quiet)
         .values_list("pk", flat=True)
@@ -228,6 +245,14 @@ def record_job_failure(job_id: int, error: Exception) -> None:
         if job.failures >= MAX_JOB_FAILURES:
             job.status, job.finished_at = JobStatus.FAILED, timezone.now()
         job.save(update_fields=["failures", "error", "status", "finished_at"])
+
+
+def fail_job(job_id: int, message: str) -> None:
+    """Give up on a job, keeping why; its slices are no longer swept."""
+    now = timezone.now()
+    Job.objects.filter(pk=job_id).exclude(status__in=[JobStatus.DONE, JobStatus.FAILED]).update(
+        status=JobStatus.FAILED, finished_at=now, error=message[:2000]
+    )
 
 
 def record_send_failure(job_id: int, error: Exception) -> None:

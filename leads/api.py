@@ -124,6 +124,9 @@ class LogInteractionSerializer(serializers.Serializer):
     answers = AnswerSerializer(many=True, required=False)
     metadata = serializers.DictField(required=False)
     offer_code = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    letter_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, help_text="The response code off a letter."
+    )
 
     def validate_metadata(self, value):
         if len(str(value)) > 4000:

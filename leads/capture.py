@@ -20,9 +20,10 @@ from campaigns.models import OfferStatus
 from campaigns.selectors import offer_by_code, placement_for
 from config.errors import Conflict
 from crm.services import find_or_create_contact
+from followups.letters.selectors import normalize_code as normalize_letter_code
 from leads.kinds import InteractionKind, Source, Stage
 from leads.models import FormKey, IdempotencyRecord, Lead, hash_form_key
-from leads.services import change_stage, locked_open_lead, open_lead, record_interaction
+from leads.services import attribute_letter, change_stage, locked_open_lead, open_lead, record_interaction
 from scoring.services import published_rule_book
 
 KEY_PREFIX = "wf_"
@@ -113,6 +114,10 @@ def _offer_fields(code: str, data: dict) -> dict:
         return {}
     offer = offer_by_code(code)
     if offer is None:
+        from followups.letters.selectors import letter_by_code
+
+        if letter_by_code(code) is not None:  # the response code off a letter: not a problem
+            return {"offer_code": code, "offer_code_problem": ""}
         return {"offer_code": code, "offer_code_problem": "unknown"}
     status = offer.status
     problem = "" if status == OfferStatus.LIVE else ("not_live" if status == OfferStatus.DRAFT else status)
@@ -141,6 +146,8 @@ def _capture(form_key: FormKey, data: dict) -> CaptureResult:
     lead = None if created else locked_open_lead(contact)
     book = published_rule_book()
     metadata = {"form": form_key.name, **{k: data[k] for k in METADATA_FIELDS if data.get(k)}}
+    if offer_fields.get("offer_code") and "offer" not in offer_fields and not offer_fields.get("offer_code_problem"):
+        metadata = attribute_letter(normalize_letter_code(offer_fields["offer_code"]), metadata)
     if lead is None:
         lead = open_lead(
             contact=contact,

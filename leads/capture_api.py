@@ -212,6 +212,8 @@ class CaptureView(APIView):
         idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
         if len(idempotency_key) > 255:
             return Response({"Idempotency-Key": ["Keep the key under 256 characters."]}, status=400)
+        if "\x00" in idempotency_key:
+            return Response({"Idempotency-Key": ["The key may not contain NUL characters."]}, status=400)
         if not hasattr(request.data, "get"):
             return Response({"detail": "Send the form's fields as a JSON object or form fields."}, status=400)
         fields = CaptureSerializer(data=request.data)

@@ -41,6 +41,8 @@ class InteractionKind(TextChoices):
     LETTER_SENT = "letter_sent", "Letter sent"
     NOTE = "note", "Note"
     ANSWERS = "answers", "Scripted answers"
+    FOLLOW_UP = "follow_up", "Follow-up call"
+    REFERRAL = "referral", "Referred by a customer"
 
 
 # A list name becomes an inquiry when the person responds (SPEC: called, filled a form, scanned).

@@ -18,6 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from config.errors import Conflict
+from config.ids import parse_id
 from crm.roles import Role, has_role
 from leads.kinds import OPEN_STAGES, Stage
 from leads.models import Handover, Lead, LeadFeedback, Notification, RulesOfEngagement
@@ -53,19 +54,24 @@ def update_rules_of_engagement(
 def notify(users, *, lead: Lead | None, message: str) -> None:
     """In-app notifications, and the same by e-mail through the outbox (sent once the
     transaction commits, or by the outbox sweep if the broker or mail server is down)."""
+    notify_many([(user, lead, message) for user in {u.pk: u for u in users}.values()])
+
+
+def notify_many(items: list[tuple]) -> None:
+    """Many notifications at once, each (user, lead or None, message): one INSERT for the
+    notifications and one for their e-mails, however many there are."""
     from outbox.services import Message, queue_emails
 
     rows = Notification.objects.bulk_create(
-        [Notification(user=user, lead=lead, message=message[:300]) for user in {u.pk: u for u in users}.values()]
+        [Notification(user=user, lead=lead, message=message[:300]) for user, lead, message in items]
     )
-    link = f"\n\nLead: {settings.CRM_SITE_URL}/leads/{lead.pk}/" if lead is not None else ""
     queue_emails(
         [
             Message(
                 key=f"notification:{row.pk}",
                 to=row.user.email,
                 subject=f"[Lead CRM] {row.message[:80]}",
-                text=row.message + link,
+                text=row.message + (f"\n\nLead: {settings.CRM_SITE_URL}/leads/{row.lead_id}/" if row.lead_id else ""),
             )
             for row in rows
         ]
@@ -98,7 +104,8 @@ def _require_ready(lead: Lead, *, by) -> None:
 def handover_lead(*, lead_id: int, owner_id, by, within: QuerySet | None = None) -> Lead:
     """Marketing or a manager hands a sales-ready lead to a named salesperson, who is notified
     and accepts it from their queue."""
-    owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first() if str(owner_id).isdigit() else None
+    owner_pk = parse_id(owner_id)
+    owner = get_user_model().objects.filter(pk=owner_pk, is_active=True).first() if owner_pk else None
     if owner is None:
         raise ValidationError({"owner": [f"No active user has the id {owner_id!r}."]})
     if not has_role(owner, Role.SALES):
@@ -225,6 +232,9 @@ def close_lead(
             reason=f"Closed {outcome}",
             also_save=["closed_at", "sales_cycle_days", "won_amount", "upsell_accepted", "lost_reason"],
         )
+        from followups.services import schedule_after_close
+
+        schedule_after_close(lead, outcome=outcome, closed_at=now, by=by)
     return lead
 
 

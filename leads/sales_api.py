@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.ids import parse_int
 from crm.permissions import IsManager, IsMarketingOrManager, IsSalesOrManager
 from leads import sales
 from leads.api import LeadSerializer
@@ -90,9 +91,9 @@ class QueueView(APIView):
     def get(self, request):
         after = request.query_params.get("after", "")
         limit = request.query_params.get("limit", str(QUEUE_PAGE))
-        if not limit.isdigit() or not 1 <= int(limit) <= 100:
+        if parse_int(limit) not in range(1, 101):
             return Response({"limit": ["Give a page size from 1 to 100."]}, status=400)
-        queue = queue_for(request.user, after=after, limit=int(limit))
+        queue = queue_for(request.user, after=after, limit=parse_int(limit))
         results = queue_rows(queue["own"], "own") + queue_rows(queue["pool"], "pool")
         next_url = None
         if queue["next"]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from config.errors import Conflict
+from config.ids import parse_int
 from crm.access import role_required, staff_required
 from crm.roles import Role, has_role
 from leads import sales
@@ -54,8 +55,12 @@ def _act(request, action, success: str, pk: int):
 @sales_or_manager
 def queue(request):
     """The salesperson's queue; the tables refresh themselves (htmx) while the page is open."""
-    context = queue_for(request.user, after=request.GET.get("after", ""))
     template = "leads/_queue_tables.html" if request.htmx else "leads/queue.html"
+    try:
+        context = queue_for(request.user, after=request.GET.get("after", ""))
+    except ValidationError as exc:  # a page link that was not ours: show the first page
+        messages.error(request, " ".join(sum(exc.message_dict.values(), [])))
+        return render(request, template, queue_for(request.user), status=400)
     return render(request, template, context)
 
 
@@ -125,7 +130,7 @@ def feedback(request, pk):
         lambda: sales.record_feedback(
             lead_id=pk,
             by=request.user,
-            rating=int(rating) if rating.isdigit() else rating,
+            rating=parse_int(rating) if parse_int(rating) is not None else rating,
             reason=request.POST.get("reason", ""),
             within=visible_leads(request.user),
         ),

@@ -6,6 +6,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from config.ids import parse_id, parse_int
+from config.times import in_utc
 from crm.normalize import phone_search_key
 from crm.roles import Role, has_role
 from leads.kinds import Stage
@@ -94,7 +96,10 @@ def encode_queue_cursor(lead) -> str:
 def decode_queue_cursor(cursor: str) -> tuple[int, datetime, int]:
     try:
         score, at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return int(score), datetime.fromisoformat(at), int(pk)
+        score, pk = parse_int(score), parse_id(pk)
+        if score is None or pk is None:
+            raise ValueError("not numbers")
+        return score, in_utc(datetime.fromisoformat(at)), pk
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError({"after": ["Not a queue position this list gave out."]}) from exc
 

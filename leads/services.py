@@ -19,12 +19,14 @@ from scoring.services import apply_score, facts_from_rows, published_rule_book, 
 
 # Our own outbound letters and internal notes say nothing about the prospect's interest, so they
 # do not count as activity (which is what recency decay measures).
-PASSIVE_KINDS = frozenset({InteractionKind.LETTER_SENT, InteractionKind.NOTE})
+PASSIVE_KINDS = frozenset({InteractionKind.LETTER_SENT, InteractionKind.NOTE, InteractionKind.REFERRAL})
 
 EDITABLE_FIELDS = ("inquiry_reason", "desired_outcome", "estimated_value", "upsell_offered")
 
 # A person of ours spoke with the prospect: what stops the response-time clock of a hot lead.
-CONTACT_KINDS = frozenset({InteractionKind.CALL_INBOUND, InteractionKind.CALL_OUTBOUND, InteractionKind.MEETING})
+CONTACT_KINDS = frozenset(
+    {InteractionKind.CALL_INBOUND, InteractionKind.CALL_OUTBOUND, InteractionKind.MEETING, InteractionKind.FOLLOW_UP}
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,32 @@ class LoggedInteraction:
     interaction: Interaction
     lead: Lead
     score: Score
+
+
+def resolve_code(offer_code: str = "", letter_code: str = ""):
+    """(offer, letter code) for what a caller or form read out: an offer's code, or a letter's
+    response code (given as either). Refused (400) when it is neither."""
+    from followups.letters.selectors import letter_by_code, normalize_code
+
+    offer = offer_by_code(offer_code) if offer_code else None
+    letter = normalize_code(letter_code) if letter_code else ""
+    if letter_code and (not letter or letter_by_code(letter) is None):
+        raise ValidationError({"letter_code": [f"No letter has the code '{letter_code}'."]})
+    if offer_code and offer is None:
+        if letter_by_code(offer_code) is None:
+            raise ValidationError({"offer_code": [f"No offer or letter has the code '{offer_code}'."]})
+        letter = letter or normalize_code(offer_code)
+    return offer, letter
+
+
+def attribute_letter(code: str, metadata: dict | None) -> dict | None:
+    """Count a response to the letter with this code; its code goes into the interaction's metadata."""
+    if not code:
+        return metadata
+    from followups.letters.services import attribute_response
+
+    attribute_response(code)
+    return {**(metadata or {}), "letter_code": code}
 
 
 def change_stage(lead: Lead, *, to_stage: str, by=None, reason: str = "") -> StageChange:
@@ -135,6 +163,7 @@ def log_interaction(
     answers=None,
     metadata: dict | None = None,
     offer_code: str = "",
+    letter_code: str = "",
     within: QuerySet[Lead] | None = None,
 ) -> LoggedInteraction:
     """Record an interaction and rescore the lead in the same transaction.
@@ -146,9 +175,7 @@ def log_interaction(
     """
     if kind not in InteractionKind.values:
         raise ValidationError({"kind": [f"Unknown interaction kind '{kind}'."]})
-    offer = offer_by_code(offer_code) if offer_code else None
-    if offer_code and offer is None:
-        raise ValidationError({"offer_code": [f"No offer has the code '{offer_code}'."]})
+    offer, letter_code = resolve_code(offer_code, letter_code)
     with transaction.atomic():
         leads = Lead.objects.all() if within is None else within
         lead = (
@@ -170,7 +197,7 @@ def log_interaction(
             note=note,
             duration_seconds=duration_seconds,
             answers=clean_answers,
-            metadata=metadata,
+            metadata=attribute_letter(letter_code, metadata),
             offer=offer,
             book=book,
         )
@@ -302,10 +329,9 @@ def take_inbound_call(
     call is logged on their open lead, or opens a new inquiry whose reason is the CSR's note."""
     from crm.services import find_or_create_contact
 
-    offer = offer_by_code(offer_code) if offer_code else None
-    if offer_code and offer is None:
-        raise ValidationError({"offer_code": [f"No offer has the code '{offer_code}'."]})
+    offer, letter_code = resolve_code(offer_code)
     with transaction.atomic():
+        metadata = attribute_letter(letter_code, None)
         contact, created = find_or_create_contact(
             email=email, phone=phone, first_name=first_name, last_name=last_name, company_name=company
         )
@@ -313,7 +339,7 @@ def take_inbound_call(
         lead = None if created else locked_open_lead(contact)
         if lead is not None:
             return record_interaction(
-                lead, kind=InteractionKind.CALL_INBOUND, book=book, author=by, note=note, offer=offer
+                lead, kind=InteractionKind.CALL_INBOUND, book=book, author=by, note=note, offer=offer, metadata=metadata
             )
         attribution = {"offer": offer, "campaign": offer.campaign, "offer_code": offer.code} if offer else {}
         return open_lead(
@@ -322,6 +348,7 @@ def take_inbound_call(
             book=book,
             by=by,
             note=note,
+            metadata=metadata,
             stage_reason="Inbound call",
             source=Source.PHONE,
             inquiry_reason=note,

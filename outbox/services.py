@@ -2,12 +2,16 @@
 
 `queue_email` writes the row in the caller's transaction and asks a worker to send it once that
 commits. `send_email` claims the row with a conditional UPDATE (only one sender wins), sends it,
-and marks it sent; a failure gives the claim back with a later `next_attempt_at`. The sweep
-(`send_pending`, every minute from beat) sends whatever a lost task, a dead broker or a mail
-server that was down left behind, and takes back claims a killed sender never finished.
+and marks it sent; a failure gives the claim back with a later `next_attempt_at` (2, 4 … 60
+minutes, then hourly for as long as it takes; an address the server refuses is given up, with
+the reason kept). The sweep (`send_pending`, every minute from beat) sends whatever a lost task,
+a dead broker or a mail server that was down left behind, and takes back claims a killed sender
+never finished: a sender killed after the server took the message but before it was marked sent
+can send it a second time (docs/adr/0007).
 """
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +25,7 @@ from outbox.models import Email
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
+GAVE_UP = 32_000  # `attempts` of an e-mail the mail server refused for good (a bad address)
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a sender that held a claim this long died sending
 
 
@@ -81,13 +85,17 @@ def send_email(email_id: int) -> bool:
         message.attach_alternative(email.html, "text/html")
     try:
         message.send()
-    except Exception as exc:  # the mail server refused or is down: try again later
+    except smtplib.SMTPRecipientsRefused as exc:  # a bad address: trying again cannot help
+        Email.objects.filter(pk=email_id).update(claimed_at=None, attempts=GAVE_UP, last_error=f"Refused: {exc}"[:500])
+        logger.error("E-mail %s refused for good: %s", email_id, exc)
+        return False
+    except Exception as exc:  # the mail server is down or busy: try again later, hourly at most
         attempts = email.attempts + 1
         Email.objects.filter(pk=email_id).update(
             claimed_at=None,
             attempts=F("attempts") + 1,
             last_error=f"{type(exc).__name__}: {exc}"[:500],
-            next_attempt_at=now + timedelta(minutes=min(2**attempts, 60)),
+            next_attempt_at=now + timedelta(minutes=min(2 ** min(attempts, 6), 60)),
         )
         logger.warning("E-mail %s not sent (attempt %s): %s", email_id, attempts, exc)
         return False
@@ -99,7 +107,7 @@ def send_pending(*, limit: int = 500) -> int:
     """Send what is due and unsent; returns how many went."""
     now = timezone.now()
     due = (
-        Email.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        Email.objects.filter(sent_at__isnull=True, attempts__lt=GAVE_UP)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
         .order_by("created_at")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from config.ids import parse_int
 from config.parsers import load_json
 from crm.access import role_required
 from crm.roles import Role
@@ -150,7 +151,8 @@ def save_draft(request):
         if name.endswith(".cap") and raw == "":
             _set_path(definition, name, None)
         else:  # what is not a whole number stays as typed; the validator reports it with the rest
-            _set_path(definition, name, int(raw) if raw.lstrip("-").isdigit() else raw)
+            number = parse_int(raw)
+            _set_path(definition, name, number if number is not None else raw)
     try:
         services.save_draft(definition=definition, note=request.POST.get("note", ""), by=request.user)
     except ValidationError as exc:

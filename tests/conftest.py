@@ -96,6 +96,10 @@ def _fresh_cache():
     else:
         cache.clear()
     scoring_services._parsed_books.clear()  # tests may rewrite a version's rules in place
+    from config import throttling
+
+    throttling._down_until = 0.0  # a test that stopped a Redis leaves no outage behind
+    throttling._local_counts.clear()
     yield
 
 

@@ -4,6 +4,7 @@ not ids, time-zone offsets PostgreSQL refuses, deleting what others refer to."""
 import pytest
 
 from campaigns.models import Campaign, Offer
+from leads.kinds import Stage
 from leads.models import Interaction, Lead
 from scoring.models import RuleSet
 from tests.factories import LeadFactory, signed_in_client
@@ -103,10 +104,53 @@ def test_a_lead_id_that_is_not_an_id_is_404(action, lead_id, users, api_as):
 
 
 def test_a_huge_offer_or_job_id_is_404(users, api_as):
+    from django.utils import timezone
+
     manager = api_as(users["manager"])
     assert manager.get("/api/v1/offers/99999999999999999999/").status_code == 404
     assert manager.get("/api/v1/jobs/99999999999999999999/").status_code == 404
-    assert manager.post("/api/v1/offers/1/redeem/", {"lead": 10**30}, format="json").status_code == 404
+    now = timezone.now()
+    offer = Offer.objects.create(
+        campaign=Campaign.objects.create(name="Spring"),
+        code="SPRING25",
+        headline="x",
+        starts_at=now,
+        deadline=now.replace(year=now.year + 1),
+        launched_at=now,
+    )
+    huge = manager.post(f"/api/v1/offers/{offer.pk}/redeem/", {"lead": 10**30}, format="json")
+    assert huge.status_code in (400, 404) and Offer.objects.get(pk=offer.pk).redeemed == 0
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1e3"])
+def test_digits_that_are_not_ascii_are_refused_not_a_500(value, users, api_as):
+    from urllib.parse import quote
+
+    lead = LeadFactory(stage=Stage.SALES_READY, score=70, inquiry_reason="x", desired_outcome="y")
+    manager = api_as(users["manager"])
+    assert manager.get(f"/api/v1/leads/?owner={quote(value)}").status_code == 400
+    assert manager.get(f"/api/v1/queue/?limit={quote(value)}").status_code == 400
+    assert manager.post(f"/api/v1/leads/{lead.pk}/handover/", {"owner": value}, format="json").status_code == 400
+    page = signed_in_client(users["manager"])
+    assert page.post(f"/leads/{lead.pk}/feedback/", {"rating": value, "reason": "x"}).status_code == 302
+    assert page.post(f"/leads/{lead.pk}/handover/", {"owner": value}).status_code == 302
+
+
+def test_a_forged_queue_cursor_is_a_400_on_the_api_and_the_page(users, api_as):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b"50|2026-01-01T00:00:00+20:00|1").decode()
+    assert api_as(users["sales"]).get(f"/api/v1/queue/?after={cursor}").status_code == 400
+    assert signed_in_client(users["sales"]).get(f"/queue/?after={cursor}").status_code == 400
+
+
+def test_a_form_encoded_body_is_not_read_as_json_by_the_api(users, api_as):
+    nested = "[" * 5000 + "]" * 5000
+    response = api_as(users["marketing"]).post(
+        "/api/v1/campaigns/", {"name": "x", "segment": nested}, format="multipart"
+    )
+    assert response.status_code in (400, 415)  # the form is not read at all
+    assert not Campaign.objects.exists()
 
 
 @pytest.mark.parametrize("param", ["created_after", "created_before"])

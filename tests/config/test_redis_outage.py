@@ -57,6 +57,7 @@ def own_redis(settings):
     }
     throttling._redis_client = None
     throttling._local_counts.clear()
+    throttling._down_until = 0.0
     old_broker = app.conf.broker_url
     app.conf.broker_url = url
     _fresh_pools(app)
@@ -72,6 +73,7 @@ def own_redis(settings):
             stop()
         throttling._redis_client = None
         throttling._local_counts.clear()
+        throttling._down_until = 0.0
         app.conf.broker_url = old_broker
         _fresh_pools(app)
 

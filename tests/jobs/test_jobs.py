@@ -10,6 +10,7 @@ from jobs import services, tasks
 from jobs.models import Job, JobSlice
 from leads.models import Lead
 from leads.services import log_interaction
+from scoring import jobs as scoring_jobs
 from scoring import services as scoring
 from tests.factories import LeadFactory
 
@@ -90,6 +91,35 @@ def test_a_task_whose_slice_was_taken_over_stops_without_counting_twice(sent, se
     assert next_lease == ""
     assert stale.status == "done" and stale.done == 6
     assert set(Lead.objects.values_list("rules_version", flat=True)) == {2}
+
+
+def test_a_chunk_whose_lease_was_taken_meanwhile_is_rolled_back(settings):
+    settings.CRM_RESCORE_CHUNK = 2
+    job = publish_rescore(count=4, settings=settings)
+    job_slice = job.slices.get()
+    token = services._claim(job_slice, "")
+    JobSlice.objects.filter(pk=job_slice.pk).update(lease="someone-else")  # a sweep's task took it
+    with pytest.raises(services.LeaseLost):
+        services._work_slice(scoring_jobs.RescoreJob(), job, job_slice, scoring_jobs.RescoreJob().begin(job), token, 1)
+    assert Job.objects.get(pk=job.pk).done == 0
+    assert set(Lead.objects.values_list("rules_version", flat=True)) == {1}
+
+
+def test_a_slice_whose_workers_keep_dying_fails_the_job_instead_of_looping(settings):
+    job = publish_rescore(settings=settings)
+    job_slice = job.slices.get()
+    for _ in range(services.MAX_TAKEOVERS + 1):
+        JobSlice.objects.filter(pk=job_slice.pk).update(lease="a-dead-task", heartbeat_at=None)
+        services._claim(job_slice, "")
+    job.refresh_from_db()
+    assert job.status == "failed" and "stopped 6 times" in job.error
+
+
+def test_a_job_with_no_slices_left_unsent_is_closed_by_the_sweep(sent, settings):
+    job = services.start_job(kind="rescore", params={"version": 1}, total=0, id_range=None)
+    quiet_for(settings.CRM_JOB_STALL_SECONDS + 1)
+    assert services.resume_stalled_jobs() == [job.pk]
+    assert sent[-1] == (job.pk, None)
 
 
 def test_an_error_frees_the_slice_for_the_retry_at_once(settings, monkeypatch):

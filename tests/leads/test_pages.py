@@ -282,7 +282,7 @@ def test_an_unknown_offer_code_shows_a_field_error_and_logs_nothing(csr_client, 
 
     body = response.content.decode()
     assert response.status_code == (200 if htmx else 400)
-    assert re.search(r'id="id_offer_code_error">\s*<p>No offer has the code', body)
+    assert re.search(r'id="id_offer_code_error">\s*<p>No offer or letter has the code', body)
     assert not Interaction.objects.exists()
 
 

@@ -1,0 +1,232 @@
+"""The letters API (CONTRACT "Follow-ups and letters"): templates, batches (dry run, send,
+progress and report, the combined PDF) and letters. For marketing and managers."""
+
+import django_filters
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from config.api import ID_PATTERN
+from crm.permissions import IsMarketingOrManager
+from followups.letters import merge, selectors, services
+from followups.letters.pdf import render_one
+from followups.models import Letter, LetterBatch, LetterTemplate
+from jobs.models import JobStatus
+
+
+class LetterTemplateSerializer(serializers.ModelSerializer):
+    merge_fields = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LetterTemplate
+        fields = [
+            "id",
+            "name",
+            "subject",
+            "body",
+            "offer",
+            "campaign",
+            "unclosed_days",
+            "resend_after_days",
+            "active",
+            "updated_at",
+            "merge_fields",
+        ]
+        read_only_fields = ["id", "updated_at", "merge_fields"]
+        extra_kwargs = {"name": {"validators": []}}  # uniqueness (any case) is the service's
+
+    def get_merge_fields(self, template) -> dict[str, str]:
+        return merge.FIELDS
+
+
+class LetterPreviewSerializer(serializers.Serializer):
+    lead = serializers.IntegerField(allow_null=True)
+    subject = serializers.CharField()
+    text = serializers.CharField()
+    html = serializers.CharField()
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    template = serializers.IntegerField(min_value=1, max_value=2**62)
+    unclosed_days = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3650)
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class DryRunSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    preview = LetterPreviewSerializer(allow_null=True)
+
+
+class BatchStartedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    total = serializers.IntegerField()
+    job = serializers.IntegerField()
+
+
+class BatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    template = serializers.IntegerField()
+    template_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    job = serializers.IntegerField(allow_null=True)
+    progress = serializers.FloatField()
+    total = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    emailed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    responses = serializers.IntegerField()
+    won = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    response_rate = serializers.FloatField(allow_null=True)
+    conversion_rate = serializers.FloatField(allow_null=True)
+    conversion_interval = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    article_conversion_rate = serializers.FloatField()
+    unclosed_days = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    pdf = serializers.CharField(allow_null=True, help_text="The combined PDF, once the batch is done.")
+
+
+def batch_body(batch: LetterBatch, request) -> dict:
+    job = batch.job
+    report = selectors.batch_report(batch)
+    pdf = request.build_absolute_uri(f"/api/v1/letters/batches/{batch.pk}/pdf/") if batch.pdf else None
+    return {
+        "id": batch.pk,
+        "template": batch.template_id,
+        "template_name": batch.template.name,
+        "status": job.status if job else JobStatus.QUEUED,
+        "job": job.pk if job else None,
+        "progress": round(job.progress, 4) if job else 0.0,
+        "total": job.total if job else 0,
+        **report,
+        "unclosed_days": batch.unclosed_days,
+        "created_at": serializers.DateTimeField().to_representation(batch.created_at),
+        "pdf": pdf,
+    }
+
+
+class LetterSerializer(serializers.ModelSerializer):
+    code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Letter
+        fields = ["id", "lead", "batch", "template", "code", "status", "subject", "sent_at", "emailed", "responded_at"]
+        read_only_fields = fields
+
+    def get_code(self, letter) -> str:
+        return merge.display_code(letter.code)
+
+
+class LetterFilter(django_filters.FilterSet):
+    batch = django_filters.NumberFilter(field_name="batch_id")
+    lead = django_filters.NumberFilter(field_name="lead_id")
+
+    class Meta:
+        model = Letter
+        fields = []
+
+
+class LetterTemplateViewSet(viewsets.ModelViewSet):
+    serializer_class = LetterTemplateSerializer
+    permission_classes = [IsMarketingOrManager]
+    queryset = LetterTemplate.objects.all()
+    lookup_value_regex = ID_PATTERN
+
+    def perform_create(self, serializer):
+        serializer.instance = services.save_template(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.save_template(template=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        from config.errors import Conflict
+
+        if instance.batches.exists():
+            raise Conflict("This letter has been sent: archive it (active = false) to keep its batches' history.")
+        instance.delete()
+
+    @extend_schema(request=None, responses=LetterPreviewSerializer)
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """The letter as one lead of its selection would get it (a made-up reader if none fits)."""
+        template = self.get_object()
+        first = (
+            selectors.eligible_leads(template, unclosed_days=template.unclosed_days, at=timezone.now())
+            .select_related("contact__company", "owner")
+            .order_by("pk")
+            .first()
+        )
+        return Response(services.preview(template, first))
+
+
+class LetterBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = BatchSerializer
+    permission_classes = [IsMarketingOrManager]
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        return LetterBatch.objects.select_related("template", "job")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([batch_body(batch, request) for batch in page])
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(batch_body(self.get_object(), request))
+
+    @extend_schema(
+        request=BatchRequestSerializer,
+        responses={202: BatchStartedSerializer, 200: DryRunSerializer},
+    )
+    def create(self, request):
+        """{"template", "unclosed_days"?, "dry_run"?} → 202 and the batch sends in the
+        background; a dry run answers 200 with the count and one letter rendered."""
+        data = BatchRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if values["dry_run"]:
+            result = services.dry_run(template_id=values["template"], unclosed_days=values.get("unclosed_days"))
+            return Response({"total": result.total, "preview": result.preview})
+        batch = services.start_batch(
+            template_id=values["template"], unclosed_days=values.get("unclosed_days"), by=request.user
+        )
+        body = {"id": batch.pk, "status": batch.job.status, "total": batch.job.total, "job": batch.job.pk}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The combined PDF for the mail house, once the batch is done."""
+        batch = self.get_object()
+        if not batch.pdf:
+            raise NotFound("The batch's PDF is not ready yet.")
+        path = settings.CRM_LETTERS_DIR / batch.pdf
+        if not path.exists():
+            raise NotFound("The batch's PDF file is missing on this server.")
+        return FileResponse(open(path, "rb"), content_type="application/pdf", filename=f"letters-batch-{batch.pk}.pdf")
+
+
+class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = LetterSerializer
+    permission_classes = [IsMarketingOrManager]
+    filterset_class = LetterFilter
+    lookup_value_regex = ID_PATTERN
+    queryset = Letter.objects.all()
+    ordering_fields = ["sent_at", "id"]
+    ordering = ["-sent_at", "-id"]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """One letter as it was sent, printable."""
+        letter = Letter.objects.select_related("lead__contact__company").filter(pk=self.get_object().pk).get()
+        response = HttpResponse(render_one(services.content_of(letter)), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="letter-{merge.display_code(letter.code)}.pdf"'
+        return response
