@@ -51,6 +51,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("scoring/", include("scoring.urls")),
     path("jobs/", include("jobs.urls")),
+    path("", include("followups.urls")),
     path("", include("campaigns.urls")),
     path("", include("leads.urls")),
 ]

@@ -16,6 +16,7 @@ from campaigns.selectors import offer_by_code, replacement_for
 from crm.access import role_required, staff_required
 from crm.roles import Role
 from crm.selectors import find_callers
+from followups.letters.selectors import letter_by_code
 from leads import services
 from leads.selectors import sees_every_lead, visible_leads
 from leads.views import _lead_page_context
@@ -26,7 +27,11 @@ def _results(request, text: str) -> dict:
     callers = find_callers(text, user=request.user)
     rows = [{"contact": contact, "lead": next(iter(contact.leads.all()), None)} for contact in callers]
     offer = offer_by_code(text) if text and " " not in text.strip() else None
+    letter = None if offer else letter_by_code(text)
+    if letter is not None and not visible_leads(request.user).filter(pk=letter.lead_id).exists():
+        letter = None
     return {
+        "letter": letter,
         "q": text,
         "can_take_new_callers": sees_every_lead(request.user),
         "rows": rows,
@@ -49,8 +54,11 @@ def console_search(request):
     """Results as the CSR types; with pick=1 (Enter) the first caller's panel opens too."""
     results = _results(request, request.GET.get("q", ""))
     context = {"results": results}
-    if request.GET.get("pick") and results["rows"] and results["rows"][0]["lead"]:
-        lead = get_object_or_404(visible_leads(request.user), pk=results["rows"][0]["lead"].pk)
+    first = results["letter"].lead_id if results["letter"] else None
+    if first is None and results["rows"] and results["rows"][0]["lead"]:
+        first = results["rows"][0]["lead"].pk
+    if request.GET.get("pick") and first:
+        lead = get_object_or_404(visible_leads(request.user), pk=first)
         context["picked"] = _lead_page_context(request, lead)
     return render(request, "leads/_console_results.html", context)
 

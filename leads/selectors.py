@@ -51,10 +51,28 @@ def search_leads(leads: QuerySet[Lead], text: str) -> QuerySet[Lead]:
 
 
 def lead_timeline(lead: Lead) -> list[dict]:
-    """Interactions, stage changes and score changes of a lead, newest first, as one list."""
+    """Interactions (follow-up calls with their answers and referrals, and the referral that
+    brought the lead), letters sent, stage changes and score changes, newest first, as one list."""
     entries = [
         {"at": i.occurred_at, "type": "interaction", "item": i}
         for i in lead.interactions.select_related("author", "offer")
+    ]
+    linked_ids = set()
+    for entry in entries:
+        metadata = entry["item"].metadata or {}
+        linked_ids.update(metadata.get("referrals", []) if isinstance(metadata.get("referrals"), list) else [])
+        if isinstance(metadata.get("referrer_lead"), int):
+            linked_ids.add(metadata["referrer_lead"])
+    linked = Lead.objects.select_related("contact").in_bulk([i for i in linked_ids if isinstance(i, int)])
+    for entry in entries:
+        metadata = entry["item"].metadata or {}
+        if entry["item"].kind == "follow_up":
+            entry["followup_answers"] = metadata.get("answers", [])
+            entry["referrals"] = [linked[i] for i in metadata.get("referrals", []) if i in linked]
+        elif entry["item"].kind == "referral" and metadata.get("referrer_lead") in linked:
+            entry["referrer"] = linked[metadata["referrer_lead"]]
+    entries += [
+        {"at": letter.sent_at, "type": "letter", "item": letter} for letter in lead.letters.select_related("template")
     ]
     entries += [
         {"at": c.changed_at, "type": "stage", "item": c} for c in lead.stage_changes.select_related("changed_by")

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from crm.access import staff_required
+from followups.views import lead_followups_context
 from leads import services
 from leads.forms import LeadSearchForm, LogInteractionForm
 from leads.models import Temperature
@@ -64,6 +65,7 @@ def _lead_page_context(request, lead, form=None, logged=None):
         "form": form or LogInteractionForm(book=book),
         "logged": logged,
         **sales_panel_context(request.user, lead),
+        **lead_followups_context(request.user, lead),
     }
 
 

@@ -1,0 +1,158 @@
+"""Marketing's letter pages: templates (compose with a live preview), the dry run, sending,
+and each batch's progress and report with the PDF for the mail house. Thin: the work is in
+followups.letters.services."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from campaigns.models import Offer
+from config.errors import Conflict
+from config.ids import parse_id, parse_int
+from crm.access import role_required
+from crm.roles import Role
+from followups.letters import merge, selectors, services
+from followups.letters.pdf import render_one
+from followups.models import Letter, LetterBatch, LetterTemplate
+from jobs.views import job_context
+
+marketing_only = role_required(Role.MARKETING, Role.MANAGER)
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = LetterTemplate
+        fields = ["name", "subject", "body", "offer", "campaign", "unclosed_days", "resend_after_days", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14, "spellcheck": "true"})}
+        help_texts = {"body": "Merge fields such as {{ first_name }} are filled in for each lead (the list is beside)."}
+
+    def validate_unique(self):
+        pass  # the service checks the name in any case and reports it on the field
+
+
+@marketing_only
+def letters_home(request):
+    return render(
+        request,
+        "followups/letters.html",
+        {
+            "templates": LetterTemplate.objects.select_related("offer", "campaign"),
+            "batches": LetterBatch.objects.select_related("template", "job")[:50],
+        },
+    )
+
+
+def _preview_lead(template):
+    return (
+        selectors.eligible_leads(template, unclosed_days=template.unclosed_days, at=timezone.now())
+        .select_related("contact__company", "owner")
+        .order_by("pk")
+        .first()
+    )
+
+
+@marketing_only
+def template_edit(request, pk=None):
+    template = get_object_or_404(LetterTemplate, pk=pk) if pk else None
+    form = TemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_template(template=template, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Letter “{saved.name}” saved.")
+            return redirect("letter-template-edit", pk=saved.pk)
+    preview = services.preview(template, _preview_lead(template)) if template else None
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "template": template, "preview": preview, "fields": merge.FIELDS}
+    return render(request, "followups/letter_form.html", context, status=status)
+
+
+@marketing_only
+@require_POST
+def live_preview(request):
+    """The letter as typed (not yet saved), for the compose page's preview pane."""
+    subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
+    errors = []
+    try:
+        merge.check(subject=subject, body=body)
+    except ValidationError as exc:
+        errors = sum(exc.message_dict.values(), [])
+    draft = LetterTemplate(subject=subject, body=body)
+    if (offer_id := parse_id(request.POST.get("offer", ""))) is not None:
+        draft.offer = Offer.objects.filter(pk=offer_id).first()
+    return render(request, "followups/_letter_preview.html", {"preview": services.preview(draft), "errors": errors})
+
+
+@marketing_only
+@require_POST
+def dry_run(request, pk):
+    template = get_object_or_404(LetterTemplate, pk=pk)
+    try:
+        result = services.dry_run(template_id=template.pk, unclosed_days=_days(request))
+    except ValidationError as exc:
+        return render(request, "followups/_dry_run.html", {"errors": sum(exc.message_dict.values(), [])})
+    return render(request, "followups/_dry_run.html", {"result": result, "template": template})
+
+
+def _days(request):
+    """The days typed, as a number for the service to check (text it cannot read is refused there)."""
+    raw = request.POST.get("unclosed_days", "").strip()
+    return None if raw == "" else (parse_int(raw) if parse_int(raw) is not None else raw)
+
+
+@marketing_only
+@require_POST
+def send(request, pk):
+    template = get_object_or_404(LetterTemplate, pk=pk)
+    try:
+        batch = services.start_batch(template_id=template.pk, unclosed_days=_days(request), by=request.user)
+    except ValidationError as exc:
+        messages.error(request, "Not sent: " + " ".join(sum(exc.message_dict.values(), [])))
+        return redirect("letter-template-edit", pk=template.pk)
+    except Conflict as exc:
+        messages.error(request, exc.detail)
+        return redirect("letter-template-edit", pk=template.pk)
+    messages.success(request, f"Sending {batch.job.total} letters: watch them go below.")
+    return redirect("letter-batch", pk=batch.pk)
+
+
+def _batch_context(batch: LetterBatch) -> dict:
+    job = batch.job
+    return {
+        "batch": batch,
+        "report": selectors.batch_report(batch),
+        "running": bool(job and job.is_running),
+        "job_context": job_context(job, label="Letters") if job else None,
+    }
+
+
+@marketing_only
+def batch_detail(request, pk):
+    batch = get_object_or_404(LetterBatch.objects.select_related("template", "job"), pk=pk)
+    template = "followups/_batch_report.html" if request.htmx else "followups/batch.html"
+    return render(request, template, _batch_context(batch))
+
+
+@marketing_only
+def batch_pdf(request, pk):
+    batch = get_object_or_404(LetterBatch, pk=pk)
+    path = settings.CRM_LETTERS_DIR / batch.pdf if batch.pdf else None
+    if path is None or not path.exists():
+        raise Http404("The batch's PDF is not ready.")
+    return FileResponse(open(path, "rb"), content_type="application/pdf", filename=f"letters-batch-{batch.pk}.pdf")
+
+
+@marketing_only
+def letter_pdf(request, pk):
+    letter = get_object_or_404(Letter.objects.select_related("lead__contact__company"), pk=pk)
+    response = HttpResponse(render_one(services.content_of(letter)), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="letter-{merge.display_code(letter.code)}.pdf"'
+    return response
