@@ -246,6 +246,7 @@ def _referral(*, referrer: Lead, by, first_name: str, last_name: str, email: str
     """A referred person becomes a lead (source referral) linked to the referrer, found and
     merged like any capture: never a second contact, never a second open lead."""
     from crm.services import find_or_create_contact
+    from leads.selectors import sees_every_lead
     from leads.services import locked_open_lead, open_lead, record_interaction
     from scoring.services import published_rule_book
 
@@ -262,6 +263,12 @@ def _referral(*, referrer: Lead, by, first_name: str, last_name: str, email: str
             lead.save(update_fields=["referrer"])
         record_interaction(lead, kind=InteractionKind.REFERRAL, book=book, author=by, note=reason, metadata=metadata)
         return lead
+    # A salesperson's customer referred them: the salesperson keeps the lead they earned (and
+    # can open it); referrals taken by a CSR or marketing join the inquiries like any other.
+    owned = {}
+    if by is not None and not sees_every_lead(by):
+        now = timezone.now()
+        owned = {"owner": by, "handed_over_at": now, "owner_accepted_at": now}
     return open_lead(
         contact=contact,
         kind=InteractionKind.REFERRAL,
@@ -273,6 +280,7 @@ def _referral(*, referrer: Lead, by, first_name: str, last_name: str, email: str
         source=Source.REFERRAL,
         referrer=referrer,
         inquiry_reason=reason,
+        **owned,
     ).lead
 
 

@@ -210,7 +210,12 @@ class LetterBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         path = settings.CRM_LETTERS_DIR / batch.pdf
         if not path.exists():
             raise NotFound("The batch's PDF file is missing on this server.")
-        return FileResponse(open(path, "rb"), content_type="application/pdf", filename=f"letters-batch-{batch.pk}.pdf")
+        return FileResponse(
+            open(path, "rb"),
+            content_type="application/pdf",
+            as_attachment=True,
+            filename=f"letters-batch-{batch.pk}.pdf",
+        )
 
 
 class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

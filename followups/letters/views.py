@@ -147,7 +147,9 @@ def batch_pdf(request, pk):
     path = settings.CRM_LETTERS_DIR / batch.pdf if batch.pdf else None
     if path is None or not path.exists():
         raise Http404("The batch's PDF is not ready.")
-    return FileResponse(open(path, "rb"), content_type="application/pdf", filename=f"letters-batch-{batch.pk}.pdf")
+    return FileResponse(
+        open(path, "rb"), content_type="application/pdf", as_attachment=True, filename=f"letters-batch-{batch.pk}.pdf"
+    )
 
 
 @marketing_only

@@ -198,6 +198,7 @@ def test_completing_records_answers_on_the_timeline_and_a_referral_becomes_a_lin
     [referral_id] = body["referrals"]
     referral = Lead.objects.get(pk=referral_id)
     assert (referral.source, referral.referrer_id, referral.stage) == ("referral", followup.lead_id, "inquiry")
+    assert referral.owner == users["sales"]  # the salesperson keeps the lead their customer gave them
     assert referral.contact.phone == "+15550107788"
     call = Interaction.objects.get(lead=followup.lead, kind="follow_up")
     assert call.note == "Happy customer" and call.metadata["referrals"] == [referral_id]

@@ -186,3 +186,33 @@ class Command(BaseCommand):
         ready = Lead.objects.filter(stage=Stage.SALES_READY, owner__isnull=True).order_by("-score").first()
         if ready is not None:
             handover_lead(lead_id=ready.pk, owner_id=sales_rep.pk, by=manager)
+        self.follow_ups(sales_rep, manager, now)
+
+    def follow_ups(self, sales_rep, manager, now) -> None:
+        """A sale whose after-sale call is due today, a callback for tomorrow, and three visits
+        without a sale six weeks ago: what the follow-ups page and the letters need to show."""
+        from followups.models import FollowUp
+        from followups.services import schedule_callback
+        from leads.sales import claim_lead, close_lead
+
+        inquiries = list(Lead.objects.filter(stage=Stage.INQUIRY).order_by("pk"))
+        for lead in inquiries[:4]:
+            Lead.objects.filter(pk=lead.pk).update(score=75)
+            update_lead(lead, inquiry_reason=lead.inquiry_reason or "Wants a quote", desired_outcome="A fair price")
+        ready = list(Lead.objects.filter(stage=Stage.SALES_READY, owner__isnull=True).order_by("pk")[:4])
+        if not ready:
+            return
+        won = ready[0]
+        claim_lead(lead_id=won.pk, by=sales_rep)
+        close_lead(lead_id=won.pk, outcome="won", amount="6400", upsell_accepted=True, by=sales_rep)
+        FollowUp.objects.filter(lead=won, kind="closed_won").update(due_at=now + timedelta(hours=1))
+        for lead in ready[1:]:
+            claim_lead(lead_id=lead.pk, by=sales_rep)
+            close_lead(lead_id=lead.pk, outcome="unclosed", reason="Wants to think it over", by=sales_rep)
+            Lead.objects.filter(pk=lead.pk).update(closed_at=now - timedelta(days=45))
+        schedule_callback(
+            lead_id=inquiries[-1].pk,
+            due_at=now + timedelta(days=1),
+            by=get_user_model().objects.get(username="csr"),
+            note="Call back tomorrow at 10: wants the second quote",
+        )
