@@ -3,54 +3,34 @@ until it answers again, and every other endpoint keeps working. The test starts 
 on a free port and stops it half way."""
 
 import shutil
-import socket
-import subprocess
 import time
 
 import pytest
-import redis
 from django.db import transaction
 
 from leads.kinds import Stage
 from leads.models import Lead, Notification
 from outbox.models import Email
 from tests.factories import LeadFactory
+from tests.integration.workers import OwnRedis, use_broker
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def own_redis(settings):
-    """A Redis of this test's own, wired in as the cache, the throttle counters and the broker."""
+    """A Redis of this test's own, wired in as the cache, the throttle counters and the broker;
+    the fixture's value stops it."""
     from config import throttling
-    from config.celery import app
 
     if shutil.which("redis-server") is None:
         pytest.skip("needs the redis-server program")
-    port = _free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(50):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    settings.REDIS_URL = url
+    redis = OwnRedis().start()
+    settings.REDIS_URL = redis.url
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
+            "LOCATION": redis.url,
             "KEY_PREFIX": "outage-test",
             "OPTIONS": settings.REDIS_TIMEOUTS,
         }
@@ -58,33 +38,16 @@ def own_redis(settings):
     throttling._redis_client = None
     throttling._local_counts.clear()
     throttling._down_until = 0.0
-    old_broker = app.conf.broker_url
-    app.conf.broker_url = url
-    _fresh_pools(app)
-
-    def stop():
-        process.terminate()
-        process.wait(timeout=10)
-
+    old_broker = settings.CELERY_BROKER_URL
+    use_broker(redis.url)
     try:
-        yield stop
+        yield redis.stop
     finally:
-        if process.poll() is None:
-            stop()
+        redis.stop()
         throttling._redis_client = None
         throttling._local_counts.clear()
         throttling._down_until = 0.0
-        app.conf.broker_url = old_broker
-        _fresh_pools(app)
-
-
-def _fresh_pools(app) -> None:
-    """Connections to the broker come from pools made on first use: drop them so the next task
-    sent connects to the broker now configured."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+        use_broker(old_broker)
 
 
 def _capture(api_as, raw_key, email):
