@@ -79,6 +79,8 @@ TARGETS = [
         "<",
         30,
     ),
+    ("letters_10k: batch done < 120 s", "letters_10k", "seconds", "<", 120),
+    ("followups_due_1000: notified p99 < 60 s", "followups_due_1000", "p99_s", "<", 60),
     ("queue_first_page p99 < 30 ms (paced)", "queue_first_page_paced", "p99_ms", "<", 30.0),
     ("queue_first_page database p99 < 10 ms", "queue_db", "p99_ms", "<", 10.0),
     ("queue and claim plans: no Seq Scan", "queue_db", "seq_scans", "<", 1),
@@ -90,6 +92,8 @@ TARGETS = [
 SEARCH_PACED_RATE = float(os.environ.get("BENCH_SEARCH_RATE", "50"))  # CSR searches and lookups a second
 QUEUE_PACED_RATE = float(os.environ.get("BENCH_QUEUE_RATE", "50"))  # salespeople opening their queue, a second
 RESCORE_LEADS = int(os.environ.get("BENCH_RESCORE_LEADS", "1000000"))  # 0 skips the full rescore
+LETTERS = int(os.environ.get("BENCH_LETTERS", "10000"))  # read by bench/followups.py too
+FOLLOWUPS_DUE = int(os.environ.get("BENCH_FOLLOWUPS_DUE", "1000"))
 
 
 class BenchError(Exception):
@@ -492,6 +496,8 @@ def judge(results: dict) -> list[dict]:
             "score_engine": "leads/s",
             "rescore_full": "leads/s",
             "recovery_after_kill": "s",
+            "letters_10k": "s",
+            "followups_due_1000": "s",
         }.get(section, "ms")
         if key == "seq_scans":
             unit = "count"
@@ -544,6 +550,19 @@ def print_report(results: dict, names: list[str]) -> None:
                 f"{name:<27}{figure['leads_per_s']:>10,.0f} leads/s"
                 f"  ({figure['leads']:,} leads in {figure['seconds']} s)"
             )
+    if "letters_10k" in results:
+        figure = results["letters_10k"]
+        print(
+            f"{'letters_10k':<27}{figure['letters']:,} letters in {figure['seconds']} s ({figure['letters_per_s']:,.0f}/s), "
+            f"PDF {figure['pdf_mb']} MB, worker peak {figure['worker_peak_mb']} MB, "
+            f"{figure['leads_lettered_twice']} leads lettered twice"
+        )
+    if "followups_due_1000" in results:
+        figure = results["followups_due_1000"]
+        print(
+            f"{'followups_due_1000':<27}{figure['notified']:,} notified, p50 {figure.get('p50_s')} s, "
+            f"p99 {figure.get('p99_s')} s after the due time, {figure.get('announced_twice')} twice"
+        )
     if "recovery_after_kill" in results:
         figure = results["recovery_after_kill"]
         print(
@@ -650,6 +669,12 @@ def main() -> int:
             and not figure.get("leads_left_behind")
             and not figure.get("leads_rescored_twice")
         )
+        results[name] = figure
+    print(f"Follow-ups: a batch of {LETTERS:,} letters, then {FOLLOWUPS_DUE:,} follow-ups due at once ...", flush=True)
+    followups = json.loads(run_django(["-m", "bench.followups"], env, timeout=3600).strip().splitlines()[-1])
+    for name, figure in followups.items():
+        figure["valid"] = figure.get("status") == "done" and not figure.get("leads_lettered_twice")
+        figure["valid"] = figure["valid"] and not figure.get("announced_twice")
         results[name] = figure
     sales_setup = json.loads(run_django(["-m", "bench.sales", "setup"], env).strip().splitlines()[-1])
     print(f"Sales: a pool of {sales_setup['pool']:,} sales-ready leads, 16 salespeople.", flush=True)
