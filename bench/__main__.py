@@ -553,7 +553,8 @@ def print_report(results: dict, names: list[str]) -> None:
     if "letters_10k" in results:
         figure = results["letters_10k"]
         print(
-            f"{'letters_10k':<27}{figure['letters']:,} letters in {figure['seconds']} s ({figure['letters_per_s']:,.0f}/s), "
+            f"{'letters_10k':<27}{figure['letters']:,} letters in {figure['seconds']} s "
+            f"({figure['letters_per_s']:,.0f}/s), "
             f"PDF {figure['pdf_mb']} MB, worker peak {figure['worker_peak_mb']} MB, "
             f"{figure['leads_lettered_twice']} leads lettered twice"
         )
