@@ -21,7 +21,8 @@ COPY . .
 # The secret key here only lets settings load; the running containers get the real one.
 RUN DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin crm \
-    && chown -R crm:crm /app/var
+    && mkdir -p /srv/letters \
+    && chown -R crm:crm /app/var /srv/letters
 
 USER crm
 EXPOSE 8000
