@@ -303,7 +303,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- The product's own settings -------------------------------------------------------------
-CRM_SITE_URL = os.environ.get("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in e-mails
+# The address people reach the product at: links in e-mails, the demo form key's origin.
+# `make run` sets it from PORT; behind a proxy set it to the public https address.
+CRM_BASE_URL = (
+    os.environ.get("CRM_BASE_URL")
+    or os.environ.get("CRM_SITE_URL")
+    or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
 CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")
 CRM_CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CRM_CAPTURE_MAX_BODY_BYTES", 16 * 1024))
 CRM_IDEMPOTENCY_TTL_HOURS = 24

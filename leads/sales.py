@@ -71,7 +71,7 @@ def notify_many(items: list[tuple]) -> None:
                 key=f"notification:{row.pk}",
                 to=row.user.email,
                 subject=f"[Lead CRM] {row.message[:80]}",
-                text=row.message + (f"\n\nLead: {settings.CRM_SITE_URL}/leads/{row.lead_id}/" if row.lead_id else ""),
+                text=row.message + (f"\n\nLead: {settings.CRM_BASE_URL}/leads/{row.lead_id}/" if row.lead_id else ""),
             )
             for row in rows
         ]

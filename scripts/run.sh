@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
+export PORT CRM_BASE_URL="${CRM_BASE_URL:-http://127.0.0.1:${PORT}}"  # links in e-mails, the demo key's origin
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"   # local use over plain http; production sets it off
 mkdir -p var/log
 
@@ -28,7 +29,7 @@ pids+=($!)
 
 cat <<MSG
 
-  Lead CRM is starting on http://127.0.0.1:${PORT}/
+  Lead CRM is starting on ${CRM_BASE_URL}/
   Log in with any of these demo users (password: demo-pass-2026):
     csr        customer service rep: find callers, log calls, answer the scripted questions
     sales      salesperson (also sales2): work the queue of sales-ready leads

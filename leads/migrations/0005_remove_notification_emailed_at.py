@@ -14,7 +14,7 @@ def hand_unsent_to_the_outbox(apps, schema_editor):
     pending = Notification.objects.filter(
         emailed_at__isnull=True, created_at__gte=timezone.now() - timedelta(days=3)
     ).exclude(user__email="").select_related("user")
-    site = getattr(settings, "CRM_BASE_URL", "") or getattr(settings, "CRM_SITE_URL", "")
+    site = getattr(settings, "CRM_BASE_URL", "")
     Email.objects.bulk_create(
         [
             Email(

@@ -2,7 +2,9 @@
 
 import random
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -89,13 +91,21 @@ class Command(BaseCommand):
         return created
 
     def form_key(self) -> None:
-        if not FormKey.objects.filter(name="demo website").exists():
-            FormKey.objects.create(
-                name="demo website",
-                prefix=DEMO_FORM_KEY[:10],
-                key_hash=hash_form_key(DEMO_FORM_KEY),
-                allowed_origins=["http://127.0.0.1:8000", "http://localhost:8000"],
-            )
+        """The demo key, allowed from the address the product is served at (CRM_BASE_URL)."""
+        base = urlsplit(settings.CRM_BASE_URL)
+        origins = [f"{base.scheme}://{base.netloc}"]
+        if base.hostname in ("127.0.0.1", "localhost"):
+            origins = [
+                f"{base.scheme}://{host}{f':{base.port}' if base.port else ''}" for host in ("127.0.0.1", "localhost")
+            ]
+        key, _ = FormKey.objects.get_or_create(
+            name="demo website",
+            defaults={"prefix": DEMO_FORM_KEY[:10], "key_hash": hash_form_key(DEMO_FORM_KEY), "allowed_origins": []},
+        )
+        missing = [origin for origin in origins if origin not in key.allowed_origins]
+        if missing:
+            key.allowed_origins = [*key.allowed_origins, *missing]
+            key.save(update_fields=["allowed_origins"])
 
     @transaction.atomic
     def book(self) -> None:
