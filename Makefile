@@ -19,9 +19,11 @@ run: install
 	bash scripts/run.sh
 
 test: install lint
+	@bash scripts/ensure.sh chromium redis-server
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
+	@bash scripts/ensure.sh wrk
 	$(PY) -m bench
 
 lint: install

@@ -32,8 +32,17 @@ def _redis_reason() -> str | None:
     return None
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _browser_reason() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"needs Debian's Chromium at {CHROMIUM}: apt-get install chromium (make test does when it can)"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
-    reasons = {"postgres": _postgres_reason(), "redis": _redis_reason()}
+    reasons = {"postgres": _postgres_reason(), "redis": _redis_reason(), "browser": _browser_reason()}
     require = os.environ.get("CRM_REQUIRE_SERVICES") == "1"
     for marker, reason in reasons.items():
         if reason is None:
@@ -159,7 +168,7 @@ def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, not a downloaded one (none can be downloaded here)."""
     return {
         **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
+        "executable_path": CHROMIUM,
         "args": [
             "--headless",
             "--no-sandbox",
