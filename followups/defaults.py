@@ -3,7 +3,7 @@ marketing edits them in the browser afterwards."""
 
 REFERRAL_QUESTION = {
     "key": "referral",
-    "text": "Do you know anyone else who could use the same help? Ask for a name and a phone or e-mail.",
+    "text": "Who else could use the same help? Write each person in Referrals below (a name and a phone or e-mail).",
     "kind": "text",
 }
 
@@ -54,8 +54,7 @@ LETTER = {
     "body": (
         "Dear {{ first_name }},\n\n"
         "Thank you for the time you gave us when we met. We know a decision like this takes thought, "
-        "so there is no rush: when you are ready, we are here.\n\n"
-        "Until {{ offer_deadline }}, the code {{ offer_code }} gives you: {{ offer_headline }}.\n\n"
+        "so there is no rush: when you are ready, we are here, and we will pick up where we left off.\n\n"
         "Call us, or answer this letter, and mention {{ response_code }}: it tells us who you are "
         "and what we talked about.\n\n"
         "Kind regards,\n{{ salesperson }}"

@@ -101,17 +101,18 @@ def _question_name(where: str) -> str:
     return f"Question {number}" + (f" ({part})" if part else "")
 
 
-def referral_rows(data, count: int) -> list[dict]:
-    """The referral inputs' values to show again after an error (empty rows otherwise)."""
-    rows = []
+def referral_rows(data, count: int, errors: dict | None = None) -> list[dict]:
+    """The referral inputs' values to show again after an error (empty rows otherwise), each
+    with its own errors (referrals[i].email → row i). Only filled rows are sent to the service,
+    so its index i counts filled rows: they are matched back in that order."""
+    keys = ("first_name", "last_name", "email", "phone")
+    rows, filled = [], 0
     for i in range(count):
-        rows.append(
-            {
-                "i": i,
-                **{
-                    key: (data.get(f"referral-{i}-{key}", "") if data else "")
-                    for key in ("first_name", "last_name", "email", "phone")
-                },
-            }
-        )
+        values = {key: (data.get(f"referral-{i}-{key}", "") if data else "") for key in keys}
+        row_errors = []
+        if any(value.strip() for value in values.values()):
+            prefix = f"referrals[{filled}]"
+            row_errors = [m for where, messages in (errors or {}).items() if where.startswith(prefix) for m in messages]
+            filled += 1
+        rows.append({"i": i, **values, "errors": row_errors})
     return rows

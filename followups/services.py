@@ -200,6 +200,8 @@ def complete(*, followup_id: int, by, answers=None, note: str = "", referrals=No
     clean_answers = validate_answers(answers, planned.script)
     clean_referrals = validate_referrals(referrals)
     note = (note or "").strip()
+    if not clean_answers and not clean_referrals and not note:
+        raise ValidationError({"note": ["Record what was said: an answer, a referral or a note."]})
     with transaction.atomic():
         followup = _lock(followup_id, within)
         _check_open_and_theirs(followup, by)
@@ -261,7 +263,7 @@ def _referral(*, referrer: Lead, by, first_name: str, last_name: str, email: str
         if lead.referrer_id is None and lead.pk != referrer.pk:
             lead.referrer = referrer
             lead.save(update_fields=["referrer"])
-        record_interaction(lead, kind=InteractionKind.REFERRAL, book=book, author=by, note=reason, metadata=metadata)
+        record_interaction(lead, kind=InteractionKind.REFERRAL, book=book, author=by, metadata=metadata)
         return lead
     # A salesperson's customer referred them: the salesperson keeps the lead they earned (and
     # can open it); referrals taken by a CSR or marketing join the inquiries like any other.
@@ -274,7 +276,6 @@ def _referral(*, referrer: Lead, by, first_name: str, last_name: str, email: str
         kind=InteractionKind.REFERRAL,
         book=book,
         by=by,
-        note=reason,
         metadata=metadata,
         stage_reason=reason,
         source=Source.REFERRAL,

@@ -28,7 +28,7 @@ def _card(request, followup, *, errors=None, data=None, status=200):
         "f": followup,
         "errors": errors or {},
         "data": data or {},
-        "referral_rows": referral_rows(data, REFERRAL_ROWS),
+        "referral_rows": referral_rows(data, REFERRAL_ROWS, errors),
     }
     return render(request, "followups/_followup.html", context, status=status)
 

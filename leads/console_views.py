@@ -18,8 +18,10 @@ from crm.roles import Role
 from crm.selectors import find_callers
 from followups.letters.selectors import letter_by_code
 from leads import services
+from leads.forms import LogInteractionForm
 from leads.selectors import sees_every_lead, visible_leads
 from leads.views import _lead_page_context
+from scoring.services import published_rule_book
 
 
 def _results(request, text: str) -> dict:
@@ -59,7 +61,10 @@ def console_search(request):
         first = results["rows"][0]["lead"].pk
     if request.GET.get("pick") and first:
         lead = get_object_or_404(visible_leads(request.user), pk=first)
-        context["picked"] = _lead_page_context(request, lead)
+        form = None
+        if results["letter"] and results["letter"].lead_id == lead.pk:  # the code goes into the call log
+            form = LogInteractionForm(book=published_rule_book(), initial={"offer_code": results["letter"].code})
+        context["picked"] = _lead_page_context(request, lead, form)
     return render(request, "leads/_console_results.html", context)
 
 

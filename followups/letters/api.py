@@ -47,6 +47,7 @@ class LetterTemplateSerializer(serializers.ModelSerializer):
 
 class LetterPreviewSerializer(serializers.Serializer):
     lead = serializers.IntegerField(allow_null=True)
+    reader = serializers.CharField(help_text="Who it is rendered for (a made-up reader when lead is null).")
     subject = serializers.CharField()
     text = serializers.CharField()
     html = serializers.CharField()
@@ -60,6 +61,8 @@ class BatchRequestSerializer(serializers.Serializer):
 
 class DryRunSerializer(serializers.Serializer):
     total = serializers.IntegerField()
+    emailed = serializers.IntegerField(help_text="Of those, also sent by e-mail (an address and consent).")
+    without_address = serializers.IntegerField(help_text="Of those, with no postal address on record.")
     preview = LetterPreviewSerializer(allow_null=True)
 
 
@@ -193,7 +196,14 @@ class LetterBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         values = data.validated_data
         if values["dry_run"]:
             result = services.dry_run(template_id=values["template"], unclosed_days=values.get("unclosed_days"))
-            return Response({"total": result.total, "preview": result.preview})
+            return Response(
+                {
+                    "total": result.total,
+                    "emailed": result.emailed,
+                    "without_address": result.without_address,
+                    "preview": result.preview,
+                }
+            )
         batch = services.start_batch(
             template_id=values["template"], unclosed_days=values.get("unclosed_days"), by=request.user
         )

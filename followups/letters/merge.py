@@ -23,14 +23,23 @@ FIELDS = {
     "salesperson": "the lead's salesperson (or the company's name)",
     "today": "the date the letter is sent",
 }
+OFFER_FIELDS = ("offer_code", "offer_headline", "offer_deadline")
 FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
-def check(*, subject: str, body: str) -> None:
-    """Refuse unknown merge fields and stray braces, naming each, field by field."""
+def check(*, subject: str, body: str, has_offer: bool = True) -> None:
+    """Refuse unknown merge fields, stray braces, and offer fields in a letter with no offer
+    (they would print as blanks: "Until , the code gives you: ."), naming each, field by field."""
     errors = {}
     for name, text in (("subject", subject), ("body", body)):
         problems = []
+        offer_fields = sorted({field for field in FIELD.findall(text or "") if field in OFFER_FIELDS})
+        if offer_fields and not has_offer:
+            problems.append(
+                "This letter uses "
+                + ", ".join(f"{{{{ {field} }}}}" for field in offer_fields)
+                + ": choose the offer it is about, or take the field out."
+            )
         unknown = sorted({field for field in FIELD.findall(text or "") if field not in FIELDS})
         if unknown:
             problems.append(
@@ -67,7 +76,7 @@ def values_for(*, lead, code: str, offer, company_name: str, today: date) -> dic
         "offer_headline": offer.headline if offer else "",
         "offer_deadline": offer.deadline.date().isoformat() if offer else "",
         "response_code": display_code(code),
-        "salesperson": (owner.get_full_name() or owner.username) if owner else company_name,
+        "salesperson": (owner.get_full_name() if owner else "") or f"The {company_name} team",
         "today": today.isoformat(),
     }
 

@@ -36,6 +36,8 @@ MAX_UNCLOSED_DAYS = 3650
 @dataclass(frozen=True)
 class DryRun:
     total: int
+    emailed: int  # of those, also by e-mail (an address and consent)
+    without_address: int  # printed with no postal address: the mail house cannot post those
     preview: dict | None
 
 
@@ -63,7 +65,7 @@ def save_template(*, template: LetterTemplate | None = None, by=None, **fields) 
     if not (template.body or "").strip():
         errors["body"] = ["Write the letter."]
     try:
-        merge.check(subject=template.subject or "", body=template.body or "")
+        merge.check(subject=template.subject or "", body=template.body or "", has_offer=template.offer_id is not None)
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
@@ -113,7 +115,13 @@ def preview(template: LetterTemplate, lead=None) -> dict:
     if lead is None:
         lead = Lead(contact=Contact(first_name="Alex", last_name="Sample"))
     subject, text = render_for(lead, template=template, code="K7Q4MZPX", at=now)
-    return {"lead": lead.pk, "subject": subject, "text": text, "html": merge.as_html(text)}
+    return {
+        "lead": lead.pk,
+        "reader": str(lead.contact),
+        "subject": subject,
+        "text": text,
+        "html": merge.as_html(text),
+    }
 
 
 # --- Batches ------------------------------------------------------------------------------------
@@ -137,6 +145,10 @@ def _template(template_id) -> LetterTemplate:
         raise ValidationError({"template": [f"No letter template has the id {template_id!r}."]})
     if not template.active:
         raise ValidationError({"template": [f"The letter {template.name!r} is archived."]})
+    try:
+        merge.check(subject=template.subject, body=template.body, has_offer=template.offer_id is not None)
+    except ValidationError as exc:
+        raise ValidationError({"template": sum(exc.message_dict.values(), [])}) from exc
     return template
 
 
@@ -146,7 +158,12 @@ def dry_run(*, template_id, unclosed_days=None) -> DryRun:
     days = _clean_days(unclosed_days, template)
     leads = eligible_leads(template, unclosed_days=days, at=timezone.now())
     first = leads.select_related("contact__company", "owner").order_by("pk").first()
-    return DryRun(total=leads.count(), preview=preview(template, first) if first else None)
+    return DryRun(
+        total=leads.count(),
+        emailed=leads.filter(contact__consent=True).exclude(contact__email="").count(),
+        without_address=leads.filter(contact__mailing_address="").count(),
+        preview=preview(template, first) if first else None,
+    )
 
 
 def start_batch(*, template_id, unclosed_days=None, by=None) -> LetterBatch:

@@ -22,6 +22,7 @@ from followups.models import Letter, LetterBatch, LetterTemplate
 from jobs.views import job_context
 
 marketing_only = role_required(Role.MARKETING, Role.MANAGER)
+LETTERS_SHOWN = 200  # on the batch page; the API lists them all
 
 
 class TemplateForm(forms.ModelForm):
@@ -80,15 +81,26 @@ def template_edit(request, pk=None):
 def live_preview(request):
     """The letter as typed (not yet saved), for the compose page's preview pane."""
     subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
-    errors = []
-    try:
-        merge.check(subject=subject, body=body)
-    except ValidationError as exc:
-        errors = sum(exc.message_dict.values(), [])
-    draft = LetterTemplate(subject=subject, body=body)
+    saved = LetterTemplate.objects.filter(pk=parse_id(request.POST.get("template_id", "")) or 0).first()
+    draft = LetterTemplate(subject=subject, body=body, unclosed_days=30, resend_after_days=90)
+    if saved is not None:
+        draft.unclosed_days, draft.resend_after_days, draft.campaign = (
+            saved.unclosed_days,
+            saved.resend_after_days,
+            saved.campaign,
+        )
+        draft.pk = saved.pk  # its own letters count for the resend window
     if (offer_id := parse_id(request.POST.get("offer", ""))) is not None:
         draft.offer = Offer.objects.filter(pk=offer_id).first()
-    return render(request, "followups/_letter_preview.html", {"preview": services.preview(draft), "errors": errors})
+    errors = []
+    try:
+        merge.check(subject=subject, body=body, has_offer=draft.offer is not None)
+    except ValidationError as exc:
+        errors = sum(exc.message_dict.values(), [])
+    first = _preview_lead(draft) if saved is not None else None
+    return render(
+        request, "followups/_letter_preview.html", {"preview": services.preview(draft, first), "errors": errors}
+    )
 
 
 @marketing_only
@@ -129,6 +141,7 @@ def _batch_context(batch: LetterBatch) -> dict:
     return {
         "batch": batch,
         "report": selectors.batch_report(batch),
+        "letters": batch.letters.select_related("lead__contact").order_by("lead_id")[:LETTERS_SHOWN],
         "running": bool(job and job.is_running),
         "job_context": job_context(job, label="Letters") if job else None,
     }

@@ -53,7 +53,7 @@ def test_a_salesperson_completes_a_follow_up_with_a_referral_and_opens_the_new_l
     card.get_by_role("button", name="Done: record it").click()
 
     done = page.get_by_test_id("followup-done")
-    expect(done).to_contain_text("Recorded: Very happy, gave us her neighbour.")
+    expect(done).to_contain_text("Recorded: “Very happy, gave us her neighbour”")
     done.get_by_test_id("referral-link").click()
     referral = Lead.objects.get(source="referral")
     expect(page).to_have_url(re.compile(rf"/leads/{referral.pk}/$"))
@@ -79,7 +79,11 @@ def test_marketing_sends_a_small_batch_and_watches_it_reach_done(live_server, pa
         page.get_by_role("link", name=LETTER["name"]).click()
         expect(page.get_by_test_id("letter-preview")).to_contain_text("Dear Grace,")
         page.get_by_role("button", name="Dry run: who would get it?").click()
-        expect(page.get_by_test_id("dry-run-count")).to_contain_text("3 leads would get this letter")
+        expect(page.get_by_test_id("dry-run-count")).to_contain_text("3 leads would get this letter now")
+        expect(page.get_by_test_id("dry-run-count")).to_contain_text("3 also by e-mail")
+        page.get_by_role("button", name="Send the batch").click()  # refused by the browser: not confirmed
+        expect(page.get_by_test_id("dry-run-count")).to_be_visible()
+        page.get_by_label("I checked the dry run").check()
         page.get_by_role("button", name="Send the batch").click()
 
         expect(page.get_by_text("Sending 3 letters")).to_be_visible()
