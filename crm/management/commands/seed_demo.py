@@ -156,6 +156,10 @@ class Command(BaseCommand):
             )
             if company and contact.company_id is None:
                 Contact.objects.filter(pk=contact.pk).update(company=company)
+            town = company or companies[index % len(companies)]
+            Contact.objects.filter(pk=contact.pk, mailing_address="").update(
+                mailing_address=f"{100 + index * 7} Maple Street\n{town.city}, {town.region}"
+            )
             reason, outcome = REASONS[index % len(REASONS)]
             stage = Stage.LIST if index % 7 == 6 else Stage.INQUIRY
             lead = Lead.objects.create(
@@ -198,6 +202,24 @@ class Command(BaseCommand):
             handover_lead(lead_id=ready.pk, owner_id=sales_rep.pk, by=manager)
         self.follow_ups(sales_rep, manager, now)
 
+    def offer_letter(self) -> None:
+        """A second letter, carrying the live offer's code and deadline."""
+        from followups.models import LetterTemplate
+
+        offer = Offer.objects.filter(code="SPRING25").first()
+        LetterTemplate.objects.get_or_create(
+            name="Spring tune-up for unclosed prospects",
+            defaults={
+                "subject": "{{ first_name }}, 25% off your tune-up until {{ offer_deadline }}",
+                "body": "Dear {{ first_name }},\n\nWhen we met you were weighing up a tune-up. Until "
+                "{{ offer_deadline }}, quote {{ offer_code }} and you get: {{ offer_headline }}.\n\n"
+                "Call us and mention {{ response_code }}: we will know what we talked about.\n\n"
+                "Kind regards,\n{{ salesperson }}",
+                "offer": offer,
+                "unclosed_days": 30,
+            },
+        )
+
     def follow_ups(self, sales_rep, manager, now) -> None:
         """A sale whose after-sale call is due today, a callback for tomorrow, and three visits
         without a sale six weeks ago: what the follow-ups page and the letters need to show."""
@@ -220,6 +242,7 @@ class Command(BaseCommand):
             claim_lead(lead_id=lead.pk, by=sales_rep)
             close_lead(lead_id=lead.pk, outcome="unclosed", reason="Wants to think it over", by=sales_rep)
             Lead.objects.filter(pk=lead.pk).update(closed_at=now - timedelta(days=45))
+        self.offer_letter()
         schedule_callback(
             lead_id=inquiries[-1].pk,
             due_at=now + timedelta(days=1),
