@@ -252,7 +252,9 @@ def test_bad_answers_or_referrals_are_refused_and_nothing_is_written(payload, fi
 def test_completing_twice_is_a_conflict(users, api_as):
     followup = after_sale_followup(users)
     client = api_as(users["sales"])
-    assert client.post(f"/api/v1/followups/{followup.pk}/complete/", {}, format="json").status_code == 400  # says nothing
+    assert (
+        client.post(f"/api/v1/followups/{followup.pk}/complete/", {}, format="json").status_code == 400
+    )  # says nothing
     assert client.post(f"/api/v1/followups/{followup.pk}/complete/", {"note": "Fine"}, format="json").status_code == 200
     again = client.post(f"/api/v1/followups/{followup.pk}/complete/", {"note": "again"}, format="json")
     assert again.status_code == 409
