@@ -19,32 +19,15 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.scoring import celery_process as _celery
+from bench.scoring import worker_process as _worker
+
 LETTERS = int(os.environ.get("BENCH_LETTERS", "10000"))
 DUE = int(os.environ.get("BENCH_FOLLOWUPS_DUE", "1000"))
-
-
-def _celery(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", *args, "-l", "warning"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _worker() -> subprocess.Popen:
-    from django.conf import settings
-
-    queues = f"{settings.REALTIME_QUEUE},{settings.BULK_QUEUE}"
-    return _celery("worker", "-Q", queues, "--concurrency", "2", "--without-heartbeat", "--without-gossip")
 
 
 def _stop(process: subprocess.Popen) -> None:

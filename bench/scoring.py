@@ -178,7 +178,7 @@ def rescore_rate(count: int) -> dict:
     }
 
 
-def _celery(*args: str) -> subprocess.Popen:
+def celery_process(*args: str) -> subprocess.Popen:
     """A Celery process in its own process group, so a SIGKILL takes down every child too."""
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", *args, "-l", "warning"],
@@ -190,11 +190,11 @@ def _celery(*args: str) -> subprocess.Popen:
     )
 
 
-def _worker() -> subprocess.Popen:
+def worker_process() -> subprocess.Popen:
     from django.conf import settings
 
     queues = f"{settings.REALTIME_QUEUE},{settings.BULK_QUEUE}"
-    return _celery("worker", "-Q", queues, "--concurrency", "2", "--without-heartbeat", "--without-gossip")
+    return celery_process("worker", "-Q", queues, "--concurrency", "2", "--without-heartbeat", "--without-gossip")
 
 
 def _kill_group(process: subprocess.Popen, sig=signal.SIGKILL) -> None:
@@ -220,8 +220,8 @@ def recovery_after_kill(count: int = 20_000) -> dict:
     definition = draft.definition
     next(rule for rule in definition["rules"] if rule["key"] == "web_visit").update(points=4, cap=12)
     services.save_draft(definition=definition, note="bench: recovery")
-    beat = _celery("beat", "--pidfile=")
-    worker = _worker()
+    beat = celery_process("beat", "--pidfile=")
+    worker = worker_process()
     try:
         time.sleep(3)
         job = services.publish_draft()
@@ -235,7 +235,7 @@ def recovery_after_kill(count: int = 20_000) -> dict:
         _kill_group(worker)
         killed = time.perf_counter()
         at_kill = Job.objects.get(pk=job.pk).done
-        worker = _worker()
+        worker = worker_process()
         restarted = time.perf_counter()
         while Job.objects.get(pk=job.pk).done <= at_kill:
             if time.perf_counter() - killed > 300:

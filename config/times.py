@@ -22,8 +22,8 @@ def in_utc(value: datetime) -> datetime:
         raise ValueError("time out of range") from exc
 
 
-class DateTimeField(forms.DateTimeField):
-    """Django's form field, with the offset checked and the value in UTC."""
+class InUTC:
+    """For a Django form field that reads times: the offset checked and the value in UTC."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
@@ -33,3 +33,7 @@ class DateTimeField(forms.DateTimeField):
             return in_utc(parsed)
         except ValueError as exc:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class DateTimeField(InUTC, forms.DateTimeField):
+    """Django's form field, with the offset checked and the value in UTC."""

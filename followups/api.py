@@ -2,35 +2,20 @@
 reschedule, skip, complete. Anyone sees the follow-ups of the leads they may see."""
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import ID_PATTERN
-from config.ids import parse_id
 from followups import services
 from followups.models import FollowUp, FollowUpStatus
 from followups.selectors import visible_followups
-
-
-class AssigneeFilter(django_filters.CharFilter):
-    """`assignee=me` or `assignee=<user id>`."""
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        if value == "me":
-            return qs.filter(assignee=self.parent.request.user)
-        assignee = parse_id(value)
-        if assignee is None:
-            raise DjangoValidationError({"assignee": ["Give a user id or 'me'."]})
-        return qs.filter(assignee_id=assignee)
+from leads.filters import PersonFilter
 
 
 class FollowUpFilter(django_filters.FilterSet):
-    assignee = AssigneeFilter()
+    assignee = PersonFilter(field_name="assignee")
     status = django_filters.MultipleChoiceFilter(choices=FollowUpStatus.choices)
     lead = django_filters.NumberFilter(field_name="lead_id")
 

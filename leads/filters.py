@@ -5,39 +5,35 @@ from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
 from config.ids import parse_id
-from config.times import in_utc
+from config.times import InUTC
 from leads.kinds import Source, Stage
 from leads.models import Lead, Temperature
 from leads.selectors import search_leads
 
 
-class OwnerFilter(django_filters.CharFilter):
-    """`owner=me` or `owner=<user id>`."""
+class PersonFilter(django_filters.CharFilter):
+    """`<field>=me` or `<field>=<user id>` (the lead's owner, a follow-up's assignee)."""
 
     def filter(self, qs, value):
         if not value:
             return qs
         if value == "me":
-            return qs.filter(owner=self.parent.request.user)
-        owner = parse_id(value)
-        if owner is None:
-            raise ValidationError({"owner": ["Give a user id or 'me'."]})
-        return qs.filter(owner_id=owner)
+            return qs.filter(**{self.field_name: self.parent.request.user})
+        person = parse_id(value)
+        if person is None:
+            raise ValidationError({self.field_name: ["Give a user id or 'me'."]})
+        return qs.filter(**{f"{self.field_name}_id": person})
 
 
-class UTCIsoDateTimeField(IsoDateTimeField):
+class OwnerFilter(PersonFilter):
+    def __init__(self, **kwargs):
+        super().__init__(field_name="owner", **kwargs)
+
+
+class UTCIsoDateTimeField(InUTC, IsoDateTimeField):
     """An ISO 8601 time, compared in UTC, its offset within what PostgreSQL stores (config.times)."""
 
     default_error_messages = {"invalid": "Give an ISO 8601 time such as 2026-12-01T09:30:00+01:00."}
-
-    def to_python(self, value):
-        parsed = super().to_python(value)
-        if parsed is None:
-            return None
-        try:
-            return in_utc(parsed)
-        except ValueError as exc:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
 
 
 class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):

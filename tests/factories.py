@@ -1,5 +1,7 @@
 """factory_boy factories and small builders for tests."""
 
+import logging
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -55,3 +57,14 @@ def signed_in_client(user):
     client = Client()
     assert client.login(username=user.username, password=DEMO_PASSWORD)
     return client
+
+
+class LogRecords(logging.Handler):
+    """Keeps the records a logger emits, for a test to read: attach it to the logger itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from leads.kinds import Stage
-from tests.factories import LeadFactory, make_user
+from tests.factories import LeadFactory, LogRecords, make_user
 
 pytestmark = pytest.mark.django_db  # also restores the shipped rules a flushed transactional test removed
 
@@ -57,15 +57,6 @@ def _write_tally():
     folder.mkdir(parents=True, exist_ok=True)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     (folder / f"{worker}.json").write_text(json.dumps(dict(_tally), indent=1, sort_keys=True))
-
-
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 @pytest.fixture
@@ -106,7 +97,7 @@ def world(db):
     request_finished.disconnect(close_old_connections)
     # The exception handler's safety net answers 4xx when unchecked input reaches the database
     # and logs it; here any such line is a failure: every input must be checked before that.
-    unchecked = _Records()
+    unchecked = LogRecords()
     logging.getLogger("config.api").addHandler(unchecked)
     try:
         yield {

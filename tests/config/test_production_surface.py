@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.factories import signed_in_client
+from tests.factories import LogRecords, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +25,8 @@ def test_pages_carry_no_inline_script(users):
         assert "<script>" not in html and "onclick=" not in html and "js:" not in html, url
 
 
-class _Records(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
 def test_a_refused_page_is_logged_as_one_line_without_a_traceback(users):
-    handler = _Records()
+    handler = LogRecords()
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)
     try:
