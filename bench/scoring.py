@@ -68,13 +68,15 @@ def generate_leads(count: int) -> None:
     tag = os.urandom(4).hex()  # this run's contacts, so a database can be reused
     kinds = "ARRAY['email_open','web_visit','form','call_inbound','email_click','qr_scan']"
     with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM crm_contact")
+        first_phone = 2000000000 + cursor.fetchone()[0]  # numbers no earlier call has used
         if connection.vendor == "postgresql":
             series, mod = f"generate_series(1, {count}) AS g(n)", "%"
             cursor.execute(
                 "INSERT INTO crm_contact (first_name, last_name, title, persona, email, phone, consent, "
                 "do_not_contact, mailing_address, created_at, updated_at) "
                 f"SELECT 'First' || n, 'Last' || n, CASE WHEN n {mod} 4 = 0 THEN 'Owner' ELSE 'Clerk' END, '', "
-                f"'rescore' || n || '.{tag}@bench.example', '+1' || (2000000000 + n)::text, true, false, '', "
+                f"'rescore' || n || '.{tag}@bench.example', '+1' || ({first_phone} + n)::text, true, false, '', "
                 "now(), now() "
                 f"FROM {series}"
             )
