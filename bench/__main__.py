@@ -680,6 +680,8 @@ def main() -> int:
     sales_setup = json.loads(run_django(["-m", "bench.sales", "setup"], env).strip().splitlines()[-1])
     print(f"Sales: a pool of {sales_setup['pool']:,} sales-ready leads, 16 salespeople.", flush=True)
     offers_setup = json.loads(run_django(["-m", "bench.offers"], env).strip().splitlines()[-1])
+    maintenance = json.loads(run_django(["-m", "bench.maintenance"], env, timeout=1800).strip().splitlines()[-1])
+    print(f"Database: VACUUM (ANALYZE) and CHECKPOINT after the bulk set-up, {maintenance['seconds']} s.", flush=True)
     names = [
         "bare_json",
         "capture_new",
