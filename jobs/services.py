@@ -255,8 +255,10 @@ def fail_job(job_id: int, message: str) -> None:
     )
 
 
-def record_send_failure(job_id: int, error: Exception) -> None:
-    """The broker refused the job's next task: say so on the job (the sweep sends it again once
-    the slice's heartbeat has gone quiet); not counted as one of the job's failures."""
+def record_send_failure(job_id: int, error: Exception, *, slice_id: int | None = None, lease: str = "") -> None:
+    """The broker refused the job's next task: say so on the job and free the slice, so the sweep
+    sends it again at once (not as a takeover from a dead task); not one of the job's failures."""
     message = f"Could not queue the next part ({type(error).__name__}: {error}); retrying."[:2000]
     Job.objects.filter(pk=job_id).exclude(status__in=[JobStatus.DONE, JobStatus.FAILED]).update(error=message)
+    if slice_id is not None and lease:
+        JobSlice.objects.filter(pk=slice_id, lease=lease).update(lease="", heartbeat_at=None)

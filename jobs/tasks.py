@@ -20,7 +20,7 @@ def bulk_run_job(job_id: int, slice_id: int | None = None, lease: str = "") -> s
         try:
             bulk_run_job.delay(job_id, slice_id, next_lease)
         except Exception as exc:  # the broker went away: the sweep re-sends once the slice goes quiet
-            services.record_send_failure(job_id, exc)
+            services.record_send_failure(job_id, exc, slice_id=slice_id, lease=next_lease)
     return job.status
 
 

@@ -161,6 +161,7 @@ def test_a_next_part_the_broker_refused_is_recorded_and_the_sweep_sends_it(setti
     job.refresh_from_db()
     assert job.status == "running" and job.done == 1
     assert "Could not queue the next part" in job.error
+    assert job.slices.get().heartbeat_at is None  # freed: the sweep's task is no takeover from the dead
 
     resent = []
     monkeypatch.setattr(tasks.bulk_run_job, "delay", lambda *args: resent.append(args))
