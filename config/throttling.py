@@ -55,12 +55,6 @@ def _shared_hit(key: str, ttl: int, amount: int = 1) -> int:
     return cache.incr(key, amount)
 
 
-def _shared_count(key: str) -> int:
-    if settings.REDIS_URL:
-        return int(_redis().get(_full_key(key)) or 0)
-    return int(cache.get(key) or 0)
-
-
 def _local_hit(key: str, ttl: int, amount: int = 1) -> int:
     now = time.monotonic()
     with _local_lock:
@@ -75,11 +69,6 @@ def _local_hit(key: str, ttl: int, amount: int = 1) -> int:
         count = max(count + amount, 0)
         _local_counts[key] = (count, expires)
         return count
-
-
-def _local_count(key: str) -> int:
-    count, expires = _local_counts.get(key, (0, 0.0))
-    return count if expires > time.monotonic() else 0
 
 
 def _cache_failed(exc: Exception) -> None:
@@ -113,19 +102,6 @@ def hit(key: str, ttl: int, amount: int = 1) -> int:
 def unhit(key: str, ttl: int = 60) -> None:
     """Take one count back (a log-in attempt that turned out to be the right password)."""
     hit(key, ttl, amount=-1)
-
-
-def count(key: str) -> int:
-    """The count under `key` in this window, without adding to it."""
-    if time.monotonic() < _down_until:
-        return _local_count(key)
-    try:
-        value = _shared_count(key)
-    except Exception as exc:
-        _cache_failed(exc)
-        return _local_count(key)
-    _cache_answered()
-    return value
 
 
 def window_key(ident: str, seconds: int, now: float | None = None) -> tuple[str, float]:

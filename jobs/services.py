@@ -190,10 +190,6 @@ def _close(job_id: int, *, note: str) -> None:
     )
 
 
-def slice_has_more(slice_id: int | None) -> bool:
-    return slice_id is not None and JobSlice.objects.filter(pk=slice_id, finished_at__isnull=True).exists()
-
-
 # --- Recovering ---------------------------------------------------------------------------------
 
 

@@ -25,11 +25,6 @@ class PersonFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}_id": person})
 
 
-class OwnerFilter(PersonFilter):
-    def __init__(self, **kwargs):
-        super().__init__(field_name="owner", **kwargs)
-
-
 class UTCIsoDateTimeField(InUTC, IsoDateTimeField):
     """An ISO 8601 time, compared in UTC, its offset within what PostgreSQL stores (config.times)."""
 
@@ -43,7 +38,7 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
 class LeadFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
     temperature = django_filters.MultipleChoiceFilter(choices=Temperature.choices)
-    owner = OwnerFilter()
+    owner = PersonFilter(field_name="owner")
     source = django_filters.ChoiceFilter(choices=Source.choices)
     campaign = django_filters.NumberFilter(field_name="campaign_id")
     offer = django_filters.NumberFilter(field_name="offer_id")

@@ -6,7 +6,6 @@ two people acting on one lead at once are served one after the other.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -25,7 +24,6 @@ from leads.models import Handover, Lead, LeadFeedback, Notification, RulesOfEnga
 from leads.services import change_stage, describe_missing, missing_for_sales_ready, promote_if_ready
 from scoring.services import published_rule_book, rescore_lead
 
-logger = logging.getLogger(__name__)
 CLOSED_STAGES = (Stage.WON, Stage.UNCLOSED, Stage.DEAD)
 
 

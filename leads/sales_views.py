@@ -130,7 +130,7 @@ def feedback(request, pk):
         lambda: sales.record_feedback(
             lead_id=pk,
             by=request.user,
-            rating=parse_int(rating) if parse_int(rating) is not None else rating,
+            rating=number if (number := parse_int(rating)) is not None else rating,
             reason=request.POST.get("reason", ""),
             within=visible_leads(request.user),
         ),

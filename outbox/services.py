@@ -1,6 +1,6 @@
 """Queueing and sending e-mail through the outbox.
 
-`queue_email` writes the row in the caller's transaction and asks a worker to send it once that
+`queue_emails` writes the rows in the caller's transaction and asks a worker to send it once that
 commits. `send_email` claims the row with a conditional UPDATE (only one sender wins), sends it,
 and marks it sent; a failure gives the claim back with a later `next_attempt_at` (2, 4 … 60
 minutes, then hourly for as long as it takes; an address the server refuses is given up, with
@@ -54,10 +54,6 @@ def queue_emails(messages: list[Message]) -> list[int]:
     if ids:
         transaction.on_commit(lambda: _ask_a_worker(ids))
     return ids
-
-
-def queue_email(*, key: str, to: str, subject: str, text: str, html: str = "") -> list[int]:
-    return queue_emails([Message(key=key, to=to, subject=subject, text=text, html=html)])
 
 
 def _ask_a_worker(ids: list[int]) -> None:

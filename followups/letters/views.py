@@ -117,7 +117,7 @@ def dry_run(request, pk):
 def _days(request):
     """The days typed, as a number for the service to check (text it cannot read is refused there)."""
     raw = request.POST.get("unclosed_days", "").strip()
-    return None if raw == "" else (parse_int(raw) if parse_int(raw) is not None else raw)
+    return None if raw == "" else (number if (number := parse_int(raw)) is not None else raw)
 
 
 @marketing_only

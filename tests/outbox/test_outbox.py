@@ -83,8 +83,9 @@ def test_a_claim_a_killed_sender_left_is_taken_back(handed_over, users):
 
 def test_the_same_e_mail_written_twice_is_stored_and_sent_once(settings):
     settings.EMAIL_BACKEND = LOCMEM
-    first = services.queue_email(key="test:1", to="a@example.com", subject="Hi", text="Hello")
-    again = services.queue_email(key="test:1", to="a@example.com", subject="Hi", text="Hello")
+    message = services.Message(key="test:1", to="a@example.com", subject="Hi", text="Hello")
+    first = services.queue_emails([message])
+    again = services.queue_emails([message])
     assert first == again and Email.objects.count() == 1
     tasks.send_emails.run(first)
     tasks.send_emails.run(first)  # a retried task
