@@ -50,6 +50,18 @@ def search_leads(leads: QuerySet[Lead], text: str) -> QuerySet[Lead]:
     return leads.filter(query)
 
 
+def _links(metadata) -> tuple[list[int], int | None]:
+    """The lead ids an interaction's metadata names (a follow-up's referrals, a referral's
+    referrer), ignoring anything else a client may have put there."""
+    metadata = metadata if isinstance(metadata, dict) else {}
+    referrals = metadata.get("referrals")
+    referrer = metadata.get("referrer_lead")
+    ids = (
+        [i for i in referrals if isinstance(i, int) and not isinstance(i, bool)] if isinstance(referrals, list) else []
+    )
+    return ids, referrer if isinstance(referrer, int) and not isinstance(referrer, bool) else None
+
+
 def lead_timeline(lead: Lead) -> list[dict]:
     """Interactions (follow-up calls with their answers and referrals, and the referral that
     brought the lead), letters sent, stage changes and score changes, newest first, as one list."""
@@ -57,20 +69,18 @@ def lead_timeline(lead: Lead) -> list[dict]:
         {"at": i.occurred_at, "type": "interaction", "item": i}
         for i in lead.interactions.select_related("author", "offer")
     ]
-    linked_ids = set()
+    links = {id(entry): _links(entry["item"].metadata) for entry in entries}
+    linked = Lead.objects.select_related("contact").in_bulk(
+        {i for referrals, referrer in links.values() for i in [*referrals, referrer] if i is not None}
+    )
     for entry in entries:
-        metadata = entry["item"].metadata or {}
-        linked_ids.update(metadata.get("referrals", []) if isinstance(metadata.get("referrals"), list) else [])
-        if isinstance(metadata.get("referrer_lead"), int):
-            linked_ids.add(metadata["referrer_lead"])
-    linked = Lead.objects.select_related("contact").in_bulk([i for i in linked_ids if isinstance(i, int)])
-    for entry in entries:
-        metadata = entry["item"].metadata or {}
+        referrals, referrer = links[id(entry)]
         if entry["item"].kind == "follow_up":
-            entry["followup_answers"] = metadata.get("answers", [])
-            entry["referrals"] = [linked[i] for i in metadata.get("referrals", []) if i in linked]
-        elif entry["item"].kind == "referral" and metadata.get("referrer_lead") in linked:
-            entry["referrer"] = linked[metadata["referrer_lead"]]
+            answers = (entry["item"].metadata or {}).get("answers")
+            entry["followup_answers"] = [a for a in answers if isinstance(a, dict)] if isinstance(answers, list) else []
+            entry["referrals"] = [linked[i] for i in referrals if i in linked]
+        elif entry["item"].kind == "referral" and referrer in linked:
+            entry["referrer"] = linked[referrer]
     entries += [
         {"at": letter.sent_at, "type": "letter", "item": letter} for letter in lead.letters.select_related("template")
     ]

@@ -316,3 +316,16 @@ def test_logging_with_the_token_from_the_page_is_accepted(users):
 
     assert response.status_code == 302
     assert Lead.objects.get(pk=lead.pk).interactions.count() == 1
+
+
+def test_a_timeline_ignores_metadata_a_client_shaped_oddly(users, api_as):
+    from tests.factories import LeadFactory, signed_in_client
+
+    lead = LeadFactory()
+    for metadata in ({"referrals": 5, "answers": "x"}, {"referrer_lead": [1]}):
+        kind = "follow_up" if "referrals" in metadata else "referral"
+        logged = api_as(users["csr"]).post(
+            f"/api/v1/leads/{lead.pk}/interactions/", {"kind": kind, "metadata": metadata}, format="json"
+        )
+        assert logged.status_code == 201
+    assert signed_in_client(users["csr"]).get(f"/leads/{lead.pk}/").status_code == 200
