@@ -2,20 +2,15 @@
 progress and report, the combined PDF) and letters. For marketing and managers."""
 
 import django_filters
-from django.conf import settings
-from django.http import FileResponse, HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api import ID_PATTERN
 from crm.permissions import IsMarketingOrManager
-from followups.letters import merge, selectors, services
-from followups.letters.pdf import render_one
+from followups.letters import downloads, merge, selectors, services
 from followups.models import Letter, LetterBatch, LetterTemplate
 from jobs.models import JobStatus
 
@@ -160,13 +155,7 @@ class LetterTemplateViewSet(viewsets.ModelViewSet):
     def preview(self, request, pk=None):
         """The letter as one lead of its selection would get it (a made-up reader if none fits)."""
         template = self.get_object()
-        first = (
-            selectors.eligible_leads(template, unclosed_days=template.unclosed_days, at=timezone.now())
-            .select_related("contact__company", "owner")
-            .order_by("pk")
-            .first()
-        )
-        return Response(services.preview(template, first))
+        return Response(services.preview(template, selectors.first_reader(template)))
 
 
 class LetterBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -214,18 +203,7 @@ class LetterBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         """The combined PDF for the mail house, once the batch is done."""
-        batch = self.get_object()
-        if not batch.pdf:
-            raise NotFound("The batch's PDF is not ready yet.")
-        path = settings.CRM_LETTERS_DIR / batch.pdf
-        if not path.exists():
-            raise NotFound("The batch's PDF file is missing on this server.")
-        return FileResponse(
-            open(path, "rb"),
-            content_type="application/pdf",
-            as_attachment=True,
-            filename=f"letters-batch-{batch.pk}.pdf",
-        )
+        return downloads.batch_pdf(self.get_object())
 
 
 class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -241,7 +219,6 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         """One letter as it was sent, printable."""
-        letter = Letter.objects.select_related("lead__contact__company").filter(pk=self.get_object().pk).get()
-        response = HttpResponse(render_one(services.content_of(letter)), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="letter-{merge.display_code(letter.code)}.pdf"'
-        return response
+        return downloads.letter_pdf(
+            Letter.objects.select_related("lead__contact__company").get(pk=self.get_object().pk)
+        )

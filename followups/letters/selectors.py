@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 
 from campaigns.selectors import in_segment
 from followups.models import Letter, LetterBatch, LetterStatus, LetterTemplate
@@ -36,6 +37,14 @@ def eligible_leads(template: LetterTemplate, *, unclosed_days: int, at: datetime
     if template.campaign_id and template.campaign.segment:
         leads = in_segment(leads, template.campaign.segment)
     return leads
+
+
+def first_reader(template: LetterTemplate, *, unclosed_days: int | None = None):
+    """The first lead a batch of `template` would reach now (None when nobody fits): whom the
+    previews render the letter for."""
+    days = template.unclosed_days if unclosed_days is None else unclosed_days
+    leads = eligible_leads(template, unclosed_days=days, at=timezone.now())
+    return leads.select_related("contact__company", "owner").order_by("pk").first()
 
 
 def normalize_code(text: str) -> str:

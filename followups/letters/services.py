@@ -25,6 +25,7 @@ from followups.letters.selectors import (
     CODE_ALPHABET,
     CODE_LENGTH,
     eligible_leads,
+    first_reader,
     letter_by_code,
     running_batch,
 )
@@ -157,7 +158,7 @@ def dry_run(*, template_id, unclosed_days=None) -> DryRun:
     template = _template(template_id)
     days = _clean_days(unclosed_days, template)
     leads = eligible_leads(template, unclosed_days=days, at=timezone.now())
-    first = leads.select_related("contact__company", "owner").order_by("pk").first()
+    first = first_reader(template, unclosed_days=days)
     return DryRun(
         total=leads.count(),
         emailed=leads.filter(contact__consent=True).exclude(contact__email="").count(),

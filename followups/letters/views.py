@@ -3,12 +3,9 @@ and each batch's progress and report with the PDF for the mail house. Thin: the 
 followups.letters.services."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Offer
@@ -16,8 +13,7 @@ from config.errors import Conflict
 from config.ids import parse_id, parse_int
 from crm.access import role_required
 from crm.roles import Role
-from followups.letters import merge, selectors, services
-from followups.letters.pdf import render_one
+from followups.letters import downloads, merge, selectors, services
 from followups.models import Letter, LetterBatch, LetterTemplate
 from jobs.views import job_context
 
@@ -48,15 +44,6 @@ def letters_home(request):
     )
 
 
-def _preview_lead(template):
-    return (
-        selectors.eligible_leads(template, unclosed_days=template.unclosed_days, at=timezone.now())
-        .select_related("contact__company", "owner")
-        .order_by("pk")
-        .first()
-    )
-
-
 @marketing_only
 def template_edit(request, pk=None):
     template = get_object_or_404(LetterTemplate, pk=pk) if pk else None
@@ -70,7 +57,7 @@ def template_edit(request, pk=None):
         else:
             messages.success(request, f"Letter “{saved.name}” saved.")
             return redirect("letter-template-edit", pk=saved.pk)
-    preview = services.preview(template, _preview_lead(template)) if template else None
+    preview = services.preview(template, selectors.first_reader(template)) if template else None
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "template": template, "preview": preview, "fields": merge.FIELDS}
     return render(request, "followups/letter_form.html", context, status=status)
@@ -97,7 +84,7 @@ def live_preview(request):
         merge.check(subject=subject, body=body, has_offer=draft.offer is not None)
     except ValidationError as exc:
         errors = sum(exc.message_dict.values(), [])
-    first = _preview_lead(draft) if saved is not None else None
+    first = selectors.first_reader(draft) if saved is not None else None
     return render(
         request, "followups/_letter_preview.html", {"preview": services.preview(draft, first), "errors": errors}
     )
@@ -156,18 +143,9 @@ def batch_detail(request, pk):
 
 @marketing_only
 def batch_pdf(request, pk):
-    batch = get_object_or_404(LetterBatch, pk=pk)
-    path = settings.CRM_LETTERS_DIR / batch.pdf if batch.pdf else None
-    if path is None or not path.exists():
-        raise Http404("The batch's PDF is not ready.")
-    return FileResponse(
-        open(path, "rb"), content_type="application/pdf", as_attachment=True, filename=f"letters-batch-{batch.pk}.pdf"
-    )
+    return downloads.batch_pdf(get_object_or_404(LetterBatch, pk=pk))
 
 
 @marketing_only
 def letter_pdf(request, pk):
-    letter = get_object_or_404(Letter.objects.select_related("lead__contact__company"), pk=pk)
-    response = HttpResponse(render_one(services.content_of(letter)), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="letter-{merge.display_code(letter.code)}.pdf"'
-    return response
+    return downloads.letter_pdf(get_object_or_404(Letter.objects.select_related("lead__contact__company"), pk=pk))
