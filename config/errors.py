@@ -8,3 +8,11 @@ class Conflict(Exception):
         super().__init__(detail)
         self.detail = detail
         self.missing = missing or []
+
+
+def error_text(exc: Exception) -> str:
+    """Every reason of a refusal (a Conflict, or a Django ValidationError of any shape) as one
+    line, for a page's message or a command's error."""
+    if isinstance(exc, Conflict):
+        return exc.detail
+    return " ".join(getattr(exc, "messages", [str(exc)]))

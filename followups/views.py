@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from config.errors import Conflict
+from config.errors import Conflict, error_text
 from crm.access import role_required, staff_required
 from crm.roles import Role
 from followups import selectors, services
@@ -78,7 +78,7 @@ def complete(request, pk):
     except ValidationError as exc:
         if request.htmx:
             return _card(request, followup, errors=_errors(exc), data=request.POST)
-        messages.error(request, "Not saved: " + " ".join(sum(_errors(exc).values(), [])))
+        messages.error(request, "Not saved: " + error_text(exc))
         return redirect("my-followups")
     except Conflict as exc:
         followup.refresh_from_db()
@@ -109,7 +109,7 @@ def skip(request, pk):
             within=selectors.visible_followups(request.user),
         )
     except (ValidationError, Conflict) as exc:
-        text = exc.detail if isinstance(exc, Conflict) else " ".join(sum(_errors(exc).values(), []))
+        text = error_text(exc)
         if request.htmx:
             return _card(request, followup, errors={"reason": [text]}, data=request.POST)
         messages.error(request, text)
@@ -138,7 +138,7 @@ def reschedule(request, pk):
             within=selectors.visible_followups(request.user),
         )
     except (ValidationError, Conflict) as exc:
-        text = exc.detail if isinstance(exc, Conflict) else " ".join(sum(_errors(exc).values(), []))
+        text = error_text(exc)
         return _card(request, followup, errors={"due_at": [text]}, data=request.POST)
     followup.refresh_from_db()
     if request.htmx:

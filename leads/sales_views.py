@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config.errors import Conflict
+from config.errors import Conflict, error_text
 from config.ids import parse_int
 from crm.access import role_required, staff_required
 from crm.roles import Role, has_role
@@ -46,7 +46,7 @@ def _act(request, action, success: str, pk: int):
     except Conflict as exc:
         messages.error(request, exc.detail)
     except ValidationError as exc:
-        messages.error(request, " ".join(sum(exc.message_dict.values(), [])))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, success)
     return redirect("lead-detail", pk=pk)
@@ -59,7 +59,7 @@ def queue(request):
     try:
         context = queue_for(request.user, after=request.GET.get("after", ""))
     except ValidationError as exc:  # a page link that was not ours: show the first page
-        messages.error(request, " ".join(sum(exc.message_dict.values(), [])))
+        messages.error(request, error_text(exc))
         return render(request, template, queue_for(request.user), status=400)
     return render(request, template, context)
 

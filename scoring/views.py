@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from config.errors import error_text
 from config.ids import parse_int
 from config.parsers import load_json
 from crm.access import role_required
@@ -225,7 +226,7 @@ def publish(request):
     try:
         job = services.publish_draft(by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(sum(exc.message_dict.values(), [])))
+        messages.error(request, error_text(exc))
         return redirect("scoring-rules")
     messages.success(request, f"Rules version {job.params['version']} published; rescoring every lead.")
     if request.htmx:

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Offer
-from config.errors import Conflict
+from config.errors import Conflict, error_text
 from config.ids import parse_id, parse_int
 from crm.access import role_required
 from crm.roles import Role
@@ -114,7 +114,7 @@ def send(request, pk):
     try:
         batch = services.start_batch(template_id=template.pk, unclosed_days=_days(request), by=request.user)
     except ValidationError as exc:
-        messages.error(request, "Not sent: " + " ".join(sum(exc.message_dict.values(), [])))
+        messages.error(request, "Not sent: " + error_text(exc))
         return redirect("letter-template-edit", pk=template.pk)
     except Conflict as exc:
         messages.error(request, exc.detail)

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from config.errors import error_text
 from leads.capture import create_form_key
 
 
@@ -22,6 +23,6 @@ class Command(BaseCommand):
         try:
             form_key, raw = create_form_key(name=name, allowed_origins=origins, default_offer_code=offer_code)
         except ValidationError as exc:
-            raise CommandError(" ".join(sum(exc.message_dict.values(), []))) from exc
+            raise CommandError(error_text(exc)) from exc
         self.stdout.write(f"Form key '{form_key.name}' created. Store it now: it is not shown again.")
         self.stdout.write(raw)
