@@ -26,7 +26,7 @@ class TemplateForm(forms.ModelForm):
         model = LetterTemplate
         fields = ["name", "subject", "body", "offer", "campaign", "unclosed_days", "resend_after_days", "active"]
         widgets = {"body": forms.Textarea(attrs={"rows": 14, "spellcheck": "true"})}
-        help_texts = {"body": "Merge fields such as {{ first_name }} are filled in for each lead (the list is beside)."}
+        help_texts = {"body": "Merge fields such as {{ first_name }} are filled in for each lead (the list is below)."}
 
     def validate_unique(self):
         pass  # the service checks the name in any case and reports it on the field
