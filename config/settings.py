@@ -310,6 +310,8 @@ CRM_BASE_URL = (
     or os.environ.get("CRM_SITE_URL")
     or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 ).rstrip("/")
+# Money on every page and export is in this ISO 4217 currency (amounts are stored without one).
+CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "USD").upper()
 CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")
 CRM_CAPTURE_MAX_BODY_BYTES = int(os.environ.get("CRM_CAPTURE_MAX_BODY_BYTES", 16 * 1024))
 CRM_IDEMPOTENCY_TTL_HOURS = 24
