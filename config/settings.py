@@ -296,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
     "alert-overdue-followups": {"task": "followups.tasks.alert_overdue_followups", "schedule": 600.0},
     "alert-on-offers": {"task": "campaigns.tasks.alert_on_offers", "schedule": 900.0},
     "send-pending-emails": {"task": "outbox.tasks.send_pending_emails", "schedule": 60.0, "options": {"expires": 60}},
+    "purge-old-submissions": {
+        "task": "crm.tasks.purge_old_submissions",
+        "schedule": crontab(minute=47),
+    },
     "purge-expired-idempotency-records": {
         "task": "leads.tasks.purge_expired_idempotency_records",
         "schedule": crontab(minute=17),

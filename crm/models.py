@@ -1,5 +1,6 @@
 """Companies and contacts: who the CRM knows, with the ideal-customer-profile facts."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -71,3 +72,20 @@ class Contact(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class Submission(models.Model):
+    """A browser form that did its work: its one-time token, and what the work made. A second
+    submission of the same form (a double click, a re-post on reload, a retry on a slow line)
+    finds this row and is shown the first one's result instead of doing the work again."""
+
+    token = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    result_id = models.BigIntegerField(null=True, help_text="The id of what the work made (a lead, a follow-up…).")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="one_submission_per_form")]
+
+    def __str__(self):
+        return f"form {self.token[:8]}… by {self.user_id}"

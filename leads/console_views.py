@@ -8,14 +8,16 @@ stand beside it. A caller the search does not find is created from the same page
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from campaigns.briefing import briefing
 from campaigns.selectors import offer_by_code, replacement_for
 from crm.access import role_required, staff_required
+from crm.normalize import phone_search_key
 from crm.roles import Role
 from crm.selectors import find_callers
+from crm.submissions import submit_once
 from followups.letters.selectors import letter_by_code
 from leads import services
 from leads.forms import LogInteractionForm
@@ -44,8 +46,10 @@ def _results(request, text: str) -> dict:
 
 @staff_required
 def console(request):
+    text = request.GET.get("q", "")
     context = {
-        "results": _results(request, request.GET.get("q", "")),
+        "results": _results(request, text),
+        "new_caller": new_caller_prefill(text) if request.GET.get("new") else None,
         **briefing(),
     }
     return render(request, "leads/console.html", context)
@@ -74,25 +78,54 @@ def console_caller(request, pk):
     return render(request, "leads/_console_caller.html", _lead_page_context(request, lead))
 
 
+NEW_CALLER_FIELDS = ("first_name", "last_name", "phone", "email", "company", "offer_code", "note")
+
+
+def new_caller_prefill(text: str) -> dict:
+    """What the CSR searched for, put where it belongs on the new-caller form."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if "@" in text:
+        return {"email": text}
+    if phone_search_key(text) or sum(ch.isdigit() for ch in text) >= 4:
+        return {"phone": text}
+    first, _, last = text.partition(" ")
+    return {"first_name": first, "last_name": last} if last else {"last_name": text}
+
+
+def _new_caller_form(request, *, data=None, errors=None, open_=False, status=200):
+    context = {"data": data or {}, "errors": errors or {}, "open": open_}
+    return render(request, "leads/_new_caller.html", context, status=status)
+
+
 @role_required(Role.CSR, Role.MARKETING, Role.MANAGER)
-@require_POST
 def new_caller(request):
-    """Create the caller (or find them: never twice) and log the inbound call. For the roles that
-    see every lead: the caller may already have a lead that a salesperson could not see."""
-    data = request.POST
+    """GET: the form, filled in from what was searched. POST: create the caller (or find them:
+    never twice) and log the inbound call, once however many times the form is sent. For the
+    roles that see every lead: the caller may already have a lead a salesperson could not see."""
+    if request.method != "POST":
+        return _new_caller_form(request, data=new_caller_prefill(request.GET.get("q", "")), open_=True)
+    data = {name: request.POST.get(name, "") for name in NEW_CALLER_FIELDS}
+
+    def take_call() -> int:
+        logged = services.take_inbound_call(by=request.user, **{**data, "offer_code": data["offer_code"].strip()})
+        return logged.lead.pk
+
     try:
-        logged = services.take_inbound_call(
-            by=request.user,
-            note=data.get("note", ""),
-            offer_code=data.get("offer_code", "").strip(),
-            first_name=data.get("first_name", ""),
-            last_name=data.get("last_name", ""),
-            phone=data.get("phone", ""),
-            email=data.get("email", ""),
-            company=data.get("company", ""),
-        )
+        lead_id, first = submit_once(request, take_call)
     except ValidationError as exc:
-        return render(request, "leads/_new_caller.html", {"errors": exc.message_dict, "data": data}, status=200)
-    messages.success(request, f"Call logged for {logged.lead.contact}. Score {logged.score.total}.")
-    lead = get_object_or_404(visible_leads(request.user), pk=logged.lead.pk)
-    return render(request, "leads/_console_caller.html", _lead_page_context(request, lead))
+        response = _new_caller_form(request, data=data, errors=exc.message_dict, open_=True)
+        response["HX-Retarget"] = "#new-caller-box"  # the errors stay in the form, not in the caller panel
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    lead = get_object_or_404(visible_leads(request.user), pk=lead_id)
+    verb = "was already logged" if not first else "logged"
+    logged = {"message": f"Call {verb} for {lead.contact}. Score {lead.score}."}
+    context = {**_lead_page_context(request, lead, logged=logged), "new_caller_done": True}
+    if not request.htmx:
+        messages.success(request, logged["message"])
+        return redirect(f"{reverse('console')}?q={lead.contact.phone or lead.contact.email}")
+    response = render(request, "leads/_console_caller.html", context)
+    response["HX-Trigger"] = "lead-changed"  # the results list shows the caller just created
+    return response

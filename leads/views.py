@@ -7,10 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from crm.access import staff_required
+from crm.submissions import submit_once
 from followups.views import lead_followups_context
 from leads import services
 from leads.forms import LeadSearchForm, LogInteractionForm
-from leads.models import Temperature
+from leads.models import InteractionKind, Temperature
 from leads.sales_views import sales_panel_context
 from leads.selectors import lead_timeline, search_leads, visible_leads
 from scoring.engine import RuleBook
@@ -75,6 +76,35 @@ def lead_detail(request, pk):
     return render(request, "leads/lead_detail.html", _lead_page_context(request, lead))
 
 
+def _log_once(request, lead, form) -> dict:
+    """Log the form's interaction, once however many times the form arrives."""
+    data = form.cleaned_data
+    minutes = data.get("duration_minutes")
+
+    def log() -> int:
+        result = services.log_interaction(
+            lead_id=lead.pk,
+            kind=data["kind"],
+            author=request.user,
+            note=data["note"],
+            duration_seconds=minutes * 60 if minutes is not None else None,
+            answers=form.answers(),
+            offer_code=data["offer_code"],
+        )
+        return result.interaction.pk
+
+    _, first = submit_once(request, log)
+    return {"kind": dict(InteractionKind.choices)[data["kind"]], "repeat": not first}
+
+
+def logged_message(logged: dict) -> str:
+    if logged["repeat"]:
+        return f"{logged['kind']} was already logged: the form arrived twice and counts once."
+    if logged["old_score"] == logged["new_score"]:
+        return f"{logged['kind']} logged. Score stays at {logged['new_score']}."
+    return f"{logged['kind']} logged. Score {logged['old_score']} → {logged['new_score']}."
+
+
 @staff_required
 @require_POST
 def log_interaction(request, pk):
@@ -87,34 +117,22 @@ def log_interaction(request, pk):
     lead = get_object_or_404(visible_leads(request.user), pk=pk)
     form = LogInteractionForm(request.POST, book=published_rule_book())
     if form.is_valid():
-        data = form.cleaned_data
-        minutes = data.get("duration_minutes")
         old_score = lead.score
         try:
-            result = services.log_interaction(
-                lead_id=lead.pk,
-                kind=data["kind"],
-                author=request.user,
-                note=data["note"],
-                duration_seconds=minutes * 60 if minutes is not None else None,
-                answers=form.answers(),
-                offer_code=data["offer_code"],
-            )
+            logged = _log_once(request, lead, form)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            logged = {
-                "kind": result.interaction.get_kind_display(),
-                "old_score": old_score,
-                "new_score": result.score.total,
-            }
-            if not request.htmx:
-                messages.success(request, f"{logged['kind']} logged. Score {old_score} → {result.score.total}.")
-                return redirect("lead-detail", pk=lead.pk)
             lead.refresh_from_db()
-            context = _lead_page_context(request, lead, logged=logged)
-            return render(request, "leads/_lead_activity.html", context)
+            logged.update(old_score=old_score, new_score=lead.score)
+            logged["message"] = logged_message(logged)
+            if not request.htmx:
+                messages.success(request, logged_message(logged))
+                return redirect("lead-detail", pk=lead.pk)
+            response = render(request, "leads/_lead_activity.html", _lead_page_context(request, lead, logged=logged))
+            response["HX-Trigger"] = "lead-changed"  # the console's results re-read the stage and score
+            return response
     form.focus_first_error()
     context = _lead_page_context(request, lead, form)
     if request.htmx:

@@ -133,8 +133,8 @@ def test_console_escapes_what_people_typed(users):
 def test_a_new_caller_is_created_once_and_the_call_logged(users):
     client = signed_in_client(users["csr"])
     body = {"first_name": "Nia", "last_name": "Obi", "phone": "555-010-7788", "note": "Furnace died"}
-    first = client.post("/console/new-caller/", body)
-    assert first.status_code == 200 and "Nia Obi" in first.content.decode()
+    first = client.post("/console/new-caller/", body, follow=True)
+    assert first.status_code == 200 and "Call logged for Nia Obi" in first.content.decode()
     lead = Lead.objects.get()
     assert (lead.source, lead.inquiry_reason, lead.score) == ("phone", "Furnace died", 50)
     client.post("/console/new-caller/", body | {"phone": "(555) 010-7788"})
