@@ -211,3 +211,26 @@ def alert_on_offers(*, now=None) -> dict:
             notify_many([(user, None, message) for user in people])
             sent["nearly_sold_out"] += 1
     return sent
+
+
+def count_sale_as_redemption(*, lead, by=None) -> bool:
+    """A lead closed won on its offer took that offer up: count it once, as a redemption would,
+    unless the lead already redeemed it. A sale is a sale even when the offer has since expired
+    or sold out; it is then not counted (the limit holds). True when a redemption was counted."""
+    if lead.offer_id is None:
+        return False
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Redemption.objects.create(offer_id=lead.offer_id, lead=lead, redeemed_by=by)
+        except IntegrityError:
+            return False  # redeemed already, from the console or the API
+        counted = (
+            Offer.objects.filter(pk=lead.offer_id)
+            .filter(Q(quantity_limit__isnull=True) | Q(redeemed__lt=F("quantity_limit")))
+            .update(redeemed=F("redeemed") + 1)
+        )
+        if not counted:
+            transaction.set_rollback(True)  # sold out: the redemption row goes, the sale stays
+            return False
+    return True

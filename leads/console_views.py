@@ -73,6 +73,12 @@ def console_search(request):
 
 
 @staff_required
+def console_offers(request):
+    """The live offers beside the caller, re-read after a redemption so "left" is true."""
+    return render(request, "leads/_console_offers.html", briefing())
+
+
+@staff_required
 def console_caller(request, pk):
     lead = get_object_or_404(visible_leads(request.user), pk=pk)
     return render(request, "leads/_console_caller.html", _lead_page_context(request, lead))

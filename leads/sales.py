@@ -230,8 +230,11 @@ def close_lead(
             reason=f"Closed {outcome}",
             also_save=["closed_at", "sales_cycle_days", "won_amount", "upsell_accepted", "lost_reason"],
         )
+        from campaigns.services import count_sale_as_redemption
         from followups.services import schedule_after_close
 
+        if outcome == Stage.WON:
+            count_sale_as_redemption(lead=lead, by=by)
         schedule_after_close(lead, outcome=outcome, closed_at=now, by=by)
     return lead
 

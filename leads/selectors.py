@@ -63,8 +63,9 @@ def _links(metadata) -> tuple[list[int], int | None]:
 
 
 def lead_timeline(lead: Lead) -> list[dict]:
-    """Interactions (follow-up calls with their answers and referrals, and the referral that
-    brought the lead), letters sent, stage changes and score changes, newest first, as one list."""
+    """Everything that happened to the lead, newest first, as one list: interactions (follow-up
+    calls with their answers and referrals, and the referral that brought the lead), letters
+    sent, offers redeemed, claims, hand-overs and their acceptance, stage and score changes."""
     entries = [
         {"at": i.occurred_at, "type": "interaction", "item": i}
         for i in lead.interactions.select_related("author", "offer")
@@ -88,7 +89,27 @@ def lead_timeline(lead: Lead) -> list[dict]:
         {"at": c.changed_at, "type": "stage", "item": c} for c in lead.stage_changes.select_related("changed_by")
     ]
     entries += [{"at": c.changed_at, "type": "score", "item": c} for c in lead.score_changes.all()]
-    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    entries += _ownership_entries(lead)
+    entries += [
+        {"at": r.redeemed_at, "type": "redemption", "item": r}
+        for r in lead.redemptions.select_related("offer", "redeemed_by")
+    ]
+    # Newest first; what happened in one transaction reads in the order it was done.
+    entries.sort(key=lambda entry: (entry["at"], TIMELINE_ORDER[entry["type"]]), reverse=True)
+    return entries
+
+
+# Within one instant: the call, then the score it moved, the stage that followed, the hand-over.
+TIMELINE_ORDER = {"interaction": 0, "letter": 0, "redemption": 1, "score": 2, "stage": 3, "handover": 4, "accepted": 5}
+
+
+def _ownership_entries(lead: Lead) -> list[dict]:
+    """Claims, hand-overs (and who had the lead before), take-backs, and each acceptance."""
+    entries = []
+    for handover in lead.handovers.select_related("from_user", "to_user"):
+        entries.append({"at": handover.at, "type": "handover", "item": handover})
+        if handover.accepted_at and handover.kind == handover.Kind.HANDOVER:
+            entries.append({"at": handover.accepted_at, "type": "accepted", "item": handover})
     return entries
 
 

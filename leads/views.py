@@ -12,6 +12,7 @@ from followups.views import lead_followups_context
 from leads import services
 from leads.forms import LeadSearchForm, LogInteractionForm
 from leads.models import InteractionKind, Temperature
+from leads.redemption_views import lead_offers_context
 from leads.sales_views import sales_panel_context
 from leads.selectors import lead_timeline, search_leads, visible_leads
 from scoring.engine import RuleBook
@@ -67,6 +68,7 @@ def _lead_page_context(request, lead, form=None, logged=None):
         "logged": logged,
         **sales_panel_context(request.user, lead),
         **lead_followups_context(request.user, lead),
+        **lead_offers_context(lead),
     }
 
 

@@ -1,0 +1,141 @@
+"""Offers in the work (redeemed from the console and the lead page, and counted by a won sale)
+and the lead's complete timeline."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Campaign, Offer, Redemption
+from leads import sales
+from leads.selectors import lead_timeline
+from tests.factories import LeadFactory, signed_in_client
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}
+
+
+def live_offer(quantity_limit=100):
+    now = timezone.now()
+    return Offer.objects.create(
+        campaign=Campaign.objects.create(name=f"Spring {Campaign.objects.count()}"),
+        code="SPRING25",
+        headline="Spring tune-up",
+        starts_at=now - timedelta(days=1),
+        deadline=now + timedelta(days=20),
+        quantity_limit=quantity_limit,
+        upsell_product="Maintenance plan",
+        upsell_pitch="Two visits a year",
+        launched_at=now,
+    )
+
+
+def test_a_csr_redeems_a_live_offer_for_the_caller_once(users):
+    offer = live_offer(quantity_limit=2)
+    lead = LeadFactory()
+    client = signed_in_client(users["csr"])
+    page = client.get(f"/console/caller/{lead.pk}/").content.decode()
+    assert f'<option value="{offer.pk}"' in page and "2 left" in page
+    body = {"offer": offer.pk, "submission": "r-1"}
+    response = client.post(f"/leads/{lead.pk}/redeem/", body, **HTMX)
+    html = response.content.decode()
+    assert 'data-testid="redeemed"' in html and "SPRING25" in html
+    assert response["HX-Trigger"] == "offer-redeemed"
+    client.post(f"/leads/{lead.pk}/redeem/", body, **HTMX)  # a double click
+    offer.refresh_from_db()
+    assert offer.redeemed == 1 and Redemption.objects.filter(lead=lead).count() == 1
+    assert "1 left" in client.get("/console/offers/").content.decode()
+
+
+def test_a_second_redemption_by_the_same_lead_is_refused_in_words(users):
+    offer = live_offer()
+    lead = LeadFactory()
+    client = signed_in_client(users["csr"])
+    client.post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX)
+    again = client.post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX).content.decode()
+    assert "This lead has already redeemed SPRING25." in again
+    assert "HX-Trigger" not in client.post(f"/leads/{lead.pk}/redeem/", {"offer": "x"}, **HTMX)
+
+
+def test_a_sold_out_offer_is_not_redeemed_and_the_page_says_why(users):
+    offer = live_offer(quantity_limit=1)
+    client = signed_in_client(users["csr"])
+    client.post(f"/leads/{LeadFactory().pk}/redeem/", {"offer": offer.pk}, **HTMX)
+    html = client.post(f"/leads/{LeadFactory().pk}/redeem/", {"offer": offer.pk}, **HTMX).content.decode()
+    assert "sold out" in html
+    offer.refresh_from_db()
+    assert offer.redeemed == 1
+
+
+def test_redeeming_without_htmx_lands_on_the_lead_page_with_the_message(users):
+    offer = live_offer()
+    lead = LeadFactory()
+    response = signed_in_client(users["csr"]).post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, follow=True)
+    assert response.redirect_chain[-1][0] == f"/leads/{lead.pk}/" and "Redeemed." in response.content.decode()
+
+
+def test_a_salesperson_cannot_redeem_for_a_lead_they_do_not_see(users):
+    offer = live_offer()
+    lead = LeadFactory(owner=users["sales2"], stage="sales_ready", **FACTS)
+    response = signed_in_client(users["sales"]).post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX)
+    assert response.status_code == 404 and not Redemption.objects.exists()
+
+
+def test_a_sale_closed_on_its_offer_counts_one_redemption(users):
+    offer = live_offer()
+    lead = LeadFactory(offer=offer, campaign=offer.campaign, owner=users["sales"], stage="sales_ready", **FACTS)
+    sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="1200")
+    offer.refresh_from_db()
+    assert offer.redeemed == 1 and Redemption.objects.filter(lead=lead, offer=offer).count() == 1
+    assert "<dd>99 of 100</dd>" in signed_in_client(users["csr"]).get("/briefing/").content.decode()
+
+
+def test_a_sale_after_a_redemption_does_not_count_it_again(users):
+    offer = live_offer()
+    lead = LeadFactory(offer=offer, owner=users["sales"], stage="sales_ready", **FACTS)
+    signed_in_client(users["csr"]).post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX)
+    sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="1200")
+    offer.refresh_from_db()
+    assert offer.redeemed == 1
+
+
+def test_a_sale_on_a_sold_out_offer_still_closes_without_passing_the_limit(users):
+    offer = live_offer(quantity_limit=1)
+    offer.redeemed = 1
+    offer.save(update_fields=["redeemed"])
+    lead = LeadFactory(offer=offer, owner=users["sales"], stage="sales_ready", **FACTS)
+    sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="1200")
+    lead.refresh_from_db()
+    offer.refresh_from_db()
+    assert lead.stage == "won" and offer.redeemed == 1 and not Redemption.objects.filter(lead=lead).exists()
+
+
+def test_the_timeline_holds_claims_handovers_acceptance_redemptions_stages_and_scores(users):
+    offer = live_offer()
+    lead = LeadFactory(stage="sales_ready", score=65, temperature="warm", **FACTS)
+    manager, seller, other = users["manager"], users["sales"], users["sales2"]
+    sales.claim_lead(lead_id=lead.pk, by=seller)
+    sales.handover_lead(lead_id=lead.pk, owner_id=other.pk, by=manager)
+    sales.accept_lead(lead_id=lead.pk, by=other)
+    signed_in_client(users["csr"]).post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX)
+    sales.close_lead(lead_id=lead.pk, outcome="won", by=other, amount="900")
+    kinds = [entry["type"] for entry in reversed(lead_timeline(lead))]  # oldest first
+    assert kinds[:4] == ["handover", "handover", "accepted", "redemption"]
+    assert kinds[4:] == ["stage", "score"]
+    html = signed_in_client(manager).get(f"/leads/{lead.pk}/").content.decode()
+    for words in (
+        "Claimed</strong> by sales1",
+        "Handed over</strong> to sales2 by manager1",
+        "Accepted</strong> by sales2",
+    ):
+        assert words in html
+    assert "Offer redeemed</strong>" in html and "Won" in html
+
+
+def test_timeline_times_read_relative_with_the_exact_time_on_hover(users):
+    lead = LeadFactory()
+    lead.interactions.create(kind="note", note="hello", occurred_at=timezone.now() - timedelta(hours=3))
+    html = signed_in_client(users["csr"]).get(f"/leads/{lead.pk}/").content.decode()
+    assert ">3\xa0hours ago</time>" in html and 'title="' in html
