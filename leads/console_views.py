@@ -68,7 +68,7 @@ def console_search(request):
         form = None
         if results["letter"] and results["letter"].lead_id == lead.pk:  # the code goes into the call log
             form = LogInteractionForm(book=published_rule_book(), initial={"offer_code": results["letter"].code})
-        context["picked"] = _lead_page_context(request, lead, form)
+        context.update(_lead_page_context(request, lead, form), picked=True)
     return render(request, "leads/_console_results.html", context)
 
 
