@@ -52,3 +52,14 @@ def when(moment: datetime | None, empty: str = "—"):
     else:
         relative = f"in {timeuntil(moment, now, depth=1)}"
     return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, relative)
+
+
+@register.filter
+def source_label(value: str) -> str:
+    """`web_form` → "Web form": a lead source as people say it."""
+    from leads.kinds import Source
+
+    try:
+        return Source(value).label
+    except ValueError:
+        return value or "—"

@@ -1,0 +1,33 @@
+"""Numbers and times read the same on every page."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from crm.templatetags.display import money, source_label, when
+
+
+def test_money_carries_the_configured_currency(settings):
+    settings.CRM_CURRENCY = "USD"
+    assert money(Decimal("1234.5")) == "$1,234.50"
+    settings.CRM_CURRENCY = "EUR"
+    assert money(12) == "€12.00"
+    settings.CRM_CURRENCY = "CHF"
+    assert money("-3") == "−3.00 CHF"
+    assert money(None) == ""
+
+
+def test_times_read_relative_with_the_exact_time_on_hover(settings):
+    settings.TIME_ZONE = "UTC"
+    past = timezone.now() - timedelta(hours=3, minutes=5)
+    html = str(when(past))
+    assert html.startswith(f'<time datetime="{past.isoformat()}" title="') and ">3\xa0hours ago</time>" in html
+    assert ">in 2\xa0days</time>" in str(when(timezone.now() + timedelta(days=2, hours=1)))
+    assert ">just now</time>" in str(when(timezone.now()))
+    assert when(None) == "—"
+
+
+def test_sources_read_as_people_say_them():
+    assert source_label("web_form") == "Web form"
+    assert source_label("unknown_thing") == "unknown_thing"
