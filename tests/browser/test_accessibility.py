@@ -83,3 +83,25 @@ def test_every_page_passes_wcag_21_aa(live_server, page: Page, role):
         checked["/waiting/ refused"] = violations(page)
     failing = {path: found for path, found in checked.items() if found}
     assert not failing, "\n".join(f"{path}:\n  " + "\n  ".join(found) for path, found in failing.items())
+
+
+@pytest.mark.parametrize("role", ["csr", "sales"])
+def test_the_console_queue_and_lead_page_fit_a_phone(live_server, page: Page, role):
+    """At 390 px wide nothing scrolls sideways: wide tables scroll inside their own box."""
+    call_command("seed_demo", verbosity=0)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(role)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/leads/$"))
+    lead_page = page.locator("table a[href^='/leads/']").first.get_attribute("href")
+    pages = ["/leads/", lead_page, "/console/"] + (["/queue/"] if role == "sales" else [])
+    for path in pages:
+        page.goto(live_server.url + path)
+        if path == "/console/":
+            page.get_by_label("Phone, name, e-mail or code").fill("Ortega")
+            page.get_by_label("Phone, name, e-mail or code").press("Enter")
+            expect(page.locator("#caller h2").first).to_be_visible()
+        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls {overflow}px sideways at 390 px"
