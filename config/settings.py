@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "campaigns",
     "leads",
     "followups",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The scoreboard reads through an alias of its own, so a PostgreSQL read replica can serve it
+# (REPORTS_DATABASE_URL); without one it is the main database, and in tests its mirror.
+DATABASES["reports"] = (
+    dj_database_url.parse(os.environ["REPORTS_DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
+    if os.environ.get("REPORTS_DATABASE_URL")
+    else {**DATABASES["default"], "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {}))}
+)
+DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["reports.router.ReportsRouter"]
+CRM_REPORTS_DATABASE = "reports"  # the alias report reads use; tests that share one transaction use "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling) ---------------------------------------------------------------------

@@ -40,6 +40,7 @@ api_v1 = [
     path("engagement/", sales_api.RulesOfEngagementView.as_view(), name="api-engagement"),
     path("notifications/", sales_api.NotificationsView.as_view(), name="api-notifications"),
     path("alerts/hot-waiting/", sales_api.WaitingHotLeadsView.as_view(), name="api-hot-waiting"),
+    path("reports/", include("reports.api_urls")),
     path("feedback/summary/", sales_api.FeedbackSummaryView.as_view(), name="api-feedback-summary"),
     path("", include(router.urls)),
 ]
@@ -51,6 +52,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("scoring/", include("scoring.urls")),
     path("jobs/", include("jobs.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("followups.urls")),
     path("", include("campaigns.urls")),
     path("", include("leads.urls")),

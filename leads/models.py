@@ -94,6 +94,9 @@ class Lead(models.Model):
     last_contacted_at = models.DateTimeField(null=True, blank=True, help_text="Our last call or meeting.")
     alerted_at = models.DateTimeField(null=True, blank=True, help_text="Last response-time alert.")
     sales_cycle_days = models.PositiveIntegerField(null=True, blank=True)
+    hot_response_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From first turning hot to our first call or meeting after (the scoreboard's)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -240,6 +240,9 @@ def record_interaction(
     if author is not None and kind in CONTACT_KINDS:
         lead.last_contacted_at = occurred_at
         changed.append("last_contacted_at")
+        if lead.hot_since and lead.hot_response_seconds is None and occurred_at >= lead.hot_since:
+            lead.hot_response_seconds = int((occurred_at - lead.hot_since).total_seconds())
+            changed.append("hot_response_seconds")
     if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
         change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
     result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed)

@@ -68,6 +68,17 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _reports_read_in_the_test_transaction(request, settings):
+    """A test's rows live in its own uncommitted transaction, which the reports alias (a second
+    connection, as a replica would be) cannot see: report reads use the test's connection,
+    except in the tests that ask for the alias (databases=["default", "reports"]) and commit."""
+    marker = request.node.get_closest_marker("django_db")
+    databases = (marker.kwargs.get("databases") if marker else None) or []
+    if "reports" not in databases:
+        settings.CRM_REPORTS_DATABASE = "default"
+
+
+@pytest.fixture(autouse=True)
 def _published_rules(request):
     """A transactional test (`transaction=True`) ends by flushing the database, data-migration
     rows included, and later tests in the same worker would find no published rule set: put

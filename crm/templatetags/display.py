@@ -63,3 +63,17 @@ def source_label(value: str) -> str:
         return Source(value).label
     except ValueError:
         return value or "—"
+
+
+@register.filter
+def percent(ratio) -> str:
+    """0.125 → "12.5%"; "—" for no figure (a ratio of nothing)."""
+    if ratio is None or ratio == "":
+        return "—"
+    return f"{float(ratio) * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+@register.filter
+def value_of(mapping, key):
+    """mapping[key] in a template, for keys held in variables."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

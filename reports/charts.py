@@ -1,0 +1,56 @@
+"""Pictures drawn on the server as SVG (no script, no CDN): the geometry here, the markup in
+templates/reports/_bars.html. Every chart has its numbers beside it in a table."""
+
+WIDTH, BAR_HEIGHT, GAP, LABEL_WIDTH = 640, 22, 6, 170
+
+
+def horizontal_bars(rows: list[tuple[str, float, str]], *, signed: bool = False) -> dict:
+    """One bar per (label, value, shown text). With `signed`, bars grow left or right of a zero line."""
+    values = [value for _, value, _ in rows]
+    top = max([abs(v) for v in values] + [0]) or 1
+    plot = WIDTH - LABEL_WIDTH - 90
+    zero = LABEL_WIDTH + (plot / 2 if signed and min(values, default=0) < 0 else 0)
+    scale = (plot / 2 if signed and min(values, default=0) < 0 else plot) / top
+    bars = []
+    for index, (label, value, text) in enumerate(rows):
+        length = abs(value) * scale
+        x = zero - length if value < 0 else zero
+        y = index * (BAR_HEIGHT + GAP)
+        bars.append(
+            {
+                "label": label,
+                "text": text,
+                "x": round(x, 1),
+                "y": y,
+                "width": round(max(length, 1 if value else 0), 1),
+                "text_x": round(max(x + length, zero) + 6, 1),
+                "text_y": y + BAR_HEIGHT * 0.7,
+                "negative": value < 0,
+            }
+        )
+    height = max(len(rows), 1) * (BAR_HEIGHT + GAP)
+    return {"bars": bars, "width": WIDTH, "height": height, "zero": zero, "label_width": LABEL_WIDTH - 8}
+
+
+def columns(series: list[tuple[str, int, int]]) -> dict:
+    """Leads and wins per week: two columns a week, leads behind, wins in front."""
+    height, bottom = 180, 160
+    top = max([leads for _, leads, _ in series] + [0]) or 1
+    step = max(WIDTH / max(len(series), 1), 4)
+    bars = []
+    for index, (week, leads, won) in enumerate(series):
+        x = index * step
+        bars.append(
+            {
+                "week": week,
+                "x": round(x + 1, 1),
+                "width": round(step - 2, 1),
+                "leads_y": round(bottom - leads / top * (bottom - 10), 1),
+                "leads_h": round(leads / top * (bottom - 10), 1),
+                "won_y": round(bottom - won / top * (bottom - 10), 1),
+                "won_h": round(won / top * (bottom - 10), 1),
+                "leads": leads,
+                "won": won,
+            }
+        )
+    return {"bars": bars, "width": WIDTH, "height": height, "bottom": bottom, "top": top}

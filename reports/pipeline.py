@@ -1,0 +1,83 @@
+"""The pipeline calculator (seed 004): "if you close 10% of your leads and you need to sell
+$1 million, then you know that your pipeline has to be 10x that figure".
+
+target ÷ close rate = the pipeline needed; that ÷ the average deal = the leads needed; both
+set against the open pipeline now (open leads and their estimated values)."""
+
+import math
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Sum
+
+from leads.models import Lead
+from reports.router import reading_reports
+from reports.selectors import OPEN_STAGES, money
+
+LIMIT = Decimal("1e12")
+
+
+def _number(raw, field: str, errors: dict, *, required: bool = False) -> Decimal | None:
+    text = str(raw if raw is not None else "").strip().replace(",", "")
+    if not text:
+        if required:
+            errors[field] = ["Give a number."]
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        errors[field] = ["Give a number, e.g. 1000000."]
+        return None
+    if not value.is_finite() or abs(value) >= LIMIT:
+        errors[field] = ["Give a number below a trillion."]
+        return None
+    return value
+
+
+def parse_inputs(params) -> dict:
+    """target (required, > 0), close_rate (0 < r ≤ 1) and avg_deal (> 0), each optional but target."""
+    errors: dict[str, list[str]] = {}
+    target = _number(params.get("target"), "target", errors, required=True)
+    close_rate = _number(params.get("close_rate"), "close_rate", errors)
+    avg_deal = _number(params.get("avg_deal"), "avg_deal", errors)
+    if target is not None and target <= 0:
+        errors["target"] = ["The target revenue must be more than 0."]
+    if close_rate is not None and not 0 < close_rate <= 1:
+        errors["close_rate"] = ["A close rate is a share above 0 and at most 1 (0.1 for 10%)."]
+    if avg_deal is not None and avg_deal <= 0:
+        errors["avg_deal"] = ["The average deal must be more than 0."]
+    if errors:
+        raise ValidationError(errors)
+    return {"target": target, "close_rate": close_rate, "avg_deal": avg_deal}
+
+
+def open_pipeline() -> dict:
+    with reading_reports():
+        now = Lead.objects.filter(stage__in=OPEN_STAGES).aggregate(leads=Count("id"), value=Sum("estimated_value"))
+    return {"open_leads": now["leads"], "open_value": now["value"] or Decimal(0)}
+
+
+def calculate(*, target: Decimal, close_rate, avg_deal, measured: dict) -> dict:
+    """The figures, with the measured close rate and average deal where none was given."""
+    rate = close_rate if close_rate is not None else _decimal(measured.get("close_rate"))
+    deal = avg_deal if avg_deal is not None else _decimal(measured.get("avg_deal"))
+    now = open_pipeline()
+    pipeline_needed = (target / rate).quantize(Decimal("0.01")) if rate else None
+    leads_needed = math.ceil(pipeline_needed / deal) if pipeline_needed is not None and deal else None
+    return {
+        "target": money(target),
+        "close_rate": float(rate) if rate is not None else None,
+        "close_rate_measured": close_rate is None and rate is not None,
+        "avg_deal": money(deal),
+        "avg_deal_measured": avg_deal is None and deal is not None,
+        "pipeline_needed": money(pipeline_needed),
+        "leads_needed": leads_needed,
+        "open_leads": now["open_leads"],
+        "open_pipeline": money(now["open_value"]),
+        "gap_leads": max(leads_needed - now["open_leads"], 0) if leads_needed is not None else None,
+        "gap_money": money(max(pipeline_needed - now["open_value"], 0)) if pipeline_needed is not None else None,
+    }
+
+
+def _decimal(value) -> Decimal | None:
+    return Decimal(str(value)) if value not in (None, "") else None

@@ -1,0 +1,196 @@
+"""The shared scoreboard's numbers: one definition of each, for the page, the API and the CSV.
+
+Every number is over a cohort: the leads created in the period (names bought on a list count
+only once they inquired), and where those leads are now. Aggregation happens in the database,
+one query per table, through the reports alias (reports.router); `DEFINITIONS` is what the
+page writes beside each number."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connections
+from django.db.models import Aggregate, Avg, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+
+from leads.kinds import Stage
+from leads.models import Lead
+from reports.periods import Period
+from reports.router import reading_reports, reports_alias
+
+WON = Q(stage__in=[Stage.WON, Stage.CUSTOMER])
+OPEN_STAGES = [Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED]
+
+DEFINITIONS = {
+    "leads": "Leads created in the period (a bought name counts once it inquired).",
+    "inquiries": "Of those, still inquiries now: not yet sales-ready.",
+    "sales_ready": "Of those, sales-ready now and not yet closed.",
+    "won": "Of those, won (customers included).",
+    "unclosed": "Of those, closed with no sale yet: they get nurture and the unclosed-prospect letter.",
+    "dead": "Of those, disqualified.",
+    "close_ratio": "Won ÷ leads.",
+    "avg_transaction": "The mean amount of the won sales.",
+    "upsell_rate": "Won sales with the upsell accepted ÷ won sales.",
+    "referral_rate": "Leads that came from a referral ÷ leads.",
+    "median_sales_cycle_days": "The middle won sale's days from the lead's arrival to the close.",
+    "median_hot_response_minutes": "The middle hot lead's minutes from turning hot to our first call or meeting.",
+    "letters_sent": "Unclosed-prospect letters sent in the period.",
+    "letter_response_rate": "Letters whose code came back in a call or form ÷ letters sent.",
+    "letter_conversion_rate": "Letters whose lead was won after the letter ÷ letters sent.",
+}
+
+
+def cohort(period: Period, *, owner=None) -> QuerySet:
+    leads = Lead.objects.filter(created_at__gte=period.since, created_at__lt=period.until).exclude(stage=Stage.LIST)
+    return leads.filter(owner=owner) if owner is not None else leads
+
+
+def ratio(part, whole) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def money(value) -> str | None:
+    return f"{value:.2f}" if value is not None else None
+
+
+def median(queryset: QuerySet, field: str) -> float | None:
+    """The median of `field` over the rows: percentile_cont in PostgreSQL, the middle rows elsewhere."""
+    rows = queryset.filter(**{f"{field}__isnull": False})
+    if connections[reports_alias()].vendor == "postgresql":
+        return rows.aggregate(m=Median(field))["m"]
+    count = rows.count()
+    if not count:
+        return None
+    middle = list(rows.order_by(field).values_list(field, flat=True)[(count - 1) // 2 : count // 2 + 1])
+    return sum(middle) / len(middle)
+
+
+class Median(Aggregate):
+    """percentile_cont(0.5) WITHIN GROUP (ORDER BY field): PostgreSQL's exact median."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def summary(period: Period, *, owner=None) -> dict:
+    with reading_reports():
+        leads = cohort(period, owner=owner)
+        counts = leads.aggregate(
+            leads=Count("id"),
+            inquiries=Count("id", filter=Q(stage=Stage.INQUIRY)),
+            sales_ready=Count("id", filter=Q(stage=Stage.SALES_READY)),
+            won=Count("id", filter=WON),
+            unclosed=Count("id", filter=Q(stage=Stage.UNCLOSED)),
+            dead=Count("id", filter=Q(stage=Stage.DEAD)),
+            upsells=Count("id", filter=WON & Q(upsell_accepted=True)),
+            referrals=Count("id", filter=Q(source="referral")),
+            revenue=Sum("won_amount", filter=WON),
+            avg_transaction=Avg("won_amount", filter=WON),
+        )
+        cycle = median(leads.filter(WON), "sales_cycle_days")
+        response = median(leads, "hot_response_seconds")
+        letters = letter_rates(period, owner=owner)
+    return {
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        **{key: counts[key] for key in ("leads", "inquiries", "sales_ready", "won", "unclosed", "dead")},
+        "revenue": money(counts["revenue"] or Decimal(0)),
+        "close_ratio": ratio(counts["won"], counts["leads"]),
+        "avg_transaction": money(counts["avg_transaction"]),
+        "upsell_rate": ratio(counts["upsells"], counts["won"]),
+        "referral_rate": ratio(counts["referrals"], counts["leads"]),
+        "median_sales_cycle_days": round(cycle, 1) if cycle is not None else None,
+        "median_hot_response_minutes": round(response / 60, 1) if response is not None else None,
+        **letters,
+    }
+
+
+def letter_rates(period: Period, *, owner=None) -> dict:
+    from followups.models import Letter, LetterStatus
+
+    sent = Letter.objects.filter(status=LetterStatus.SENT, sent_at__gte=period.since, sent_at__lt=period.until)
+    if owner is not None:
+        sent = sent.filter(lead__owner=owner)
+    counts = sent.aggregate(
+        sent=Count("id"),
+        responses=Count("id", filter=Q(responded_at__isnull=False)),
+        won=Count("id", filter=Q(lead__stage__in=[Stage.WON, Stage.CUSTOMER], lead__closed_at__gte=F("sent_at"))),
+    )
+    return {
+        "letters_sent": counts["sent"],
+        "letter_response_rate": ratio(counts["responses"], counts["sent"]),
+        "letter_conversion_rate": ratio(counts["won"], counts["sent"]),
+    }
+
+
+FUNNEL = [
+    ("inquiry", "Inquiry", "Every lead of the period: it responded.", Q()),
+    (
+        "sales_ready",
+        "Sales-ready",
+        "Met the rules of engagement at some point.",
+        Q(sales_ready_at__isnull=False) | WON,
+    ),
+    ("won", "Won", "A sale closed (customers included).", WON),
+    ("customer", "Customer", "Handed back to marketing after the sale.", Q(stage=Stage.CUSTOMER)),
+]
+
+
+def funnel(period: Period, *, owner=None) -> list[dict]:
+    """Each stage with how many of the cohort reached it, the share of the cohort and of the stage before."""
+    with reading_reports():
+        counts = cohort(period, owner=owner).aggregate(
+            **{key: Count("id", filter=condition) for key, _, _, condition in FUNNEL}
+        )
+    rows, previous, total = [], None, counts["inquiry"]
+    for key, label, definition, _ in FUNNEL:
+        count = counts[key]
+        rows.append(
+            {
+                "stage": key,
+                "label": label,
+                "definition": definition,
+                "count": count,
+                "share": ratio(count, total),
+                "of_previous": ratio(count, previous) if previous is not None else None,
+            }
+        )
+        previous = count
+    return rows
+
+
+@dataclass(frozen=True)
+class Week:
+    start: str
+    leads: int
+    won: int
+
+
+def weekly(period: Period, *, owner=None) -> list[Week]:
+    """Leads arrived and (of those) won, per week of arrival."""
+    with reading_reports():
+        rows = (
+            cohort(period, owner=owner)
+            .annotate(week=TruncWeek("created_at"))
+            .values("week")
+            .annotate(leads=Count("id"), won=Count("id", filter=WON))
+            .order_by("week")
+        )
+        return [Week(row["week"].date().isoformat(), row["leads"], row["won"]) for row in rows]
+
+
+def score_distribution(*, owner=None) -> list[dict]:
+    """Open leads now, in ten score bands (0–9 … 90–100)."""
+    with reading_reports():
+        leads = Lead.objects.filter(stage__in=OPEN_STAGES)
+        if owner is not None:
+            leads = leads.filter(owner=owner)
+        counts = leads.aggregate(
+            **{
+                f"b{band}": Count("id", filter=Q(score__gte=band * 10, score__lt=band * 10 + 10 if band < 9 else 101))
+                for band in range(10)
+            }
+        )
+    return [
+        {"band": f"{band * 10}–{band * 10 + 9 if band < 9 else 100}", "count": counts[f"b{band}"]} for band in range(10)
+    ]

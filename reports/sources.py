@@ -1,0 +1,202 @@
+"""Return on each lead source: leads, sales, revenue and what the source cost, per grouping.
+
+Cost is what was spent in the period: a placement's cost is spread evenly over the days it
+runs, and the period carries its days' share (a bought list's price falls on the day it was
+bought). A source that cost money and brought nothing still shows, with its loss."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Count, Sum
+
+from campaigns.models import Campaign, Offer, Placement
+from leads.models import LeadFeedback
+from reports.periods import Period
+from reports.router import reading_reports
+from reports.selectors import WON, cohort, money, ratio
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    key: str  # the lead column the rows group by
+    label: str
+    heading: str
+
+
+GROUPINGS = {
+    "utm_source": Grouping("utm_source", "UTM source", "Source (utm_source)"),
+    "campaign": Grouping("campaign_id", "Campaign", "Campaign"),
+    "offer": Grouping("offer_id", "Offer", "Offer"),
+    "placement": Grouping("placement_id", "Placement", "Placement"),
+}
+COLUMNS = [
+    "source",
+    "leads",
+    "won",
+    "close_ratio",
+    "revenue",
+    "cost",
+    "cost_per_lead",
+    "cost_per_sale",
+    "roi",
+    "quality",
+]
+LABELS = {
+    "source": "Source",
+    "leads": "Leads",
+    "won": "Won",
+    "close_ratio": "Close ratio",
+    "revenue": "Revenue",
+    "cost": "Cost",
+    "cost_per_lead": "Cost per lead",
+    "cost_per_sale": "Cost per sale",
+    "roi": "ROI",
+    "quality": "Quality (1–5)",
+}
+DEFINITIONS = {
+    "leads": "Leads created in the period that came from the source.",
+    "won": "Of those, won.",
+    "close_ratio": "Won ÷ leads.",
+    "revenue": "The won amounts.",
+    "cost": "What the source cost in the period: each placement's cost spread over the days it runs.",
+    "cost_per_lead": "Cost ÷ leads.",
+    "cost_per_sale": "Cost ÷ won.",
+    "roi": "(Revenue − cost) ÷ cost; none where nothing was spent.",
+    "quality": "Sales' average rating of the source's leads (1: a waste of time, 5: a great lead).",
+}
+
+
+def grouping(name: str) -> Grouping:
+    try:
+        return GROUPINGS[name or "utm_source"]
+    except KeyError:
+        raise ValidationError({"group": [f"Group by one of: {', '.join(GROUPINGS)}."]}) from None
+
+
+def placement_share(placement: Placement, period: Period) -> Decimal:
+    """The part of a placement's cost that falls in the period, by days run."""
+    first, last = max(placement.starts_on, period.start), min(placement.ends_on, period.end)
+    if last < first:
+        return Decimal(0)
+    run_days = (placement.ends_on - placement.starts_on).days + 1
+    return (placement.cost * Decimal((last - first).days + 1) / Decimal(run_days)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _costs(group: Grouping, period: Period) -> dict:
+    """The period's spend per group value."""
+    placements = Placement.objects.filter(starts_on__lte=period.end, ends_on__gte=period.start).select_related("offer")
+    costs: dict = {}
+    for placement in placements:
+        share = placement_share(placement, period)
+        value = {
+            "placement_id": placement.pk,
+            "offer_id": placement.offer_id,
+            "campaign_id": placement.offer.campaign_id,
+            "utm_source": placement.outlet.strip().lower(),
+        }[group.key]
+        costs[value] = costs.get(value, Decimal(0)) + share
+    return costs
+
+
+def _labels(group: Grouping, values) -> dict:
+    values = [v for v in values if v not in (None, "")]
+    if group.key == "campaign_id":
+        return dict(Campaign.objects.filter(pk__in=values).values_list("pk", "name"))
+    if group.key == "offer_id":
+        return {o.pk: f"{o.code}: {o.headline}" for o in Offer.objects.filter(pk__in=values)}
+    if group.key == "placement_id":
+        placements = Placement.objects.filter(pk__in=values).select_related("offer")
+        return {p.pk: f"{p.channel}: {p.outlet} ({p.offer.code})" for p in placements}
+    return {}
+
+
+def _normal(group: Grouping, value):
+    return (value or "").strip().lower() if group.key == "utm_source" else value
+
+
+def sources(period: Period, group_name: str = "utm_source", *, ordering: str = "-leads") -> list[dict]:
+    group = grouping(group_name)
+    order_key, descending = ordering.lstrip("-"), ordering.startswith("-")
+    if order_key not in COLUMNS:
+        raise ValidationError({"ordering": [f"Sort by one of: {', '.join(COLUMNS)} (- for descending)."]})
+    with reading_reports():
+        leads = cohort(period)
+        counted = leads.values(group.key).annotate(
+            leads=Count("id"), won=Count("id", filter=WON), revenue=Sum("won_amount", filter=WON)
+        )
+        quality = (
+            LeadFeedback.objects.filter(lead__in=leads.values("pk"))
+            .values(f"lead__{group.key}")
+            .annotate(rating=Avg("rating"))
+        )
+        rows: dict = {}
+        for row in counted.order_by():
+            value = _normal(group, row[group.key])
+            merged = rows.setdefault(value, {"leads": 0, "won": 0, "revenue": Decimal(0)})
+            merged["leads"] += row["leads"]
+            merged["won"] += row["won"]
+            merged["revenue"] += row["revenue"] or Decimal(0)
+        ratings = {_normal(group, r[f"lead__{group.key}"]): r["rating"] for r in quality.order_by()}
+        costs = _costs(group, period)
+        for value in costs:
+            rows.setdefault(value, {"leads": 0, "won": 0, "revenue": Decimal(0)})
+        labels = _labels(group, rows)
+    table = [
+        _row(group, value, numbers, costs.get(value, Decimal(0)), ratings.get(value), labels)
+        for value, numbers in rows.items()
+    ]
+    return sort_rows(table, order_key, descending)
+
+
+MONEY_COLUMNS = {"revenue", "cost", "cost_per_lead", "cost_per_sale"}
+
+
+def sort_rows(table: list[dict], column: str, descending: bool) -> list[dict]:
+    """Sorted by one column; rows without a figure (no cost, no rating) last either way."""
+    known = [row for row in table if row[column] is not None]
+    unknown = [row for row in table if row[column] is None]
+
+    def value(row):
+        raw = row[column]
+        return Decimal(raw) if column in MONEY_COLUMNS else raw.lower() if isinstance(raw, str) else raw
+
+    return sorted(known, key=value, reverse=descending) + unknown
+
+
+def _row(group: Grouping, value, numbers: dict, cost: Decimal, rating, labels: dict) -> dict:
+    leads, won, revenue = numbers["leads"], numbers["won"], numbers["revenue"]
+    if value in (None, ""):
+        name = "(none)"
+    else:
+        name = labels.get(value, value) if group.key != "utm_source" else value
+    return {
+        "key": value if value not in (None, "") else None,
+        "source": str(name),
+        "leads": leads,
+        "won": won,
+        "close_ratio": ratio(won, leads),
+        "revenue": money(revenue),
+        "cost": money(cost),
+        "cost_per_lead": money((cost / leads).quantize(CENT)) if leads and cost else None,
+        "cost_per_sale": money((cost / won).quantize(CENT)) if won and cost else None,
+        "roi": round(float((revenue - cost) / cost), 4) if cost else None,
+        "quality": round(float(rating), 2) if rating is not None else None,
+    }
+
+
+def measured_rates(period: Period, group_name: str = "", source_key=None) -> dict:
+    """Close rate and average deal, overall or for one source, as the calculator's defaults."""
+    with reading_reports():
+        leads = cohort(period)
+        if group_name:
+            group = grouping(group_name)
+            if group.key == "utm_source":
+                leads = leads.filter(utm_source__iexact=source_key or "")
+            else:
+                leads = leads.filter(**{group.key: source_key})
+        counts = leads.aggregate(leads=Count("id"), won=Count("id", filter=WON), revenue=Sum("won_amount", filter=WON))
+    average = counts["revenue"] / counts["won"] if counts["won"] else None
+    return {"close_rate": ratio(counts["won"], counts["leads"]), "avg_deal": average}

@@ -1,0 +1,270 @@
+"""The shared scoreboard: each figure as defined, over the period's cohort, through the API,
+the page and CSV; bad input is a clear 400; an empty period is zeros and "no data"."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from campaigns.models import Campaign, Offer, Placement
+from leads.models import Lead, LeadFeedback
+from reports import selectors
+from reports.periods import Period
+from tests.factories import LeadFactory, signed_in_client
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+PERIOD = Period(TODAY - timedelta(days=29), TODAY)
+
+
+def won(amount, *, upsell=False, cycle=10, **fields):
+    return LeadFactory(
+        stage="won", won_amount=Decimal(amount), upsell_accepted=upsell, sales_cycle_days=cycle, **fields
+    )
+
+
+def aged(lead, days):
+    Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=days))
+    return lead
+
+
+@pytest.fixture
+def book():
+    """Ten leads of the last 30 days (and one older, one bought name that never answered)."""
+    won("1000", upsell=True, cycle=5, utm_source="radio")
+    won("3000", cycle=15, utm_source="radio")
+    LeadFactory(stage="unclosed", utm_source="radio")
+    LeadFactory(stage="dead", utm_source="web")
+    LeadFactory(stage="sales_ready", utm_source="web", hot_response_seconds=600)
+    LeadFactory(stage="inquiry", source="referral", hot_response_seconds=1800)
+    for _ in range(4):
+        LeadFactory(stage="inquiry", utm_source="web")
+    aged(won("99999", utm_source="radio"), days=400)  # last year's win: not this cohort
+    LeadFactory(stage="list")  # a bought name: not a lead until it inquires
+
+
+def test_the_summary_counts_the_cohort_as_defined(book):
+    figures = selectors.summary(PERIOD)
+    assert {k: figures[k] for k in ("leads", "inquiries", "sales_ready", "won", "unclosed", "dead")} == {
+        "leads": 10,
+        "inquiries": 5,
+        "sales_ready": 1,
+        "won": 2,
+        "unclosed": 1,
+        "dead": 1,
+    }
+    assert figures["close_ratio"] == 0.2 and figures["avg_transaction"] == "2000.00"
+    assert figures["upsell_rate"] == 0.5 and figures["referral_rate"] == 0.1
+    assert figures["median_sales_cycle_days"] == 10.0  # the middle of 5 and 15
+    assert figures["median_hot_response_minutes"] == 20.0  # the middle of 10 and 30 minutes
+    assert figures["revenue"] == "4000.00" and figures["letters_sent"] == 0
+
+
+def test_the_funnel_gives_each_stage_its_share_and_its_share_of_the_stage_before(book):
+    rows = {row["stage"]: row for row in selectors.funnel(PERIOD)}
+    assert [r for r in rows] == ["inquiry", "sales_ready", "won", "customer"]
+    assert (rows["inquiry"]["count"], rows["inquiry"]["share"], rows["inquiry"]["of_previous"]) == (10, 1.0, None)
+    assert (rows["sales_ready"]["count"], rows["sales_ready"]["share"]) == (
+        3,
+        0.3,
+    )  # the sales-ready one and the two won
+    assert (rows["won"]["count"], rows["won"]["of_previous"]) == (2, 0.6667)
+
+
+def placement(cost, *, outlet="radio", days=30, offset=0):
+    now = timezone.now()
+    offer = Offer.objects.create(
+        campaign=Campaign.objects.create(name=f"Campaign {Campaign.objects.count()}"),
+        code=f"C{Offer.objects.count()}",
+        headline="Deal",
+        starts_at=now - timedelta(days=60),
+        deadline=now + timedelta(days=60),
+    )
+    start = TODAY - timedelta(days=29 - offset)
+    return Placement.objects.create(
+        offer=offer,
+        channel="radio",
+        outlet=outlet,
+        starts_on=start,
+        ends_on=start + timedelta(days=days - 1),
+        cost=cost,
+    )
+
+
+def test_sources_carry_revenue_cost_and_roi_per_utm_source(book, users):
+    placement("1000.00")  # runs the whole period
+    placement("600.00", outlet="Billboard", days=60, offset=-30)  # half of its days fall in the period
+    rated = Lead.objects.filter(utm_source="radio").first()
+    LeadFeedback.objects.create(lead=rated, author=users["sales"], rating=4, reason="Good")
+    response = signed_in_client(users["marketing"]).get(
+        "/api/v1/reports/sources/", {"group": "utm_source", **PERIOD.as_params()}
+    )
+    rows = {row["source"]: row for row in response.json()}
+    radio = rows["radio"]
+    assert (radio["leads"], radio["won"], radio["revenue"], radio["cost"]) == (3, 2, "4000.00", "1000.00")
+    assert radio["roi"] == 3.0 and radio["cost_per_lead"] == "333.33" and radio["cost_per_sale"] == "500.00"
+    assert radio["quality"] == 4.0
+    assert (
+        rows["billboard"]["leads"] == 0 and rows["billboard"]["cost"] == "300.00" and rows["billboard"]["roi"] == -1.0
+    )
+    assert rows["web"]["roi"] is None  # nothing spent: no ROI
+    assert rows["(none)"]["leads"] == 1  # the referral
+
+
+def test_sources_group_by_campaign_offer_and_placement(users):
+    paid = placement("500.00")
+    LeadFactory(offer=paid.offer, campaign=paid.offer.campaign, placement=paid)
+    client = signed_in_client(users["manager"])
+    for group, name in (("campaign", paid.offer.campaign.name), ("offer", f"{paid.offer.code}: Deal")):
+        rows = client.get("/api/v1/reports/sources/", {"group": group}).json()
+        assert any(r["source"] == name and r["leads"] == 1 and r["cost"] == "500.00" for r in rows), rows
+    rows = client.get("/api/v1/reports/sources/", {"group": "placement"}).json()
+    assert rows[0]["source"] == f"radio: radio ({paid.offer.code})" and rows[0]["cost"] == "500.00"
+
+
+def test_the_pipeline_calculator_gives_the_seeds_example(users):
+    LeadFactory(stage="inquiry", estimated_value=Decimal("2000000"))
+    client = signed_in_client(users["sales"])
+    figures = client.get(
+        "/api/v1/reports/pipeline/", {"target": "1000000", "close_rate": "0.1", "avg_deal": "5000"}
+    ).json()
+    assert figures["pipeline_needed"] == "10000000.00" and figures["leads_needed"] == 2000
+    assert (figures["open_leads"], figures["open_pipeline"]) == (1, "2000000.00")
+    assert (figures["gap_leads"], figures["gap_money"]) == (1999, "8000000.00")
+
+
+def test_the_calculator_defaults_to_the_measured_rates(book, users):
+    figures = signed_in_client(users["sales"]).get("/api/v1/reports/pipeline/", {"target": "100000"}).json()
+    assert figures["close_rate"] == 0.2 and figures["close_rate_measured"] and figures["avg_deal"] == "2000.00"
+    assert figures["pipeline_needed"] == "500000.00" and figures["leads_needed"] == 250
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("summary", {"start": "2026-13-01"}, "start"),
+        ("summary", {"start": "yesterday"}, "start"),
+        ("funnel", {"start": "2026-05-01", "end": "2026-04-01"}, "end"),
+        ("sources", {"group": "horoscope"}, "group"),
+        ("sources", {"ordering": "password"}, "ordering"),
+        ("pipeline", {}, "target"),
+        ("pipeline", {"target": "-5"}, "target"),
+        ("pipeline", {"target": "1000", "close_rate": "0"}, "close_rate"),
+        ("pipeline", {"target": "1000", "close_rate": "-0.1"}, "close_rate"),
+        ("pipeline", {"target": "1000", "close_rate": "1.5"}, "close_rate"),
+        ("pipeline", {"target": "1000", "avg_deal": "-1"}, "avg_deal"),
+        ("pipeline", {"target": "NaN"}, "target"),
+        ("pipeline", {"target": "1e400"}, "target"),
+    ],
+)
+def test_bad_input_is_a_clear_400(users, path, params, field):
+    response = signed_in_client(users["manager"]).get(f"/api/v1/reports/{path}/", params)
+    assert response.status_code == 400 and field in response.json(), response.content
+
+
+def test_a_period_with_no_leads_is_zeros_and_no_data(users):
+    figures = (
+        signed_in_client(users["csr"])
+        .get("/api/v1/reports/summary/", {"start": "2001-01-01", "end": "2001-01-31"})
+        .json()
+    )
+    assert figures["leads"] == 0 and figures["close_ratio"] is None and figures["avg_transaction"] is None
+    funnel = (
+        signed_in_client(users["csr"])
+        .get("/api/v1/reports/funnel/", {"start": "2001-01-01", "end": "2001-01-31"})
+        .json()
+    )
+    assert [row["share"] for row in funnel] == [None, None, None, None]
+    page = signed_in_client(users["csr"]).get("/reports/", {"start": "2001-01-01", "end": "2001-01-31"})
+    assert page.status_code == 200 and 'data-testid="no-data"' in page.content.decode()
+
+
+def test_every_report_answers_csv_with_formulas_neutralized(users):
+    LeadFactory(utm_source="=cmd()")
+    client = signed_in_client(users["marketing"])
+    by_accept = client.get("/api/v1/reports/sources/", HTTP_ACCEPT="text/csv")
+    assert by_accept["Content-Type"].startswith("text/csv")
+    text = by_accept.content.decode("utf-8-sig")
+    assert text.splitlines()[0] == "source,leads,won,close_ratio,revenue,cost,cost_per_lead,cost_per_sale,roi,quality"
+    assert "'=cmd()" in text and "\n=cmd()" not in text
+    for path in ("summary", "funnel"):
+        response = client.get(f"/api/v1/reports/{path}/", {"format": "csv"})
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    csv = client.get("/api/v1/reports/pipeline/", {"format": "csv", "target": "1000000", "close_rate": "0.1"})
+    assert "pipeline_needed,10000000.00" in csv.content.decode("utf-8-sig")
+    refused = client.get("/api/v1/reports/pipeline/", {"format": "csv", "target": "0"})
+    assert refused.status_code == 400 and "target" in refused.content.decode("utf-8-sig")
+
+
+def test_the_page_downloads_each_table_as_csv(book, users):
+    client = signed_in_client(users["manager"])
+    for name in ("summary", "funnel", "weekly", "scores", "sources-utm_source", "sources-placement"):
+        response = client.get(f"/reports/{name}.csv", PERIOD.as_params())
+        assert response.status_code == 200, name
+        assert response["Content-Disposition"].startswith(f'attachment; filename="{name}-')
+    assert client.get("/reports/nothing.csv").status_code == 404
+    assert client.get("/reports/summary.csv", {"start": "x"}).status_code == 400
+
+
+def test_every_role_reads_the_scoreboard_and_sales_see_their_own_beside_the_team(book, users):
+    mine = LeadFactory(stage="won", won_amount=Decimal("700"), owner=users["sales"])
+    for role in ("csr", "sales", "marketing", "manager"):
+        html = signed_in_client(users[role]).get("/reports/").content.decode()
+        assert "Pipeline calculator" in html and "Won ÷ leads." in html, role
+        assert ("Yours</th>" in html) == (role == "sales"), role
+    assert selectors.summary(PERIOD, owner=users["sales"])["won"] == 1 and mine.pk
+
+
+def test_a_bad_period_on_the_page_says_why_and_shows_the_default(users):
+    html = (
+        signed_in_client(users["csr"]).get("/reports/", {"start": "2026-05-01", "end": "2026-04-01"}).content.decode()
+    )
+    assert "The end comes before the start" in html and "Showing the last 90 days instead." in html
+
+
+def test_the_calculator_recalculates_from_what_is_typed(users):
+    client = signed_in_client(users["sales"])
+    html = client.get(
+        "/reports/calculator/", {"target": "1000000", "close_rate_percent": "10", "avg_deal": "5000"}
+    ).content.decode()
+    assert "$10,000,000.00" in html and ">2000<" in html
+    html = client.get("/reports/calculator/", {"target": "1000000", "close_rate_percent": "ten"}).content.decode()
+    assert "Give the close rate in percent" in html
+
+
+def test_report_queries_are_few_and_do_not_grow_with_the_book(book, users):
+    client = signed_in_client(users["marketing"])
+    with CaptureQueriesContext(connection) as small:
+        client.get("/api/v1/reports/summary/")
+    for _ in range(20):
+        LeadFactory(stage="won", won_amount=Decimal("10"), sales_cycle_days=3, utm_source="x")
+    with CaptureQueriesContext(connection) as large:
+        client.get("/api/v1/reports/summary/")
+    assert len(large) == len(small) <= 10, [q["sql"][:80] for q in large]  # SQLite's medians take two each
+    with CaptureQueriesContext(connection) as sources:
+        client.get("/api/v1/reports/sources/", {"group": "placement"})
+    assert len(sources) <= 8
+
+
+def test_a_hot_lead_records_how_long_it_waited_for_our_first_call(users):
+    from leads.services import log_interaction
+
+    lead = LeadFactory()
+    log_interaction(lead_id=lead.pk, kind="call_inbound")  # 50: warm
+    log_interaction(lead_id=lead.pk, kind="answers", answers=[{"question": "timeline", "answer": "this_month"}])
+    assert Lead.objects.get(pk=lead.pk).temperature == "hot"
+    Lead.objects.filter(pk=lead.pk).update(hot_since=timezone.now() - timedelta(minutes=45))
+    log_interaction(lead_id=lead.pk, kind="note", author=users["sales"])  # not a contact
+    log_interaction(lead_id=lead.pk, kind="call_outbound", author=users["sales"])
+    first = Lead.objects.get(pk=lead.pk).hot_response_seconds
+    assert 45 * 60 <= first < 46 * 60
+    log_interaction(lead_id=lead.pk, kind="call_outbound", author=users["sales"])
+    assert Lead.objects.get(pk=lead.pk).hot_response_seconds == first  # the first response stays
+
+
+def test_periods_include_their_last_day():
+    assert Period(date(2026, 1, 1), date(2026, 1, 31)).days == 31
