@@ -36,7 +36,7 @@ def columns(series: list[tuple[str, int, int]]) -> dict:
     """Leads and wins per week: two columns a week, leads behind, wins in front."""
     height, bottom = 180, 160
     top = max([leads for _, leads, _ in series] + [0]) or 1
-    step = max(WIDTH / max(len(series), 1), 4)
+    step = min(max(WIDTH / max(len(series), 1), 4), 48)  # a lone week is a column, not a wall
     bars = []
     for index, (week, leads, won) in enumerate(series):
         x = index * step
