@@ -34,6 +34,7 @@ api_v1 = [
     path("scoring/draft/", DraftView.as_view(), name="api-scoring-draft"),
     path("scoring/preview/", PreviewView.as_view(), name="api-scoring-preview"),
     path("scoring/publish/", PublishView.as_view(), name="api-scoring-publish"),
+    path("scoring/versions/", include("scoring.api_urls")),
     path("jobs/<int:pk>/", JobView.as_view(), name="api-job"),
     path("queue/", sales_api.QueueView.as_view(), name="api-queue"),
     path("queue/claim/", sales_api.ClaimNextView.as_view(), name="api-queue-claim"),

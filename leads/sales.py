@@ -146,15 +146,49 @@ def pool() -> QuerySet:
     return Lead.objects.filter(stage=Stage.SALES_READY, owner__isnull=True).order_by("-score", "sales_ready_at", "id")
 
 
+def meets_rules_of_engagement(book) -> Q:
+    """The rules of engagement as a filter: a score at the published sales-ready threshold and
+    every required fact recorded. A pool lead can fall short of it once the rules change (a
+    publish or the decay lowered its score, a manager required another fact)."""
+    condition = Q(score__gte=book.thresholds.sales_ready)
+    for fact in rules_of_engagement().required_facts:
+        condition &= Q(**{f"{fact}__isnull": False}) if fact == "estimated_value" else ~Q(**{fact: ""})
+    return condition
+
+
+CLAIM_ATTEMPTS = 5  # pool leads found short of the rules under their lock before giving up
+
+
 def claim_next(*, by) -> Lead | None:
-    """Give the caller the top lead of the pool. Rows another claimer holds are skipped, not
-    waited for, so every concurrent claimer gets a different lead; None when the pool is empty."""
+    """Give the caller the top lead of the pool that meets the rules of engagement. Rows another
+    claimer holds are skipped, not waited for, so every concurrent claimer gets a different
+    lead; None when the pool is empty.
+
+    Readiness is checked again once the row is locked (a rescore may have lowered the score
+    since it was read), so a lead that no longer qualifies is never handed out."""
+    book = published_rule_book()
+    passed_over = []
     with transaction.atomic():
-        lead = pool().select_for_update(skip_locked=True, of=("self",)).select_related("contact__company").first()
-        if lead is None:
-            return None
-        _take(lead, by, timezone.now())
-    return lead
+        for _ in range(CLAIM_ATTEMPTS):
+            lead = (
+                pool()
+                .filter(meets_rules_of_engagement(book))
+                .exclude(pk__in=passed_over)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("contact__company")
+                .first()
+            )
+            if lead is None:
+                return None
+            if (
+                lead.stage == Stage.SALES_READY
+                and lead.owner_id is None
+                and not missing_for_sales_ready(lead, book=book)
+            ):
+                _take(lead, by, timezone.now())
+                return lead
+            passed_over.append(lead.pk)
+    return None
 
 
 def claim_lead(*, lead_id: int, by, within: QuerySet | None = None) -> Lead:

@@ -8,7 +8,7 @@ class RuleSetAdmin(admin.ModelAdmin):
     """Read-only history of rule versions: drafts are edited and published on the Scoring page,
     and a published version never changes (every score records the version that made it)."""
 
-    list_display = ["version", "status", "note", "created_at", "published_at"]
+    list_display = ["version", "status", "note", "created_at", "published_at", "published_by", "restored_from"]
 
     def has_add_permission(self, request):
         return False

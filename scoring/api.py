@@ -1,4 +1,5 @@
-"""The scoring API (CONTRACT "Scoring"): published rules, the draft, preview, publish, jobs."""
+"""The scoring API (CONTRACT "Scoring"): published rules, the draft, preview, publish, jobs, and
+the history of versions (list, diff, restore)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -47,6 +48,16 @@ class RuleSetSerializer(serializers.Serializer):
     thresholds = ThresholdsSerializer()
 
 
+class MoverSerializer(serializers.Serializer):
+    lead = serializers.IntegerField()
+    name = serializers.CharField()
+    stage = serializers.CharField()
+    owner = serializers.IntegerField(allow_null=True)
+    before = serializers.DictField(help_text='{"score", "temperature"} under the published rules.')
+    after = serializers.DictField(help_text='{"score", "temperature"} under the draft.')
+    change = serializers.IntegerField()
+
+
 class PreviewSerializer(serializers.Serializer):
     published_version = serializers.IntegerField()
     draft_version = serializers.IntegerField()
@@ -57,6 +68,12 @@ class PreviewSerializer(serializers.Serializer):
     temperatures = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
     moves = serializers.ListField(child=serializers.DictField())
     sales_ready = serializers.DictField(child=serializers.IntegerField())
+    stages = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="`back_to_inquiry`: unowned sales-ready leads a publish would return to inquiry; "
+        "`owned_no_longer_ready`: owned ones that would stay with their owner, no longer qualifying.",
+    )
+    movers = MoverSerializer(many=True, help_text="The 20 leads whose score would move most.")
     histogram = serializers.DictField()
 
 
@@ -120,12 +137,103 @@ class PreviewView(APIView):
         return Response(selectors.preview_draft())
 
 
+class PublishSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The draft's version as the caller saw it: refused if it changed."
+    )
+
+
 class PublishView(APIView):
     """POST → publish the draft; 202 with the background rescore job."""
 
     permission_classes = [IsMarketingOrManager]
 
-    @extend_schema(request=None, responses={202: PublishedSerializer})
+    @extend_schema(request=PublishSerializer, responses={202: PublishedSerializer})
     def post(self, request):
-        job = services.publish_draft(by=request.user)
+        data = PublishSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.publish_draft(by=request.user, version=data.validated_data.get("version"))
         return Response({"version": job.params["version"], "job": job_body(job)}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- History ------------------------------------------------------------------------------------
+
+
+def version_body(rule_set: RuleSet) -> dict:
+    return {
+        "version": rule_set.version,
+        "status": rule_set.status,
+        "note": rule_set.note,
+        "created_at": rule_set.created_at,
+        "published_at": rule_set.published_at,
+        "published_by": rule_set.published_by.username if rule_set.published_by else None,
+        "restored_from": rule_set.restored_from,
+    }
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=RuleSetStatus.choices)
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    published_by = serializers.CharField(allow_null=True, help_text="Username of who published it.")
+    restored_from = serializers.IntegerField(allow_null=True)
+
+
+class VersionsView(APIView):
+    """GET → every published or retired version, newest first, with its note and who/when."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(responses=VersionSerializer(many=True))
+    def get(self, request):
+        return Response([version_body(rule_set) for rule_set in selectors.rule_set_history()])
+
+
+class VersionView(APIView):
+    """GET → one version's whole rule set (published, retired or the draft)."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(responses=RuleSetSerializer)
+    def get(self, request, version: int):
+        return Response(rule_set_body(RuleSet.objects.get(version=version)))
+
+
+class DiffSerializer(serializers.Serializer):
+    sections = serializers.ListField(
+        child=serializers.DictField(),
+        help_text='[{"key", "title", "added", "removed", "changed"}], see docs/api.md "History".',
+    )
+    changes = serializers.IntegerField()
+
+
+class VersionDiffView(APIView):
+    """GET → what changed from version `a` to version `b`, in words."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(responses=DiffSerializer)
+    def get(self, request, a: int, b: int):
+        return Response(selectors.version_diff(a, b))
+
+
+class RestoreSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class RestoreView(APIView):
+    """POST → publish an old version's rules again as a new version; 202 with its rescore job."""
+
+    permission_classes = [IsMarketingOrManager]
+
+    @extend_schema(request=RestoreSerializer, responses={202: PublishedSerializer})
+    def post(self, request, version: int):
+        data = RestoreSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.restore_version(version=version, by=request.user, note=data.validated_data["note"])
+        return Response(
+            {"version": job.params["version"], "restored_from": version, "job": job_body(job)},
+            status=status.HTTP_202_ACCEPTED,
+        )

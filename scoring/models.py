@@ -23,6 +23,12 @@ class RuleSet(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    restored_from = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The older version whose rules this one published again."
+    )
 
     class Meta:
         ordering = ["-version"]

@@ -14,12 +14,16 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from config.errors import Conflict
 from config.parsers import UnsafeDocument, check_document
 from scoring.definition import parse_definition
 from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, RuleBookError, Score, score
 from scoring.models import RuleSet, RuleSetStatus, ScoreChange
 
 OPEN_STAGES = ("list", "inquiry", "sales_ready", "unclosed")  # leads.kinds.OPEN_STAGES, without the import cycle
+
+# How a lead's stage history reads when a rescore takes it out of the sales-ready pool.
+RULES_CHANGED = "Rules changed"
 
 _parsed_books: dict[int, RuleBook] = {}
 logger = logging.getLogger(__name__)
@@ -222,13 +226,52 @@ def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str, only_behin
                 changes.append(change)
         write_scores(leads)
         ScoreChange.objects.bulk_create(changes)
+        return_unready_to_inquiry(leads, book=book, why=reason)
     return len(leads)
+
+
+def return_unready_to_inquiry(leads: list, *, book: RuleBook, why: str) -> list:
+    """Send the unowned sales-ready leads that a rescore took below the sales-ready threshold
+    back to `inquiry`, so the pool offers only leads that meet the rules of engagement.
+
+    The bulk form of `leads.services.change_stage` for a rescore chunk the caller has locked:
+    one UPDATE and one INSERT of StageChange rows for the whole chunk, nothing at all when no
+    lead falls. An owned lead stays with its owner (the lead page and queue show that it no
+    longer qualifies). Returns the leads moved.
+    """
+    from leads.kinds import TRANSITIONS, Stage
+    from leads.models import Lead, StageChange
+
+    threshold = book.thresholds.sales_ready
+    falling = [
+        lead for lead in leads if lead.stage == Stage.SALES_READY and lead.owner_id is None and lead.score < threshold
+    ]
+    if not falling:
+        return []
+    if Stage.INQUIRY not in TRANSITIONS[Stage.SALES_READY]:
+        raise RuntimeError("The stage transition table no longer lets sales_ready go back to inquiry.")
+    Lead.objects.filter(pk__in=[lead.pk for lead in falling]).update(stage=Stage.INQUIRY)
+    StageChange.objects.bulk_create(
+        [
+            StageChange(
+                lead=lead,
+                from_stage=Stage.SALES_READY,
+                to_stage=Stage.INQUIRY,
+                reason=f"{RULES_CHANGED}: score {lead.score} is below sales-ready {threshold} ({why})"[:200],
+            )
+            for lead in falling
+        ]
+    )
+    for lead in falling:
+        lead.stage = Stage.INQUIRY
+    return falling
 
 
 # --- Drafts and publishing --------------------------------------------------------------------
 
 
-def _validated(definition) -> RuleBook:
+def validate_definition(definition) -> RuleBook:
+    """The rule book of a definition, or ValidationError with every problem keyed by path."""
     try:
         check_document(definition)
     except UnsafeDocument as exc:
@@ -256,7 +299,7 @@ def current_draft(*, by=None) -> RuleSet:
 
 def save_draft(*, definition, note: str = "", by=None) -> RuleSet:
     """Replace the draft's rules. Refused with every problem at once; nothing is saved then."""
-    _validated(definition)
+    validate_definition(definition)
     draft = current_draft(by=by)
     draft.definition, draft.note = definition, note[:200]
     draft.save(update_fields=["definition", "note"])
@@ -267,24 +310,38 @@ def discard_draft() -> None:
     RuleSet.objects.filter(status=RuleSetStatus.DRAFT).delete()
 
 
-def publish_draft(*, by=None):
+def publish_draft(*, by=None, version: int | None = None):
     """Publish the draft and start rescoring every lead on it in the background.
 
     The draft becomes the published version and the old one is retired in one transaction; a
     job (jobs.services) records the rescore in slices of lead ids, one per worker process, and
     its tasks are sent only once that has committed.
+
+    Refused (Conflict) when the draft has the published rules (a new version that moves nobody
+    would only cost a rescore of every lead), and, when `version` names the draft the caller
+    saw, when that is no longer the draft: a second click on "Publish version 2" must not
+    publish again whatever draft has replaced it.
     """
     from jobs.services import start_job
     from leads.models import Lead
 
     with transaction.atomic():
         draft = RuleSet.objects.select_for_update().filter(status=RuleSetStatus.DRAFT).first()
+        if version is not None and (draft is None or draft.version != version):
+            raise Conflict(_gone_draft_text(version))
         if draft is None:
             raise ValidationError({"draft": ["There is no draft to publish."]})
-        _validated(draft.definition)
-        RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).update(status=RuleSetStatus.RETIRED)
-        draft.status, draft.published_at = RuleSetStatus.PUBLISHED, timezone.now()
-        draft.save(update_fields=["status", "published_at"])
+        validate_definition(draft.definition)
+        published = RuleSet.objects.select_for_update().get(status=RuleSetStatus.PUBLISHED)
+        if draft.definition == published.definition:
+            raise Conflict(
+                f"The draft has the same rules as the published version {published.version}: "
+                "change something before publishing."
+            )
+        published.status = RuleSetStatus.RETIRED
+        published.save(update_fields=["status"])
+        draft.status, draft.published_at, draft.published_by = RuleSetStatus.PUBLISHED, timezone.now(), by
+        draft.save(update_fields=["status", "published_at", "published_by"])
         ids = Lead.objects.aggregate(first=Min("pk"), last=Max("pk"))
         return start_job(
             kind="rescore",
@@ -294,6 +351,45 @@ def publish_draft(*, by=None):
             slices=settings.CRM_RESCORE_SLICES,
             by=by,
         )
+
+
+def _gone_draft_text(version: int) -> str:
+    status = RuleSet.objects.filter(version=version).values_list("status", flat=True).first()
+    if status in (RuleSetStatus.PUBLISHED, RuleSetStatus.RETIRED):
+        return f"Version {version} is already published: nothing more to publish."
+    return f"Version {version} is no longer the draft: reload the page to see the current one."
+
+
+def restore_version(*, version: int, by=None, note: str = ""):
+    """Publish an older version's rules again, as a new version, through `publish_draft` (so
+    with its checks and its background rescore). Returns the rescore job.
+
+    The rules go into the draft first; a draft holding unpublished edits is refused rather
+    than overwritten, so nobody's work disappears, and so is a version whose rules are the
+    published ones (restoring it would move nobody).
+    """
+    with transaction.atomic():
+        old = RuleSet.objects.exclude(status=RuleSetStatus.DRAFT).filter(version=version).first()
+        if old is None:
+            raise RuleSet.DoesNotExist(f"No published or retired version {version}.")
+        published = RuleSet.objects.select_for_update().get(status=RuleSetStatus.PUBLISHED)
+        if old.definition == published.definition:
+            which = (
+                "is the published version"
+                if old.pk == published.pk
+                else f"has the same rules as the published version {published.version}"
+            )
+            raise Conflict(f"Version {version} {which}: there is nothing to restore.")
+        draft = RuleSet.objects.select_for_update().filter(status=RuleSetStatus.DRAFT).first()
+        if draft is not None and draft.definition != published.definition:
+            raise Conflict(
+                f"The draft (version {draft.version}) has edits that are not published: "
+                "publish or discard them before restoring an older version."
+            )
+        draft = save_draft(definition=old.definition, note=note.strip() or f"Restored version {version}", by=by)
+        draft.restored_from = version
+        draft.save(update_fields=["restored_from"])
+        return publish_draft(by=by, version=draft.version)
 
 
 def leads_behind(version: int, *, after: int, up_to: int | None = None) -> list[int]:

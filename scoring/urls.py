@@ -9,4 +9,6 @@ urlpatterns = [
     path("draft/discard/", views.discard_draft, name="scoring-discard-draft"),
     path("preview/", views.preview, name="scoring-preview"),
     path("publish/", views.publish, name="scoring-publish"),
+    path("history/", views.history, name="scoring-history"),
+    path("history/<int:version>/restore/", views.restore, name="scoring-restore"),
 ]

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from config.errors import Conflict
 from jobs import services as job_services
 from jobs.models import Job, JobSlice
 from leads.models import Lead
@@ -41,6 +42,11 @@ def draft_with(**changes):
             if item["key"] == key:
                 item[field] = value
     return definition
+
+
+def change_the_draft():
+    """A draft that differs from the published rules (an unchanged one is refused)."""
+    return services.save_draft(definition=draft_with(rules__email_open__points=9, rules__email_open__cap=9))
 
 
 def scored_leads(count, kind="email_open"):
@@ -153,7 +159,7 @@ def test_a_crash_mid_rescore_leaves_each_lead_on_one_version_and_the_job_resumes
 
 def test_running_a_finished_job_again_changes_nothing():
     scored_leads(2)
-    services.current_draft()
+    change_the_draft()
     job = run(services.publish_draft().pk)
     changes = ScoreChange.objects.count()
     assert run(job.pk).status == "done"
@@ -214,7 +220,7 @@ def test_a_job_is_split_in_slices_that_run_apart_and_the_last_one_closes_it(
 def test_two_tasks_on_one_slice_do_not_count_a_lead_twice(settings):
     settings.CRM_RESCORE_SLICES = 1
     scored_leads(4)
-    services.current_draft()
+    change_the_draft()
     job = services.publish_draft()
     run(job.pk)
     job_slice = job.slices.get()
@@ -231,10 +237,62 @@ def test_publishing_while_the_broker_is_down_still_publishes(monkeypatch, django
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(job_services, "enqueue_job", broker_down)
-    services.current_draft()
+    change_the_draft()
     with django_capture_on_commit_callbacks(execute=True):
         job = services.publish_draft()
     assert RuleSet.objects.get(status="published").version == 2
     job.refresh_from_db()
     assert job.status == "queued"  # the stalled-job sweep sends it later
     assert "Could not queue" in job.error
+
+
+def test_publishing_the_published_rules_again_is_refused_and_starts_no_job():
+    services.current_draft()
+    with pytest.raises(Conflict, match="same rules as the published version 1"):
+        services.publish_draft()
+    assert RuleSet.objects.get(status="published").version == 1 and not Job.objects.exists()
+
+
+def test_publishing_a_version_that_is_no_longer_the_draft_is_refused():
+    change_the_draft()
+    services.publish_draft(version=2)
+    with pytest.raises(Conflict, match="Version 2 is already published"):
+        services.publish_draft(version=2)
+    services.save_draft(definition=draft_with(rules__email_open__points=3, rules__email_open__cap=9))
+    with pytest.raises(Conflict, match="Version 2 is already published"):
+        services.publish_draft(version=2)  # a stale tab, while draft 3 has real edits
+    assert RuleSet.objects.get(status="published").version == 2 and Job.objects.count() == 1
+
+
+def test_publish_records_who_published(users):
+    change_the_draft()
+    services.publish_draft(by=users["marketing"])
+    assert RuleSet.objects.get(status="published").published_by == users["marketing"]
+
+
+def test_restore_publishes_an_old_version_again_through_the_publish_path(users):
+    scored_leads(2)
+    change_the_draft()
+    run(services.publish_draft().pk)
+    assert set(Lead.objects.values_list("score", flat=True)) == {9}
+    job = services.restore_version(version=1, by=users["manager"])
+    restored = RuleSet.objects.get(status="published")
+    assert (restored.version, restored.restored_from, restored.published_by) == (3, 1, users["manager"])
+    assert restored.definition == RuleSet.objects.get(version=1).definition
+    assert run(job.pk).status == "done"
+    assert set(Lead.objects.values_list("score", "rules_version")) == {(2, 3)}
+
+
+def test_restoring_the_published_version_or_its_twin_is_refused():
+    change_the_draft()
+    services.publish_draft()
+    with pytest.raises(Conflict, match="Version 2 is the published version: there is nothing to restore"):
+        services.restore_version(version=2)
+    services.restore_version(version=1)  # v3 has v1's rules
+    with pytest.raises(Conflict, match="Version 1 has the same rules as the published version 3"):
+        services.restore_version(version=1)
+
+
+def test_restoring_an_unknown_version_is_refused():
+    with pytest.raises(RuleSet.DoesNotExist):
+        services.restore_version(version=42)
