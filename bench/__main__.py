@@ -65,6 +65,12 @@ CACHE_PREFIX = "crmbench"  # its own throttle counters, apart from `make run`'s 
 MERGE_CONTACTS = 300  # contacts capture_merge cycles over
 INTERACTION_LEADS = 500  # leads log_interaction cycles over
 
+# The scoreboard's reports, each for the default period (90 days) and the book's two years.
+REPORT_CASES = [
+    f"report_{report}_{period}"
+    for period in ("90d", "2y")
+    for report in ("summary", "funnel", "sources_utm_source", "sources_campaign", "sources_offer", "sources_placement")
+]
 TARGETS = [
     # (label, section of bench.json, key, comparison, threshold)
     ("capture_new rps >= 25% of bare_json", "ratios", "capture_new_vs_bare_json", ">=", 0.25),
@@ -88,6 +94,7 @@ TARGETS = [
     ("caller_search p99 < 50 ms (paced)", "caller_search_paced", "p99_ms", "<", 50.0),
     ("offer_lookup p99 < 10 ms (paced)", "offer_lookup_paced", "p99_ms", "<", 10.0),
     ("redeem_16: exactly the limit succeed", "redeem_16", "over_or_under_limit", "<", 1),
+    *[(f"{name} p99 < 1 s (1M leads, 10M interactions)", name, "p99_ms", "<", 1000.0) for name in REPORT_CASES],
 ]
 SEARCH_PACED_RATE = float(os.environ.get("BENCH_SEARCH_RATE", "50"))  # CSR searches and lookups a second
 QUEUE_PACED_RATE = float(os.environ.get("BENCH_QUEUE_RATE", "50"))  # salespeople opening their queue, a second
@@ -571,6 +578,14 @@ def print_report(results: dict, names: list[str]) -> None:
             f"({figure['resume_seconds_after_kill']} s after the kill), done {figure['finish_seconds_after_kill']} s "
             f"after it; {figure['leads_rescored_twice']} leads rescored twice"
         )
+    book = results.get("reports_book")
+    if book:
+        print(
+            f"{'reports (in-process API)':<27}{book['leads']:,} leads, {book['interactions']:,} interactions; "
+            f"worst p99 {book['worst_api_p99_ms']} ms; the page {results['report_page_90d']['p99_ms']} ms"
+        )
+        for name in REPORT_CASES:
+            print(f"  {name:<33}{'':>2}{results[name]['p50_ms']:>10.1f}{results[name]['p99_ms']:>10.1f}")
     print()
     for name, value in results["ratios"].items():
         print(f"{name:<34}{value:>8.3f}")
@@ -769,6 +784,12 @@ def main() -> int:
     queue_db = json.loads(run_django(["-m", "bench.sales", "db"], env).strip().splitlines()[-1])
     queue_db["valid"] = True
     results["queue_db"] = queue_db
+
+    print("Reports: the book reshaped (two years, every stage, sources, 10M interactions), then each report ...")
+    reports = json.loads(run_django(["-m", "bench.reports"], env, timeout=3600).strip().splitlines()[-1])
+    for name, figure in reports.items():
+        figure["valid"] = True
+        results[name] = figure
 
     for name in names:
         mark_validity(results[name])

@@ -3,6 +3,7 @@ calculator, in JSON, or in CSV with `Accept: text/csv` or `?format=csv`."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,19 +18,84 @@ PERIOD = [
 ]
 
 
+def _ratio(**kw):
+    return serializers.FloatField(allow_null=True, min_value=0, **kw)
+
+
+def _money(**kw):
+    return serializers.CharField(allow_null=True, help_text="A decimal amount, e.g. 1200.00.", **kw)
+
+
+class SummarySerializer(serializers.Serializer):
+    """The answer's shape, for the schema (selectors.summary builds it)."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+    leads = serializers.IntegerField()
+    inquiries = serializers.IntegerField()
+    sales_ready = serializers.IntegerField()
+    won = serializers.IntegerField()
+    unclosed = serializers.IntegerField()
+    dead = serializers.IntegerField()
+    revenue = _money()
+    close_ratio = _ratio()
+    avg_transaction = _money()
+    upsell_rate = _ratio()
+    referral_rate = _ratio()
+    median_sales_cycle_days = serializers.FloatField(allow_null=True)
+    median_hot_response_minutes = serializers.FloatField(allow_null=True)
+    letters_sent = serializers.IntegerField()
+    letter_response_rate = _ratio()
+    letter_conversion_rate = _ratio()
+
+
+class FunnelRowSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    label = serializers.CharField()
+    definition = serializers.CharField()
+    count = serializers.IntegerField()
+    share = _ratio()
+    of_previous = _ratio()
+
+
+class SourceRowSerializer(serializers.Serializer):
+    key = serializers.JSONField(allow_null=True, help_text="The grouping's value: an id, or the UTM source.")
+    source = serializers.CharField()
+    leads = serializers.IntegerField()
+    won = serializers.IntegerField()
+    close_ratio = _ratio()
+    revenue = _money()
+    cost = _money()
+    cost_per_lead = _money()
+    cost_per_sale = _money()
+    roi = serializers.FloatField(allow_null=True)
+    quality = serializers.FloatField(allow_null=True)
+
+
+class PipelineSerializer(serializers.Serializer):
+    target = _money()
+    close_rate = _ratio()
+    close_rate_measured = serializers.BooleanField()
+    avg_deal = _money()
+    avg_deal_measured = serializers.BooleanField()
+    pipeline_needed = _money()
+    leads_needed = serializers.IntegerField(allow_null=True)
+    open_leads = serializers.IntegerField()
+    open_pipeline = _money()
+    gap_leads = serializers.IntegerField(allow_null=True)
+    gap_money = _money()
+
+
 class CSVRenderer(BaseRenderer):
-    """A report's table as CSV; an error as a one-column table of its messages."""
+    """A report's table as CSV (errors stay JSON: ReportView.handle_exception)."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        view = (renderer_context or {}).get("view")
-        response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
-            lines = [[f"{field}: {' '.join(map(str, m)) if isinstance(m, list) else m}"] for field, m in data.items()]
-            return "".join(csv_lines(["error"], lines))
+        view = renderer_context["view"]
+        response = renderer_context["response"]
         table = view.table(data)
         response["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
         return "".join(csv_lines(table.columns, table.rows))
@@ -38,12 +104,18 @@ class CSVRenderer(BaseRenderer):
 class ReportView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
 
+    def handle_exception(self, exc):
+        """A refusal is answered in JSON, the fields and their reasons, whatever was asked for."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return response
+
     def table(self, data) -> tables.Table:
         raise NotImplementedError
 
 
 class SummaryView(ReportView):
-    @extend_schema(parameters=PERIOD, responses=OpenApiTypes.OBJECT, summary="The cohort's figures")
+    @extend_schema(parameters=PERIOD, responses=SummarySerializer, summary="The cohort's figures")
     def get(self, request):
         return Response(selectors.summary(parse_period(request.query_params)))
 
@@ -52,7 +124,7 @@ class SummaryView(ReportView):
 
 
 class FunnelView(ReportView):
-    @extend_schema(parameters=PERIOD, responses=OpenApiTypes.OBJECT, summary="The cohort by stage reached")
+    @extend_schema(parameters=PERIOD, responses=FunnelRowSerializer(many=True), summary="The cohort by stage reached")
     def get(self, request):
         return Response(selectors.funnel(parse_period(request.query_params)))
 
@@ -67,7 +139,7 @@ class SourcesView(ReportView):
             OpenApiParameter("group", str, enum=list(sources.GROUPINGS), description="Default utm_source."),
             OpenApiParameter("ordering", str, description="A column, - for descending (default -leads)."),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=SourceRowSerializer(many=True),
         summary="Return on each lead source",
     )
     def get(self, request):
@@ -88,7 +160,7 @@ class PipelineView(ReportView):
             OpenApiParameter("close_rate", float, description="0 < rate ≤ 1; default: the period's measured one."),
             OpenApiParameter("avg_deal", float, description="Default: the period's average won amount."),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=PipelineSerializer,
         summary="The pipeline calculator",
     )
     def get(self, request):

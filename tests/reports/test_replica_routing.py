@@ -19,7 +19,8 @@ def test_report_queries_read_from_the_reports_alias_and_nothing_else_does(users,
     assert settings.CRM_REPORTS_DATABASE == "reports"
     LeadFactory(stage="won", won_amount=Decimal("1200"), sales_cycle_days=4)
     client = signed_in_client(users["manager"])
-    with CaptureQueriesContext(connections["reports"]) as replica, CaptureQueriesContext(connections["default"]) as main:
+    replica, main = CaptureQueriesContext(connections["reports"]), CaptureQueriesContext(connections["default"])
+    with replica, main:
         figures = client.get(reverse("api-reports-summary")).json()
     assert figures["won"] == 1 and figures["median_sales_cycle_days"] == 4.0
     report_reads = [q["sql"] for q in replica]

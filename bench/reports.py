@@ -1,0 +1,170 @@
+"""Scoreboard figures for `make bench`: `python -m bench.reports` in the bench's environment,
+after the HTTP cases (it reshapes the book they used). It prints one JSON line.
+
+The million generated leads (bench/scoring.py) are given the shape of a real book: arrivals
+spread over two years, every stage (10% won with amounts, cycles and upsells), twelve UTM
+sources, ten campaigns with twenty offers and sixty placements, referrals, first responses to
+hot leads, sales' ratings; and interactions are added until the book holds BENCH_INTERACTIONS
+(10,000,000). Then VACUUM (ANALYZE), and each report is asked for through the API in-process
+(the Django test client, as a manager, through the `reports` alias): two warm-up calls, then
+BENCH_REPORT_RUNS timed ones; p50 and p99 per report, for the default period (the last 90 days)
+and for the whole two years.
+"""
+
+import json
+import os
+import statistics
+import time
+
+INTERACTIONS = int(os.environ.get("BENCH_INTERACTIONS", "10000000"))
+RUNS = int(os.environ.get("BENCH_REPORT_RUNS", "20"))
+SOURCES = ["google", "facebook", "radio", "newspaper", "letter", "bing", "linkedin", "tv", "billboard", "expo", "email"]
+SOURCES.append("")  # leads that came with no utm_source
+
+
+def shape_book(cursor) -> dict:
+    """Stages, money, sources and attribution over the generated leads, in a few UPDATEs."""
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, Offer, Placement
+
+    now = timezone.now()
+    placements = []
+    for c in range(10):
+        campaign = Campaign.objects.create(name=f"Bench campaign {c} {now:%H%M%S%f}")
+        for o in range(2):
+            offer = Offer.objects.create(
+                campaign=campaign,
+                code=f"BR{c}{o}{now:%H%M%S%f}"[:40],
+                headline=f"Offer {c}.{o}",
+                starts_at=now - timezone.timedelta(days=730),
+                deadline=now + timezone.timedelta(days=30),
+            )
+            for p in range(3):
+                start = (now - timezone.timedelta(days=700 - 200 * p)).date()
+                placements.append(
+                    Placement.objects.create(
+                        offer=offer,
+                        channel="radio",
+                        outlet=SOURCES[(c + p) % 11],
+                        starts_on=start,
+                        ends_on=start + timezone.timedelta(days=180),
+                        cost=1000 + 250 * p,
+                    )
+                )
+    ids = ",".join(str(p.pk) for p in placements)
+    offer_of = ",".join(str(p.offer_id) for p in placements)
+    campaign_of = ",".join(str(p.offer.campaign_id) for p in placements)
+    sources = "ARRAY[" + ",".join(f"'{s}'" for s in SOURCES) + "]"
+    started = time.perf_counter()
+    cursor.execute(
+        "UPDATE leads_lead SET "
+        "created_at = now() - ((id * 7919) % 730) * interval '1 day' - (id % 86400) * interval '1 second', "
+        "stage = CASE WHEN id % 20 < 2 THEN 'won' WHEN id % 20 = 2 THEN 'customer' WHEN id % 20 < 5 THEN 'unclosed' "
+        "WHEN id % 20 = 5 THEN 'dead' WHEN id % 20 < 9 THEN 'sales_ready' ELSE 'inquiry' END, "
+        f"utm_source = ({sources})[1 + id % {len(SOURCES)}], "
+        "source = CASE WHEN id % 25 = 0 THEN 'referral' ELSE 'web_form' END, "
+        "estimated_value = 500 + (id % 40) * 250, "
+        "hot_response_seconds = CASE WHEN id % 4 = 0 THEN 60 + (id % 7200) END, "
+        "sales_ready_at = CASE WHEN id % 20 < 3 OR id % 20 BETWEEN 6 AND 8 "
+        "THEN now() - ((id * 7919) % 730) * interval '1 day' + interval '1 day' END"
+    )
+    cursor.execute(
+        "UPDATE leads_lead SET won_amount = 1000 + (id % 50) * 100, sales_cycle_days = id % 90, "
+        "upsell_accepted = (id % 3 = 0), closed_at = created_at + (id % 90) * interval '1 day' "
+        "WHERE stage IN ('won', 'customer')"
+    )
+    cursor.execute(
+        f"UPDATE leads_lead SET placement_id = (ARRAY[{ids}])[1 + id % {len(placements)}], "
+        f"offer_id = (ARRAY[{offer_of}])[1 + id % {len(placements)}], "
+        f"campaign_id = (ARRAY[{campaign_of}])[1 + id % {len(placements)}] WHERE id % 3 = 0"
+    )
+    cursor.execute(
+        "INSERT INTO leads_leadfeedback (lead_id, author_id, rating, reason, created_at) "
+        "SELECT id, NULL, 1 + id % 5, 'bench', now() FROM leads_lead WHERE id % 50 = 0"
+    )
+    return {"shape_seconds": round(time.perf_counter() - started, 1), "placements": len(placements)}
+
+
+def fill_interactions(cursor) -> dict:
+    cursor.execute("SELECT COUNT(*) FROM leads_interaction")
+    have = cursor.fetchone()[0]
+    cursor.execute("SELECT COUNT(*), MIN(id) FROM leads_lead")
+    leads, first = cursor.fetchone()
+    missing = max(INTERACTIONS - have, 0)
+    started = time.perf_counter()
+    if missing and leads:
+        per_lead = -(-missing // leads)
+        cursor.execute(
+            "INSERT INTO leads_interaction (lead_id, kind, occurred_at, note, answers, metadata, created_at) "
+            "SELECT l.id, (ARRAY['email_open','web_visit','email_click','note'])[1 + (l.id + k) % 4], "
+            "l.created_at + k * interval '1 hour', '', '[]', '{}', now() "
+            f"FROM leads_lead l CROSS JOIN generate_series(1, {per_lead}) AS s(k) "
+            f"WHERE (l.id - {first}) * {per_lead} + k <= {missing}"
+        )
+    cursor.execute("SELECT COUNT(*) FROM leads_interaction")
+    seconds = round(time.perf_counter() - started, 1)
+    return {"interactions": cursor.fetchone()[0], "leads": leads, "fill_seconds": seconds}
+
+
+def timed(client, path: str, params: dict) -> dict:
+    for _ in range(2):
+        response = client.get(path, params, secure=True)
+        assert response.status_code == 200, (path, response.status_code, response.content[:300])
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        client.get(path, params, secure=True)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p99 = times[min(len(times) - 1, int(round(0.99 * (len(times) - 1))))]
+    return {"runs": RUNS, "p50_ms": round(statistics.median(times), 1), "p99_ms": round(p99, 1)}
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.utils import timezone
+
+    from crm.roles import Role
+
+    setup_test_environment()  # the test client on the bench database, as a signed-in manager
+    with connection.cursor() as cursor:
+        shape = shape_book(cursor)
+        filled = fill_interactions(cursor)
+    if connection.vendor == "postgresql":
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) leads_lead")
+            cursor.execute("VACUUM (ANALYZE) leads_interaction")
+        shape["vacuum_seconds"] = round(time.perf_counter() - started, 1)
+    manager = get_user_model().objects.create_user(f"bench-reports-{os.urandom(3).hex()}", password="x")
+    from django.contrib.auth.models import Group
+
+    manager.groups.add(Group.objects.get(name=Role.MANAGER))
+    client = Client()
+    client.force_login(manager)
+    today = timezone.localdate()
+    periods = {"90d": {}, "2y": {"start": (today - timezone.timedelta(days=729)).isoformat()}}
+    figures = {}
+    for period, params in periods.items():
+        figures[f"report_summary_{period}"] = timed(client, "/api/v1/reports/summary/", params)
+        figures[f"report_funnel_{period}"] = timed(client, "/api/v1/reports/funnel/", params)
+        for group in ("utm_source", "campaign", "offer", "placement"):
+            figures[f"report_sources_{group}_{period}"] = timed(
+                client, "/api/v1/reports/sources/", {**params, "group": group}
+            )
+    figures["report_page_90d"] = timed(client, "/reports/", {})
+    worst = max(figure["p99_ms"] for name, figure in figures.items() if name != "report_page_90d")
+    figures["reports_book"] = {**shape, **filled, "worst_api_p99_ms": worst}
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
