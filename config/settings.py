@@ -325,6 +325,8 @@ CRM_BASE_URL = (
     or os.environ.get("CRM_SITE_URL")
     or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 ).rstrip("/")
+# The suppression list's hashing key (crm/suppression.py); SECRET_KEY when empty.
+CRM_SUPPRESSION_KEY = os.environ.get("CRM_SUPPRESSION_KEY", "")
 # Money on every page and export is in this ISO 4217 currency (amounts are stored without one).
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "USD").upper()
 CRM_DEFAULT_PHONE_REGION = os.environ.get("CRM_DEFAULT_PHONE_REGION", "US")

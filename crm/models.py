@@ -89,3 +89,22 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"form {self.token[:8]}… by {self.user_id}"
+
+
+class Suppression(models.Model):
+    """An e-mail address or phone number that asked to be forgotten, kept only as a keyed hash
+    (crm.suppression) so a later list import can skip it without holding the address itself."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        PHONE = "phone", "Phone"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    digest = models.CharField(max_length=64, help_text="HMAC-SHA256 of the normalized value.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "digest"], name="one_suppression_per_value")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.digest[:12]}…"
