@@ -108,6 +108,87 @@ def _fill_in(contact: Contact, *, email, phone, consent, company_name, **profile
             pass  # a new email/phone was taken meanwhile; the rest is cosmetic
 
 
+CONTACT_EDITABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "persona",
+    "email",
+    "phone",
+    "company_name",
+    "mailing_address",
+    "consent",
+    "do_not_contact",
+)
+_UNIQUE_CLASH = {
+    "email": "Another contact already has this e-mail address.",
+    "phone": "Another contact already has this phone number.",
+}
+
+
+def update_contact(*, contact_id: int, **fields) -> Contact:
+    """Correct a contact by hand (the lead page's edit form): only the fields given change.
+
+    E-mail and phone are normalized as on every arrival, and each still belongs to one contact:
+    an address or number another contact has is a field error saying so, never an
+    IntegrityError, so two people never quietly become one. The contact keeps a name, an e-mail
+    or a phone. Do-not-contact is the flag the letter batches and e-mail sends read, so setting
+    it stops them from the next batch on. Raises ValidationError with every field's reason and
+    then writes nothing.
+    """
+    unknown = set(fields) - set(CONTACT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    errors = {}
+    for name, normalize in (("email", normalize_email), ("phone", normalize_phone)):
+        if name in fields:
+            try:
+                fields[name] = normalize(fields[name])
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    for name in ("first_name", "last_name", "title", "persona", "mailing_address", "company_name"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    for name in ("consent", "do_not_contact"):
+        if name in fields:
+            fields[name] = bool(fields[name])
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update(of=("self",)).select_related("company").get(pk=contact_id)
+        company_name = fields.pop("company_name", None)
+        changed = [name for name, value in fields.items() if getattr(contact, name) != value]
+        for name in changed:
+            setattr(contact, name, fields[name])
+        current_company = contact.company.name if contact.company else ""
+        if company_name is not None and company_name.upper() != current_company.upper():
+            contact.company = company_for_name(company_name)
+            changed.append("company")
+        _check_contact(contact, changed)
+        if changed:
+            try:
+                with transaction.atomic():
+                    contact.save(update_fields=[*changed, "updated_at"])
+            except IntegrityError as exc:  # taken by another contact since the check above
+                _check_contact(contact, changed)
+                raise ValidationError({"email": ["This contact is being changed by someone else; try again."]}) from exc
+    return contact
+
+
+def _check_contact(contact: Contact, changed: list[str]) -> None:
+    """Refuse an e-mail or phone another contact holds, and a contact left with nothing to
+    know them by (the database's contact_has_a_name_or_address)."""
+    errors = {}
+    for name, clash in _UNIQUE_CLASH.items():
+        value = getattr(contact, name)
+        if name in changed and value and Contact.objects.filter(**{name: value}).exclude(pk=contact.pk).exists():
+            errors[name] = [clash]
+    if not any((contact.first_name, contact.last_name, contact.email, contact.phone)):
+        errors["last_name"] = ["Keep a name, an e-mail address or a phone number."]
+    if errors:
+        raise ValidationError(errors)
+
+
 def create_staff_user(*, username: str, role: str, password: str | None = None, email: str = ""):
     """A user with one of the four roles (role given as its slug: csr, sales, marketing, manager).
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from config.errors import Conflict
+from config.errors import Conflict, error_text
 from config.ids import parse_id
 from crm.roles import Role, has_role
 from leads.kinds import OPEN_STAGES, Stage
@@ -117,6 +117,31 @@ def handover_lead(*, lead_id: int, owner_id, by, within: QuerySet | None = None)
         Handover.objects.create(lead=lead, kind=Handover.Kind.HANDOVER, from_user=by, to_user=owner)
         notify([owner], lead=lead, message=f"{by.username} handed you {lead.contact}: please accept it.")
     return lead
+
+
+def handover_leads(*, lead_ids: list[int], owner, by, within) -> tuple[list[str], list[tuple[str, str]]]:
+    """Hand each lead to `owner` through leads.sales.handover_lead, in a transaction of its own:
+    a lead that is refused (not sales-ready, closed) stays exactly as it was and the others are
+    handed over all the same. A lead already with `owner` is left alone, checked under its row
+    lock, so a form sent twice hands each lead over once. Returns (names handed over,
+    [(name, why not)])."""
+    names = {lead.pk: str(lead.contact) for lead in within.filter(pk__in=lead_ids)}
+    handed, refused = [], []
+    for pk in lead_ids:
+        name = names.get(pk, f"Lead #{pk}")
+        try:
+            with transaction.atomic():
+                lead = within.select_for_update(of=("self",)).select_related(None).get(pk=pk)
+                if lead.owner_id == owner.pk:
+                    raise Conflict(f"already with {owner.username}")
+                handover_lead(lead_id=pk, owner_id=owner.pk, by=by, within=within)
+        except Lead.DoesNotExist:
+            refused.append((name, "not a lead you can see"))
+        except (Conflict, ValidationError) as exc:
+            refused.append((name, error_text(exc)))
+        else:
+            handed.append(name)
+    return handed, refused
 
 
 def accept_lead(*, lead_id: int, by) -> Lead:

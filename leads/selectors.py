@@ -8,7 +8,6 @@ from django.db.models import Q, QuerySet
 
 from config.ids import parse_id, parse_int
 from config.times import in_utc
-from crm.normalize import phone_search_key
 from crm.roles import Role, has_role
 from leads.kinds import Stage
 from leads.models import Lead
@@ -28,26 +27,6 @@ def visible_leads(user) -> QuerySet[Lead]:
     if has_role(user, Role.SALES):
         return leads.filter(Q(owner=user) | Q(owner__isnull=True, stage=Stage.SALES_READY))
     return leads.none()
-
-
-def search_leads(leads: QuerySet[Lead], text: str) -> QuerySet[Lead]:
-    """Leads whose contact matches the text by name, e-mail, phone (any format) or company."""
-    text = (text or "").strip()
-    if not text:
-        return leads
-    query = (
-        Q(contact__first_name__istartswith=text)
-        | Q(contact__last_name__istartswith=text)
-        | Q(contact__email__istartswith=text)
-        | Q(contact__company__name__istartswith=text)
-    )
-    first, _, rest = text.partition(" ")
-    if rest:
-        query |= Q(contact__first_name__istartswith=first, contact__last_name__istartswith=rest.strip())
-    phone = phone_search_key(text)
-    if phone:
-        query |= Q(contact__phone=phone)
-    return leads.filter(query)
 
 
 def _links(metadata) -> tuple[list[int], int | None]:
