@@ -108,3 +108,17 @@ def test_the_console_shows_what_result_the_caller_wants(users):
     lead = LeadFactory(**FACTS)
     html = signed_in_client(users["csr"]).get(f"/console/caller/{lead.pk}/").content.decode()
     assert "Heat by Friday" in html
+
+
+def test_the_console_finds_a_caller_by_the_last_digits_of_a_phone_and_by_company(users):
+    from crm.models import Company
+    from tests.factories import ContactFactory
+
+    harbor = Company.objects.create(name="Harbor Logistics")
+    LeadFactory(contact=ContactFactory(first_name="Ana", last_name="Ortega", phone="+15550104567", company=harbor))
+    LeadFactory(contact=ContactFactory(first_name="Bo", last_name="Berg", phone="+15550109999"))
+    client = signed_in_client(users["csr"])
+    for typed in ("4567", "010-4567", "harb", "Harbor Log"):
+        html = client.get("/console/search/", {"q": typed}, **HTMX).content.decode()
+        assert "Ana Ortega" in html and "Bo Berg" not in html, typed
+    assert "Ana Ortega" not in client.get("/console/search/", {"q": "456"}, **HTMX).content.decode()  # too few digits
