@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from config.errors import Conflict, error_text
 from crm.access import role_required, staff_required
 from crm.roles import Role
+from crm.submissions import submit_once
 from followups import selectors, services
 from followups.forms import CallbackForm, ScriptForm, referral_rows
 from followups.models import FollowUp, FollowUpScript
@@ -164,13 +165,16 @@ def schedule_callback(request, pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.schedule_callback(
-                lead_id=lead.pk,
-                due_at=data["due_at"],
-                note=data["note"],
-                assignee_id=data["assignee"].pk if data.get("assignee") else None,
-                by=request.user,
-                within=visible_leads(request.user),
+            submit_once(
+                request,  # a double click schedules one callback
+                lambda: services.schedule_callback(
+                    lead_id=lead.pk,
+                    due_at=data["due_at"],
+                    note=data["note"],
+                    assignee_id=data["assignee"].pk if data.get("assignee") else None,
+                    by=request.user,
+                    within=visible_leads(request.user),
+                ).pk,
             )
         except ValidationError as exc:
             for field, errors in _errors(exc).items():

@@ -122,3 +122,19 @@ def test_the_console_finds_a_caller_by_the_last_digits_of_a_phone_and_by_company
         html = client.get("/console/search/", {"q": typed}, **HTMX).content.decode()
         assert "Ana Ortega" in html and "Bo Berg" not in html, typed
     assert "Ana Ortega" not in client.get("/console/search/", {"q": "456"}, **HTMX).content.decode()  # too few digits
+
+
+def test_a_callback_form_sent_twice_schedules_one_callback(users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from followups.models import FollowUp
+
+    lead = LeadFactory()
+    client = signed_in_client(users["csr"])
+    due = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    body = {"callback-due_at": due, "callback-note": "Quote", "submission": "cb-1"}
+    client.post(f"/leads/{lead.pk}/callback/", body, **HTMX)
+    client.post(f"/leads/{lead.pk}/callback/", body, **HTMX)
+    assert FollowUp.objects.filter(lead=lead, kind="callback").count() == 1
