@@ -101,7 +101,7 @@ def _require_ready(lead: Lead, *, by) -> None:
 
 def handover_lead(*, lead_id: int, owner_id, by, within: QuerySet | None = None) -> Lead:
     """Marketing or a manager hands a sales-ready lead to a named salesperson, who is notified
-    and accepts it from their queue."""
+    and accepts it from their queue. Handing it to the salesperson who has it changes nothing."""
     owner_pk = parse_id(owner_id)
     owner = get_user_model().objects.filter(pk=owner_pk, is_active=True).first() if owner_pk else None
     if owner is None:
@@ -110,6 +110,8 @@ def handover_lead(*, lead_id: int, owner_id, by, within: QuerySet | None = None)
         raise ValidationError({"owner": [f"{owner.username} is not a salesperson."]})
     with transaction.atomic():
         lead = _lock(lead_id, within)
+        if lead.owner_id == owner.pk:
+            return lead  # already theirs (a form sent twice): no second hand-over, no second notice
         _require_ready(lead, by=by)
         now = timezone.now()
         lead.owner, lead.handed_over_at, lead.owner_accepted_at = owner, now, None

@@ -327,3 +327,13 @@ def test_an_unclosed_lead_can_still_be_won_later_but_not_unclosed_twice(users):
         sales.close_lead(lead_id=lead.pk, outcome="unclosed", reason="again", by=users["sales"])
     sales.close_lead(lead_id=lead.pk, outcome="won", amount="900", by=users["sales"])
     assert Lead.objects.get(pk=lead.pk).stage == "won"
+
+
+def test_handing_a_lead_to_its_owner_again_changes_nothing(users):
+    lead = ready_lead()
+    sales.handover_lead(lead_id=lead.pk, owner_id=users["sales"].pk, by=users["manager"])
+    sales.accept_lead(lead_id=lead.pk, by=users["sales"])
+    sales.handover_lead(lead_id=lead.pk, owner_id=users["sales"].pk, by=users["manager"])  # the form, twice
+    lead.refresh_from_db()
+    assert lead.owner_accepted_at is not None and Handover.objects.filter(lead=lead).count() == 1
+    assert Notification.objects.filter(user=users["sales"], lead=lead).count() == 1
