@@ -232,6 +232,8 @@ def test_the_calculator_recalculates_from_what_is_typed(users):
         "/reports/calculator/", {"target": "1000000", "close_rate_percent": "10", "avg_deal": "5000"}
     ).content.decode()
     assert "$10,000,000.00" in html and ">2000<" in html
+    csv_link = html.split('data-testid="pipeline-csv"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert "pipeline_needed,10000000.00" in b"".join(client.get(csv_link).streaming_content).decode("utf-8-sig")
     html = client.get("/reports/calculator/", {"target": "1000000", "close_rate_percent": "ten"}).content.decode()
     assert "Give the close rate in percent" in html
 
