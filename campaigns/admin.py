@@ -10,7 +10,8 @@ class PlacementInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "archived", "created_at"]
+    list_filter = ["archived"]
     search_fields = ["name"]
 
 

@@ -1,6 +1,8 @@
 """Campaigns and offers API (CONTRACT "Campaigns and offers"): CRUD for marketing, launch,
 lookup by code and redemption for every staff role."""
 
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -30,8 +32,20 @@ class MarketingWritesStaffReads(BasePermission):
 class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
-        fields = ["id", "name", "description", "segment", "created_at"]
+        fields = ["id", "name", "description", "segment", "archived", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+
+class CampaignFilter(django_filters.FilterSet):
+    archived = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        help_text="true: only the archived campaigns; false: only the open ones (default: all).",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = []
 
 
 class PlacementSerializer(serializers.ModelSerializer):
@@ -40,6 +54,16 @@ class PlacementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Placement
         fields = ["channel", "outlet", "starts_on", "ends_on", "cost"]
+
+    def validate(self, attrs):
+        """The placement's own rules (Placement.clean: an end before the start, a negative cost),
+        each on its field of its row: {"placements": {"1": {"cost": ["…"]}}} (DRF keys a list's
+        errors by the index of each row in error)."""
+        try:
+            Placement(**attrs).clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
 
 
 class OfferSerializer(serializers.ModelSerializer):
@@ -119,6 +143,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     lookup_value_regex = ID_PATTERN
     serializer_class = CampaignSerializer
     permission_classes = [MarketingWritesStaffReads]
+    filterset_class = CampaignFilter
     queryset = Campaign.objects.all()
 
     def perform_create(self, serializer):

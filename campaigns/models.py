@@ -1,12 +1,17 @@
 """Campaigns, their offers and where each offer's ads run (placements)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
 class Campaign(models.Model):
+    """A push towards a segment that holds offers. Names are unique whatever their case; an
+    archived campaign is kept for its history but hidden and closed to new offers."""
+
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     segment = models.JSONField(
@@ -16,9 +21,17 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    archived = models.BooleanField(default=False, help_text="Hidden from the campaign list; takes no new offers.")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="campaign_name_unique_ci",
+                violation_error_message="Another campaign already has this name.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -54,7 +67,11 @@ class Offer(models.Model):
         ordering = ["deadline"]
         indexes = [models.Index(fields=["launched_at", "deadline"], name="offer_live_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(deadline__gt=F("starts_at")), name="offer_deadline_after_start"),
+            models.CheckConstraint(
+                condition=Q(deadline__gt=F("starts_at")),
+                name="offer_deadline_after_start",
+                violation_error_message="The deadline must come after the start.",
+            ),
             models.CheckConstraint(
                 condition=Q(quantity_limit__isnull=True) | Q(redeemed__lte=F("quantity_limit")),
                 name="offer_redeemed_within_limit",
@@ -86,6 +103,36 @@ class Offer(models.Model):
         return max(self.quantity_limit - self.redeemed, 0)
 
 
+class Channel(models.TextChoices):
+    """The channels an ad usually runs in, offered as a list; a placement's channel stays free
+    text (CONTRACT: a string), so "other" stands for one the user types."""
+
+    DIRECT_MAIL = "direct mail", "Direct mail"
+    NEWSPAPER = "newspaper", "Newspaper"
+    MAGAZINE = "magazine", "Magazine"
+    RADIO = "radio", "Radio"
+    TV = "tv", "TV"
+    WEB = "web", "Web"
+    EMAIL = "email", "E-mail"
+    SOCIAL = "social", "Social"
+    OUTDOOR = "outdoor", "Outdoor"
+    EVENT = "event", "Event"
+    OTHER = "other", "Other"
+
+    @classmethod
+    def known(cls, text: str) -> str | None:
+        """The listed channel `text` names, by value or label in any case ("E-mail", "TV"), or None."""
+        wanted = (text or "").strip().casefold()
+        for value, label in cls.choices:
+            if value != cls.OTHER and wanted in (value.casefold(), label.casefold()):
+                return value
+        return None
+
+
+PLACEMENT_ENDS_BEFORE_START = "The placement must end on or after the day it starts."
+PLACEMENT_COST_NEGATIVE = "The cost cannot be negative."
+
+
 class Placement(models.Model):
     """Where an offer's ads run, when, and what it costs: the cost side of ROI per source."""
 
@@ -99,12 +146,38 @@ class Placement(models.Model):
     class Meta:
         ordering = ["starts_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="placement_ends_after_start"),
-            models.CheckConstraint(condition=Q(cost__gte=0), name="placement_cost_not_negative"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="placement_ends_after_start",
+                violation_error_message=PLACEMENT_ENDS_BEFORE_START,
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__gte=0),
+                name="placement_cost_not_negative",
+                violation_error_message=PLACEMENT_COST_NEGATIVE,
+            ),
         ]
 
     def __str__(self):
-        return f"{self.channel}: {self.outlet}"
+        return f"{self.channel_label}: {self.outlet}"
+
+    @property
+    def channel_label(self) -> str:
+        """The channel as people read it: "TV" for `tv`, a typed channel as typed."""
+        known = Channel.known(self.channel)
+        return Channel(known).label if known else self.channel
+
+    def clean(self):
+        """The two check constraints as errors on their fields, in words: every form (the offer
+        editor's rows, the admin's inline), the API and the service report these, so a refused row
+        never reaches the database or comes back as a constraint's name."""
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = [PLACEMENT_ENDS_BEFORE_START]
+        if self.cost is not None and self.cost < 0:
+            errors["cost"] = [PLACEMENT_COST_NEGATIVE]
+        if errors:
+            raise ValidationError(errors)
 
 
 class Redemption(models.Model):

@@ -1,9 +1,19 @@
 """Reads of campaigns and offers."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
-from campaigns.models import Offer, OfferStatus, Placement
+from campaigns.models import Campaign, Offer, OfferStatus, Placement
+
+
+def campaigns_for_list(*, with_archived: bool = False):
+    """The campaign list: the open campaigns (newest first), then, when asked, the archived ones,
+    each with its offers and what each offer's ads cost (`ad_cost`), in two queries."""
+    offers = Offer.objects.annotate(ad_cost=Sum("placements__cost")).order_by("deadline", "code")
+    campaigns = Campaign.objects.prefetch_related(Prefetch("offers", queryset=offers)).order_by(
+        "archived", "-created_at"
+    )
+    return campaigns if with_archived else campaigns.filter(archived=False)
 
 
 def offer_by_code(code: str) -> Offer | None:

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.models import Campaign, Offer, OfferStatus, Placement, Redemption
@@ -42,50 +43,89 @@ def normalize_code(code: str) -> str:
     return (code or "").strip().upper()
 
 
-def timing_and_limit_errors(starts_at, deadline, quantity_limit) -> dict[str, list[str]]:
-    """The offer's own field rules, shared by the API's service call and the browser form."""
-    errors = {}
-    if starts_at and deadline and deadline <= starts_at:
-        errors["deadline"] = ["The deadline must come after the start."]
-    if quantity_limit is not None and quantity_limit < 1:
-        errors["quantity_limit"] = ["Give a limit of at least 1, or none."]
-    return errors
-
-
-def save_offer(*, offer: Offer | None = None, placements: list[dict] | None = None, **fields) -> Offer:
-    """Create or change an offer and, when given, replace its placements; refused with field
-    errors (deadline before start, negative limit or cost, a code already taken)."""
-    offer = offer or Offer()
-    if "code" in fields:
-        fields["code"] = normalize_code(fields["code"])
-    for name, value in fields.items():
-        setattr(offer, name, value)
+def offer_errors(offer: Offer) -> dict[str, list[str]]:
+    """Every rule an offer's own fields break, in words and keyed by field (empty: none): a code,
+    not another offer's; the timing and the limit, not below what is already redeemed; a campaign
+    still open to new offers. save_offer refuses with these, and the browser form shows them beside
+    its fields before anything is saved, together with the placements' errors."""
     errors: dict[str, list[str]] = {}
     if not offer.code:
         errors["code"] = ["Give the code printed on the letters and ads."]
     elif Offer.objects.filter(code=offer.code).exclude(pk=offer.pk).exists():
         errors["code"] = [f"The code {offer.code} is already used by another offer."]
-    errors.update(timing_and_limit_errors(offer.starts_at, offer.deadline, offer.quantity_limit))
-    if offer.quantity_limit is not None and offer.pk and offer.redeemed > offer.quantity_limit:
+    if offer.starts_at and offer.deadline and offer.deadline <= offer.starts_at:
+        errors["deadline"] = ["The deadline must come after the start."]
+    if offer.quantity_limit is not None and offer.quantity_limit < 1:
+        errors["quantity_limit"] = ["Give a limit of at least 1, or none."]
+    elif offer.quantity_limit is not None and offer.pk and offer.redeemed > offer.quantity_limit:
         errors["quantity_limit"] = [f"{offer.redeemed} have already been redeemed."]
+    campaign = offer.campaign if offer.campaign_id else None
+    if campaign is not None and campaign.archived:
+        already_in_it = offer.pk and Offer.objects.filter(pk=offer.pk, campaign=campaign).exists()
+        if not already_in_it:
+            errors["campaign"] = [f"The campaign {campaign.name} is archived: it takes no new offers."]
+    return errors
+
+
+PLACEMENT_FIELDS = ["channel", "outlet", "starts_on", "ends_on", "cost"]
+
+
+def save_offer(*, offer: Offer | None = None, placements: list[dict] | None = None, **fields) -> Offer:
+    """Create or change an offer and, when given, replace its placements; refused with field
+    errors (offer_errors, and a placement that ends before it starts or costs less than 0).
+
+    A placement given with the `id` of one of the offer's placements (the offer editor's rows)
+    updates that row; one without an id updates a placement with the same channel and outlet, if
+    any: so the leads attributed to a placement keep it when the offer is saved again."""
+    offer = offer or Offer()
+    if "code" in fields:
+        fields["code"] = normalize_code(fields["code"])
+    for name, value in fields.items():
+        setattr(offer, name, value)
+    errors = offer_errors(offer)
     placement_rows = []
     for i, item in enumerate(placements or []):
         row = Placement(offer=offer, **item)
-        if row.starts_on and row.ends_on and row.ends_on < row.starts_on:
-            errors.setdefault("placements", []).append(f"Placement {i + 1}: it ends before it starts.")
-        if row.cost is not None and row.cost < 0:
-            errors.setdefault("placements", []).append(f"Placement {i + 1}: the cost cannot be negative.")
+        try:
+            row.clean()
+        except ValidationError as exc:
+            errors.setdefault("placements", []).extend(f"Placement {i + 1}: {m}" for m in exc.messages)
         placement_rows.append(row)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         offer.save()
         if placements is not None:
-            offer.placements.all().delete()
-            for row in placement_rows:
-                row.offer = offer
-            Placement.objects.bulk_create(placement_rows)
+            _replace_placements(offer, placement_rows)
     return offer
+
+
+def _replace_placements(offer: Offer, rows: list[Placement]) -> None:
+    """The offer's placements become `rows`, keeping the row (its id) of every placement that is
+    still there (see save_offer), deleting the others."""
+    left = {placement.pk: placement for placement in offer.placements.all()}
+
+    def same_ad(placement: Placement, row: Placement) -> bool:
+        return all(
+            getattr(placement, name).strip().casefold() == getattr(row, name).strip().casefold()
+            for name in ("channel", "outlet")
+        )
+
+    kept, new = [], []
+    for row in rows:
+        row.offer = offer
+        match = left.pop(row.pk, None) if row.pk else None
+        if match is None and row.pk is None:
+            match = next((placement for placement in left.values() if same_ad(placement, row)), None)
+            if match is not None:
+                del left[match.pk]
+        row.pk = match.pk if match is not None else None
+        (kept if match is not None else new).append(row)
+    if left:
+        Placement.objects.filter(pk__in=left).delete()
+    if kept:
+        Placement.objects.bulk_update(kept, PLACEMENT_FIELDS)
+    Placement.objects.bulk_create(new)
 
 
 def launch_reasons(offer: Offer, now=None) -> list[str]:
@@ -100,6 +140,8 @@ def launch_reasons(offer: Offer, now=None) -> list[str]:
         reasons.append("The deadline has passed.")
     if not offer.upsell_product.strip() or not offer.upsell_pitch.strip():
         reasons.append("Every offer needs its intended upsell: the product and the pitch.")
+    if offer.campaign.archived:
+        reasons.append(f"The campaign {offer.campaign.name} is archived: restore it to launch its offers.")
     placements = list(offer.placements.all())
     if not placements:
         reasons.append("Say where its ads run: add at least one placement.")
@@ -167,15 +209,44 @@ def delete_campaign(*, campaign: Campaign) -> None:
 
 
 def save_campaign(*, campaign: Campaign | None = None, by=None, **fields) -> Campaign:
+    """Create or change a campaign: its name, description, segment, and whether it is archived
+    (hidden from the campaign list, closed to new offers, its offers' history kept). Refused with
+    field errors: no name, a name another campaign has in any case, a segment with unknown filters."""
     campaign = campaign or Campaign(created_by=by)
     if "segment" in fields:
         fields["segment"] = validate_segment(fields["segment"])
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
     for name, value in fields.items():
         setattr(campaign, name, value)
-    if not (campaign.name or "").strip():
+    if not campaign.name:
         raise ValidationError({"name": ["Give the campaign a name."]})
-    campaign.save()
+    _refuse_a_taken_name(campaign)
+    try:
+        with transaction.atomic():
+            campaign.save()
+    except IntegrityError:
+        _refuse_a_taken_name(campaign)  # another request took the name meanwhile
+        raise
     return campaign
+
+
+def _refuse_a_taken_name(campaign: Campaign) -> None:
+    """The name check of the constraint campaign_name_unique_ci, in words: the database's own
+    lower() on both sides, so the two always agree."""
+    other = (
+        Campaign.objects.alias(key=Lower("name"))
+        .filter(key=Lower(Value(campaign.name)))
+        .exclude(pk=campaign.pk)
+        .first()
+    )
+    if other is None:
+        return
+    if other.archived:
+        message = f"An archived campaign is already called “{other.name}”: restore it, or choose another name."
+    else:
+        message = f"Another campaign is already called “{other.name}”: choose another name."
+    raise ValidationError({"name": [message]})
 
 
 ENDING_SOON = timedelta(days=1)

@@ -29,7 +29,7 @@ def test_marketing_launches_an_offer_and_it_reaches_the_briefing(live_server, pa
     page.get_by_label("Quantity limit").fill("200")
     page.get_by_label("Upsell product").fill("Annual maintenance plan")
     page.get_by_label("Upsell pitch").fill("Two visits a year for less than one repair.")
-    page.locator("[name=placements-0-channel]").fill("direct mail")
+    page.locator("[name=placements-0-channel]").select_option("direct mail")
     page.locator("[name=placements-0-outlet]").fill("Unclosed-prospect letter")
     page.locator("[name=placements-0-starts_on]").fill(str(today))
     page.locator("[name=placements-0-ends_on]").fill(str(today + timedelta(days=20)))

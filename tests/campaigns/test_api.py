@@ -177,3 +177,97 @@ def test_a_draft_offer_cannot_be_redeemed(marketing, campaign, users, api_as):
 @pytest.mark.parametrize("role,expected", [("csr", 403), ("sales", 403), ("manager", 201), ("nobody", 403)])
 def test_only_marketing_and_managers_change_offers(users, api_as, campaign, role, expected):
     assert api_as(users[role]).post("/api/v1/offers/", offer_body(campaign), format="json").status_code == expected
+
+
+def test_placement_errors_come_back_on_their_fields_row_by_row(marketing, campaign):
+    good = offer_body(campaign)["placements"][0]
+    bad = [good, good | {"outlet": "KXYZ", "ends_on": "2020-01-01"}, good | {"outlet": "Web", "cost": "-1.00"}]
+    response = marketing.post("/api/v1/offers/", offer_body(campaign, placements=bad), format="json")
+    assert response.status_code == 400
+    assert response.json() == {  # DRF's shape for a list: the rows in error, by index
+        "placements": {
+            "1": {"ends_on": ["The placement must end on or after the day it starts."]},
+            "2": {"cost": ["The cost cannot be negative."]},
+        }
+    }
+    missing = marketing.post("/api/v1/offers/", offer_body(campaign, placements=[good, {"outlet": "x"}]), format="json")
+    assert missing.status_code == 400 and set(missing.json()["placements"]["1"]) == {
+        "channel",
+        "starts_on",
+        "ends_on",
+        "cost",
+    }
+    assert not Offer.objects.exists()
+
+
+def test_saving_an_offers_placements_again_keeps_them_and_their_leads(marketing, campaign):
+    from campaigns.models import Placement
+
+    offer = marketing.post("/api/v1/offers/", offer_body(campaign), format="json").json()
+    placement = Placement.objects.get()
+    lead = LeadFactory(placement=placement)
+    body = offer_body(campaign)
+    body["placements"][0]["cost"] = "900.00"
+    body["placements"].append(body["placements"][0] | {"channel": "radio", "outlet": "KXYZ"})
+    assert marketing.put(f"/api/v1/offers/{offer['id']}/", body, format="json").status_code == 200
+    lead.refresh_from_db()
+    assert lead.placement_id == placement.pk and Placement.objects.get(pk=placement.pk).cost == 900
+    assert Placement.objects.count() == 2
+
+
+def test_campaign_names_are_unique_in_any_case(marketing, campaign):
+    again = marketing.post("/api/v1/campaigns/", {"name": " SPRING "}, format="json")
+    assert again.status_code == 400
+    assert again.json() == {"name": ["Another campaign is already called “Spring”: choose another name."]}
+    fall = marketing.post("/api/v1/campaigns/", {"name": "Fall"}, format="json").json()
+    renamed = marketing.patch(f"/api/v1/campaigns/{fall['id']}/", {"name": "spring"}, format="json")
+    assert renamed.status_code == 400 and "name" in renamed.json()
+    assert marketing.patch(f"/api/v1/campaigns/{fall['id']}/", {"name": "FALL"}, format="json").status_code == 200
+    assert sorted(Campaign.objects.values_list("name", flat=True)) == ["FALL", "Spring"]
+
+
+def test_a_name_taken_by_an_archived_campaign_says_so(marketing, campaign):
+    campaign.archived = True
+    campaign.save()
+    response = marketing.post("/api/v1/campaigns/", {"name": "spring"}, format="json")
+    assert (
+        response.status_code == 400 and "An archived campaign is already called “Spring”" in response.json()["name"][0]
+    )
+
+
+def test_a_campaign_is_archived_through_the_api_and_takes_no_new_offers(marketing, campaign):
+    existing = marketing.post("/api/v1/offers/", offer_body(campaign), format="json").json()
+    archived = marketing.patch(f"/api/v1/campaigns/{campaign.pk}/", {"archived": True}, format="json")
+    assert archived.status_code == 200 and archived.json()["archived"] is True
+    other = Campaign.objects.create(name="Fall")
+    assert [c["id"] for c in marketing.get("/api/v1/campaigns/", {"archived": "true"}).json()["results"]] == [
+        campaign.pk
+    ]
+    assert [c["id"] for c in marketing.get("/api/v1/campaigns/", {"archived": "false"}).json()["results"]] == [other.pk]
+    assert len(marketing.get("/api/v1/campaigns/").json()["results"]) == 2  # no filter: all, as before
+    assert marketing.get("/api/v1/campaigns/", {"archived": "perhaps"}).status_code == 400
+
+    refused = marketing.post("/api/v1/offers/", offer_body(campaign, code="NEW1"), format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {"campaign": ["The campaign Spring is archived: it takes no new offers."]}
+    moved = marketing.post("/api/v1/offers/", offer_body(other, code="NEW2"), format="json").json()
+    into = marketing.patch(f"/api/v1/offers/{moved['id']}/", {"campaign": campaign.pk}, format="json")
+    assert into.status_code == 400 and "campaign" in into.json()
+    kept = marketing.patch(f"/api/v1/offers/{existing['id']}/", {"headline": "Still on"}, format="json")
+    assert kept.status_code == 200 and kept.json()["headline"] == "Still on"
+    launch = marketing.post(f"/api/v1/offers/{existing['id']}/launch/")
+    assert launch.status_code == 400 and any("archived" in reason for reason in launch.json()["launch"])
+
+
+def test_a_campaign_name_taken_in_a_race_is_a_field_error_not_a_500(campaign, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from campaigns import services
+
+    checks = iter([None])  # the first check misses the clash, as when another request wins the race
+    real = services._refuse_a_taken_name
+    monkeypatch.setattr(services, "_refuse_a_taken_name", lambda c: next(checks, None) or real(c))
+    with pytest.raises(ValidationError) as refused:
+        services.save_campaign(name="spring")
+    assert refused.value.message_dict == {"name": ["Another campaign is already called “Spring”: choose another name."]}
+    assert Campaign.objects.count() == 1
