@@ -61,12 +61,11 @@ def test_the_weekly_briefing_goes_to_every_staff_member(users, settings):
     assert "SPRING25" in mail.outbox[0].body and len(mail.outbox[0].to) == 1
 
 
-def test_marketing_saves_an_offer_with_placements_and_sees_why_it_cannot_launch(users):
-    client = signed_in_client(users["marketing"])
-    campaign = Campaign.objects.create(name="Fall")
+def offer_form(campaign, **changes):
+    """The offer editor's POST for a new offer with one placement; `changes` override fields."""
     form = {
         "campaign": campaign.pk,
-        "code": "fall10",
+        "code": "FALL10",
         "headline": "10% off",
         "details": "",
         "quantity_limit": "",
@@ -77,11 +76,18 @@ def test_marketing_saves_an_offer_with_placements_and_sees_why_it_cannot_launch(
         "placements-TOTAL_FORMS": "1",
         "placements-INITIAL_FORMS": "0",
         "placements-0-channel": "radio",
+        "placements-0-channel_other": "",
         "placements-0-outlet": "KXYZ",
         "placements-0-starts_on": "2026-12-01",
         "placements-0-ends_on": "2026-12-20",
         "placements-0-cost": "400",
     }
+    return form | changes
+
+
+def test_marketing_saves_an_offer_with_placements_and_sees_why_it_cannot_launch(users):
+    client = signed_in_client(users["marketing"])
+    form = offer_form(Campaign.objects.create(name="Fall"), code="fall10")
     response = client.post("/offers/new/", form)
     assert response.status_code == 302
     offer = Offer.objects.get()
@@ -94,17 +100,15 @@ def test_marketing_saves_an_offer_with_placements_and_sees_why_it_cannot_launch(
 
 def test_offer_form_shows_field_errors(users):
     client = signed_in_client(users["marketing"])
-    campaign = Campaign.objects.create(name="Fall")
-    form = {
-        "campaign": campaign.pk,
-        "code": "BAD",
-        "headline": "x",
-        "quantity_limit": "-2",
-        "starts_at": "2026-12-31T09:00",
-        "deadline": "2026-12-01T18:00",
-        "placements-TOTAL_FORMS": "0",
-        "placements-INITIAL_FORMS": "0",
-    }
+    form = offer_form(
+        Campaign.objects.create(name="Fall"),
+        code="BAD",
+        headline="x",
+        quantity_limit="-2",
+        starts_at="2026-12-31T09:00",
+        deadline="2026-12-01T18:00",
+        **{"placements-TOTAL_FORMS": "0"},
+    )
     response = client.post("/offers/new/", form)
     assert response.status_code == 400
     html = response.content.decode()
@@ -145,30 +149,6 @@ def test_a_new_caller_with_bad_input_gets_errors_and_nothing_is_written(users):
     response = signed_in_client(users["csr"]).post("/console/new-caller/", {"first_name": "X", "phone": "12"})
     assert "Enter a valid phone number." in response.content.decode()
     assert not Lead.objects.exists()
-
-
-def offer_form(campaign, **changes):
-    """The offer editor's POST for a new offer with one placement; `changes` override fields."""
-    form = {
-        "campaign": campaign.pk,
-        "code": "FALL10",
-        "headline": "10% off",
-        "details": "",
-        "quantity_limit": "",
-        "starts_at": "2026-12-01T09:00",
-        "deadline": "2026-12-31T18:00",
-        "upsell_product": "",
-        "upsell_pitch": "",
-        "placements-TOTAL_FORMS": "1",
-        "placements-INITIAL_FORMS": "0",
-        "placements-0-channel": "radio",
-        "placements-0-channel_other": "",
-        "placements-0-outlet": "KXYZ",
-        "placements-0-starts_on": "2026-12-01",
-        "placements-0-ends_on": "2026-12-20",
-        "placements-0-cost": "400",
-    }
-    return form | changes
 
 
 def editor_form(offer):
