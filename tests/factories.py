@@ -50,6 +50,37 @@ class LeadFactory(factory.django.DjangoModelFactory):
     sales_ready_at = factory.LazyAttribute(lambda lead: timezone.now() if lead.stage == Stage.SALES_READY else None)
 
 
+def live_offer(code="SPRING25", *, days_left=20, quantity_limit=100, campaign="Spring", placement=True, **fields):
+    """A launched offer running now, with its upsell and (by default) one radio placement."""
+    from datetime import timedelta
+
+    from campaigns.models import Campaign, Offer, Placement
+
+    now = timezone.now()
+    offer = Offer.objects.create(
+        campaign=Campaign.objects.get_or_create(name=campaign)[0],
+        code=code,
+        headline=f"{code} deal",
+        starts_at=now - timedelta(days=1),
+        deadline=now + timedelta(days=days_left),
+        quantity_limit=quantity_limit,
+        upsell_product="Maintenance plan",
+        upsell_pitch="Two visits a year",
+        launched_at=now,
+        **fields,
+    )
+    if placement:
+        Placement.objects.create(
+            offer=offer,
+            channel="radio",
+            outlet="KXYZ",
+            starts_on=now.date(),
+            ends_on=(now + timedelta(days=days_left)).date(),
+            cost=100,
+        )
+    return offer
+
+
 def signed_in_client(user):
     """A Django test client logged in as `user` (made with DEMO_PASSWORD)."""
     from django.test import Client

@@ -2,16 +2,14 @@
 it at once, a new caller is created from what was searched (once, however often the button is
 clicked), and an offer is redeemed with the live offers' "left" moving beside it."""
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from campaigns.models import Campaign, Offer
+from campaigns.models import Offer
 from leads.models import Interaction, Lead
 from tests.browser.steps import log_in
-from tests.factories import ContactFactory, LeadFactory, make_user
+from tests.factories import ContactFactory, LeadFactory, live_offer, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,18 +62,7 @@ def test_a_new_caller_comes_from_the_search_and_is_created_once(live_server, pag
 
 def test_a_csr_redeems_an_offer_and_sees_what_is_left(live_server, page: Page):
     make_user("csr_offer", "csr")
-    now = timezone.now()
-    Offer.objects.create(
-        campaign=Campaign.objects.create(name="Spring"),
-        code="SPRING25",
-        headline="25% off a tune-up",
-        starts_at=now - timedelta(days=1),
-        deadline=now + timedelta(days=10),
-        quantity_limit=50,
-        upsell_product="Maintenance plan",
-        upsell_pitch="Two visits a year",
-        launched_at=now,
-    )
+    live_offer(quantity_limit=50, placement=False)
     LeadFactory(contact=ContactFactory(first_name="Ana", last_name="Ortega", phone="+15550100099"))
     log_in(page, live_server, "csr_offer")
     page.goto(f"{live_server.url}/console/")

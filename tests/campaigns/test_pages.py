@@ -1,7 +1,5 @@
 """Marketing's offer pages, the staff briefing and its e-mail, and the CSR's call console."""
 
-from datetime import timedelta
-
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -9,34 +7,9 @@ from django.utils import timezone
 from campaigns.briefing import send_staff_briefing
 from campaigns.models import Campaign, Offer, Placement
 from leads.models import Lead
-from tests.factories import ContactFactory, LeadFactory, signed_in_client
+from tests.factories import ContactFactory, LeadFactory, live_offer, signed_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def live_offer(code="SPRING25", days_left=20, **fields):
-    now = timezone.now()
-    offer = Offer.objects.create(
-        campaign=Campaign.objects.get_or_create(name="Spring")[0],
-        code=code,
-        headline=f"{code} deal",
-        starts_at=now - timedelta(days=1),
-        deadline=now + timedelta(days=days_left),
-        quantity_limit=100,
-        upsell_product="Maintenance plan",
-        upsell_pitch="Two visits a year",
-        launched_at=now,
-        **fields,
-    )
-    Placement.objects.create(
-        offer=offer,
-        channel="radio",
-        outlet="KXYZ",
-        starts_on=now.date(),
-        ends_on=(now + timedelta(days=days_left)).date(),
-        cost=100,
-    )
-    return offer
 
 
 def test_the_briefing_lists_live_offers_and_flags_the_ones_ending_soon(users):

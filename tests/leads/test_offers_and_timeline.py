@@ -6,30 +6,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.models import Campaign, Offer, Redemption
+from campaigns.models import Redemption
 from leads import sales
 from leads.selectors import lead_timeline
-from tests.factories import LeadFactory, signed_in_client
+from tests.factories import LeadFactory, live_offer, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}
-
-
-def live_offer(quantity_limit=100):
-    now = timezone.now()
-    return Offer.objects.create(
-        campaign=Campaign.objects.create(name=f"Spring {Campaign.objects.count()}"),
-        code="SPRING25",
-        headline="Spring tune-up",
-        starts_at=now - timedelta(days=1),
-        deadline=now + timedelta(days=20),
-        quantity_limit=quantity_limit,
-        upsell_product="Maintenance plan",
-        upsell_pitch="Two visits a year",
-        launched_at=now,
-    )
 
 
 def test_a_csr_redeems_a_live_offer_for_the_caller_once(users):
