@@ -42,6 +42,7 @@ api_v1 = [
     path("notifications/", sales_api.NotificationsView.as_view(), name="api-notifications"),
     path("alerts/hot-waiting/", sales_api.WaitingHotLeadsView.as_view(), name="api-hot-waiting"),
     path("reports/", include("reports.api_urls")),
+    path("contacts/", include("crm.data_rights.api_urls")),
     path("feedback/summary/", sales_api.FeedbackSummaryView.as_view(), name="api-feedback-summary"),
     path("", include(router.urls)),
 ]
@@ -54,6 +55,7 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("jobs/", include("jobs.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("crm.data_rights.urls")),
     path("", include("followups.urls")),
     path("", include("campaigns.urls")),
     path("", include("leads.urls")),

@@ -51,6 +51,9 @@ class Contact(models.Model):
     do_not_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When their personal data was erased on request (crm.data_rights)."
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -108,3 +111,22 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.digest[:12]}…"
+
+
+class Erasure(models.Model):
+    """The audit of one erasure (the right to be forgotten): which contact, who erased it, when,
+    and how many rows of each model it touched. It holds no personal data itself: the contact
+    row it points to is the anonymized one (crm.data_rights.services.erase_contact)."""
+
+    contact = models.OneToOneField(Contact, on_delete=models.PROTECT, related_name="erasure")
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    erased_at = models.DateTimeField()
+    counts = models.JSONField(default=dict, blank=True, help_text='Rows touched per model: {"leads.Interaction": 4}.')
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+
+    def __str__(self):
+        return f"Contact #{self.contact_id} erased {self.erased_at:%Y-%m-%d %H:%M}"
