@@ -1,6 +1,6 @@
 """Every write to contacts and companies."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -156,6 +156,8 @@ def update_contact(*, contact_id: int, **fields) -> Contact:
         raise ValidationError(errors)
     with transaction.atomic():
         contact = Contact.objects.select_for_update(of=("self",)).select_related("company").get(pk=contact_id)
+        if contact.erased_at is not None:  # they asked to be forgotten: nothing is written back
+            raise ValidationError({NON_FIELD_ERRORS: ["This contact's personal data was erased on request."]})
         company_name = fields.pop("company_name", None)
         changed = [name for name, value in fields.items() if getattr(contact, name) != value]
         for name in changed:

@@ -161,6 +161,8 @@ def may_edit(user, lead) -> bool:
     """Who may correct a lead's facts (SPEC: a salesperson changes only the leads they own or
     may claim, as the API's PATCH allows): CSR, Marketing and Managers any lead they see; a
     salesperson their own leads and the unowned sales-ready ones of the pool."""
+    if lead.contact.erased_at is not None:
+        return False  # erased on request: nothing is typed back in
     claimable = lead.owner_id is None and lead.stage == Stage.SALES_READY
     return sales.works_on(lead, user) or (claimable and has_role(user, Role.SALES))
 

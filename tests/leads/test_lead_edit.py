@@ -377,3 +377,15 @@ def test_update_contact_reports_every_bad_field_at_once():
     with pytest.raises(ValidationError) as refusal:
         update_contact(contact_id=contact.pk, email="nope", phone="12")
     assert set(refusal.value.message_dict) == {"email", "phone"}
+
+
+def test_an_erased_contact_cannot_be_edited_back(users):
+    from django.utils import timezone
+
+    lead = LeadFactory()
+    Contact.objects.filter(pk=lead.contact_id).update(erased_at=timezone.now())
+    page = client_for(users["manager"])
+    assert page.get(edit_url(lead)).status_code == 403
+    assert "/edit/" not in page.get(f"/leads/{lead.pk}/").content.decode()
+    with pytest.raises(ValidationError):
+        update_contact(contact_id=lead.contact_id, first_name="Ada")
