@@ -285,11 +285,15 @@ def alert_on_offers(*, now=None) -> dict:
 
 
 def count_sale_as_redemption(*, lead, by=None) -> bool:
-    """A lead closed won on its offer took that offer up: count it once, as a redemption would,
-    unless the lead already redeemed it. A sale is a sale even when the offer has since expired
-    or sold out; it is then not counted (the limit holds). True when a redemption was counted."""
-    if lead.offer_id is None:
+    """A lead closed won on the offer it came in on took that offer up: count it once, as a
+    redemption would, unless the lead already redeemed an offer (the sale is that one's). Only
+    an offer that was running (launched and started) counts; one that has since expired or sold
+    out still counts while the limit has room, never past it. True when a redemption was counted."""
+    if lead.offer_id is None or Redemption.objects.filter(lead=lead).exists():
         return False
+    now = timezone.now()
+    if not Offer.objects.filter(pk=lead.offer_id, launched_at__lte=now, starts_at__lte=now).exists():
+        return False  # a draft's or a future offer's code: no offer was taken up
     with transaction.atomic():
         try:
             with transaction.atomic():

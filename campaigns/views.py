@@ -9,6 +9,7 @@ from campaigns import selectors, services
 from campaigns.briefing import briefing
 from campaigns.forms import CampaignForm, OfferForm, PlacementFormSet
 from campaigns.models import Campaign, Offer, OfferStatus
+from config.errors import error_text
 from crm.access import role_required, staff_required
 from crm.roles import Role
 
@@ -72,7 +73,11 @@ def campaign_edit(request, pk):
 def campaign_archive(request, pk, archived: bool):
     """Archive a campaign (hidden, closed to new offers; its live offers run on) or restore it."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    services.save_campaign(campaign=campaign, archived=archived)
+    try:
+        services.save_campaign(campaign=campaign, archived=archived)
+    except ValidationError as exc:  # e.g. its name now clashes with another campaign's
+        messages.error(request, error_text(exc))
+        return redirect("campaign-list")
     if not archived:
         messages.success(request, f"Campaign “{campaign.name}” restored: it takes new offers again.")
         return redirect("campaign-list")

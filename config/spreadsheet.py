@@ -2,11 +2,15 @@
 cells through `csv_cell`, so text that would run as a formula (CSV injection) cannot."""
 
 import csv
+import re
 from datetime import datetime
 from decimal import Decimal
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed number or an E.164 phone (+15551234567, -12.50) runs as nothing but itself: it is left as
+# written, so a phone column does not come out as '+1555… in every tool that reads the file.
+PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def csv_cell(value) -> str:
@@ -23,7 +27,9 @@ def csv_cell(value) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
 
 
 class Line:

@@ -172,8 +172,10 @@ def update_contact(*, contact_id: int, **fields) -> Contact:
                 with transaction.atomic():
                     contact.save(update_fields=[*changed, "updated_at"])
             except IntegrityError as exc:  # taken by another contact since the check above
-                _check_contact(contact, changed)
-                raise ValidationError({"email": ["This contact is being changed by someone else; try again."]}) from exc
+                _check_contact(contact, changed)  # names the field now taken, when it can
+                raise ValidationError(
+                    {NON_FIELD_ERRORS: ["Another contact took this e-mail or phone a moment ago; try again."]}
+                ) from exc
     return contact
 
 

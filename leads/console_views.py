@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from campaigns.briefing import briefing
 from campaigns.selectors import offer_by_code, replacement_for
@@ -131,7 +132,7 @@ def new_caller(request):
     context = {**_lead_page_context(request, lead, logged=logged), "new_caller_done": True}
     if not request.htmx:
         messages.success(request, logged["message"])
-        return redirect(f"{reverse('console')}?q={lead.contact.phone or lead.contact.email}")
+        return redirect(f"{reverse('console')}?{urlencode({'q': lead.contact.phone or lead.contact.email})}")
     response = render(request, "leads/_console_caller.html", context)
     response["HX-Trigger"] = "lead-changed"  # the results list shows the caller just created
     return response

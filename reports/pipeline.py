@@ -15,6 +15,7 @@ from reports.router import reading_reports
 from reports.selectors import OPEN_STAGES, money
 
 LIMIT = Decimal("1e12")
+MIN_CLOSE_RATE = Decimal("0.0001")  # below one sale in ten thousand leads the figures mean nothing
 
 
 def _number(raw, field: str, errors: dict, *, required: bool = False) -> Decimal | None:
@@ -42,8 +43,8 @@ def parse_inputs(params) -> dict:
     avg_deal = _number(params.get("avg_deal"), "avg_deal", errors)
     if target is not None and target <= 0:
         errors["target"] = ["The target revenue must be more than 0."]
-    if close_rate is not None and not 0 < close_rate <= 1:
-        errors["close_rate"] = ["A close rate is a share above 0 and at most 1 (0.1 for 10%)."]
+    if close_rate is not None and not MIN_CLOSE_RATE <= close_rate <= 1:
+        errors["close_rate"] = ["A close rate is a share from 0.0001 (0.01%) to 1 (0.1 for 10%)."]
     if avg_deal is not None and avg_deal <= 0:
         errors["avg_deal"] = ["The average deal must be more than 0."]
     if errors:
@@ -61,9 +62,12 @@ def calculate(*, target: Decimal, close_rate, avg_deal, measured: dict) -> dict:
     """The figures, with the measured close rate and average deal where none was given."""
     rate = close_rate if close_rate is not None else _decimal(measured.get("close_rate"))
     deal = avg_deal if avg_deal is not None else _decimal(measured.get("avg_deal"))
+    if rate is not None and rate < MIN_CLOSE_RATE:
+        rate = None  # a measured rate too small to plan with: the calculator asks for one
     now = open_pipeline()
-    pipeline_needed = (target / rate).quantize(Decimal("0.01")) if rate else None
-    leads_needed = math.ceil(pipeline_needed / deal) if pipeline_needed is not None and deal else None
+    exact = target / rate if rate else None  # rounded only for showing: leads_needed is from the exact figure
+    pipeline_needed = exact.quantize(Decimal("0.01")) if exact is not None else None
+    leads_needed = math.ceil(exact / deal) if exact is not None and deal else None
     return {
         "target": money(target),
         "close_rate": float(rate) if rate is not None else None,

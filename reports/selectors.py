@@ -6,11 +6,13 @@ one query per table, through the reports alias (reports.router); `DEFINITIONS` i
 page writes beside each number."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connections
 from django.db.models import Aggregate, Avg, Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 
 from leads.kinds import Stage
 from leads.models import Lead
@@ -176,7 +178,14 @@ def weekly(period: Period, *, owner=None) -> list[Week]:
             .annotate(leads=Count("id"), won=Count("id", filter=WON))
             .order_by("week")
         )
-        return [Week(row["week"].date().isoformat(), row["leads"], row["won"]) for row in rows]
+        found = {timezone.localtime(row["week"]).date(): row for row in rows}
+    monday = period.start - timedelta(days=period.start.weekday())
+    weeks = []
+    while monday <= period.end:  # a quiet week is a zero, not a gap in the trend
+        row = found.get(monday, {"leads": 0, "won": 0})
+        weeks.append(Week(monday.isoformat(), row["leads"], row["won"]))
+        monday += timedelta(days=7)
+    return weeks
 
 
 def score_distribution(*, owner=None) -> list[dict]:

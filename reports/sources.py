@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, Sum
+from django.db.models import Count, Sum
 
 from campaigns.models import Campaign, Offer, Placement
 from leads.models import LeadFeedback
@@ -130,7 +130,7 @@ def sources(period: Period, group_name: str = "utm_source", *, ordering: str = "
         quality = (
             LeadFeedback.objects.filter(lead__in=leads.values("pk"))
             .values(f"lead__{group.key}")
-            .annotate(rating=Avg("rating"))
+            .annotate(total=Sum("rating"), ratings=Count("id"))
         )
         rows: dict = {}
         for row in counted.order_by():
@@ -139,7 +139,12 @@ def sources(period: Period, group_name: str = "utm_source", *, ordering: str = "
             merged["leads"] += row["leads"]
             merged["won"] += row["won"]
             merged["revenue"] += row["revenue"] or Decimal(0)
-        ratings = {_normal(group, r[f"lead__{group.key}"]): r["rating"] for r in quality.order_by()}
+        totals: dict = {}
+        for r in quality.order_by():  # "Radio" and "radio" are one source: their ratings merge too
+            value = _normal(group, r[f"lead__{group.key}"])
+            total, count = totals.get(value, (0, 0))
+            totals[value] = (total + r["total"], count + r["ratings"])
+        ratings = {value: total / count for value, (total, count) in totals.items()}
         costs = _costs(group, period)
         for value in costs:
             rows.setdefault(value, {"leads": 0, "won": 0, "revenue": Decimal(0)})
@@ -187,16 +192,12 @@ def _row(group: Grouping, value, numbers: dict, cost: Decimal, rating, labels: d
     }
 
 
-def measured_rates(period: Period, group_name: str = "", source_key=None) -> dict:
-    """Close rate and average deal, overall or for one source, as the calculator's defaults."""
+def measured_rates(period: Period) -> dict:
+    """The period's close rate and average deal, unrounded: the calculator's defaults."""
     with reading_reports():
-        leads = cohort(period)
-        if group_name:
-            group = grouping(group_name)
-            if group.key == "utm_source":
-                leads = leads.filter(utm_source__iexact=source_key or "")
-            else:
-                leads = leads.filter(**{group.key: source_key})
-        counts = leads.aggregate(leads=Count("id"), won=Count("id", filter=WON), revenue=Sum("won_amount", filter=WON))
+        counts = cohort(period).aggregate(
+            leads=Count("id"), won=Count("id", filter=WON), revenue=Sum("won_amount", filter=WON)
+        )
+    rate = Decimal(counts["won"]) / Decimal(counts["leads"]) if counts["leads"] else None
     average = counts["revenue"] / counts["won"] if counts["won"] else None
-    return {"close_rate": ratio(counts["won"], counts["leads"]), "avg_deal": average}
+    return {"close_rate": rate, "avg_deal": average}

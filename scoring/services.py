@@ -326,13 +326,15 @@ def publish_draft(*, by=None, version: int | None = None):
     from leads.models import Lead
 
     with transaction.atomic():
+        # The published row first, then the draft: restore_version takes them in the same order,
+        # so a publish and a restore at the same moment queue instead of deadlocking.
+        published = RuleSet.objects.select_for_update().get(status=RuleSetStatus.PUBLISHED)
         draft = RuleSet.objects.select_for_update().filter(status=RuleSetStatus.DRAFT).first()
         if version is not None and (draft is None or draft.version != version):
             raise Conflict(_gone_draft_text(version))
         if draft is None:
             raise ValidationError({"draft": ["There is no draft to publish."]})
         validate_definition(draft.definition)
-        published = RuleSet.objects.select_for_update().get(status=RuleSetStatus.PUBLISHED)
         if draft.definition == published.definition:
             raise Conflict(
                 f"The draft has the same rules as the published version {published.version}: "

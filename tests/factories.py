@@ -66,8 +66,7 @@ def live_offer(code="SPRING25", *, days_left=20, quantity_limit=100, campaign="S
         quantity_limit=quantity_limit,
         upsell_product="Maintenance plan",
         upsell_pitch="Two visits a year",
-        launched_at=now,
-        **fields,
+        **{"launched_at": now, **fields},
     )
     if placement:
         Placement.objects.create(

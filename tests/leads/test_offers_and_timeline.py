@@ -124,3 +124,20 @@ def test_timeline_times_read_relative_with_the_exact_time_on_hover(users):
     lead.interactions.create(kind="note", note="hello", occurred_at=timezone.now() - timedelta(hours=3))
     html = signed_in_client(users["csr"]).get(f"/leads/{lead.pk}/").content.decode()
     assert ">3\xa0hours ago</time>" in html and 'title="' in html
+
+
+def test_a_sale_on_a_draft_offers_code_or_after_another_redemption_counts_nothing(users):
+    draft = live_offer("DRAFT1", launched_at=None)
+    lead = LeadFactory(offer=draft, owner=users["sales"], stage="sales_ready", **FACTS)
+    sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="100")
+    draft.refresh_from_db()
+    assert draft.redeemed == 0 and not Redemption.objects.exists()
+
+    came_on, took = live_offer("CAMEON"), live_offer("TOOK", campaign="Autumn")
+    lead = LeadFactory(offer=came_on, owner=users["sales"], stage="sales_ready", **FACTS)
+    signed_in_client(users["csr"]).post(f"/leads/{lead.pk}/redeem/", {"offer": took.pk}, **HTMX)
+    sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="100")
+    came_on.refresh_from_db()
+    assert came_on.redeemed == 0 and list(
+        Redemption.objects.filter(lead=lead).values_list("offer__code", flat=True)
+    ) == ["TOOK"]

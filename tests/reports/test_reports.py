@@ -159,6 +159,8 @@ def test_the_calculator_defaults_to_the_measured_rates(book, users):
         ("pipeline", {"target": "1000", "avg_deal": "-1"}, "avg_deal"),
         ("pipeline", {"target": "NaN"}, "target"),
         ("pipeline", {"target": "1e400"}, "target"),
+        ("pipeline", {"target": "1000000", "close_rate": "1e-30"}, "close_rate"),
+        ("pipeline", {"target": "1000000", "close_rate": "1e-999999"}, "close_rate"),
     ],
 )
 def test_bad_input_is_a_clear_400(users, path, params, field):
@@ -226,6 +228,14 @@ def test_a_bad_period_on_the_page_says_why_and_shows_the_default(users):
     assert "The end comes before the start" in html and "Showing the last 90 days instead." in html
 
 
+def test_the_page_refuses_a_close_rate_too_small_to_plan_with(users):
+    client = signed_in_client(users["sales"])
+    for path in ("/reports/", "/reports/calculator/"):
+        response = client.get(path, {"target": "1000000", "close_rate_percent": "1e-300"})
+        assert response.status_code == 200 and "from 0.0001" in response.content.decode(), path
+    assert client.get("/reports/pipeline.csv", {"target": "1", "close_rate": "1e-20"}).status_code == 400
+
+
 def test_the_calculator_recalculates_from_what_is_typed(users):
     client = signed_in_client(users["sales"])
     html = client.get(
@@ -270,3 +280,17 @@ def test_a_hot_lead_records_how_long_it_waited_for_our_first_call(users):
 
 def test_periods_include_their_last_day():
     assert Period(date(2026, 1, 1), date(2026, 1, 31)).days == 31
+
+
+def test_a_quiet_week_is_a_zero_and_one_source_spelled_two_ways_is_one_rating(users):
+    LeadFactory(utm_source="Radio")
+    late = LeadFactory(utm_source="radio")
+    Lead.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(days=21))
+    for lead, rating in zip(Lead.objects.order_by("pk"), (1, 5), strict=True):
+        LeadFeedback.objects.create(lead=lead, author=users["sales"], rating=rating, reason="r")
+    weeks = selectors.weekly(PERIOD)
+    assert len(weeks) >= 4 and sum(w.leads for w in weeks) == 2 and any(w.leads == 0 for w in weeks)
+    from reports.sources import sources
+
+    [radio] = [row for row in sources(PERIOD, "utm_source") if row["source"] == "radio"]
+    assert (radio["leads"], radio["quality"]) == (2, 3.0)
