@@ -119,6 +119,19 @@ def promote_if_ready(lead: Lead, *, by=None, book: RuleBook | None = None) -> bo
     return True
 
 
+def return_if_unready(lead: Lead, *, by=None, book: RuleBook | None = None) -> bool:
+    """An unowned sales-ready lead whose score an interaction took below the threshold (a "just
+    looking" answer) leaves the pool for inquiry, as a rescore after a publish does in bulk
+    (scoring.services.return_unready_to_inquiry); an owned one stays with its owner. The caller
+    holds the lead's row lock. No query unless the lead falls."""
+    book = book or published_rule_book()
+    if lead.stage != Stage.SALES_READY or lead.owner_id is not None or lead.score >= book.thresholds.sales_ready:
+        return False
+    reason = f"Score {lead.score} is below sales-ready {book.thresholds.sales_ready}"
+    change_stage(lead, to_stage=Stage.INQUIRY, by=by, reason=reason)
+    return True
+
+
 def record_first_stage(lead: Lead, *, by=None, reason: str = "") -> None:
     """The opening entry of a new lead's stage history."""
     StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason=reason[:200])
@@ -246,7 +259,7 @@ def record_interaction(
     if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
         change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
     result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed)
-    promote_if_ready(lead, by=author, book=book)
+    promote_if_ready(lead, by=author, book=book) or return_if_unready(lead, by=author, book=book)
     return LoggedInteraction(interaction, lead, result)
 
 

@@ -337,3 +337,13 @@ def test_handing_a_lead_to_its_owner_again_changes_nothing(users):
     lead.refresh_from_db()
     assert lead.owner_accepted_at is not None and Handover.objects.filter(lead=lead).count() == 1
     assert Notification.objects.filter(user=users["sales"], lead=lead).count() == 1
+
+
+def test_an_interaction_that_drops_a_pool_lead_below_the_rules_sends_it_back_to_inquiry(users):
+    pooled = ready_lead()
+    log_interaction(lead_id=pooled.pk, kind="call_inbound")  # 50 < 60
+    pooled.refresh_from_db()
+    assert pooled.stage == "inquiry" and pooled.stage_changes.last().reason == "Score 50 is below sales-ready 60"
+    owned = ready_lead(owner=users["sales"])
+    log_interaction(lead_id=owned.pk, kind="call_inbound", author=users["sales"])
+    assert Lead.objects.get(pk=owned.pk).stage == "sales_ready"  # stays with its owner
