@@ -21,8 +21,8 @@ COPY . .
 # The secret key here only lets settings load; the running containers get the real one.
 RUN DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin crm \
-    && mkdir -p /srv/letters \
-    && chown -R crm:crm /app/var /srv/letters
+    && mkdir -p /srv/letters /srv/imports \
+    && chown -R crm:crm /app/var /srv/letters /srv/imports
 
 USER crm
 EXPOSE 8000

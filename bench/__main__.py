@@ -13,7 +13,8 @@ What it does, in order, and why:
    default) and times their full rescore through a real Celery worker; bench/sales.py puts every
    fifth lead in the sales pool and makes sixteen salespeople; bench/offers.py makes a live offer
    limited to 100 and the caller-search and lookup paths. Every HTTP figure below is measured over
-   that book.
+   that book. Before the sales set-up, bench/imports.py imports a bought list of BENCH_IMPORT_ROWS
+   rows (a million) against that book through a real worker, then removes what it imported.
 3. Serves the real app with gunicorn: a fixed number of sync workers (BENCH_WORKERS, 4), DEBUG off,
    the production settings plus one bare JSON view (bench/settings.py), the throttle cache in
    Redis when REDIS_URL answers, and throttle rates so high that nothing is throttled.
@@ -87,6 +88,9 @@ TARGETS = [
     ),
     ("letters_10k: batch done < 120 s", "letters_10k", "seconds", "<", 120),
     ("followups_due_1000: notified p99 < 60 s", "followups_due_1000", "p99_s", "<", 60),
+    ("import_1m >= 5,000 rows/s (dedupe vs 1M contacts)", "import_1m", "rows_per_s", ">=", 5_000),
+    ("import_1m: the file done < 200 s", "import_1m", "seconds", "<", 200),
+    ("import_1m: worker peak memory < 300 MB", "import_1m", "worker_peak_mb", "<", 300),
     ("queue_first_page p99 < 30 ms (paced)", "queue_first_page_paced", "p99_ms", "<", 30.0),
     ("queue_first_page database p99 < 10 ms", "queue_db", "p99_ms", "<", 10.0),
     ("queue and claim plans: no Seq Scan", "queue_db", "seq_scans", "<", 1),
@@ -101,6 +105,7 @@ QUEUE_PACED_RATE = float(os.environ.get("BENCH_QUEUE_RATE", "50"))  # salespeopl
 RESCORE_LEADS = int(os.environ.get("BENCH_RESCORE_LEADS", "1000000"))  # 0 skips the full rescore
 LETTERS = int(os.environ.get("BENCH_LETTERS", "10000"))  # read by bench/followups.py too
 FOLLOWUPS_DUE = int(os.environ.get("BENCH_FOLLOWUPS_DUE", "1000"))
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000000"))  # read by bench/imports.py too; 0 skips it
 
 
 class BenchError(Exception):
@@ -505,9 +510,11 @@ def judge(results: dict) -> list[dict]:
             "recovery_after_kill": "s",
             "letters_10k": "s",
             "followups_due_1000": "s",
+            "import_1m": "s",
         }.get(section, "ms")
         if key == "seq_scans":
             unit = "count"
+        unit = {"rows_per_s": "rows/s", "worker_peak_mb": "MB"}.get(key, unit)
         valid = value is not None and all(results.get(s, {}).get("valid") for s in sources)
         if value is None:
             met = False
@@ -571,6 +578,14 @@ def print_report(results: dict, names: list[str]) -> None:
             f"{'followups_due_1000':<27}{figure['notified']:,} notified, p50 {figure.get('p50_s')} s, "
             f"p99 {figure.get('p99_s')} s after the due time, {figure.get('announced_twice')} twice"
         )
+    if "import_1m" in results:
+        figure = results["import_1m"]
+        print(
+            f"{'import_1m':<27}{figure['rows']:,} rows in {figure['seconds']} s ({figure['rows_per_s']:,.0f}/s) "
+            f"against {figure['existing_contacts']:,} contacts: {figure['created']:,} created, "
+            f"{figure['duplicates']:,} duplicates, {figure['rejected']:,} rejected; worker peak "
+            f"{figure['worker_peak_mb']} MB, {figure['rows_imported_twice']} rows imported twice"
+        )
     if "recovery_after_kill" in results:
         figure = results["recovery_after_kill"]
         print(
@@ -595,9 +610,14 @@ def print_report(results: dict, names: list[str]) -> None:
         if value is None:
             shown = "n/a"
         else:
-            shown = {"ratio": f"{value:.1%}", "leads/s": f"{value:,.0f}/s", "count": str(value), "s": f"{value} s"}.get(
-                verdict["unit"], f"{value:.2f} ms"
-            )
+            shown = {
+                "ratio": f"{value:.1%}",
+                "leads/s": f"{value:,.0f}/s",
+                "rows/s": f"{value:,.0f}/s",
+                "count": str(value),
+                "s": f"{value} s",
+                "MB": f"{value} MB",
+            }.get(verdict["unit"], f"{value:.2f} ms")
         print(f"{verdict['target']:<40}{shown:>12}   {verdict['result']}")
     problems = meta["server_log"]
     if problems["tracebacks"] or problems["server_errors"] or problems["worker_timeouts"]:
@@ -692,6 +712,16 @@ def main() -> int:
         figure["valid"] = figure.get("status") == "done" and not figure.get("leads_lettered_twice")
         figure["valid"] = figure["valid"] and not figure.get("announced_twice")
         results[name] = figure
+    if IMPORT_ROWS:
+        print(f"Imports: a bought list of {IMPORT_ROWS:,} rows against the book, through a worker ...", flush=True)
+        imports = json.loads(run_django(["-m", "bench.imports"], env, timeout=3600).strip().splitlines()[-1])
+        for name, figure in imports.items():
+            figure["valid"] = (
+                figure.get("status") == "done"
+                and not figure.get("rows_imported_twice")
+                and figure.get("counts_add_up", False)
+            )
+            results[name] = figure
     sales_setup = json.loads(run_django(["-m", "bench.sales", "setup"], env).strip().splitlines()[-1])
     print(f"Sales: a pool of {sales_setup['pool']:,} sales-ready leads, 16 salespeople.", flush=True)
     offers_setup = json.loads(run_django(["-m", "bench.offers"], env).strip().splitlines()[-1])

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "leads",
     "followups",
     "reports",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,8 @@ SPECTACULAR_SETTINGS = {
         "RuleSetStatusEnum": "scoring.models.RuleSetStatus.choices",
         "InteractionKindEnum": "leads.kinds.InteractionKind.choices",
         "QuestionKindEnum": [("yes_no", "Yes or no"), ("text", "Text")],
+        "ImportModeEnum": "imports.models.ImportMode.choices",
+        "DuplicatePolicyEnum": "imports.models.DuplicatePolicy.choices",
     },
 }
 
@@ -315,6 +318,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.tasks.purge_expired_idempotency_records",
         "schedule": crontab(minute=17),
     },
+    "purge-import-files": {"task": "imports.tasks.purge_import_files", "schedule": crontab(minute=37)},
 }
 
 # --- The product's own settings -------------------------------------------------------------
@@ -351,6 +355,19 @@ CRM_COMPANY_NAME = os.environ.get("CRM_COMPANY_NAME", "Lead CRM")
 CRM_LETTER_SLICES = int(os.environ.get("CRM_LETTER_SLICES", "2"))
 CRM_LETTER_CHUNK = int(os.environ.get("CRM_LETTER_CHUNK", "200"))
 CRM_LETTERS_DIR = Path(os.environ.get("CRM_LETTERS_DIR", VAR_DIR / "letters"))
+# List imports (imports/): where uploads and rejected-rows files live (personal data: web and worker
+# both mount it), the largest file taken, rows a transaction, and how long files are kept.
+CRM_IMPORTS_DIR = Path(os.environ.get("CRM_IMPORTS_DIR", VAR_DIR / "imports"))
+CRM_IMPORT_MAX_BYTES = int(os.environ.get("CRM_IMPORT_MAX_BYTES", 256 * 1024 * 1024))
+CRM_IMPORT_CHUNK = int(os.environ.get("CRM_IMPORT_CHUNK", "2000"))
+CRM_IMPORT_KEEP_DAYS = int(os.environ.get("CRM_IMPORT_KEEP_DAYS", "30"))  # rejected-rows files
+CRM_IMPORT_DRAFT_HOURS = int(os.environ.get("CRM_IMPORT_DRAFT_HOURS", "24"))  # uploads never started
+# An upload past CRM_IMPORT_MAX_BYTES is dropped as it streams in, never written to disk whole.
+FILE_UPLOAD_HANDLERS = [
+    "imports.uploads.UploadSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Scripts, styles and images only from this site; no inline script; never framed.
 CRM_CONTENT_SECURITY_POLICY = os.environ.get(

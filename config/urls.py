@@ -8,6 +8,7 @@ from crm.api import CallerSearchView, MeView, TokenView
 from crm.login_guard import GuardedAdminAuthenticationForm
 from followups.api import FollowUpViewSet
 from followups.letters.api import LetterBatchViewSet, LetterTemplateViewSet, LetterViewSet
+from imports.api import ImportViewSet
 from jobs.api import JobView
 from leads import sales_api
 from leads.api import LeadViewSet
@@ -24,6 +25,7 @@ router.register("followups", FollowUpViewSet, basename="followup")
 router.register("letters/templates", LetterTemplateViewSet, basename="letter-template")
 router.register("letters/batches", LetterBatchViewSet, basename="letter-batch")
 router.register("letters", LetterViewSet, basename="letter")
+router.register("imports", ImportViewSet, basename="import")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -56,6 +58,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("reports/", include("reports.urls")),
     path("", include("crm.data_rights.urls")),
+    path("", include("imports.urls")),
     path("", include("followups.urls")),
     path("", include("campaigns.urls")),
     path("", include("leads.urls")),

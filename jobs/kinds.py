@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 JOB_KINDS = {
     "rescore": "scoring.jobs.RescoreJob",
     "letters": "followups.letters.jobs.LetterBatchJob",
+    "import": "imports.jobs.ImportJob",
 }
 
 
