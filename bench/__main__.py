@@ -70,7 +70,8 @@ INTERACTION_LEADS = 500  # leads log_interaction cycles over
 REPORT_CASES = [
     f"report_{report}_{period}"
     for period in ("90d", "2y")
-    for report in ("summary", "funnel", "sources_utm_source", "sources_campaign", "sources_offer", "sources_placement")
+    for report in ("summary", "funnel")
+    + tuple(f"sources_{group}" for group in ("utm_source", "campaign", "offer", "placement", "list"))
 ]
 TARGETS = [
     # (label, section of bench.json, key, comparison, threshold)

@@ -2,7 +2,7 @@
 after the HTTP cases (it reshapes the book they used). It prints one JSON line.
 
 The million generated leads (bench/scoring.py) are given the shape of a real book: arrivals
-spread over two years, every stage (10% won with amounts, cycles and upsells), twelve UTM
+(first inquiries) spread over two years, every stage (10% won with amounts, cycles and upsells), twelve UTM
 sources, ten campaigns with twenty offers and sixty placements, referrals, first responses to
 hot leads, sales' ratings; and interactions are added until the book holds BENCH_INTERACTIONS
 (10,000,000). Then VACUUM (ANALYZE), and each report is asked for through the API in-process
@@ -60,6 +60,8 @@ def shape_book(cursor) -> dict:
     cursor.execute(
         "UPDATE leads_lead SET "
         "created_at = now() - ((id * 7919) % 730) * interval '1 day' - (id % 86400) * interval '1 second', "
+        "inquired_at = now() - ((id * 7919) % 730) * interval '1 day' - (id % 86400) * interval '1 second', "
+        "first_hot_at = CASE WHEN id % 4 = 0 THEN now() - ((id * 7919) % 730) * interval '1 day' END, "
         "stage = CASE WHEN id % 20 < 2 THEN 'won' WHEN id % 20 = 2 THEN 'customer' WHEN id % 20 < 5 THEN 'unclosed' "
         "WHEN id % 20 = 5 THEN 'dead' WHEN id % 20 < 9 THEN 'sales_ready' ELSE 'inquiry' END, "
         f"utm_source = ({sources})[1 + id % {len(SOURCES)}], "
@@ -156,7 +158,7 @@ def main() -> None:
     for period, params in periods.items():
         figures[f"report_summary_{period}"] = timed(client, "/api/v1/reports/summary/", params)
         figures[f"report_funnel_{period}"] = timed(client, "/api/v1/reports/funnel/", params)
-        for group in ("utm_source", "campaign", "offer", "placement"):
+        for group in ("utm_source", "campaign", "offer", "placement", "list"):
             figures[f"report_sources_{group}_{period}"] = timed(
                 client, "/api/v1/reports/sources/", {**params, "group": group}
             )

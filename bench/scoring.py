@@ -102,9 +102,9 @@ def generate_leads(count: int) -> None:
         cursor.execute(
             "INSERT INTO leads_lead (contact_id, stage, score, temperature, rules_version, source, offer_code, "
             "offer_code_problem, utm_source, utm_medium, utm_campaign, inquiry_reason, desired_outcome, "
-            "upsell_offered, upsell_accepted, lost_reason, created_at, last_activity_at) "
+            "upsell_offered, upsell_accepted, lost_reason, created_at, inquired_at, last_activity_at) "
             "SELECT c.id, 'inquiry', 0, 'cold', 0, 'web_form', '', '', '', '', '', '', '', "
-            f"false, false, '', {lead_activity}, {lead_activity} "
+            f"false, false, '', {lead_activity}, {lead_activity}, {lead_activity} "
             f"FROM crm_contact c WHERE c.email LIKE 'rescore%%.{tag}@bench.example'"
         )
         cursor.execute(

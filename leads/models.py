@@ -102,30 +102,12 @@ class Lead(models.Model):
     last_contacted_at = models.DateTimeField(null=True, blank=True, help_text="Our last call or meeting.")
     alerted_at = models.DateTimeField(null=True, blank=True, help_text="Last response-time alert.")
     sales_cycle_days = models.PositiveIntegerField(null=True, blank=True)
-
-    # What sales must know before the first contact (seed 001).
-    inquiry_reason = models.TextField(blank=True, help_text="What generated the inquiry.")
-    desired_outcome = models.TextField(blank=True, help_text="The results the prospect wants.")
-
-    # Money and closing.
-    estimated_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    won_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    upsell_offered = models.BooleanField(default=False)
-    upsell_accepted = models.BooleanField(default=False)
-    lost_reason = models.TextField(blank=True)
-
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    last_activity_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-
-    # The sales side: when it became ready, was handed over, went hot, was last contacted.
-    sales_ready_at = models.DateTimeField(null=True, blank=True)
-    handed_over_at = models.DateTimeField(null=True, blank=True)
-    owner_accepted_at = models.DateTimeField(null=True, blank=True)
-    hot_since = models.DateTimeField(null=True, blank=True)
-    last_contacted_at = models.DateTimeField(null=True, blank=True, help_text="Our last call or meeting.")
-    alerted_at = models.DateTimeField(null=True, blank=True, help_text="Last response-time alert.")
-    sales_cycle_days = models.PositiveIntegerField(null=True, blank=True)
+    inquired_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When it first inquired: the scoreboard's cohort is by this."
+    )
+    first_hot_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it first turned hot (never reset, unlike hot_since)."
+    )
     hot_response_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="From first turning hot to our first call or meeting after (the scoreboard's)."
     )

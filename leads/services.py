@@ -74,6 +74,9 @@ def change_stage(lead: Lead, *, to_stage: str, by=None, reason: str = "") -> Sta
     )
     lead.stage = to_stage
     fields = ["stage"]
+    if to_stage == Stage.INQUIRY and lead.inquired_at is None:
+        lead.inquired_at = change.changed_at  # a bought name becomes a lead: its cohort is now
+        fields.append("inquired_at")
     if to_stage == Stage.SALES_READY:
         lead.sales_ready_at = change.changed_at  # the pool's waiting time starts here
         fields.append("sales_ready_at")
@@ -253,8 +256,8 @@ def record_interaction(
     if author is not None and kind in CONTACT_KINDS:
         lead.last_contacted_at = occurred_at
         changed.append("last_contacted_at")
-        if lead.hot_since and lead.hot_response_seconds is None and occurred_at >= lead.hot_since:
-            lead.hot_response_seconds = int((occurred_at - lead.hot_since).total_seconds())
+        if lead.first_hot_at and lead.hot_response_seconds is None and occurred_at >= lead.first_hot_at:
+            lead.hot_response_seconds = int((occurred_at - lead.first_hot_at).total_seconds())
             changed.append("hot_response_seconds")
     if lead.stage == Stage.LIST and kind in RESPONSE_KINDS:
         change_stage(lead, to_stage=Stage.INQUIRY, by=author, reason=f"Responded: {interaction.get_kind_display()}")
@@ -281,7 +284,7 @@ def open_lead(
     web-form capture, the busiest write, short.
     """
     now = timezone.now()
-    lead = Lead(contact=contact, stage=Stage.INQUIRY, last_activity_at=now, **lead_fields)
+    lead = Lead(contact=contact, stage=Stage.INQUIRY, inquired_at=now, last_activity_at=now, **lead_fields)
     if by is not None and kind in CONTACT_KINDS:
         lead.last_contacted_at = now
     result = score(facts_from_rows(lead, [(kind, now, metadata, [])], now), book)

@@ -44,6 +44,7 @@ class SummarySerializer(serializers.Serializer):
     referral_rate = _ratio()
     median_sales_cycle_days = serializers.FloatField(allow_null=True)
     median_hot_response_minutes = serializers.FloatField(allow_null=True)
+    hot_unanswered = serializers.IntegerField()
     letters_sent = serializers.IntegerField()
     letter_response_rate = _ratio()
     letter_conversion_rate = _ratio()

@@ -23,7 +23,7 @@ WON = Q(stage__in=[Stage.WON, Stage.CUSTOMER])
 OPEN_STAGES = [Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED]
 
 DEFINITIONS = {
-    "leads": "Leads created in the period (a bought name counts once it inquired).",
+    "leads": "Leads that first inquired in the period (a bought name counts from the day it responded).",
     "inquiries": "Of those, still inquiries now: not yet sales-ready.",
     "sales_ready": "Of those, sales-ready now and not yet closed.",
     "won": "Of those, won (customers included).",
@@ -34,7 +34,10 @@ DEFINITIONS = {
     "upsell_rate": "Won sales with the upsell accepted ÷ won sales.",
     "referral_rate": "Leads that came from a referral ÷ leads.",
     "median_sales_cycle_days": "The middle won sale's days from the lead's arrival to the close.",
-    "median_hot_response_minutes": "The middle hot lead's minutes from turning hot to our first call or meeting.",
+    "median_hot_response_minutes": (
+        "The middle answered hot lead's minutes from first turning hot to our first call or meeting."
+    ),
+    "hot_unanswered": "Of the leads that turned hot, how many no one has called or met yet.",
     "letters_sent": "Unclosed-prospect letters sent in the period.",
     "letter_response_rate": "Letters whose code came back in a call or form ÷ letters sent.",
     "letter_conversion_rate": "Letters whose lead was won after the letter ÷ letters sent.",
@@ -42,7 +45,9 @@ DEFINITIONS = {
 
 
 def cohort(period: Period, *, owner=None) -> QuerySet:
-    leads = Lead.objects.filter(created_at__gte=period.since, created_at__lt=period.until).exclude(stage=Stage.LIST)
+    """The leads that first inquired in the period. A bought name joins the cohort of the day it
+    responded, not of the day it was imported, so a past period's figures never move."""
+    leads = Lead.objects.filter(inquired_at__gte=period.since, inquired_at__lt=period.until)
     return leads.filter(owner=owner) if owner is not None else leads
 
 
@@ -88,6 +93,7 @@ def summary(period: Period, *, owner=None) -> dict:
             referrals=Count("id", filter=Q(source="referral")),
             revenue=Sum("won_amount", filter=WON),
             avg_transaction=Avg("won_amount", filter=WON),
+            hot_unanswered=Count("id", filter=Q(first_hot_at__isnull=False, hot_response_seconds__isnull=True)),
         )
         cycle = median(leads.filter(WON), "sales_cycle_days")
         response = median(leads, "hot_response_seconds")
@@ -103,6 +109,7 @@ def summary(period: Period, *, owner=None) -> dict:
         "referral_rate": ratio(counts["referrals"], counts["leads"]),
         "median_sales_cycle_days": round(cycle, 1) if cycle is not None else None,
         "median_hot_response_minutes": round(response / 60, 1) if response is not None else None,
+        "hot_unanswered": counts["hot_unanswered"],
         **letters,
     }
 
@@ -169,11 +176,11 @@ class Week:
 
 
 def weekly(period: Period, *, owner=None) -> list[Week]:
-    """Leads arrived and (of those) won, per week of arrival."""
+    """Leads arrived (first inquired) and, of those, won, per week of arrival."""
     with reading_reports():
         rows = (
             cohort(period, owner=owner)
-            .annotate(week=TruncWeek("created_at"))
+            .annotate(week=TruncWeek("inquired_at"))
             .values("week")
             .annotate(leads=Count("id"), won=Count("id", filter=WON))
             .order_by("week")

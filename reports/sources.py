@@ -31,6 +31,7 @@ GROUPINGS = {
     "campaign": Grouping("campaign_id", "Campaign", "Campaign"),
     "offer": Grouping("offer_id", "Offer", "Offer"),
     "placement": Grouping("placement_id", "Placement", "Placement"),
+    "list": Grouping("bought_list_id", "Bought list", "List"),
 }
 COLUMNS = [
     "source",
@@ -57,11 +58,14 @@ LABELS = {
     "quality": "Quality (1–5)",
 }
 DEFINITIONS = {
-    "leads": "Leads created in the period that came from the source.",
+    "leads": "Leads that first inquired in the period and came from the source.",
     "won": "Of those, won.",
     "close_ratio": "Won ÷ leads.",
     "revenue": "The won amounts.",
-    "cost": "What the source cost in the period: each placement's cost spread over the days it runs.",
+    "cost": (
+        "What the source cost in the period: each placement's cost spread over the days it runs; "
+        "a bought list's price on the day it was bought."
+    ),
     "cost_per_lead": "Cost ÷ leads.",
     "cost_per_sale": "Cost ÷ won.",
     "roi": "(Revenue − cost) ÷ cost; none where nothing was spent.",
@@ -85,8 +89,18 @@ def placement_share(placement: Placement, period: Period) -> Decimal:
     return (placement.cost * Decimal((last - first).days + 1) / Decimal(run_days)).quantize(CENT, ROUND_HALF_UP)
 
 
+def _list_costs(period: Period) -> dict:
+    """A bought list's price falls on the day it was bought."""
+    from imports.models import BoughtList
+
+    bought = BoughtList.objects.filter(created_at__gte=period.since, created_at__lt=period.until, price__isnull=False)
+    return {pk: price for pk, price in bought.values_list("pk", "price")}
+
+
 def _costs(group: Grouping, period: Period) -> dict:
     """The period's spend per group value."""
+    if group.key == "bought_list_id":
+        return _list_costs(period)
     placements = Placement.objects.filter(starts_on__lte=period.end, ends_on__gte=period.start).select_related("offer")
     costs: dict = {}
     for placement in placements:
@@ -110,6 +124,10 @@ def _labels(group: Grouping, values) -> dict:
     if group.key == "placement_id":
         placements = Placement.objects.filter(pk__in=values).select_related("offer")
         return {p.pk: f"{p.channel}: {p.outlet} ({p.offer.code})" for p in placements}
+    if group.key == "bought_list_id":
+        from imports.models import BoughtList
+
+        return {b.pk: str(b) for b in BoughtList.objects.filter(pk__in=values)}
     return {}
 
 

@@ -105,6 +105,8 @@ def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange 
     `hot_since` starts when a lead turns hot and clears when it cools: the response-time
     alerts measure from it."""
     old = (lead.score, lead.temperature, lead.rules_version)
+    if result.temperature == HOT and lead.first_hot_at is None:
+        lead.first_hot_at = now  # the scoreboard's response time counts from here, whatever follows
     if result.temperature == HOT and (lead.temperature != HOT or lead.hot_since is None):
         lead.hot_since = now
     elif result.temperature != HOT:
@@ -136,7 +138,15 @@ def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: 
     result = score(lead_facts(lead, now), book)
     change = apply_score(lead, result, reason, now)
     lead.save(
-        update_fields=["score", "temperature", "rules_version", "score_computed_at", "hot_since", *(also_save or [])]
+        update_fields=[
+            "score",
+            "temperature",
+            "rules_version",
+            "score_computed_at",
+            "hot_since",
+            "first_hot_at",
+            *(also_save or []),
+        ]
     )
     if change is not None:
         change.save()
@@ -177,26 +187,29 @@ def write_scores(leads: list) -> None:
         return
     table = connection.ops.quote_name(Lead._meta.db_table)
     rows = [
-        (lead.pk, lead.score, lead.temperature, lead.rules_version, lead.score_computed_at, lead.hot_since)
+        (lead.pk, lead.score, lead.temperature, lead.rules_version, lead.score_computed_at)
+        + (lead.hot_since, lead.first_hot_at)
         for lead in leads
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             values = ", ".join(
-                ["(%s::bigint, %s::smallint, %s, %s::integer, %s::timestamptz, %s::timestamptz)"] * len(rows)
+                ["(%s::bigint, %s::smallint, %s, %s::integer, %s::timestamptz, %s::timestamptz, %s::timestamptz)"]
+                * len(rows)
             )
             cursor.execute(
                 f"UPDATE {table} AS l SET score = v.score, temperature = v.temperature, "
-                "rules_version = v.rules_version, score_computed_at = v.computed_at, hot_since = v.hot_since "
-                f"FROM (VALUES {values}) AS v(id, score, temperature, rules_version, computed_at, hot_since) "
-                "WHERE l.id = v.id",
+                "rules_version = v.rules_version, score_computed_at = v.computed_at, hot_since = v.hot_since, "
+                "first_hot_at = v.first_hot_at "
+                f"FROM (VALUES {values}) AS v(id, score, temperature, rules_version, computed_at, hot_since, "
+                "first_hot_at) WHERE l.id = v.id",
                 [value for row in rows for value in row],
             )
         else:
             cursor.executemany(
                 f"UPDATE {table} SET score = %s, temperature = %s, rules_version = %s, score_computed_at = %s, "
-                "hot_since = %s WHERE id = %s",
-                [(score_, temperature, version, at, hot, pk) for pk, score_, temperature, version, at, hot in rows],
+                "hot_since = %s, first_hot_at = %s WHERE id = %s",
+                [(score_, temp, version, at, hot, first, pk) for pk, score_, temp, version, at, hot, first in rows],
             )
 
 

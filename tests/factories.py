@@ -48,6 +48,7 @@ class LeadFactory(factory.django.DjangoModelFactory):
     stage = Stage.INQUIRY
     source = Source.WEB_FORM
     sales_ready_at = factory.LazyAttribute(lambda lead: timezone.now() if lead.stage == Stage.SALES_READY else None)
+    inquired_at = factory.LazyAttribute(lambda lead: None if lead.stage == Stage.LIST else timezone.now())
 
 
 def live_offer(code="SPRING25", *, days_left=20, quantity_limit=100, campaign="Spring", placement=True, **fields):

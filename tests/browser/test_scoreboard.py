@@ -20,7 +20,7 @@ def test_a_manager_reads_the_scoreboard_works_the_calculator_and_downloads_a_csv
     make_user("boss", "manager")
     LeadFactory(stage="won", won_amount=Decimal("5000"), sales_cycle_days=12, utm_source="radio")
     old = LeadFactory(stage="inquiry", utm_source="radio")
-    Lead.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=200))
+    Lead.objects.filter(pk=old.pk).update(inquired_at=timezone.now() - timedelta(days=200))
     log_in(page, live_server, "boss")
     page.get_by_role("link", name="Scoreboard").click()
     summary = page.get_by_test_id("summary")
@@ -40,7 +40,7 @@ def test_a_manager_reads_the_scoreboard_works_the_calculator_and_downloads_a_csv
     expect(page.get_by_test_id("pipeline-needed")).to_have_text("$10,000,000.00")
     expect(page.get_by_test_id("leads-needed")).to_have_text("2000")
     page.get_by_label("Close rate (%)").fill("0")
-    expect(page.locator("#calculator-result")).to_contain_text("A close rate is a share above 0")
+    expect(page.locator("#calculator-result")).to_contain_text("A close rate is a share from 0.0001")
 
     with page.expect_download() as download_info:
         page.locator("#by-utm_source").get_by_role("link", name="CSV").click()

@@ -28,7 +28,7 @@ def won(amount, *, upsell=False, cycle=10, **fields):
 
 
 def aged(lead, days):
-    Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=days))
+    Lead.objects.filter(pk=lead.pk).update(inquired_at=timezone.now() - timedelta(days=days))
     return lead
 
 
@@ -98,7 +98,7 @@ def placement(cost, *, outlet="radio", days=30, offset=0):
 def test_sources_carry_revenue_cost_and_roi_per_utm_source(book, users):
     placement("1000.00")  # runs the whole period
     placement("600.00", outlet="Billboard", days=60, offset=-30)  # half of its days fall in the period
-    rated = Lead.objects.filter(utm_source="radio").first()
+    rated = Lead.objects.get(utm_source="radio", won_amount=Decimal("1000"))
     LeadFeedback.objects.create(lead=rated, author=users["sales"], rating=4, reason="Good")
     response = signed_in_client(users["marketing"]).get(
         "/api/v1/reports/sources/", {"group": "utm_source", **PERIOD.as_params()}
@@ -269,7 +269,7 @@ def test_a_hot_lead_records_how_long_it_waited_for_our_first_call(users):
     log_interaction(lead_id=lead.pk, kind="call_inbound")  # 50: warm
     log_interaction(lead_id=lead.pk, kind="answers", answers=[{"question": "timeline", "answer": "this_month"}])
     assert Lead.objects.get(pk=lead.pk).temperature == "hot"
-    Lead.objects.filter(pk=lead.pk).update(hot_since=timezone.now() - timedelta(minutes=45))
+    Lead.objects.filter(pk=lead.pk).update(first_hot_at=timezone.now() - timedelta(minutes=45))
     log_interaction(lead_id=lead.pk, kind="note", author=users["sales"])  # not a contact
     log_interaction(lead_id=lead.pk, kind="call_outbound", author=users["sales"])
     first = Lead.objects.get(pk=lead.pk).hot_response_seconds
@@ -285,7 +285,7 @@ def test_periods_include_their_last_day():
 def test_a_quiet_week_is_a_zero_and_one_source_spelled_two_ways_is_one_rating(users):
     LeadFactory(utm_source="Radio")
     late = LeadFactory(utm_source="radio")
-    Lead.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(days=21))
+    Lead.objects.filter(pk=late.pk).update(inquired_at=timezone.now() - timedelta(days=21))
     for lead, rating in zip(Lead.objects.order_by("pk"), (1, 5), strict=True):
         LeadFeedback.objects.create(lead=lead, author=users["sales"], rating=rating, reason="r")
     weeks = selectors.weekly(PERIOD)
@@ -294,3 +294,41 @@ def test_a_quiet_week_is_a_zero_and_one_source_spelled_two_ways_is_one_rating(us
 
     [radio] = [row for row in sources(PERIOD, "utm_source") if row["source"] == "radio"]
     assert (radio["leads"], radio["quality"]) == (2, 3.0)
+
+
+def test_a_bought_name_joins_the_cohort_of_the_day_it_responded(users):
+    from leads.services import log_interaction
+
+    bought = LeadFactory(stage="list")
+    Lead.objects.filter(pk=bought.pk).update(created_at=timezone.now() - timedelta(days=200))
+    january = Period(TODAY - timedelta(days=210), TODAY - timedelta(days=190))
+    assert selectors.summary(january)["leads"] == 0
+    log_interaction(lead_id=bought.pk, kind="call_inbound")  # it calls in today
+    assert selectors.summary(january)["leads"] == 0  # the old period does not move
+    assert selectors.summary(PERIOD)["leads"] == 1
+
+
+def test_the_response_time_counts_from_first_turning_hot_and_the_unanswered_are_counted(users):
+    from leads.services import log_interaction
+
+    lead = LeadFactory()
+    log_interaction(lead_id=lead.pk, kind="call_inbound")
+    log_interaction(lead_id=lead.pk, kind="answers", answers=[{"question": "timeline", "answer": "this_month"}])
+    Lead.objects.filter(pk=lead.pk).update(first_hot_at=timezone.now() - timedelta(hours=3), hot_since=timezone.now())
+    assert selectors.summary(PERIOD)["hot_unanswered"] == 1
+    log_interaction(lead_id=lead.pk, kind="call_outbound", author=users["sales"])  # after a reassignment
+    figures = selectors.summary(PERIOD)
+    assert figures["hot_unanswered"] == 0 and 180 <= figures["median_hot_response_minutes"] < 181
+
+
+def test_sources_by_bought_list_carry_its_price_and_what_it_earned(users):
+    from imports.models import BoughtList
+
+    bought = BoughtList.objects.create(name="Homeowners 2026", vendor="ListCo", price=Decimal("500.00"))
+    won("1500", bought_list=bought)
+    LeadFactory(bought_list=bought)
+    LeadFactory(stage="list", bought_list=bought)  # never answered: not a lead of the period
+    rows = signed_in_client(users["marketing"]).get("/api/v1/reports/sources/", {"group": "list"}).json()
+    [row] = [r for r in rows if r["source"] == "Homeowners 2026 (ListCo)"]
+    assert (row["leads"], row["won"], row["revenue"], row["cost"], row["roi"]) == (2, 1, "1500.00", "500.00", 2.0)
+    assert row["cost_per_lead"] == "250.00"

@@ -165,6 +165,7 @@ class Command(BaseCommand):
             lead = Lead.objects.create(
                 contact=contact,
                 stage=stage,
+                inquired_at=now if stage == Stage.INQUIRY else None,
                 source=rng.choice([Source.WEB_FORM, Source.PHONE, Source.LETTER, Source.LIST]),
                 offer=offer if index % 3 == 0 else None,
                 campaign=campaign if index % 3 == 0 else None,
