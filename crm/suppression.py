@@ -5,6 +5,7 @@ each row against it; nothing can turn a digest back into the address.
 If SECRET_KEY changes, digests made before no longer match: set CRM_SUPPRESSION_KEY to keep
 them (it is used instead of SECRET_KEY when set)."""
 
+import functools
 import hashlib
 import hmac
 
@@ -15,7 +16,12 @@ from crm.models import Suppression
 
 
 def _key() -> bytes:
-    secret = getattr(settings, "CRM_SUPPRESSION_KEY", "") or settings.SECRET_KEY
+    return _derived(getattr(settings, "CRM_SUPPRESSION_KEY", "") or settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived(secret: str) -> bytes:
+    """Derived once per secret, not once per row: an import checks a million."""
     return hashlib.sha256(f"suppression:{secret}".encode()).digest()
 
 

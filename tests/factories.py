@@ -81,6 +81,15 @@ def live_offer(code="SPRING25", *, days_left=20, quantity_limit=100, campaign="S
     return offer
 
 
+def client_for(user):
+    """A Django test client signed in as `user` without a password check (force_login)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def signed_in_client(user):
     """A Django test client logged in as `user` (made with DEMO_PASSWORD)."""
     from django.test import Client

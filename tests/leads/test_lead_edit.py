@@ -13,15 +13,9 @@ from crm.services import update_contact
 from leads.kinds import Stage
 from leads.models import Lead, StageChange
 from scoring.models import ScoreChange
-from tests.factories import CompanyFactory, ContactFactory, LeadFactory
+from tests.factories import CompanyFactory, ContactFactory, LeadFactory, client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

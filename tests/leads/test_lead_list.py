@@ -15,17 +15,11 @@ from django.utils import timezone
 from leads import filters
 from leads.kinds import Stage
 from leads.models import Handover, Lead, Notification, StageChange
-from tests.factories import CompanyFactory, ContactFactory, LeadFactory
+from tests.factories import CompanyFactory, ContactFactory, LeadFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
 FACTS = {"inquiry_reason": "Furnace is 20 years old", "desired_outcome": "Lower heating bills"}
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
