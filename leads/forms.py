@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from config.ids import parse_id
+from config.sorting import header_sort
 from leads.filters import DEFAULT_SORT, SORT_CHOICES, SORTS, parse_sort
 from leads.kinds import InteractionKind, Source, Stage
 from leads.models import Temperature
@@ -113,16 +114,15 @@ class LeadSearchForm(forms.Form):
         (the other direction when it is the current sort, else its natural first direction)
         and its aria-sort."""
         key, descending = parse_sort(self.criteria()["sort"])
+        current = f"-{key}" if descending else key
         headers = []
         for name, label in self.COLUMNS:
             column = SORTS.get(name)
             header = {"key": name, "label": label, "sort": "", "aria_sort": ""}
             if column is not None:
-                if name == key:
-                    header["sort"] = name if descending else f"-{name}"
-                    header["aria_sort"] = "descending" if descending else "ascending"
-                else:
-                    header["sort"] = f"-{name}" if column.first == "desc" else name
+                header["sort"], header["aria_sort"] = header_sort(
+                    name, current, first_descending=column.first == "desc"
+                )
             headers.append(header)
         return headers
 
