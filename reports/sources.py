@@ -216,6 +216,12 @@ def measured_rates(period: Period) -> dict:
         counts = cohort(period).aggregate(
             leads=Count("id"), won=Count("id", filter=WON), revenue=Sum("won_amount", filter=WON)
         )
-    rate = Decimal(counts["won"]) / Decimal(counts["leads"]) if counts["leads"] else None
-    average = counts["revenue"] / counts["won"] if counts["won"] else None
+    return rates(counts["leads"], counts["won"], counts["revenue"])
+
+
+def rates(leads: int, won: int, revenue) -> dict:
+    """Close rate (won ÷ leads) and average deal (revenue ÷ won), exact, from a cohort's counts:
+    the summary's own counts serve the page, so it does not aggregate the cohort again."""
+    rate = Decimal(won) / Decimal(leads) if leads else None
+    average = Decimal(revenue) / won if won and revenue is not None else None
     return {"close_rate": rate, "avg_deal": average}

@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from config.errors import error_text
+from config.sorting import header_sort
 from config.spreadsheet import csv_lines
 from crm.access import staff_required
 from crm.roles import Role, has_role
@@ -39,16 +40,14 @@ def _headers(request, name: str, ordering: str) -> list[dict]:
     """Each column's header: a link that sorts by it (again: the other way), and its aria-sort."""
     headers = []
     for column in sources.COLUMNS:
-        current = "ascending" if ordering == column else "descending" if ordering == f"-{column}" else None
         params = request.GET.copy()
-        params[f"order_{name}"] = f"-{column}" if current != "descending" else column
-        if current is None and column == "source":
-            params[f"order_{name}"] = column  # names read A to Z first
+        # Figures run largest first on the first click; names A to Z.
+        params[f"order_{name}"], aria_sort = header_sort(column, ordering, first_descending=column != "source")
         headers.append(
             {
                 "label": sources.LABELS[column],
                 "href": f"?{params.urlencode()}#by-{name}",
-                "sort": current,
+                "sort": aria_sort or None,
                 "numeric": column != "source",
             }
         )
@@ -85,15 +84,19 @@ def scoreboard(request):
         "scores_chart": charts.horizontal_bars([(b["band"], b["count"], str(b["count"])) for b in scores]),
         "source_tables": source_tables,
         "roi_chart": _roi_chart(source_tables[0]["rows"]),
-        "calculator": _calculator(request.GET, period),
+        "calculator": _calculator(request.GET, period, measured=_measured(figures)),
     }
     return render(request, "reports/scoreboard.html", context)
 
 
-def _calculator(params, period) -> dict:
+def _measured(figures: dict) -> dict:
+    return sources.rates(figures["leads"], figures["won"], figures["revenue"])
+
+
+def _calculator(params, period, measured: dict | None = None) -> dict:
     """The calculator's inputs as typed (close rate in percent), its figures, or its errors."""
     typed = {key: params.get(key, "") for key in ("target", "close_rate_percent", "avg_deal")}
-    measured = sources.measured_rates(period)
+    measured = measured if measured is not None else sources.measured_rates(period)
     result, errors = None, {}
     if typed["target"]:
         rate = typed["close_rate_percent"].strip()

@@ -332,3 +332,10 @@ def test_sources_by_bought_list_carry_its_price_and_what_it_earned(users):
     [row] = [r for r in rows if r["source"] == "Homeowners 2026 (ListCo)"]
     assert (row["leads"], row["won"], row["revenue"], row["cost"], row["roi"]) == (2, 1, "1500.00", "500.00", 2.0)
     assert row["cost_per_lead"] == "250.00"
+
+
+def test_the_page_takes_the_calculators_measured_rates_from_the_summary_it_already_counted(book):
+    from reports.sources import measured_rates, rates
+
+    figures = selectors.summary(PERIOD)
+    assert rates(figures["leads"], figures["won"], figures["revenue"]) == measured_rates(PERIOD)
