@@ -121,8 +121,12 @@ def lead_export(request):
     """The list as CSV, with the same search, filters and sort as the page that links here."""
     form, _ = _list_view(request, request.GET)
     if form.errors:
-        return HttpResponse(error_text(ValidationError(form.errors)), status=400, content_type="text/plain")
-    response = StreamingHttpResponse(lead_csv_lines(_listed_leads(request, form)), content_type="text/csv")
+        return HttpResponse(
+            error_text(ValidationError(form.errors)), status=400, content_type="text/plain; charset=utf-8"
+        )
+    response = StreamingHttpResponse(
+        lead_csv_lines(_listed_leads(request, form)), content_type="text/csv; charset=utf-8"
+    )
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
     return response

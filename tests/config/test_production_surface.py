@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.factories import LogRecords, signed_in_client
+from tests.factories import LeadFactory, LogRecords, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +37,19 @@ def test_a_refused_page_is_logged_as_one_line_without_a_traceback(users):
     [record] = [r for r in handler.records if r.status_code == 403]
     assert record.exc_info is None
     assert logging.Formatter().format(record).count("\n") == 0
+
+
+def test_every_csv_download_says_it_is_utf8(users):
+    """A spreadsheet that guesses the encoding reads "José" as "JosÃ©": each CSV names its charset."""
+    LeadFactory(contact__first_name="José")
+    page = signed_in_client(users["marketing"])
+    downloads = {
+        "/leads/export.csv": page.get("/leads/export.csv"),
+        "/reports/funnel.csv": page.get("/reports/funnel.csv"),
+        "/api/v1/reports/sources/?format=csv": page.get("/api/v1/reports/sources/", {"format": "csv"}),
+    }
+    for url, response in downloads.items():
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "text/csv; charset=utf-8", url
+    exported = b"".join(downloads["/leads/export.csv"].streaming_content).decode("utf-8-sig")
+    assert "José" in exported
