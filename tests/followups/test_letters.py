@@ -3,10 +3,12 @@ batch as a background job (exactly one letter per lead), the combined PDF, respo
 batch's conversion rate."""
 
 import io
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError
+from django.db.models import Count
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -14,6 +16,7 @@ from followups.letters import selectors, services
 from followups.models import Letter, LetterBatch
 from jobs import services as jobs
 from leads.kinds import Stage
+from leads.models import Lead
 from outbox.models import Email
 from tests.factories import LeadFactory
 from tests.followups.conftest import unclosed_lead
@@ -177,14 +180,42 @@ def test_the_database_refuses_a_second_letter_for_a_lead_in_one_batch(letter_tem
         Letter.objects.create(batch=batch, lead=lead, template=letter_template, code="CCCCDDDD", sent_at=timezone.now())
 
 
-def test_a_second_batch_while_one_runs_is_refused_and_afterwards_reaches_nobody_twice(letter_template, marketing):
-    unclosed_lead()
+def test_a_second_batch_while_one_runs_is_refused_and_afterwards_reaches_nobody_twice(
+    letter_template, marketing, settings, tmp_path
+):
+    """Counted letter by letter: the first batch writes one letter (and one e-mail) per lead, a
+    second started while it runs is refused, and one started afterwards, inside the resend
+    window, reaches only the lead who became due since, although its selection spans the pks of
+    leads already lettered."""
+    settings.CRM_LETTERS_DIR = tmp_path
+    settings.CRM_LETTER_CHUNK = 2  # several chunks
+    first_reached = unclosed_lead(consent=True)
+    not_due_yet = unclosed_lead(days_ago=5, consent=True)
+    also_reached = unclosed_lead(consent=True)
+    later = unclosed_lead(days_ago=5, consent=True)
     first = services.start_batch(template_id=letter_template.pk)
     busy = marketing.post("/api/v1/letters/batches/", {"template": letter_template.pk}, format="json")
     assert busy.status_code == 409
+    assert LetterBatch.objects.count() == 1
     jobs.run_job(first.job_id)
+    assert sorted(Letter.objects.filter(batch=first).values_list("lead_id", flat=True)) == sorted(
+        [first_reached.pk, also_reached.pk]
+    )
+
     again = marketing.post("/api/v1/letters/batches/", {"template": letter_template.pk}, format="json")
-    assert again.status_code == 400  # the one lead was lettered within the window
+    assert again.status_code == 400  # everyone due was lettered within the window
+    Lead.objects.filter(pk__in=[not_due_yet.pk, later.pk]).update(closed_at=timezone.now() - timedelta(days=40))
+    second = marketing.post("/api/v1/letters/batches/", {"template": letter_template.pk}, format="json")
+    assert second.status_code == 202, second.content
+    jobs.run_job(second.json()["job"])
+    assert sorted(Letter.objects.filter(batch_id=second.json()["id"]).values_list("lead_id", flat=True)) == sorted(
+        [not_due_yet.pk, later.pk]
+    )
+    letters_per_lead = dict(Letter.objects.order_by().values_list("lead_id").annotate(n=Count("pk")))
+    leads = [first_reached, not_due_yet, also_reached, later]
+    assert letters_per_lead == {lead.pk: 1 for lead in leads}
+    emails_per_address = Counter(Email.objects.values_list("to_address", flat=True))
+    assert emails_per_address == {lead.contact.email: 1 for lead in leads}
 
 
 def test_merge_values_are_escaped_in_the_html_e_mail(letter_template, settings, tmp_path):
