@@ -1,22 +1,34 @@
-"""Middleware of our own: refuse NUL characters in query strings and form posts, and send the
-Content-Security-Policy every page works under."""
+"""Middleware of our own: refuse requests a view could not read (NUL characters in query strings
+and form posts, form bodies that do not parse), and send the Content-Security-Policy every page
+works under."""
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.log import log_response
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
+# What Django raises when a form body cannot be parsed: a broken multipart body (no boundary, a
+# part without headers, a truncated body), a form that is not UTF-8, too many fields or files.
+UNREADABLE_FORM = (MultiPartParserError, BadRequest, TooManyFieldsSent, TooManyFilesSent)
 
 
 def _has_nul(query_dict) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in query_dict.lists())
 
 
-class RefuseNulCharactersMiddleware:
-    """PostgreSQL cannot store a NUL character, so text that carries one would fail deep in a
-    query with a 500. Refuse it here for every page and endpoint: search boxes, filters and
-    form fields alike. (JSON bodies are checked by config.parsers.SafeJSONParser.)"""
+class RefuseMalformedRequestsMiddleware:
+    """Refuse, with a 400 that says why, what would otherwise fail deep inside a view:
+
+    - NUL characters: PostgreSQL cannot store one, so text that carries one would fail in a query
+      with a 500. Refused here for every page and endpoint: search boxes, filters and form fields
+      alike. (JSON bodies are checked by config.parsers.SafeJSONParser.)
+    - A form body Django cannot parse (a broken multipart body, a form that is not UTF-8, too many
+      fields): reading the fields here is the first read, so the refusal is one log line with the
+      reason instead of a traceback from wherever the body happened to be read.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -28,11 +40,24 @@ class RefuseNulCharactersMiddleware:
                 bad = _has_nul(request.POST)  # the fields; uploaded files may hold any bytes
             except RequestDataTooBig:
                 pass  # the view answers it (the capture endpoint with a 413)
+            except UNREADABLE_FORM as exc:
+                return _unreadable_form(request, exc)
         if bad:
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
-            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+            return _bad_request(request, NUL_MESSAGE)
         return self.get_response(request)
+
+
+def _bad_request(request, message: str):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def _unreadable_form(request, exc: Exception):
+    reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    response = _bad_request(request, f"The form data could not be read: {reason}.")
+    log_response("Unreadable form data refused: %s: %s", reason, request.path, response=response, request=request)
+    return response
 
 
 class ContentSecurityPolicyMiddleware:

@@ -1,13 +1,15 @@
 """Hostile input gets a clear 4xx and changes nothing: deep JSON, NUL characters, ids that are
 not ids, time-zone offsets PostgreSQL refuses, deleting what others refer to."""
 
+import logging
+
 import pytest
 
 from campaigns.models import Campaign, Offer
 from leads.kinds import Stage
 from leads.models import Interaction, Lead
 from scoring.models import RuleSet
-from tests.factories import LeadFactory, signed_in_client
+from tests.factories import LeadFactory, LogRecords, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +197,34 @@ def test_deleting_a_campaign_that_has_offers_is_a_409_with_the_reason(users, api
     assert Campaign.objects.filter(pk=campaign.pk).exists()
     empty = Campaign.objects.create(name="Empty")
     assert api_as(users["marketing"]).delete(f"/api/v1/campaigns/{empty.pk}/").status_code == 204
+
+
+BROKEN_MULTIPART = [
+    ("multipart/form-data", b"--XYZ\r\nContent-Disposition: form-data; name=list_name\r\n\r\nx\r\n--XYZ--"),
+    ("multipart/form-data; boundary=", b"garbage"),
+    ("multipart/form-data; boundary=\xe9", b"garbage"),
+]
+
+
+@pytest.mark.parametrize("content_type,body", BROKEN_MULTIPART, ids=["no-boundary", "empty-boundary", "non-ascii"])
+def test_a_broken_multipart_body_is_a_clear_400_logged_in_one_line(content_type, body, users, api_as):
+    from imports.models import ImportRun
+
+    handler = LogRecords()
+    loggers = [logging.getLogger(name) for name in ("django.request", "django.security")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        api = api_as(users["marketing"]).generic("POST", "/api/v1/imports/", body, content_type=content_type)
+        page = signed_in_client(users["marketing"]).generic("POST", "/imports/", body, content_type=content_type)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    assert api.status_code == 400 and api["Content-Type"] == "application/json"
+    assert api.json()["detail"].startswith("The form data could not be read: ")
+    assert page.status_code == 400 and b"The form data could not be read" in page.content
+    assert len(handler.records) == 2, [record.getMessage() for record in handler.records]
+    for record in handler.records:
+        assert record.exc_info is None
+        assert logging.Formatter().format(record).count("\n") == 0
+    assert not ImportRun.objects.exists()
