@@ -3,11 +3,12 @@
 `queue_emails` writes the rows in the caller's transaction and asks a worker to send it once that
 commits. `send_email` claims the row with a conditional UPDATE (only one sender wins), sends it,
 and marks it sent; a failure gives the claim back with a later `next_attempt_at` (2, 4 … 60
-minutes, then hourly for as long as it takes; an address the server refuses is given up, with
-the reason kept). The sweep (`send_pending`, every minute from beat) sends whatever a lost task,
-a dead broker or a mail server that was down left behind, and takes back claims a killed sender
-never finished: a sender killed after the server took the message but before it was marked sent
-can send it a second time (docs/adr/0007).
+minutes, then hourly for as long as it takes), except that an address the server refuses for
+good (a 5xx reply to it) is given up at once, with the server's reason kept on the row. The
+sweep (`send_pending`, every minute from beat) sends whatever a lost task, a dead broker or a
+mail server that was down left behind, and takes back claims a killed sender never finished: a
+sender killed after the server took the message but before it was marked sent can send it a
+second time (docs/adr/0007).
 """
 
 import logging
@@ -65,6 +66,23 @@ def _ask_a_worker(ids: list[int]) -> None:
         logger.exception("Could not queue e-mails %s; the outbox sweep will send them", ids)
 
 
+def refused_for_good(exc: Exception) -> str:
+    """Why the mail server will never take this e-mail, or "" when a later attempt may succeed.
+
+    Only a 5xx reply to every recipient (no such mailbox, a malformed address) is final. A 4xx
+    reply to the address (greylisting, a full mailbox, a busy server) says "try later", and so
+    does any other failure: a server that is down must not cost us the e-mail."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused) or not exc.recipients:
+        return ""
+    replies = exc.recipients.items()
+    if not all(500 <= code < 600 for _address, (code, _text) in replies):
+        return ""
+    return "Refused by the mail server: " + "; ".join(
+        f"{address}: {code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+        for address, (code, text) in replies
+    )
+
+
 def send_email(email_id: int) -> bool:
     """Send one e-mail unless another sender has it or it went already; True if this call sent it."""
     now = timezone.now()
@@ -81,11 +99,13 @@ def send_email(email_id: int) -> bool:
         message.attach_alternative(email.html, "text/html")
     try:
         message.send()
-    except smtplib.SMTPRecipientsRefused as exc:  # a bad address: trying again cannot help
-        Email.objects.filter(pk=email_id).update(claimed_at=None, attempts=GAVE_UP, last_error=f"Refused: {exc}"[:500])
-        logger.error("E-mail %s refused for good: %s", email_id, exc)
-        return False
-    except Exception as exc:  # the mail server is down or busy: try again later, hourly at most
+    except Exception as exc:
+        refused = refused_for_good(exc)
+        if refused:  # trying again cannot help
+            Email.objects.filter(pk=email_id).update(claimed_at=None, attempts=GAVE_UP, last_error=refused[:500])
+            logger.error("E-mail %s given up: %s", email_id, refused)
+            return False
+        # The mail server is down or busy, or refused for now: try again later, hourly at most.
         attempts = email.attempts + 1
         Email.objects.filter(pk=email_id).update(
             claimed_at=None,

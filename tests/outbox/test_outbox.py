@@ -1,11 +1,14 @@
 """Every e-mail goes out exactly once, whatever the broker and the mail server were doing when
 it was written: the outbox row is the record, and the sweep sends what was left behind."""
 
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from leads import sales
@@ -13,11 +16,15 @@ from leads.kinds import Stage
 from outbox import services, tasks
 from outbox.models import Email
 from tests.factories import LeadFactory
+from tests.outbox.mailservers import RecordingBackend
 
 pytestmark = pytest.mark.django_db
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 DOWN = "tests.outbox.mailservers.DownBackend"
+REFUSING = "tests.outbox.mailservers.RefusingBackend"
+GREYLISTING = "tests.outbox.mailservers.GreylistingBackend"
+RECORDING = "tests.outbox.mailservers.RecordingBackend"
 
 
 @pytest.fixture
@@ -65,13 +72,84 @@ def test_a_mail_server_that_is_down_gets_the_e_mail_later_once(handed_over, user
     assert len(mail.outbox) == 1
 
 
-def test_two_senders_at_once_send_it_once(handed_over, users):
+def test_an_e_mail_another_sender_holds_is_left_to_it(handed_over, users):
     sales.handover_lead(lead_id=handed_over.pk, owner_id=users["sales"].pk, by=users["manager"])
     email = Email.objects.get()
     Email.objects.filter(pk=email.pk).update(claimed_at=timezone.now())  # another sender holds it
     assert services.send_email(email.pk) is False
     assert services.send_pending() == 0
     assert mail.outbox == []
+
+
+@pytest.fixture
+def recording_mail_server(settings):
+    settings.EMAIL_BACKEND = RECORDING
+    RecordingBackend.sent, RecordingBackend.met_alone = [], False
+    RecordingBackend.meet = threading.Barrier(2, timeout=30)
+    yield RecordingBackend
+    RecordingBackend.meet = None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_send_each_e_mail_once(recording_mail_server, monkeypatch):
+    """Two sweeps running at the same moment (two workers, each with its own connection) over
+    the same pending e-mails: each e-mail reaches the mail server exactly once."""
+    monkeypatch.setattr(services, "_ask_a_worker", lambda ids: None)  # the broker is down: the rows wait
+    subjects = [f"Message {n}" for n in range(40)]
+    services.queue_emails(
+        [
+            services.Message(key=f"race:{n}", to=f"person{n}@example.com", subject=s, text="Hi")
+            for n, s in enumerate(subjects)
+        ]
+    )
+    start = threading.Barrier(2, timeout=30)
+
+    def sender() -> int:
+        try:
+            start.wait()
+            return services.send_pending()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = [future.result() for future in [pool.submit(sender), pool.submit(sender)]]
+
+    assert not recording_mail_server.met_alone, "the two senders were never sending at the same time"
+    assert Counter(recording_mail_server.sent) == Counter(subjects), "an e-mail went twice or not at all"
+    assert sum(counts) == 40 and all(counts), counts
+    assert not Email.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_an_address_the_mail_server_refuses_for_good_is_given_up_with_its_reason(handed_over, users, settings):
+    sales.handover_lead(lead_id=handed_over.pk, owner_id=users["sales"].pk, by=users["manager"])
+    settings.EMAIL_BACKEND = REFUSING
+    assert services.send_pending() == 0
+    email = Email.objects.get()
+    assert email.sent_at is None
+    assert "550" in email.last_error and "User unknown" in email.last_error
+
+    settings.EMAIL_BACKEND = LOCMEM
+    Email.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    assert services.send_pending() == 0, "a refused address is not tried again"
+    assert mail.outbox == []
+
+
+def test_an_address_refused_for_now_is_tried_again_later(handed_over, users, settings):
+    """A 4xx reply to the address (greylisting, a full mailbox) is temporary: the e-mail keeps its
+    backoff and goes once the server takes it."""
+    sales.handover_lead(lead_id=handed_over.pk, owner_id=users["sales"].pk, by=users["manager"])
+    settings.EMAIL_BACKEND = GREYLISTING
+    assert services.send_pending() == 0
+    email = Email.objects.get()
+    assert email.sent_at is None and email.attempts == 1 and "450" in email.last_error
+    assert email.next_attempt_at > timezone.now()
+
+    settings.EMAIL_BACKEND = LOCMEM
+    Email.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert services.send_pending() == 1 and services.send_pending() == 0
+    [message] = mail.outbox
+    assert message.to == ["sales1@example.com"]
 
 
 def test_a_claim_a_killed_sender_left_is_taken_back(handed_over, users):
