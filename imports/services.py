@@ -253,13 +253,13 @@ def preview(run: ImportRun, *, mapping: list[str] | None = None, limit: int = PR
         if ("email", item.row.email) in gone or ("phone", item.row.phone) in gone:
             item.status, item.problems = "suppressed", []
     known = {}
-    for pk, email, phone in (
-        Contact.objects.filter(email__in=emails)
-        .values_list("pk", "email", "phone")
-        .union(Contact.objects.filter(phone__in=phones).values_list("pk", "email", "phone"))
-    ):
-        known.setdefault(("email", email), pk)
-        known.setdefault(("phone", phone), pk)
+    for name, values in (("email", emails), ("phone", phones)):
+        # One plain query a key, as the writer matches (imports.writing): no UNION, which SQLite
+        # refuses for querysets that carry Contact's default ordering.
+        if values:
+            found = Contact.objects.filter(**{f"{name}__in": values}).exclude(**{name: ""}).order_by("pk")
+            for pk, value in found.values_list("pk", name):
+                known.setdefault((name, value), pk)
     earlier = set()
     for item in good:
         keys = [("email", item.row.email), ("phone", item.row.phone)]

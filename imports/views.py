@@ -3,8 +3,11 @@ from the headers), preview the first rows as they would be imported, choose what
 duplicates do, then watch the import run and read what it did, with the rejected rows as a CSV.
 Thin: the work is in imports.services."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -18,6 +21,7 @@ from imports.models import ImportRun, Phase
 from imports.reading import DELIMITER_NAMES
 from imports.uploads import too_large, too_large_message
 
+logger = logging.getLogger(__name__)
 marketing_only = role_required(Role.MARKETING, Role.MANAGER)
 
 
@@ -65,9 +69,21 @@ def imports_home(request):
     return render(request, "imports/imports.html", context, status=status)
 
 
+def _preview(run: ImportRun, mapping: list[str]) -> tuple[list, bool]:
+    """The preview rows, and whether making them failed. A draft's page must always open, so
+    that its reading can be changed or the draft discarded: a preview that fails (a bug, a
+    file that cannot be read) is logged and the page says so instead of answering 500."""
+    try:
+        with transaction.atomic():  # a failed query must not poison the rest of the request
+            return services.preview(run, mapping=mapping), False
+    except Exception:  # whatever went wrong, the page and its Discard button still work
+        logger.exception("The preview of import #%s failed", run.pk)
+        return [], True
+
+
 def _mapping_page(request, run: ImportRun, form: MappingForm | None = None, status: int = 200):
     form = form or MappingForm(header=run.header, mapping=run.mapping)
-    rows = services.preview(run, mapping=form.mapping())
+    rows, preview_failed = _preview(run, form.mapping())
     first = next((item.cells for item in rows if len(item.cells) == len(run.header)), [""] * len(run.header))
     context = {
         "run": run,
@@ -76,6 +92,7 @@ def _mapping_page(request, run: ImportRun, form: MappingForm | None = None, stat
         "reading": ReadingForm(initial={"encoding": run.encoding, "delimiter": run.delimiter}),
         "delimiter_name": DELIMITER_NAMES.get(run.delimiter, run.delimiter),
         "preview": rows,
+        "preview_failed": preview_failed,
         "file_gone": services.upload_path(run) is None or not services.upload_path(run).exists(),
     }
     return render(request, "imports/mapping.html", context, status=status)
@@ -103,8 +120,9 @@ def import_preview(request, pk):
     run = get_object_or_404(ImportRun, pk=pk, phase=Phase.DRAFT)
     form = MappingForm(request.POST, header=run.header, mapping=run.mapping)
     if request.htmx:
-        rows = services.preview(run, mapping=form.mapping())
-        return render(request, "imports/_preview.html", {"run": run, "preview": rows})
+        rows, preview_failed = _preview(run, form.mapping())
+        context = {"run": run, "preview": rows, "preview_failed": preview_failed}
+        return render(request, "imports/_preview.html", context)
     return _mapping_page(request, run, form)
 
 

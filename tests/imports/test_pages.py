@@ -4,12 +4,13 @@ and managers; field errors for every bad input, and nothing changed by them."""
 import re
 
 import pytest
+from django.db import DatabaseError
 
 from crm.models import Contact
 from imports import services
 from imports.models import ImportRun, Phase
 from jobs.models import Job
-from tests.factories import signed_in_client
+from tests.factories import ContactFactory, signed_in_client
 from tests.imports.conftest import rows, run_to_end, upload
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,47 @@ def test_upload_map_preview_and_start_an_import(marketer):
     download = marketer.get(f"/imports/{run.pk}/rejected.csv")
     assert download.status_code == 200 and b"nope" in b"".join(download.streaming_content)
     assert "Spring" in marketer.get("/imports/").content.decode()
+
+
+def test_the_preview_page_finds_people_already_known_by_email_and_by_phone(marketer):
+    """On every engine (SQLite refused the UNION this page once made: a 500 on every visit)."""
+    by_email = ContactFactory(first_name="Ann", email="ann@example.com", phone="")
+    by_phone = ContactFactory(first_name="Bob", email="", phone="+15550100002")
+    text = rows(
+        "Ann,Lee,ANN@example.com,,,",
+        "Bob,Ray,bob@example.com,(555) 010-0002,,",
+        "Cy,Diaz,cy@example.com,,,",
+        "Cy,Again,cy@example.com,,,",
+    )
+    run = upload_draft(marketer, text)
+    page = marketer.get(f"/imports/{run.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count("Already known") == 3 and html.count("New contact") == 1
+    assert f"(contact #{by_email.pk})" in html and f"(contact #{by_phone.pk})" in html
+    assert "(an earlier row)" in html
+    changed = marketer.post(f"/imports/{run.pk}/preview/", mapping_post(run), HTTP_HX_REQUEST="true")
+    assert changed.status_code == 200 and changed.content.decode().count("Already known") == 3
+
+
+def test_a_draft_whose_preview_fails_still_opens_and_can_be_discarded(marketer, monkeypatch):
+    """A draft must never be stuck behind a 500: the page says the preview failed and keeps
+    the ways out (read it another way, discard)."""
+    run = upload_draft(marketer)
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("ORDER BY not allowed in subqueries of compound statements.")
+
+    monkeypatch.setattr(services, "preview", broken)
+    page = marketer.get(f"/imports/{run.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "The preview of this file could not be made" in html and "ORDER BY" not in html
+    assert f'action="/imports/{run.pk}/discard/"' in html and f'action="/imports/{run.pk}/reading/"' in html
+    partial = marketer.post(f"/imports/{run.pk}/preview/", mapping_post(run), HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200 and "could not be made" in partial.content.decode()
+    assert marketer.post(f"/imports/{run.pk}/discard/").status_code == 302
+    assert not ImportRun.objects.exists() and not list(services.uploads_dir().glob("*"))
 
 
 def test_the_upload_form_shows_each_error_beside_its_field_and_keeps_nothing(marketer):
