@@ -3,6 +3,7 @@ when those servers are not configured, unless CRM_REQUIRE_SERVICES=1, which turn
 server into a failure (CI)."""
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -39,6 +40,19 @@ def _browser_reason() -> str | None:
     if not os.path.exists(CHROMIUM):
         return f"needs Debian's Chromium at {CHROMIUM}: apt-get install chromium (make test does when it can)"
     return None
+
+
+def require_program(name: str) -> str:
+    """The path of a program a test runs (redis-server to stop a Redis of its own mid-test).
+    Missing, the test is skipped saying so, or fails under CRM_REQUIRE_SERVICES=1, where a
+    skipped test would leave its part of the product unchecked without anyone noticing."""
+    path = shutil.which(name)
+    if path is None:
+        reason = f"needs the {name} program on PATH (scripts/ensure.sh {name} installs it where it can)"
+        if os.environ.get("CRM_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"CRM_REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+    return path
 
 
 def pytest_collection_modifyitems(config, items):

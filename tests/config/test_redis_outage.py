@@ -2,7 +2,6 @@
 until it answers again, and every other endpoint keeps working. The test starts its own Redis
 on a free port and stops it half way."""
 
-import shutil
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from django.db import transaction
 from leads.kinds import Stage
 from leads.models import Lead, Notification
 from outbox.models import Email
+from tests.conftest import require_program
 from tests.factories import LeadFactory
 from tests.integration.workers import OwnRedis, use_broker
 
@@ -23,8 +23,7 @@ def own_redis(settings):
     the fixture's value stops it."""
     from config import throttling
 
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs the redis-server program")
+    require_program("redis-server")
     redis = OwnRedis().start()
     settings.REDIS_URL = redis.url
     settings.CACHES = {

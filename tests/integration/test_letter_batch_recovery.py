@@ -4,7 +4,6 @@ eligible lead ends with exactly one letter, one e-mail each at most, one page ea
 house's PDF, and the batch ends done. Real PostgreSQL, Redis, worker and beat."""
 
 import os
-import shutil
 import signal
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from followups.models import Letter, LetterTemplate
 from jobs.models import Job
 from leads.models import Lead
 from outbox.models import Email
+from tests.conftest import require_program
 from tests.integration.workers import OwnRedis, start_beat, start_worker, stop, use_broker, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -29,8 +29,7 @@ LEADS = 3000
 
 @pytest.fixture
 def broker(settings):
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs the redis-server program")
+    require_program("redis-server")
     redis = OwnRedis().start()
     old = settings.CELERY_BROKER_URL
     use_broker(redis.url)
