@@ -76,6 +76,10 @@ class ImportRun(models.Model):
     size = models.BigIntegerField(help_text="Bytes, as stored (UTF-16 is stored as UTF-8).")
     encoding = models.CharField(max_length=20, help_text="The Python codec the rows are read with.")
     detected_encoding = models.CharField(max_length=20, help_text="What the upload was detected as.")
+    unreadable_lines = models.PositiveIntegerField(
+        default=0, help_text="Lines that are not text in `encoding`: their rows are rejected, never guessed."
+    )
+    first_unreadable_line = models.PositiveIntegerField(null=True, blank=True)
     delimiter = models.CharField(max_length=1)
     header = models.JSONField(default=list)
     data_offset = models.BigIntegerField(help_text="Byte offset of the first row after the header.")

@@ -2,21 +2,30 @@
 from any byte offset, so an import is read in chunks and resumes where its last chunk ended.
 
 - The upload is copied once under CRM_IMPORTS_DIR/uploads while it is read: that pass refuses
-  what is not CSV text (empty, a workbook, binary, too big), decides the encoding (UTF-8 with or
-  without a BOM; else Windows-1252; else Latin-1, which reads any byte; UTF-16 with a BOM is
-  stored as UTF-8) and counts line breaks for a first estimate of the rows. A BOM is not stored.
+  what is not CSV text (empty, a workbook, binary, too big), checks whether it is UTF-8 (UTF-16
+  with a BOM is stored as UTF-8) and counts line breaks for a first estimate of the rows. A BOM
+  is not stored.
+- The encoding is decided for the whole file, and honestly: a file that is valid UTF-8 is UTF-8.
+  One that is not but holds lines that are (non-ASCII, valid UTF-8: a list pasted together from
+  two exports) is still UTF-8, and its other lines are not guessed at; else it is Windows-1252.
+  Every line that is not text in the file's encoding makes its row a rejected row, with its line
+  number and why, never a row of mojibake ("JosÃ©"): in UTF-8, invalid bytes; in Windows-1252,
+  the five bytes it lacks; in Latin-1 (chosen by hand), its control codes 0x80–0x9F; and in
+  either of those two, a line that is UTF-8 (reading it otherwise would garble it). How many
+  such lines a file has is counted at upload and on every change of encoding, so the page says
+  so before anything starts.
 - The delimiter is the one of comma, semicolon, tab and pipe that splits the first lines into
   the same number of cells, more than one.
 - Rows are read with the csv module from the stored bytes, line by line (at most MAX_LINE bytes
   a line), so memory stays flat whatever the file's size; after each row the reader knows the
-  byte offset and line number reached. Bytes that are not text in the encoding are kept as
-  surrogates and refused per cell (imports.fields), never for the whole file.
+  byte offset and line number reached.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -46,7 +55,7 @@ SIGNATURES = (
     (b"\xff\xfe\x00\x00", "UTF-32 text"),
     (b"\x00\x00\xfe\xff", "UTF-32 text"),
 )
-CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")  # the only bytes Windows-1252 lacks
+_LATIN1_CONTROLS = re.compile("[\x80-\x9f]")  # Latin-1's C1 control codes: never text in a list
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 
 
@@ -68,6 +77,8 @@ class StoredFile:
     encoding: str  # the codec its rows are read with
     newlines: int
     ends_with_newline: bool
+    unreadable_lines: int = 0  # lines that are not text in `encoding`: their rows are rejected
+    first_unreadable_line: int | None = None
 
 
 @dataclass
@@ -134,7 +145,7 @@ def store_upload(upload, *, folder: Path, max_bytes: int) -> StoredFile:
         head = head[len(codecs.BOM_UTF8) :]
     transcoder = codecs.getincrementaldecoder("utf-16")() if utf16 else None
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    utf8_ok = cp1252_ok = True
+    utf8_ok = True
     cr_only = b"\r" in head[:SAMPLE] and b"\n" not in head[:SAMPLE] and not utf16
     size = newlines = 0
     last = b""
@@ -156,8 +167,6 @@ def store_upload(upload, *, folder: Path, max_bytes: int) -> StoredFile:
                         utf8.decode(block)
                     except UnicodeDecodeError:
                         utf8_ok = False
-                if cp1252_ok and any(byte in block for byte in CP1252_UNDEFINED):
-                    cp1252_ok = False
                 newlines += block.count(b"\n")
                 if block:
                     last = block[-1:]
@@ -170,20 +179,96 @@ def store_upload(upload, *, folder: Path, max_bytes: int) -> StoredFile:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    stored = StoredFile(path, size, "", "utf-8", newlines, last == b"\n")
     if utf16:
-        detected, encoding = "UTF-16", "utf-8"
+        stored.detected_encoding = "UTF-16"
     elif utf8_ok:
-        detected, encoding = ("UTF-8 with BOM" if bom else "UTF-8"), "utf-8"
-    elif cp1252_ok:
-        detected, encoding = "Windows-1252", "cp1252"
+        stored.detected_encoding = "UTF-8 with BOM" if bom else "UTF-8"
     else:
-        detected, encoding = "Latin-1", "latin-1"
-    return StoredFile(path, size, detected, encoding, newlines, last == b"\n")
+        # Not UTF-8 throughout. Lines that are UTF-8 (beyond ASCII) say the file is UTF-8 with
+        # lines in something else; without any, Windows-1252 reads Western European lists.
+        utf8_lines = has_utf8_lines(path)
+        stored.encoding = "utf-8" if utf8_lines else "cp1252"
+        stored.detected_encoding = ("UTF-8 with BOM" if bom else "UTF-8") if utf8_lines else "Windows-1252"
+        count_unreadable(stored)
+    return stored
 
 
 def _chain(head, blocks):
     yield head
     yield from blocks
+
+
+def _lines(path: Path):
+    """(line number, bytes) of each physical line that fits in MAX_LINE (longer ones are
+    rejected by `records` for their length, whatever their bytes)."""
+    number = 0
+    with open(path, "rb") as handle:
+        while raw := handle.readline(MAX_LINE):
+            if len(raw) == MAX_LINE and not raw.endswith(b"\n"):
+                while more := handle.readline(MAX_LINE):
+                    if more.endswith(b"\n"):
+                        break
+                number += 1
+                continue
+            number += 1
+            yield number, raw
+
+
+def has_utf8_lines(path: Path) -> bool:
+    """Whether any line of the file goes beyond ASCII and is valid UTF-8."""
+    return any(not raw.isascii() and _is_utf8(raw) for _number, raw in _lines(path))
+
+
+def count_unreadable(stored: StoredFile) -> StoredFile:
+    """Count the lines of the stored file that are not text in its encoding (see `decode`)."""
+    stored.unreadable_lines, stored.first_unreadable_line = 0, None
+    for number, raw in _lines(stored.path):
+        if not raw.isascii() and decode(raw, stored.encoding)[1]:
+            stored.unreadable_lines += 1
+            stored.first_unreadable_line = stored.first_unreadable_line or number
+    return stored
+
+
+def decode(raw: bytes, encoding: str) -> tuple[str, str]:
+    """A physical line as text, and why it is not text in `encoding` ("" when it is). The text
+    of a line that is not keeps its bad bytes as surrogates, so that the csv module still finds
+    where its row ends; that row is then rejected whole (see `records`)."""
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        why = f"byte 0x{raw[exc.start]:02X} at byte {exc.start + 1} of the line cannot be read"
+        if encoding == "utf-8" and _is_cp1252(raw):
+            why += " (the line looks like Windows-1252)"
+        return raw.decode(encoding, "surrogateescape"), why
+    if encoding == "latin-1" and (control := _LATIN1_CONTROLS.search(text)):
+        return text, f"byte 0x{ord(control.group()):02X} is a control code in Latin-1, not a letter"
+    if encoding != "utf-8" and not raw.isascii() and _is_utf8(raw):
+        return text, f"it is UTF-8 text, and reading it as {ENCODINGS.get(encoding, encoding)} would garble its letters"
+    return text, ""
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_cp1252(raw: bytes) -> bool:
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def unreadable_message(line: int, encoding: str, why: str) -> str:
+    return (
+        f"Line {line} is not {ENCODINGS.get(encoding, encoding)} text: {why}. The row was left out rather "
+        "than guessed at: correct the line, or save the whole file as UTF-8, and import it again."
+    )
 
 
 def sniff_delimiter(text: str) -> str:
@@ -213,6 +298,7 @@ def records(handle, *, encoding: str, delimiter: str, offset: int, line: int):
     offset and line reached after it. Blank rows (no text in any cell) are passed over."""
     handle.seek(offset)
     reached = [offset, line]
+    unreadable = []  # (line, why) of the lines read that are not text in the encoding
 
     def physical_lines():
         while raw := handle.readline(MAX_LINE):
@@ -228,7 +314,10 @@ def records(handle, *, encoding: str, delimiter: str, offset: int, line: int):
                 continue
             reached[0] += len(raw)
             reached[1] += 1
-            yield raw.decode(encoding, "surrogateescape")
+            text, why = decode(raw, encoding)
+            if why:
+                unreadable.append((reached[1], why))
+            yield text
 
     reader = csv.reader(physical_lines(), delimiter=delimiter)
     while True:
@@ -238,7 +327,13 @@ def records(handle, *, encoding: str, delimiter: str, offset: int, line: int):
         except StopIteration:
             return
         except csv.Error as exc:
+            unreadable.clear()
             yield Record(start, None, reached[0], reached[1], f"This row cannot be read as CSV: {exc}.")
+            continue
+        if unreadable:
+            (bad_line, why), *_ = unreadable
+            unreadable.clear()
+            yield Record(start, None, reached[0], reached[1], unreadable_message(bad_line, encoding, why))
             continue
         if any(TOO_LONG in cell for cell in cells):
             yield Record(start, None, reached[0], reached[1], f"This line is longer than {MAX_LINE // 1024} KB.")

@@ -24,7 +24,16 @@ from config.errors import Conflict
 from imports import fields as fields_
 from imports.fields import CleanRow, Problem, as_price, check_mapping, clean_row, guess_mapping
 from imports.models import DuplicatePolicy, ImportMode, ImportRun, Phase
-from imports.reading import DELIMITERS, ENCODINGS, FileTooLarge, StoredFile, read_layout, records, store_upload
+from imports.reading import (
+    DELIMITERS,
+    ENCODINGS,
+    FileTooLarge,
+    StoredFile,
+    count_unreadable,
+    read_layout,
+    records,
+    store_upload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +129,9 @@ def mapping_from_headers(header: list[str], given) -> list[str]:
 def _read(upload, *, encoding=None, delimiter=None):
     stored = store_upload(upload, folder=uploads_dir(), max_bytes=settings.CRM_IMPORT_MAX_BYTES)
     try:
-        if encoding:
+        if encoding and encoding != stored.encoding:
             stored.encoding = encoding
+            count_unreadable(stored)
         return stored, read_layout(stored, delimiter=delimiter or None)
     except BaseException:
         stored.path.unlink(missing_ok=True)
@@ -136,6 +146,8 @@ def _new_run(stored: StoredFile, layout, *, file_name: str, by, **list_fields) -
         size=stored.size,
         encoding=stored.encoding,
         detected_encoding=stored.detected_encoding,
+        unreadable_lines=stored.unreadable_lines,
+        first_unreadable_line=stored.first_unreadable_line,
         delimiter=layout.delimiter,
         header=layout.header,
         data_offset=layout.data_offset,
@@ -189,6 +201,9 @@ def change_reading(*, run_id: int, encoding: str, delimiter: str) -> ImportRun:
             return run
         stored = StoredFile(_file_of(run), run.size, run.detected_encoding, encoding or run.encoding, 0, True)
         layout = read_layout(stored, delimiter=delimiter or run.delimiter)
+        if stored.encoding != run.encoding:
+            count_unreadable(stored)
+            run.unreadable_lines, run.first_unreadable_line = stored.unreadable_lines, stored.first_unreadable_line
         newlines_estimate = run.rows_estimate + run.header_lines
         run.encoding, run.delimiter, run.header = stored.encoding, layout.delimiter, layout.header
         run.data_offset, run.header_lines = layout.data_offset, layout.header_lines

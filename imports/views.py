@@ -18,7 +18,7 @@ from crm.submissions import submit_once
 from imports import downloads, selectors, services
 from imports.forms import MappingForm, ReadingForm, UploadForm
 from imports.models import ImportRun, Phase
-from imports.reading import DELIMITER_NAMES
+from imports.reading import DELIMITER_NAMES, ENCODINGS
 from imports.uploads import too_large, too_large_message
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ def _mapping_page(request, run: ImportRun, form: MappingForm | None = None, stat
         "columns": list(zip(form.column_fields(), first, strict=True)),
         "reading": ReadingForm(initial={"encoding": run.encoding, "delimiter": run.delimiter}),
         "delimiter_name": DELIMITER_NAMES.get(run.delimiter, run.delimiter),
+        "encoding_name": ENCODINGS.get(run.encoding, run.encoding),
         "preview": rows,
         "preview_failed": preview_failed,
         "file_gone": services.upload_path(run) is None or not services.upload_path(run).exists(),

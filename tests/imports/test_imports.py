@@ -17,7 +17,7 @@ from jobs.models import JobStatus
 from leads.models import Lead, StageChange
 from scoring.models import ScoreChange
 from tests.factories import ContactFactory, make_user
-from tests.imports.conftest import rows, run_to_end, upload
+from tests.imports.conftest import HEADER, rows, run_to_end, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -225,6 +225,27 @@ def test_a_windows_1252_file_keeps_its_accents():
         "Gérant",
         "Café Noël",
     )
+
+
+def test_a_file_mixing_utf8_and_windows_1252_lines_imports_the_utf8_rows_and_rejects_the_others_by_line():
+    data = (
+        HEADER.encode()
+        + "José,Pérez,jose@example.com,,Café Noël,Gérant\n".encode()
+        + "René,Müller,rene@example.com,,Crème SA,Chef\n".encode("cp1252")  # pasted from another export
+        + b"Ann,Lee,ann@example.com,,,\n"
+    )
+    for mode in ("all_or_nothing", "valid_rows"):
+        run = run_to_end(
+            services.import_list(upload=upload(data), list_name=f"Mixed {mode}", mode=mode, duplicates="skip")
+        )
+        assert (run.encoding, run.unreadable_lines, run.first_unreadable_line) == ("utf-8", 1, 3)
+        assert [(e["line"], e["column"]) for e in run.errors] == [(3, None)]
+        assert run.errors[0]["message"].startswith("Line 3 is not UTF-8 text")
+        assert [row[0] for row in rejected_csv(run)] == ["Line", "3"]
+    assert run.refused is False and (run.created, run.rejected) == (2, 1)
+    names = list(Contact.objects.order_by("id").values_list("first_name", "last_name", "title", "company__name"))
+    assert names == [("José", "Pérez", "Gérant", "Café Noël"), ("Ann", "Lee", "", None)]  # never "JosÃ©"
+    assert not Contact.objects.filter(email="rene@example.com").exists()
 
 
 def test_a_quoted_cell_over_several_lines_is_one_row_and_the_lines_still_count():

@@ -89,6 +89,23 @@ def test_the_preview_page_finds_people_already_known_by_email_and_by_phone(marke
     assert changed.status_code == 200 and changed.content.decode().count("Already known") == 3
 
 
+def test_the_page_says_which_lines_are_not_in_the_files_encoding_before_anything_starts(marketer):
+    data = (
+        b"First name,Last name,E-mail\n"
+        + "José,Pérez,jose@example.com\n".encode()
+        + "René,Noël,rene@example.com\n".encode("cp1252")
+    )
+    run = upload_draft(marketer, data)
+    html = marketer.get(f"/imports/{run.pk}/").content.decode()
+    assert 'data-testid="detected-encoding">UTF-8<' in html
+    assert "1 line of this file is not UTF-8 text (the first: line 3)" in html
+    assert "José" in html and "Line 3 is not UTF-8 text" in html and "JosÃ©" not in html  # the preview
+    marketer.post(f"/imports/{run.pk}/reading/", {"encoding": "cp1252", "delimiter": ","})
+    html = marketer.get(f"/imports/{run.pk}/").content.decode()
+    assert "1 line of this file is not Windows-1252 text (the first: line 2)" in html
+    assert "René" in html and "JosÃ©" not in html
+
+
 def test_a_draft_whose_preview_fails_still_opens_and_can_be_discarded(marketer, monkeypatch):
     """A draft must never be stuck behind a 500: the page says the preview failed and keeps
     the ways out (read it another way, discard)."""

@@ -32,7 +32,6 @@ def refusal(data: bytes, tmp_path) -> str:
         ("Nom,E-mail\nRené,rene@example.com\n".encode(), "utf-8", "UTF-8"),
         (codecs.BOM_UTF8 + "Nom,E-mail\nRené,rene@example.com\n".encode(), "utf-8", "UTF-8 with BOM"),
         ("Nom,E-mail\nRené “Bob”,rene@example.com\n".encode("cp1252"), "cp1252", "Windows-1252"),
-        (b"Nom,E-mail\nRen\xe9 \x81,rene@example.com\n", "latin-1", "Latin-1"),
         ("Nom,E-mail\nRené,rene@example.com\n".encode("utf-16"), "utf-8", "UTF-16"),
     ],
 )
@@ -44,9 +43,75 @@ def test_the_encoding_is_detected(data, encoding, detected, tmp_path):
         (row,) = reading.records(
             handle, encoding=file.encoding, delimiter=found.delimiter, offset=found.data_offset, line=1
         )
-    assert row.cells[0].startswith("Ren") and row.line == 2
-    if detected != "Latin-1":
-        assert row.cells[0].startswith("René")
+    assert row.cells[0].startswith("René") and row.line == 2
+    assert file.unreadable_lines == 0
+
+
+def read_all(file, found, encoding=None):
+    with open(file.path, "rb") as handle:
+        return list(
+            reading.records(
+                handle,
+                encoding=encoding or file.encoding,
+                delimiter=found.delimiter,
+                offset=found.data_offset,
+                line=found.header_lines,
+            )
+        )
+
+
+MIXED = (
+    b"First name,Last name,E-mail\n"
+    + "José,Pérez,jose@example.com\n".encode()
+    + "René,Noël,rene@example.com\n".encode("cp1252")  # pasted in from another export
+    + b"Ann,Lee,ann@example.com\n"
+    + "Zoë,“Zed” Ortiz,zoe@example.com\n".encode("cp1252")
+)
+
+
+def test_a_file_mixing_utf8_and_windows_1252_lines_is_utf8_and_the_other_lines_are_rejected(tmp_path):
+    file, found = layout(MIXED, tmp_path)
+    assert (file.encoding, file.detected_encoding) == ("utf-8", "UTF-8")
+    assert (file.unreadable_lines, file.first_unreadable_line) == (2, 3)
+    got = read_all(file, found)
+    assert [(r.line, r.cells) for r in got] == [
+        (2, ["José", "Pérez", "jose@example.com"]),
+        (3, None),
+        (4, ["Ann", "Lee", "ann@example.com"]),
+        (5, None),
+    ]
+    assert got[1].error.startswith("Line 3 is not UTF-8 text: byte 0xE9 at byte 4 of the line cannot be read")
+    assert "looks like Windows-1252" in got[1].error and "left out rather than guessed" in got[1].error
+    assert got[3].error.startswith("Line 5 is not UTF-8 text")
+
+
+def test_a_mixed_file_read_as_windows_1252_by_hand_rejects_its_utf8_lines_instead_of_garbling_them(tmp_path):
+    file, found = layout(MIXED, tmp_path)
+    got = read_all(file, found, encoding="cp1252")
+    assert [r.line for r in got if r.cells is None] == [2]
+    assert "Line 2 is not Windows-1252 text: it is UTF-8 text" in got[0].error
+    assert [r.cells[0] for r in got if r.cells] == ["René", "Ann", "Zoë"]
+    assert not any("Ã" in cell for r in got if r.cells for cell in r.cells)
+    file.encoding = "cp1252"
+    assert reading.count_unreadable(file).unreadable_lines == 1
+
+
+def test_a_windows_1252_file_with_a_byte_it_lacks_loses_only_that_line(tmp_path):
+    file, found = layout(
+        b"Nom,E-mail\nRen\xe9,rene@example.com\nBad \x81,bad@example.com\nZo\xeb,z@example.com\n", tmp_path
+    )
+    assert (file.encoding, file.detected_encoding) == ("cp1252", "Windows-1252")
+    assert (file.unreadable_lines, file.first_unreadable_line) == (1, 3)
+    got = read_all(file, found)
+    assert [(r.line, r.cells and r.cells[0]) for r in got] == [(2, "René"), (3, None), (4, "Zoë")]
+    assert "byte 0x81 at byte 5 of the line cannot be read" in got[1].error
+
+
+def test_latin_1_chosen_by_hand_rejects_lines_with_control_codes(tmp_path):
+    file, found = layout("Nom,E-mail\nRené,rene@example.com\n“Bob”,bob@example.com\n".encode("cp1252"), tmp_path)
+    got = read_all(file, found, encoding="latin-1")
+    assert got[0].cells[0] == "René"
+    assert got[1].cells is None and "0x93 is a control code in Latin-1" in got[1].error
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
