@@ -39,16 +39,26 @@ def pattern(path: str) -> str:
     return re.sub(r"/\d+(?=/|$)", "/N", path)
 
 
-def crawl(page: Page, base: str) -> dict[str, list[str]]:
-    """Follow the same-site links from the lead list; axe each kind of page once."""
-    found, queue, seen = {}, ["/leads/"], set()
-    while queue and len(found) < MAX_PAGES:
-        path = queue.pop(0)
+def crawl(page: Page, base: str) -> tuple[dict[str, list[str]], list[str]]:
+    """Follow the same-site links from the lead list; axe each kind of page once.
+
+    Returns the violations per page checked and the broken links: a link a role is shown must
+    lead somewhere that works for that role, so a page answering 4xx/5xx is a failure naming the
+    page and the one whose link led there, never a page quietly left out of the check."""
+    found, broken, seen = {}, [], set()
+    queue = [("/leads/", "the landing page after login")]
+    while queue:
+        path, linked_from = queue.pop(0)
         if pattern(path) in seen:
             continue
+        assert len(found) < MAX_PAGES, f"more than {MAX_PAGES} kinds of page: raise MAX_PAGES to check them all"
         seen.add(pattern(path))
         response = page.goto(base + path)
-        if response is None or response.status >= 400 or not page.url.startswith(base):
+        if response is None or response.status != 200:
+            status = "no response" if response is None else response.status
+            broken.append(f"{path} answered {status} (linked from {linked_from})")
+            continue
+        if not page.url.startswith(base):
             continue
         found[path] = violations(page)
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
@@ -56,8 +66,8 @@ def crawl(page: Page, base: str) -> dict[str, list[str]]:
             if target.netloc or not target.path.startswith("/") or SKIP.search(target.path):
                 continue
             if pattern(target.path) not in seen:
-                queue.append(target.path)
-    return found
+                queue.append((target.path, path))
+    return found, broken
 
 
 @pytest.mark.parametrize("role", ["csr", "sales", "marketing", "manager"])
@@ -69,8 +79,9 @@ def test_every_page_passes_wcag_21_aa(live_server, page: Page, role):
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/leads/$"))
-    checked = {"/login/": checked_login, **crawl(page, live_server.url)}
-    assert len(checked) >= 5, checked.keys()  # the crawl reached the role's pages
+    crawled, broken = crawl(page, live_server.url)
+    assert not broken, f"links {role} is shown that do not work for {role}:\n" + "\n".join(broken)
+    checked = {"/login/": checked_login, **crawled}
 
     # The console with a caller open, and the 403 page a role meets on another role's page.
     page.goto(f"{live_server.url}/console/")
