@@ -26,4 +26,4 @@ RUN DJANGO_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --n
 
 USER crm
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"]

@@ -1,6 +1,6 @@
 """Middleware of our own: refuse requests a view could not read (NUL characters in query strings
-and form posts, form bodies that do not parse), and send the Content-Security-Policy every page
-works under."""
+and form posts, form bodies that do not parse, overlong query strings on the API), and send the
+Content-Security-Policy every page works under."""
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -13,6 +13,10 @@ NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
 # What Django raises when a form body cannot be parsed: a broken multipart body (no boundary, a
 # part without headers, a truncated body), a form that is not UTF-8, too many fields or files.
 UNREADABLE_FORM = (MultiPartParserError, BadRequest, TooManyFieldsSent, TooManyFilesSent)
+# The longest query string the API reads. gunicorn (gunicorn.conf.py) lets request lines up to
+# 8 KB through, so a longer query still gets an answer in JSON instead of gunicorn's HTML 414.
+MAX_API_QUERY_BYTES = 4096
+QUERY_TOO_LONG = f"The query string is longer than {MAX_API_QUERY_BYTES} bytes: send fewer or shorter parameters."
 
 
 def _has_nul(query_dict) -> bool:
@@ -25,6 +29,7 @@ class RefuseMalformedRequestsMiddleware:
     - NUL characters: PostgreSQL cannot store one, so text that carries one would fail in a query
       with a 500. Refused here for every page and endpoint: search boxes, filters and form fields
       alike. (JSON bodies are checked by config.parsers.SafeJSONParser.)
+    - A query string over MAX_API_QUERY_BYTES under /api/: a JSON 414 an API client can read.
     - A form body Django cannot parse (a broken multipart body, a form that is not UTF-8, too many
       fields): reading the fields here is the first read, so the refusal is one log line with the
       reason instead of a traceback from wherever the body happened to be read.
@@ -34,6 +39,8 @@ class RefuseMalformedRequestsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/api/") and len(request.META.get("QUERY_STRING", "")) > MAX_API_QUERY_BYTES:
+            return JsonResponse({"detail": QUERY_TOO_LONG}, status=414)
         bad = _has_nul(request.GET) or "\x00" in request.path
         if not bad and request.method == "POST" and request.content_type in FORM_TYPES:
             try:

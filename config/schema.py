@@ -23,6 +23,7 @@ DESCRIPTIONS = {
     "405": "The method is not allowed on this path.",
     "409": "The state forbids it; `missing` lists unmet criteria.",
     "413": "The body is too large.",
+    "414": "The query string is longer than 4,096 bytes.",
     "415": "The body's media type is not accepted.",
     "429": "Throttled: see Retry-After.",
 }
@@ -48,7 +49,7 @@ class CRMAutoSchema(AutoSchema):
         codes = ["400"]  # any operation: a bad query parameter, NUL in the query string
         if view.get_authenticators() and not _allows_anyone(view):
             codes += ["401", "403"]
-        codes += ["404", "405"]
+        codes += ["404", "405", "414"]
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
         if method in ("POST", "PUT", "PATCH"):

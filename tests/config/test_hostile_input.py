@@ -228,3 +228,16 @@ def test_a_broken_multipart_body_is_a_clear_400_logged_in_one_line(content_type,
         assert record.exc_info is None
         assert logging.Formatter().format(record).count("\n") == 0
     assert not ImportRun.objects.exists()
+
+
+def test_an_overlong_query_string_on_the_api_is_a_json_414(users, api_as):
+    from config.middleware import MAX_API_QUERY_BYTES
+
+    api = api_as(users["csr"])
+    longest = "x=" + "a" * (MAX_API_QUERY_BYTES - 2)
+    assert api.get(f"/api/v1/leads/?{longest}").status_code == 200
+    refused = api.get(f"/api/v1/leads/?{longest}a")
+    assert refused.status_code == 414 and refused["Content-Type"] == "application/json"
+    assert "longer than 4096 bytes" in refused.json()["detail"]
+    page = signed_in_client(users["csr"]).get(f"/leads/?{longest}a")
+    assert page.status_code == 200  # pages read what gunicorn lets through
