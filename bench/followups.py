@@ -23,6 +23,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.load import with_load
 from bench.scoring import celery_process as _celery
 from bench.scoring import worker_process as _worker
 
@@ -108,7 +109,8 @@ def followups_due(count: int) -> dict:
 
     from crm.services import create_staff_user
     from followups.models import FollowUp, FollowUpKind
-    from leads.models import Lead, Notification
+    from leads.models import Lead
+    from notifications.models import Notification
 
     people = [create_staff_user(username=f"bench-fu-{i}-{os.getpid()}", role="csr") for i in range(20)]
     leads = list(Lead.objects.order_by("pk").values_list("pk", flat=True)[:count])
@@ -150,9 +152,9 @@ def main() -> None:
     django.setup()
     result = {}
     if LETTERS:
-        result["letters_10k"] = letters_batch(LETTERS)
+        result["letters_10k"] = with_load(letters_batch, LETTERS)
     if DUE:
-        result["followups_due_1000"] = followups_due(DUE)
+        result["followups_due_1000"] = with_load(followups_due, DUE)
     print(json.dumps(result))
 
 

@@ -8,9 +8,10 @@ t0 + i / R, each on its own connection (gunicorn's sync workers close the connec
 response anyway), and times it from its *scheduled* start, so time spent queueing anywhere counts
 (no coordinated omission). It imports nothing from Django: it is the client, in its own process.
 
-`capture` posts captures with new e-mails (as bench/wrk/capture_new.lua); `interaction` logs
-email_open on the given leads in turn (as bench/wrk/log_interaction.lua). Either way anything but
-a 201 is counted as unexpected. Prints one line, "BENCH_RESULT {json}", like the wrk scripts.
+`capture` posts captures with new e-mails (as bench/wrk/capture_new.lua), with `--idempotency`
+each with its own Idempotency-Key header, as a real form sends; `interaction` logs email_open on
+the given leads in turn (as bench/wrk/log_interaction.lua). Either way anything but a 201 is
+counted as unexpected; `queue` and `get` expect a 200. Prints one line, "BENCH_RESULT {json}", like the wrk scripts.
 """
 
 import argparse
@@ -23,7 +24,8 @@ TIMEOUT_SECONDS = 10.0
 
 
 def post(host: str, port: int, path: str, header: str, body: dict) -> bytes:
-    """The bytes of one JSON POST; `header` is the credential line (form key or token)."""
+    """The bytes of one JSON POST; `header` is the credential line (form key or token), or
+    several header lines joined with CRLF."""
     data = json.dumps(body).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
@@ -35,11 +37,17 @@ def post(host: str, port: int, path: str, header: str, body: dict) -> bytes:
 def request_maker(args):
     """request number -> bytes to send, for the chosen endpoint."""
     if args.endpoint == "capture":
+
+        def headers(index: int) -> str:
+            if args.idempotency:  # distinct per request and per run, as a form makes one per submission
+                return f"X-Form-Key: {args.form_key}\r\nIdempotency-Key: paced-{args.prefix}-{index}"
+            return f"X-Form-Key: {args.form_key}"
+
         return lambda index: post(
             args.host,
             args.port,
             "/api/v1/capture/",
-            f"X-Form-Key: {args.form_key}",
+            headers(index),
             {
                 "first_name": "Bench",
                 "last_name": "Paced",
@@ -177,6 +185,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--form-key", help="capture: the X-Form-Key")
     parser.add_argument("--prefix", default="", help="capture: makes this run's e-mails unique")
+    parser.add_argument("--idempotency", action="store_true", help="capture: an Idempotency-Key per request")
     parser.add_argument("--token", help="interaction: a staff user's API token")
     parser.add_argument("--lead-ids", help="interaction: a file with one lead id a line")
     parser.add_argument("--rate", type=float, required=True, help="requests per second")

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.load import with_load
+
 ROOT = Path(__file__).resolve().parent.parent
 EXPLAIN_FILE = ROOT / "var" / "explain_queue.txt"
 
@@ -50,8 +52,7 @@ def database_time() -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from leads.sales import pool
-    from leads.selectors import queue_for
+    from sales.selectors import pool, queue_for
 
     user = get_user_model().objects.get(username="bench-rep0")
     spent = []
@@ -106,7 +107,7 @@ def main() -> None:
     import django
 
     django.setup()
-    result = setup() if sys.argv[1:] == ["setup"] else database_time()
+    result = setup() if sys.argv[1:] == ["setup"] else with_load(database_time)
     print(json.dumps(result))
 
 

@@ -28,6 +28,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.load import with_load
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -277,11 +279,11 @@ def main() -> None:
     import django
 
     django.setup()
-    result = {"score_engine": engine_rate()}
+    result = {"score_engine": with_load(engine_rate)}
     if args.recovery_leads:
-        result["recovery_after_kill"] = recovery_after_kill(args.recovery_leads)
+        result["recovery_after_kill"] = with_load(recovery_after_kill, args.recovery_leads)
     if args.leads:
-        result["rescore_full"] = rescore_rate(args.leads)
+        result["rescore_full"] = with_load(rescore_rate, args.leads)
     print(json.dumps(result))
 
 
