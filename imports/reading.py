@@ -16,9 +16,12 @@ from any byte offset, so an import is read in chunks and resumes where its last 
   so before anything starts.
 - The delimiter is the one of comma, semicolon, tab and pipe that splits the first lines into
   the same number of cells, more than one.
-- Rows are read with the csv module from the stored bytes, line by line (at most MAX_LINE bytes
-  a line), so memory stays flat whatever the file's size; after each row the reader knows the
-  byte offset and line number reached.
+- Rows are read from the stored bytes, line by line (at most MAX_LINE bytes a line), so memory
+  stays flat whatever the file's size: the reader finds where each row ends itself (quotes open
+  and close over lines as the csv module would read them), then the csv module splits the row
+  into cells. After each row the reader knows the byte offset and line number reached, so the
+  next chunk starts exactly at the next row. A row that breaks a limit is rejected whole and
+  reading resumes at the row after it (see `records`).
 """
 
 from __future__ import annotations
@@ -36,13 +39,13 @@ from django.core.exceptions import ValidationError
 SAMPLE = 64 * 1024  # what the delimiter is sniffed from
 READ = 1024 * 1024  # the copy's block size
 MAX_LINE = 1024 * 1024  # a longer physical line is a row error, not a memory spike
+MAX_RECORD = 1024 * 1024  # a longer row (all its lines) is a row error
 MAX_RECORD_LINES = 50  # a row whose quoted cells run over more lines has a quote left open
 MAX_COLUMNS = 200
 MAX_HEADER_CELL = 200
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 ENCODINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1 (ISO 8859-1)"}
-TOO_LONG = "\ufdd0too-long\ufdd0"  # a noncharacter no real text holds: stands for a line cut short
 
 SIGNATURES = (
     (b"PK\x03\x04", "an Excel or OpenDocument workbook (a zip file)"),
@@ -293,57 +296,123 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+# Where a row ends, as the csv module would find it (its default dialect: `"` quotes a cell when
+# it opens it, `""` is a quote inside one, a quote anywhere else is a plain character), but
+# read from the bytes by the reader itself: a row broken past a limit is then skipped whole,
+# to its real end, instead of the csv module giving up half way and reading its tail as rows.
+# The states: a cell begins; in a plain cell; in a quoted one; just after a quote in a quoted one.
+_START, _FIELD, _QUOTED, _AFTER_QUOTE = range(4)
+_QUOTE = ord('"')
+_LINE_ENDS = (ord("\n"), ord("\r"))
+
+
+def _quote_state(raw: bytes, state: int, delimiter: bytes) -> int:
+    """The state after reading `raw` in `state`; a row goes on past a line's end only _QUOTED."""
+    if b'"' not in raw:  # most lines: no quote to open or close
+        if state == _QUOTED:
+            return _QUOTED
+        last = raw[-1]
+        return _START if last == delimiter[0] or last in _LINE_ENDS else _FIELD
+    i, n = 0, len(raw)
+    while i < n:
+        if state == _QUOTED:
+            j = raw.find(b'"', i)
+            if j < 0:
+                return _QUOTED
+            state, i = _AFTER_QUOTE, j + 1
+            continue
+        c = raw[i]
+        if state == _AFTER_QUOTE:  # "" is a quote in the cell; else the quoted part ended
+            state = _QUOTED if c == _QUOTE else _START if c == delimiter[0] or c in _LINE_ENDS else _FIELD
+            i += 1
+            continue
+        if state == _START:
+            if c == _QUOTE:
+                state, i = _QUOTED, i + 1
+                continue
+            if c == delimiter[0] or c in _LINE_ENDS:
+                i += 1
+                continue
+            state = _FIELD
+        j = raw.find(delimiter, i)  # _FIELD: a quote here is a plain character
+        if j < 0:
+            return _FIELD
+        state, i = _START, j + 1
+    return state
+
+
 def records(handle, *, encoding: str, delimiter: str, offset: int, line: int):
     """The rows of a stored file from byte `offset` (which is line `line` + 1), each with the
-    offset and line reached after it. Blank rows (no text in any cell) are passed over."""
+    offset and line reached after it. Blank rows (no text in any cell) are passed over.
+
+    A row is found line by line (see _quote_state), then its text is split into cells by the
+    csv module. A row that breaks a limit (a line over MAX_LINE bytes, a row over MAX_RECORD
+    bytes or MAX_RECORD_LINES lines, a cell over the csv module's field_size_limit, a quote
+    never closed) or holds a line that is not text in `encoding` is one rejected row, with its
+    line and why: its text is not kept past the limit, the lines up to its real end are read
+    and passed over, and the next row starts where it really starts. Nothing of it is read as
+    cells."""
     handle.seek(offset)
-    reached = [offset, line]
-    unreadable = []  # (line, why) of the lines read that are not text in the encoding
-
-    def physical_lines():
-        while raw := handle.readline(MAX_LINE):
-            if len(raw) == MAX_LINE and not raw.endswith(b"\n"):
-                skipped = len(raw)
-                while more := handle.readline(MAX_LINE):
-                    skipped += len(more)
-                    if more.endswith(b"\n"):
-                        break
-                reached[0] += skipped
-                reached[1] += 1
-                yield TOO_LONG + "\n"
-                continue
-            reached[0] += len(raw)
-            reached[1] += 1
-            text, why = decode(raw, encoding)
-            if why:
-                unreadable.append((reached[1], why))
-            yield text
-
-    reader = csv.reader(physical_lines(), delimiter=delimiter)
+    separator = delimiter.encode()
     while True:
-        start = reached[1] + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
+        start = line + 1
+        state, texts, size, problem, unreadable = _START, [], 0, "", None
+        read = cut = False
+        while raw := handle.readline(MAX_LINE):
+            read = True
+            offset += len(raw)
+            if state != _QUOTED and b'"' not in raw and raw.endswith(b"\n"):
+                state = _START  # the common line: a whole row, no quote to open or close
+            else:
+                state = _quote_state(raw, state, separator)
+            if len(raw) == MAX_LINE and not raw.endswith(b"\n"):  # a piece of a line too long to keep
+                cut = True
+                problem = problem or f"Line {line + 1} is longer than {MAX_LINE // 1024} KB."
+                continue
+            line += 1
+            if cut:
+                cut, texts = False, None
+            if texts is not None:
+                size += len(raw)
+                if size > MAX_RECORD:
+                    problem, texts = f"This row is longer than {MAX_RECORD // 1024} KB.", None
+                elif line - start + 1 > MAX_RECORD_LINES:
+                    problem, texts = (
+                        f"This row runs over more than {MAX_RECORD_LINES} lines: is a quote left open?",
+                        None,
+                    )
+                else:
+                    text, why = decode(raw, encoding)
+                    if why and unreadable is None:
+                        unreadable = (line, why)
+                    texts.append(text)
+            if state != _QUOTED:
+                break
+        if not read:
             return
+        if cut:  # the file ended within a line too long to keep
+            line += 1
+        if state == _QUOTED:  # the file ended inside a quoted cell
+            problem = "A quote opened in this row is never closed: the rest of the file is in its cell."
+        if problem:
+            yield Record(start, None, offset, line, problem)
+            continue
+        if unreadable is not None:
+            yield Record(start, None, offset, line, unreadable_message(unreadable[0], encoding, unreadable[1]))
+            continue
+        try:
+            cells = next(csv.reader(texts, delimiter=delimiter), [])
         except csv.Error as exc:
-            unreadable.clear()
-            yield Record(start, None, reached[0], reached[1], f"This row cannot be read as CSV: {exc}.")
-            continue
-        if unreadable:
-            (bad_line, why), *_ = unreadable
-            unreadable.clear()
-            yield Record(start, None, reached[0], reached[1], unreadable_message(bad_line, encoding, why))
-            continue
-        if any(TOO_LONG in cell for cell in cells):
-            yield Record(start, None, reached[0], reached[1], f"This line is longer than {MAX_LINE // 1024} KB.")
-            continue
-        if reached[1] - start + 1 > MAX_RECORD_LINES:
-            yield Record(start, None, reached[0], reached[1], "A quote opened in this row is never closed.")
+            why = (
+                f"a cell is longer than {csv.field_size_limit():,} characters"
+                if "field limit" in str(exc)
+                else str(exc)
+            )
+            yield Record(start, None, offset, line, f"This row cannot be read as CSV: {why}.")
             continue
         if not any(cell.strip() for cell in cells):
             continue
-        yield Record(start, cells, reached[0], reached[1])
+        yield Record(start, cells, offset, line)
 
 
 def read_layout(stored: StoredFile, *, delimiter: str | None = None) -> Layout:

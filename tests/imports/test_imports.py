@@ -255,6 +255,26 @@ def test_a_quoted_cell_over_several_lines_is_one_row_and_the_lines_still_count()
     assert run.errors == [{"line": 4, "column": "E-mail", "message": "Enter a valid e-mail address."}]
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 500])
+def test_a_quoted_cell_too_long_for_the_reader_is_one_rejected_row_and_nothing_of_it_is_imported(settings, chunk):
+    """Issue 17: a quoted cell over many long lines was split and its tail imported as `A"`."""
+    settings.CRM_IMPORT_CHUNK = chunk
+    long = "A" * 100_000
+    text = rows(
+        "Ann,Lee,ann@example.com,,,",
+        f'"{long}\n{long}\n{long}\nA",Tail,tail@example.com,,,',
+        "Bob,Ray,bob@example.com,,,",
+    )
+    for mode in ("all_or_nothing", "valid_rows"):
+        run = imported(text, mode=mode, list_name=f"Long {mode}")
+        assert (run.rejected, run.errors[0]["line"], run.errors[0]["column"]) == (1, 3, None)
+        assert "a cell is longer than 131,072 characters" in run.errors[0]["message"]
+        assert [row[0] for row in rejected_csv(run)] == ["Line", "3"]
+    assert run.refused is False and (run.created, run.processed) == (2, 3)
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == ["Ann", "Bob"]
+    assert not Contact.objects.filter(email="tail@example.com").exists()
+
+
 def test_dashes_are_empty_and_formula_cells_in_names_are_rejected():
     text = rows("-,Lee,ann@example.com,,--,-", "@SUM(A1),Ray,bob@example.com,,,", "+cmd,Diaz,cy@example.com,,,")
     run = imported(text)

@@ -1,6 +1,8 @@
 """Reading an uploaded file: encodings, delimiters, headers, and what is refused outright."""
 
 import codecs
+import csv
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -162,6 +164,99 @@ def test_a_line_over_the_limit_is_a_bad_row(tmp_path, monkeypatch):
         got = list(reading.records(handle, encoding="utf-8", delimiter=",", offset=found.data_offset, line=1))
     assert got[0].cells is None and "longer than" in got[0].error
     assert (got[1].line, got[1].cells) == (3, ["Bob", "b@example.com"])
+
+
+def test_a_quoted_cell_over_the_field_limit_across_long_lines_is_one_rejected_row_and_the_next_row_is_read(
+    tmp_path,
+):
+    """Issue 17: the csv module gave up inside the cell and its tail became a contact named `A"`."""
+    long = "A" * 100_000  # three lines, each under MAX_LINE, together over csv.field_size_limit()
+    data = f'Name,E-mail\nAnn,ann@example.com\n"{long}\n{long}\n{long}\nA",x@example.com\nBob,bob@example.com\n'
+    file, found = layout(data.encode(), tmp_path)
+    got = read_all(file, found)
+    assert [(r.line, r.end_line, r.cells) for r in got] == [
+        (2, 2, ["Ann", "ann@example.com"]),
+        (3, 6, None),
+        (7, 7, ["Bob", "bob@example.com"]),
+    ]
+    assert got[1].error == "This row cannot be read as CSV: a cell is longer than 131,072 characters."
+
+
+def test_a_quoted_cell_over_lines_longer_than_the_limit_is_skipped_to_its_real_end(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "MAX_LINE", 64)
+    long = "A" * 200  # each line of the cell is cut in pieces; the quote closes in the last one
+    data = (
+        f'Name,E-mail\n"{long}\n{long}\n{long}A",x@example.com\nBob,"b@example.com"\n"Cy ""C"" Diaz",cy@example.com\n'
+    )
+    file, found = layout(data.encode(), tmp_path)
+    got = read_all(file, found)
+    assert [(r.line, r.end_line, r.cells) for r in got] == [
+        (2, 4, None),
+        (5, 5, ["Bob", "b@example.com"]),
+        (6, 6, ['Cy "C" Diaz', "cy@example.com"]),
+    ]
+    assert got[0].error == "Line 2 is longer than 0 KB."  # MAX_LINE // 1024 with the test's tiny limit
+
+
+def test_a_row_over_the_line_or_size_limit_is_rejected_whole_and_reading_resumes_after_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "MAX_RECORD_LINES", 3)
+    data = 'Name,Note\n"Ann","a\nb\nc\nd\ne"\nBob,"x\ny"\n'
+    file, found = layout(data.encode(), tmp_path)
+    got = read_all(file, found)
+    assert [(r.line, r.end_line, r.cells) for r in got] == [(2, 6, None), (7, 8, ["Bob", "x\ny"])]
+    assert got[0].error == "This row runs over more than 3 lines: is a quote left open?"
+    monkeypatch.setattr(reading, "MAX_RECORD_LINES", 50)
+    monkeypatch.setattr(reading, "MAX_RECORD", 16)
+    got = read_all(file, found)
+    assert [(r.line, r.cells, r.error) for r in got][0] == (2, None, "This row is longer than 0 KB.")
+    assert got[1].cells == ["Bob", "x\ny"]
+
+
+def test_reading_from_the_end_of_any_row_gives_the_same_rows_as_reading_on(tmp_path, monkeypatch):
+    """What a chunk resumes from: a broken row's end is a real row boundary."""
+    monkeypatch.setattr(reading, "MAX_LINE", 64)
+    long = "B" * 150
+    data = (
+        f'Name,E-mail\nAnn,a@example.com\n"{long}\n{long}",b@example.com\nCy,c@example.com\n'
+        f'"Dee\nFox",d@example.com\n{long},e@example.com\nFay,f@example.com\n'
+    ).encode()
+    file, found = layout(data, tmp_path)
+    whole = read_all(file, found)
+    assert [(r.line, r.cells and r.cells[0]) for r in whole] == [
+        (2, "Ann"),
+        (3, None),
+        (5, "Cy"),
+        (6, "Dee\nFox"),
+        (8, None),
+        (9, "Fay"),
+    ]
+    with open(file.path, "rb") as handle:
+        for i, row in enumerate(whole):
+            rest = list(
+                reading.records(handle, encoding="utf-8", delimiter=",", offset=row.end_offset, line=row.end_line)
+            )
+            assert rest == whole[i + 1 :]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_rows_end_where_the_csv_module_ends_them(delimiter, tmp_path):
+    """The reader finds each row's end itself; on well-formed and odd but readable quoting alike
+    it must agree with the csv module reading the whole file."""
+    table = [
+        ["Name", "Size", "Note"],
+        ["Ann", '5" pipe', "quote inside a plain cell"],
+        ['Bob "B"', "x", 'ends with a quote"'],
+        ["Cy", "a\nb", 'two\r\nlines, "quoted"'],
+        ["", "", ""],
+        ["Dee", delimiter, '""'],
+        ["Eve", "", "last"],
+    ]
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(table)
+    text = out.getvalue() + f'Fay{delimiter}"ab"cd{delimiter}"x""y"\n'  # after a closing quote: read on
+    file, found = layout(text.encode(), tmp_path)
+    expected = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(row)][1:]
+    assert [r.cells for r in read_all(file, found)] == expected
 
 
 def test_an_empty_file_is_refused(tmp_path):
