@@ -30,8 +30,22 @@ class QuestionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["yes_no", "text"])
 
 
+class PoolField(serializers.ChoiceField):
+    """The pool stored as "" for a follow-up a person is assigned to; the API says null, as it
+    says `assignee: null` for one waiting in a pool, so the answer is one of the schema's values."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class FollowUpSerializer(serializers.ModelSerializer):
     lead_name = serializers.CharField(source="lead.contact.full_name", read_only=True)
+    pool = PoolField(
+        choices=FollowUp._meta.get_field("pool").choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Who may take it when nobody is assigned; null when a person is.",
+    )
     script = QuestionSerializer(many=True, read_only=True)
     answers = serializers.DictField(child=serializers.CharField(), read_only=True)
 

@@ -206,3 +206,35 @@ def test_the_deploy_checks_pass_with_production_settings():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_follow_up_with_an_assignee_and_one_in_a_pool_both_match_the_schema(world):
+    """`pool` is null while a person has the follow-up and names the pool while nobody does;
+    both answers validate against the schema (an assigned one used to say "", off its enum)."""
+    from datetime import timedelta
+
+    from rest_framework.authtoken.models import Token
+
+    from followups.models import FollowUp
+
+    csr = Token.objects.get(key=world["tokens"]["csr"]).user
+    headers = {"Authorization": f"Token {world['tokens']['csr']}"}
+    lead = world["ids"]["leads"][0]
+    due_at = (timezone.now() + timedelta(days=1)).isoformat()
+    create = schema["/api/v1/followups/"]["POST"].Case(
+        body={"lead": lead.pk, "due_at": due_at, "assignee": csr.pk}, media_type="application/json"
+    )
+    created = create.call(app=world["app"], headers=headers)
+    create.validate_response(created, checks=CHECKS)
+    assert created.status_code == 201 and created.json()["assignee"] == csr.pk and created.json()["pool"] is None
+    pooled = FollowUp.objects.create(lead=lead, kind="callback", due_at=timezone.now(), pool="CSR")
+    read = schema["/api/v1/followups/{id}/"]["GET"]
+    for followup_id, pool in ((created.json()["id"], None), (pooled.pk, "CSR")):
+        case = read.Case(path_parameters={"id": followup_id})
+        response = case.call(app=world["app"], headers=headers)
+        case.validate_response(response, checks=CHECKS)
+        assert response.json()["pool"] == pool
+    listed = schema["/api/v1/followups/"]["GET"].Case()
+    response = listed.call(app=world["app"], headers=headers)
+    listed.validate_response(response, checks=CHECKS)
+    assert sorted(str(row["pool"]) for row in response.json()["results"]) == ["CSR", "None"]
