@@ -11,7 +11,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import Conflict
+from config.error_views import log_unreachable
+from config.errors import DATABASE_RETRY_AFTER, DATABASE_UNREACHABLE, Conflict, database_unreachable
 from config.ids import ID_PATTERN
 
 __all__ = ["ID_PATTERN", "Pagination", "exception_handler"]
@@ -26,10 +27,20 @@ class Pagination(PageNumberPagination):
 
 def exception_handler(exc, context):
     """Domain errors become HTTP answers here, not in each view: Conflict → 409, ValidationError →
-    400, a row not found within what the caller may see → 404, a row others still refer to → 409.
+    400, a row not found within what the caller may see → 404, a row others still refer to → 409,
+    a database out of reach → 503 with Retry-After (answered here rather than by
+    config.middleware, so the view's own headers, the capture endpoint's CORS, still apply).
 
     A DataError or IntegrityError means input reached the database unchecked: the client still
     gets a 4xx, never a 500, and the log says which view needs a proper check."""
+    if database_unreachable(exc):
+        response = Response(
+            {"detail": DATABASE_UNREACHABLE},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
+        log_unreachable(context["request"], exc, response)
+        return response
     if isinstance(exc, Conflict):
         body = {"detail": exc.detail}
         if exc.missing:

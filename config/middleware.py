@@ -1,12 +1,15 @@
 """Middleware of our own: refuse requests a view could not read (NUL characters in query strings
-and form posts, form bodies that do not parse, overlong query strings on the API), and send the
-Content-Security-Policy every page works under."""
+and form posts, form bodies that do not parse, overlong query strings on the API), answer 503
+while the database is out of reach, and send the Content-Security-Policy every page works under."""
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.log import log_response
+
+from config.error_views import database_unreachable_answer, log_unreachable
+from config.errors import database_unreachable
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
@@ -80,4 +83,25 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if self.policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
+        return response
+
+
+class DatabaseUnreachableMiddleware:
+    """A page or endpoint that could not reach the database answers 503 with Retry-After (a
+    short page for people, JSON under /api/) instead of a 500, logged as one line with the
+    reason rather than a traceback a request. The API's own views answer it in
+    config.api.exception_handler (so their headers, CORS included, still apply); a failure
+    outside any view reaches config.error_views.server_error, which answers the same."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not database_unreachable(exception):
+            return None
+        response = database_unreachable_answer(request)
+        log_unreachable(request, exception, response)
         return response

@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     "414": "The query string is longer than 4,096 bytes.",
     "415": "The body's media type is not accepted.",
     "429": "Throttled: see Retry-After.",
+    "503": "The database is out of reach for a moment: nothing was done; try again after Retry-After seconds.",
 }
 
 
@@ -56,6 +57,7 @@ class CRMAutoSchema(AutoSchema):
             codes += ["413", "415"]
         if view.throttle_classes:
             codes.append("429")
+        codes.append("503")  # any operation, while the database is out of reach
         return codes
 
 

@@ -10,6 +10,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from django.http.request import RawPostDataException
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,6 +22,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import database_unreachable
 from config.parsers import SafeJSONParser
 from config.throttling import FixedWindowThrottle
 from crm.normalize import normalize_phone
@@ -157,14 +159,22 @@ class CaptureView(APIView):
             raise PayloadTooLarge(f"The form submission is larger than {limit} bytes.")
 
     def options(self, request, *args, **kwargs):
-        """CORS preflight: which origins may post, and with which headers."""
+        """CORS preflight: which origins may post, and with which headers. While the database
+        is out of reach the keys cannot be read: the preflight lets any origin through, cached
+        for no time, so the POST reaches its 503 and the form can say "try again"."""
         response = Response(status=status.HTTP_204_NO_CONTENT)
         origin = request.META.get("HTTP_ORIGIN", "")
-        if origin and cors_origin_allowed(origin, None):
+        try:
+            allowed, max_age = bool(origin) and cors_origin_allowed(origin, None), "3600"
+        except DatabaseError as exc:
+            if not database_unreachable(exc):
+                raise
+            allowed, max_age = True, "0"
+        if allowed:
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
             response["Access-Control-Allow-Headers"] = "Content-Type, X-Form-Key, Idempotency-Key"
-            response["Access-Control-Max-Age"] = "3600"
+            response["Access-Control-Max-Age"] = max_age
         patch_vary_headers(response, ["Origin"])
         return response
 
@@ -184,12 +194,15 @@ class CaptureView(APIView):
         return super().get_throttles()
 
     def finalize_response(self, request, response, *args, **kwargs):
-        """Let an allowed origin's page read every answer, errors (401, 413, 429) included."""
+        """Let an allowed origin's page read every answer, errors (401, 413, 429) included, and
+        any page the 503 of a database out of reach (the keys cannot be read then; the answer
+        tells nothing but "try again"), so the form can ask the visitor to retry."""
         response = super().finalize_response(request, response, *args, **kwargs)
         origin = request.META.get("HTTP_ORIGIN", "")
         if origin and request.method == "POST":
             form_key = getattr(request, "_auth", None)
-            if cors_origin_allowed(origin, form_key if isinstance(form_key, FormKey) else None):
+            unreachable = response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
+            if unreachable or cors_origin_allowed(origin, form_key if isinstance(form_key, FormKey) else None):
                 response["Access-Control-Allow-Origin"] = origin
                 response["Access-Control-Expose-Headers"] = "Retry-After, Idempotent-Replayed"
             patch_vary_headers(response, ["Origin"])
