@@ -1,5 +1,6 @@
-"""Campaigns and offers API (CONTRACT "Campaigns and offers"): CRUD for marketing, launch,
-lookup by code and redemption for every staff role."""
+"""Campaigns and offers API (CONTRACT "Campaigns and offers"): CRUD for marketing, launch, and
+lookup by code for every staff role. Redeeming an offer for a lead is the leads app's
+(leads.api.RedeemOfferView, at /api/v1/offers/{id}/redeem/)."""
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,7 +16,6 @@ from campaigns.models import Campaign, Offer, Placement
 from config.api import ID_PATTERN
 from config.errors import Conflict
 from crm.roles import Role, has_role
-from leads.selectors import visible_leads
 
 
 class MarketingWritesStaffReads(BasePermission):
@@ -24,7 +24,7 @@ class MarketingWritesStaffReads(BasePermission):
     message = "Only Marketing and Manager may change campaigns and offers."
 
     def has_permission(self, request, view):
-        if request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "action", None) in ("redeem", "lookup"):
+        if request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "action", None) == "lookup":
             return has_role(request.user, Role.CSR, Role.SALES, Role.MARKETING, Role.MANAGER)
         return has_role(request.user, Role.MARKETING, Role.MANAGER)
 
@@ -101,15 +101,6 @@ class OfferLookupSerializer(OfferSerializer):
         fields = [*OfferSerializer.Meta.fields, "replaced_by"]
 
 
-class RedeemSerializer(serializers.Serializer):
-    lead = serializers.IntegerField(help_text="The lead taking the offer up.")
-
-
-class RedeemedSerializer(serializers.Serializer):
-    redeemed = serializers.IntegerField()
-    remaining = serializers.IntegerField(allow_null=True)
-
-
 _when = serializers.DateTimeField()
 
 
@@ -179,18 +170,6 @@ class OfferViewSet(viewsets.ModelViewSet):
         """Put the offer live: 400 with every reason when it cannot go."""
         offer = services.launch_offer(offer_id=self.get_object().pk, by=request.user)
         return Response(OfferSerializer(self.get_queryset().get(pk=offer.pk)).data)
-
-    @extend_schema(request=RedeemSerializer, responses=RedeemedSerializer)
-    @action(detail=True, methods=["post"])
-    def redeem(self, request, pk=None):
-        """{"lead": id} → {"redeemed", "remaining"}; 409 when not live, sold out or already redeemed."""
-        lead_id = request.data.get("lead") if hasattr(request.data, "get") else None
-        if isinstance(lead_id, bool) or not isinstance(lead_id, int):
-            return Response({"lead": ["Give the lead's id."]}, status=status.HTTP_400_BAD_REQUEST)
-        offer = services.redeem_offer(
-            offer_id=self.get_object().pk, lead_id=lead_id, by=request.user, within=visible_leads(request.user)
-        )
-        return Response({"redeemed": offer.redeemed, "remaining": offer.remaining})
 
     @extend_schema(parameters=[OpenApiParameter("code", str, required=True)], responses=OfferLookupSerializer)
     @action(detail=False, methods=["get"])

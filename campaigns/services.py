@@ -6,12 +6,14 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from campaigns.models import Campaign, Offer, OfferStatus, Placement, Redemption
+from campaigns.models import Campaign, Offer, OfferStatus, Placement
 from config.errors import Conflict
+from crm.roles import Role, members
+from notifications.services import notify_many
 
 SEGMENT_KEYS = {"industry_codes", "size_bands", "regions", "personas", "stages", "score_min", "score_max"}
 
@@ -163,40 +165,6 @@ def launch_offer(*, offer_id: int, by=None) -> Offer:
     return offer
 
 
-def redeem_offer(*, offer_id: int, lead_id: int, by=None, within=None) -> Offer:
-    """Count one redemption of an offer by a lead: once per lead, never beyond the limit.
-
-    The counter moves with a conditional UPDATE (… WHERE redeemed < quantity_limit), so however
-    many callers redeem at once, exactly the limit succeed; the unique (offer, lead) row makes a
-    second redemption by the same lead a conflict. `within` limits the leads that may redeem
-    (the caller's visible leads); a lead outside it raises Lead.DoesNotExist.
-    """
-    from leads.models import Lead
-
-    lead = (Lead.objects.all() if within is None else within).get(pk=lead_id)
-    with transaction.atomic():
-        offer = Offer.objects.get(pk=offer_id)
-        status = offer.status
-        if status != OfferStatus.LIVE:
-            raise Conflict(f"The offer {offer.code} is {status.replace('_', ' ')}: it cannot be redeemed.")
-        try:
-            with transaction.atomic():
-                Redemption.objects.create(offer=offer, lead=lead, redeemed_by=by)
-        except IntegrityError as exc:
-            raise Conflict(f"This lead has already redeemed {offer.code}.") from exc
-        counted = (
-            Offer.objects.filter(pk=offer.pk)
-            .filter(Q(quantity_limit__isnull=True) | Q(redeemed__lt=F("quantity_limit")))
-            .update(redeemed=F("redeemed") + 1)
-        )
-        if not counted:  # raising rolls the redemption row back with the rest
-            raise Conflict(f"The offer {offer.code} is sold out.")
-        if lead.offer_id is None:
-            Lead.objects.filter(pk=lead.pk, offer__isnull=True).update(offer=offer, campaign=offer.campaign_id)
-    offer.refresh_from_db(fields=["redeemed"])
-    return offer
-
-
 def delete_campaign(*, campaign: Campaign) -> None:
     """Delete a campaign that holds no offers; one that does stays, with the reason (409)."""
     offers = campaign.offers.count()
@@ -257,15 +225,8 @@ def alert_on_offers(*, now=None) -> dict:
     """Tell marketing and the managers, once each, about a live offer ending within a day or
     nearly sold out (a tenth or less left), so they can extend it, replace it or brief the staff.
     Each alert is claimed with a conditional UPDATE: two runs at once alert once."""
-    from django.contrib.auth import get_user_model
-
-    from crm.roles import Role
-    from leads.sales import notify_many
-
     now = now or timezone.now()
-    people = list(
-        get_user_model().objects.filter(groups__name__in=[Role.MARKETING, Role.MANAGER], is_active=True).distinct()
-    )
+    people = list(members(Role.MARKETING, Role.MANAGER))
     sent = {"ending": 0, "nearly_sold_out": 0}
     live = Offer.objects.filter(launched_at__isnull=False, starts_at__lte=now, deadline__gt=now)
     for offer in live.filter(deadline__lte=now + ENDING_SOON, ending_alerted_at__isnull=True):
@@ -282,30 +243,3 @@ def alert_on_offers(*, now=None) -> dict:
             notify_many([(user, None, message) for user in people])
             sent["nearly_sold_out"] += 1
     return sent
-
-
-def count_sale_as_redemption(*, lead, by=None) -> bool:
-    """A lead closed won on the offer it came in on took that offer up: count it once, as a
-    redemption would, unless the lead already redeemed an offer (the sale is that one's). Only
-    an offer that was running (launched and started) counts; one that has since expired or sold
-    out still counts while the limit has room, never past it. True when a redemption was counted."""
-    if lead.offer_id is None or Redemption.objects.filter(lead=lead).exists():
-        return False
-    now = timezone.now()
-    if not Offer.objects.filter(pk=lead.offer_id, launched_at__lte=now, starts_at__lte=now).exists():
-        return False  # a draft's or a future offer's code: no offer was taken up
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Redemption.objects.create(offer_id=lead.offer_id, lead=lead, redeemed_by=by)
-        except IntegrityError:
-            return False  # redeemed already, from the console or the API
-        counted = (
-            Offer.objects.filter(pk=lead.offer_id)
-            .filter(Q(quantity_limit__isnull=True) | Q(redeemed__lt=F("quantity_limit")))
-            .update(redeemed=F("redeemed") + 1)
-        )
-        if not counted:
-            transaction.set_rollback(True)  # sold out: the redemption row goes, the sale stays
-            return False
-    return True

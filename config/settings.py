@@ -61,14 +61,19 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "crm",
+    "notifications",
     "jobs",
     "outbox",
     "scoring",
     "campaigns",
     "leads",
     "followups",
-    "reports",
+    "sales",
     "imports",
+    "reports",
+    "desk",
+    "data_rights",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.roles",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -304,9 +310,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # A sweep that cannot run before the next one is worthless: `expires` drops it from the queue.
     "resume-stalled-jobs": {"task": "jobs.tasks.resume_stalled_jobs", "schedule": 5.0, "options": {"expires": 5}},
-    "alert-waiting-hot-leads": {"task": "leads.tasks.alert_waiting_hot_leads", "schedule": 300.0},
+    "alert-waiting-hot-leads": {"task": "sales.tasks.alert_waiting_hot_leads", "schedule": 300.0},
     "weekly-staff-briefing": {"task": "campaigns.tasks.send_staff_briefing", "schedule": 600.0},
-    "apply-recency-decay": {"task": "scoring.tasks.bulk_apply_decay", "schedule": crontab(hour=3, minute=5)},
+    "apply-recency-decay": {"task": "leads.tasks.bulk_apply_decay", "schedule": crontab(hour=3, minute=5)},
     "mark-due-followups": {"task": "followups.tasks.mark_due_followups", "schedule": 15.0, "options": {"expires": 15}},
     "alert-overdue-followups": {"task": "followups.tasks.alert_overdue_followups", "schedule": 600.0},
     "alert-on-offers": {"task": "campaigns.tasks.alert_on_offers", "schedule": 900.0},

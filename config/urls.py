@@ -1,18 +1,22 @@
+"""The URL map: the composition root, the one module that imports every app (tests/test_layers.py
+lets it; no app imports it)."""
+
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from campaigns.api import CampaignViewSet, OfferViewSet
-from crm.api import CallerSearchView, MeView, TokenView
+from config.ids import ID_PATTERN
+from crm.api import MeView, TokenView
 from crm.login_guard import GuardedAdminAuthenticationForm
 from followups.api import FollowUpViewSet
 from followups.letters.api import LetterBatchViewSet, LetterTemplateViewSet, LetterViewSet
 from imports.api import ImportViewSet
 from jobs.api import JobView
-from leads import sales_api
-from leads.api import LeadViewSet
+from leads.api import CallerSearchView, LeadViewSet, RedeemOfferView, RulesOfEngagementView
 from leads.capture_api import CaptureView
+from notifications.api import NotificationsView
 from scoring.api import DraftView, PreviewView, PublishedRulesView, PublishView
 
 admin.site.login_form = GuardedAdminAuthenticationForm
@@ -38,14 +42,12 @@ api_v1 = [
     path("scoring/publish/", PublishView.as_view(), name="api-scoring-publish"),
     path("scoring/versions/", include("scoring.api_urls")),
     path("jobs/<int:pk>/", JobView.as_view(), name="api-job"),
-    path("queue/", sales_api.QueueView.as_view(), name="api-queue"),
-    path("queue/claim/", sales_api.ClaimNextView.as_view(), name="api-queue-claim"),
-    path("engagement/", sales_api.RulesOfEngagementView.as_view(), name="api-engagement"),
-    path("notifications/", sales_api.NotificationsView.as_view(), name="api-notifications"),
-    path("alerts/hot-waiting/", sales_api.WaitingHotLeadsView.as_view(), name="api-hot-waiting"),
+    path("engagement/", RulesOfEngagementView.as_view(), name="api-engagement"),
+    path("notifications/", NotificationsView.as_view(), name="api-notifications"),
+    re_path(rf"^offers/(?P<pk>{ID_PATTERN})/redeem/$", RedeemOfferView.as_view(), name="api-offer-redeem"),
     path("reports/", include("reports.api_urls")),
-    path("contacts/", include("crm.data_rights.api_urls")),
-    path("feedback/summary/", sales_api.FeedbackSummaryView.as_view(), name="api-feedback-summary"),
+    path("contacts/", include("data_rights.api_urls")),
+    path("", include("sales.api_urls")),
     path("", include(router.urls)),
 ]
 
@@ -57,10 +59,13 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("jobs/", include("jobs.urls")),
     path("reports/", include("reports.urls")),
-    path("", include("crm.data_rights.urls")),
+    path("", include("data_rights.urls")),
     path("", include("imports.urls")),
     path("", include("followups.urls")),
     path("", include("campaigns.urls")),
+    path("", include("notifications.urls")),
+    path("", include("sales.urls")),
+    path("", include("desk.urls")),
     path("", include("leads.urls")),
 ]
 

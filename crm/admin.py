@@ -1,8 +1,6 @@
 from django.contrib import admin
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 
-from crm.models import Company, Contact, Erasure
+from crm.models import Company, Contact
 
 
 @admin.register(Company)
@@ -19,32 +17,3 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ["consent", "do_not_contact"]
     list_select_related = ["company"]
     raw_id_fields = ["company"]
-
-
-@admin.register(Erasure)
-class ErasureAdmin(admin.ModelAdmin):
-    """The audit of erasures (crm.data_rights): read only; an erasure is made from the contact's
-    lead page or the API, never here."""
-
-    list_display = ["contact_id", "erased_by", "erased_at", "counts"]
-    list_select_related = ["erased_by"]
-    fields = readonly_fields = ["contact", "erased_by", "erased_at", "touched"]
-
-    @admin.display(description="Rows touched")
-    def touched(self, erasure):
-        from crm.data_rights.registry import COVERED
-
-        lines = [
-            (label, count, COVERED[label].erasure if label in COVERED else "")
-            for label, count in sorted((erasure.counts or {}).items())
-        ]
-        return format_html_join(mark_safe("<br>"), "{}: {} ({})", lines) or "—"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,5 @@
 """Authentication endpoints: tokens for integrators, `me` for anyone signed in."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -60,55 +59,3 @@ class MeView(APIView):
     def get(self, request):
         user = request.user
         return Response({"id": user.pk, "username": user.get_username(), "roles": roles_of(user)})
-
-
-class CallerSerializer(serializers.Serializer):
-    contact = serializers.IntegerField()
-    name = serializers.CharField()
-    email = serializers.CharField()
-    phone = serializers.CharField()
-    company = serializers.CharField()
-    lead = serializers.IntegerField(allow_null=True, help_text="Their latest lead the caller may see.")
-    stage = serializers.CharField(allow_null=True)
-    score = serializers.IntegerField(allow_null=True)
-    temperature = serializers.CharField(allow_null=True)
-
-
-class CallerResultsSerializer(serializers.Serializer):
-    results = CallerSerializer(many=True)
-
-
-class CallerSearchView(APIView):
-    """GET ?q= → up to ten contacts matching a phone (any format), e-mail start or name, each
-    with their latest lead: the call console's search, for phone systems and other clients.
-    A salesperson finds only the people behind leads they may see."""
-
-    serializer_class = CallerResultsSerializer
-
-    @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="Phone, e-mail start, name or 'first last'.")],
-        responses=CallerResultsSerializer,
-    )
-    def get(self, request):
-        from crm.selectors import find_callers
-
-        text = request.query_params.get("q", "")
-        if len(text) > 200:
-            return Response({"q": ["Keep the search under 200 characters."]}, status=400)
-        results = []
-        for contact in find_callers(text, user=request.user):
-            lead = next(iter(contact.leads.all()), None)
-            results.append(
-                {
-                    "contact": contact.pk,
-                    "name": contact.full_name,
-                    "email": contact.email,
-                    "phone": contact.phone,
-                    "company": contact.company.name if contact.company else "",
-                    "lead": lead.pk if lead else None,
-                    "stage": lead.stage if lead else None,
-                    "score": lead.score if lead else None,
-                    "temperature": lead.temperature if lead else None,
-                }
-            )
-        return Response({"results": results})

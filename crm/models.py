@@ -116,7 +116,7 @@ class Suppression(models.Model):
 class Erasure(models.Model):
     """The audit of one erasure (the right to be forgotten): which contact, who erased it, when,
     and how many rows of each model it touched. It holds no personal data itself: the contact
-    row it points to is the anonymized one (crm.data_rights.services.erase_contact)."""
+    row it points to is the anonymized one (data_rights.services.erase_contact)."""
 
     contact = models.OneToOneField(Contact, on_delete=models.PROTECT, related_name="erasure")
     erased_by = models.ForeignKey(

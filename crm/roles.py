@@ -27,3 +27,10 @@ def roles_of(user) -> list[str]:
 
 def has_role(user, *roles: str) -> bool:
     return any(role in roles_of(user) for role in roles)
+
+
+def members(*roles: str):
+    """The active users holding any of `roles`: whom an alert for "the managers" reaches."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(groups__name__in=roles, is_active=True).distinct()

@@ -20,6 +20,29 @@ def company_for_name(name: str) -> Company | None:
     return existing or Company.objects.create(name=name)
 
 
+def normalized_reach(*, email: str = "", phone: str = "") -> tuple[str, str]:
+    """(email, phone) as stored: normalized, with every problem refused at once; one is needed."""
+    errors = {}
+    try:
+        email = normalize_email(email)
+    except ValidationError as exc:
+        errors["email"] = exc.messages
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    if not email and not phone:
+        raise ValidationError({"email": ["Give an email address or a phone number."]})
+    return email, phone
+
+
+def known_contact(*, email: str = "", phone: str = "") -> Contact | None:
+    """The contact with this e-mail or phone (normalized first), without changing anything."""
+    return _matching_contact(*normalized_reach(email=email, phone=phone))
+
+
 def find_or_create_contact(
     *,
     email: str = "",
@@ -37,19 +60,7 @@ def find_or_create_contact(
     existing contact are filled in, never overwritten. Safe under concurrency: the database's
     unique constraints decide, and the loser of a race merges into the winner's contact.
     """
-    errors = {}
-    try:
-        email = normalize_email(email)
-    except ValidationError as exc:
-        errors["email"] = exc.messages
-    try:
-        phone = normalize_phone(phone)
-    except ValidationError as exc:
-        errors["phone"] = exc.messages
-    if errors:
-        raise ValidationError(errors)
-    if not email and not phone:
-        raise ValidationError({"email": ["Give an email address or a phone number."]})
+    email, phone = normalized_reach(email=email, phone=phone)
     given = {"first_name": first_name, "last_name": last_name, "title": title, "persona": persona}
     given = {name: (value or "").strip() for name, value in given.items()}
     for _attempt in range(3):

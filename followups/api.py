@@ -12,6 +12,7 @@ from followups import services
 from followups.models import FollowUp, FollowUpStatus
 from followups.selectors import visible_followups
 from leads.filters import PersonFilter
+from leads.selectors import visible_leads
 
 
 class FollowUpFilter(django_filters.FilterSet):
@@ -103,6 +104,9 @@ class CompletedSerializer(serializers.Serializer):
     followup = FollowUpSerializer()
     referrals = serializers.ListField(child=serializers.IntegerField(), help_text="The referred people's leads.")
     escalated = serializers.IntegerField(allow_null=True, help_text="The manager's follow-up, when needs were not met.")
+    already_known = serializers.IntegerField(
+        help_text="Referred people we know already whose leads the caller may not see: nothing about them changed."
+    )
 
 
 class FollowUpViewSet(
@@ -124,8 +128,6 @@ class FollowUpViewSet(
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def _visible_leads(self):
-        from leads.selectors import visible_leads
-
         return visible_leads(self.request.user)
 
     def _body(self, followup):
@@ -192,5 +194,6 @@ class FollowUpViewSet(
                 "followup": self._body(done.followup),
                 "referrals": [lead.pk for lead in done.referrals],
                 "escalated": done.escalated.pk if done.escalated else None,
+                "already_known": done.already_known,
             }
         )

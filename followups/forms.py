@@ -11,6 +11,7 @@ from config.times import DateTimeField
 from crm.roles import Role
 from followups.models import FollowUpScript
 from followups.scripts import validate_questions
+from followups.selectors import lead_followups
 from leads.kinds import Stage
 
 
@@ -116,3 +117,13 @@ def referral_rows(data, count: int, errors: dict | None = None) -> list[dict]:
             filled += 1
         rows.append({"i": i, **values, "errors": row_errors})
     return rows
+
+
+def callback_panel(lead, form: CallbackForm | None = None) -> dict:
+    """The lead page's (and the console's) follow-ups panel: what is planned for the lead, and
+    the form to schedule a callback."""
+    return {
+        "lead": lead,
+        "followups": lead_followups(lead),
+        "callback_form": form or CallbackForm(lead=lead, prefix="callback"),
+    }

@@ -7,12 +7,11 @@ from django.utils import timezone
 
 from crm.roles import roles_of
 from followups.models import OPEN_FOLLOWUP_STATUSES, FollowUp
+from leads.selectors import sees_every_lead, visible_leads
 
 
 def visible_followups(user) -> QuerySet[FollowUp]:
     """The follow-ups on leads the user may see (leads.selectors.visible_leads)."""
-    from leads.selectors import sees_every_lead, visible_leads
-
     followups = FollowUp.objects.all()
     if sees_every_lead(user):
         return followups

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from config.errors import Conflict
 from config.ids import parse_id
-from crm.roles import Role, has_role, roles_of
+from crm.normalize import normalize_email, normalize_phone
+from crm.roles import Role, has_role, members, roles_of
 from followups.models import (
     AssigneeRule,
     FollowUp,
@@ -30,8 +31,14 @@ from followups.models import (
     Trigger,
 )
 from followups.scripts import validate_answers
+from leads import intake
 from leads.kinds import InteractionKind, Source, Stage
 from leads.models import Lead
+from leads.selectors import sees_every_lead, visible_leads
+from leads.services import record_interaction
+from leads.stages import change_stage
+from notifications.services import notify_many
+from scoring.services import published_rule_book
 
 MAX_AHEAD = timedelta(days=730)  # a callback two years out is a typo
 TRIGGERS_BY_OUTCOME = {Stage.WON: (Trigger.CLOSED_WON, Trigger.AFTER_SALE), Stage.UNCLOSED: (Trigger.CLOSED_UNCLOSED,)}
@@ -42,6 +49,7 @@ class Completed:
     followup: FollowUp
     referrals: list[Lead]
     escalated: FollowUp | None
+    already_known: int = 0  # referred people we know already whom the caller may not see
 
 
 # --- Scheduling ---------------------------------------------------------------------------------
@@ -49,7 +57,7 @@ class Completed:
 
 def schedule_after_close(lead: Lead, *, outcome: str, closed_at: datetime, by=None) -> list[FollowUp]:
     """The follow-ups the active scripts plan for this outcome, written in the close's own
-    transaction (leads.sales.close_lead calls this)."""
+    transaction (sales.services.close_lead calls this)."""
     triggers = TRIGGERS_BY_OUTCOME.get(outcome, ())
     rows = []
     for script in FollowUpScript.objects.filter(active=True, trigger__in=triggers):
@@ -85,8 +93,6 @@ def _clean_due_at(due_at) -> datetime:
 
 def _assignee(assignee_id, lead: Lead):
     """The staff member a follow-up is for; a salesperson only for a lead they may see."""
-    from leads.selectors import visible_leads
-
     user = None
     if (pk := parse_id(assignee_id)) is not None:
         user = get_user_model().objects.filter(pk=pk, is_active=True).first()
@@ -155,8 +161,6 @@ def skip(*, followup_id: int, by, reason: str, within=None) -> FollowUp:
 def validate_referrals(referrals) -> list[dict]:
     """Each referral needs a name and a way to reach them; normalized as a capture would be.
     Every problem is reported at once, keyed referrals[i].field."""
-    from crm.normalize import normalize_email, normalize_phone
-
     if referrals in (None, ""):
         return []
     if not isinstance(referrals, list) or len(referrals) > 20:
@@ -193,9 +197,6 @@ def complete(*, followup_id: int, by, answers=None, note: str = "", referrals=No
     manager when the needs were not met. After a sale the lead becomes a customer: back to
     marketing for loyalty and referrals. Everything is checked before anything is written;
     completing twice is a 409."""
-    from leads.services import change_stage, record_interaction
-    from scoring.services import published_rule_book
-
     planned = (FollowUp.objects.all() if within is None else within).get(pk=followup_id)
     clean_answers = validate_answers(answers, planned.script)
     clean_referrals = validate_referrals(referrals)
@@ -206,7 +207,8 @@ def complete(*, followup_id: int, by, answers=None, note: str = "", referrals=No
         followup = _lock(followup_id, within)
         _check_open_and_theirs(followup, by)
         lead = Lead.objects.select_for_update(of=("self",)).select_related("contact__company").get(pk=followup.lead_id)
-        referred = [_referral(referrer=lead, by=by, **person) for person in clean_referrals]
+        received = [_referral(referrer=lead, by=by, **person) for person in clean_referrals]
+        referred = [arrival.lead for arrival in received if not arrival.already_known]
         now = timezone.now()
         followup.status, followup.completed_at, followup.completed_by = FollowUpStatus.DONE, now, by
         followup.answers, followup.outcome = clean_answers, note[:5000]
@@ -236,7 +238,7 @@ def complete(*, followup_id: int, by, answers=None, note: str = "", referrals=No
             )
         if followup.kind in (FollowUpKind.CLOSED_WON, FollowUpKind.AFTER_SALE) and lead.stage == Stage.WON:
             change_stage(lead, to_stage=Stage.CUSTOMER, by=by, reason="Followed up after the sale: back to marketing")
-    return Completed(followup, referred, escalated)
+    return Completed(followup, referred, escalated, already_known=sum(arrival.already_known for arrival in received))
 
 
 def _readable(answers: dict, script: list) -> list[dict]:
@@ -244,45 +246,26 @@ def _readable(answers: dict, script: list) -> list[dict]:
     return [{"question": texts.get(key, key), "answer": value} for key, value in answers.items()]
 
 
-def _referral(*, referrer: Lead, by, first_name: str, last_name: str, email: str, phone: str) -> Lead:
-    """A referred person becomes a lead (source referral) linked to the referrer, found and
-    merged like any capture: never a second contact, never a second open lead."""
-    from crm.services import find_or_create_contact
-    from leads.selectors import sees_every_lead
-    from leads.services import locked_open_lead, open_lead, record_interaction
-    from scoring.services import published_rule_book
-
-    contact, created = find_or_create_contact(email=email, phone=phone, first_name=first_name, last_name=last_name)
-    if contact.pk == referrer.contact_id:
-        raise ValidationError({"referrals": [f"{contact} is the customer themselves, not someone they refer."]})
-    book = published_rule_book()
+def _referral(*, referrer: Lead, by, first_name: str, last_name: str, email: str, phone: str) -> intake.Received:
+    """A referred person comes in through the one intake as a `referral` linked to the referrer:
+    never a second contact, never a second open lead. A salesperson's customer referred them: the
+    salesperson keeps the new lead they earned (with a hand-over row of kind referral); referrals
+    taken by a CSR or marketing join the inquiries like any other. Someone the salesperson may not
+    see is "already known" and stays untouched."""
     reason = f"Referred by {referrer.contact}"
-    metadata = {"referrer_lead": referrer.pk}
-    lead = None if created else locked_open_lead(contact)
-    if lead is not None:
-        if lead.referrer_id is None and lead.pk != referrer.pk:
-            lead.referrer = referrer
-            lead.save(update_fields=["referrer"])
-        record_interaction(lead, kind=InteractionKind.REFERRAL, book=book, author=by, metadata=metadata)
-        return lead
-    # A salesperson's customer referred them: the salesperson keeps the lead they earned (and
-    # can open it); referrals taken by a CSR or marketing join the inquiries like any other.
-    owned = {}
-    if by is not None and not sees_every_lead(by):
-        now = timezone.now()
-        owned = {"owner": by, "handed_over_at": now, "owner_accepted_at": now}
-    return open_lead(
-        contact=contact,
-        kind=InteractionKind.REFERRAL,
-        book=book,
-        by=by,
-        metadata=metadata,
-        stage_reason=reason,
-        source=Source.REFERRAL,
-        referrer=referrer,
-        inquiry_reason=reason,
-        **owned,
-    ).lead
+    return intake.receive(
+        intake.Arrival(
+            person=intake.Person(first_name=first_name, last_name=last_name, email=email, phone=phone),
+            kind=InteractionKind.REFERRAL,
+            source=Source.REFERRAL,
+            stage_reason=reason,
+            by=by,
+            inquiry_reason=reason,
+            metadata={"referrer_lead": referrer.pk},
+            referrer=referrer,
+            owner=by if by is not None and not sees_every_lead(by) else None,
+        )
+    )
 
 
 # --- Due and overdue ----------------------------------------------------------------------------
@@ -292,8 +275,6 @@ def mark_due(*, now: datetime | None = None, batch: int = 500) -> int:
     """Move every scheduled follow-up whose time has come to due and tell its assignee (a pool's
     members get one line a run: "N follow-ups are due"). Rows another run holds are skipped, and
     the UPDATE only takes rows still scheduled, so each follow-up is announced once."""
-    from leads.sales import notify_many
-
     now = now or timezone.now()
     announced = 0
     while True:
@@ -325,21 +306,18 @@ def _due_notifications(due: list[FollowUp]) -> list[tuple]:
         else:
             pooled[followup.pool or Role.CSR] = pooled.get(followup.pool or Role.CSR, 0) + 1
     for role, count in pooled.items():
-        members = get_user_model().objects.filter(groups__name=role, is_active=True)
         noun = "follow-up is" if count == 1 else "follow-ups are"
         pool = "the managers'" if role == Role.MANAGER else "the CSR"
-        items += [(user, None, f"{count} {noun} due in {pool} pool: see My follow-ups.") for user in members]
+        items += [(user, None, f"{count} {noun} due in {pool} pool: see My follow-ups.") for user in members(role)]
     return items
 
 
 def alert_overdue(*, now: datetime | None = None) -> int:
     """Tell the assignee (or the pool) and the managers, once, about a follow-up still not done
     CRM_FOLLOWUP_OVERDUE_HOURS after it fell due."""
-    from leads.sales import managers, notify_many
-
     now = now or timezone.now()
     limit = now - timedelta(hours=settings.CRM_FOLLOWUP_OVERDUE_HOURS)
-    the_managers = list(managers())
+    the_managers = list(members(Role.MANAGER))
     alerted = 0
     overdue = FollowUp.objects.filter(status=FollowUpStatus.DUE, due_at__lte=limit, overdue_alerted_at__isnull=True)
     for followup in overdue.select_related("lead__contact", "assignee")[:1000]:

@@ -12,7 +12,7 @@ from crm.access import role_required, staff_required
 from crm.roles import Role
 from crm.submissions import submit_once
 from followups import selectors, services
-from followups.forms import CallbackForm, ScriptForm, referral_rows
+from followups.forms import CallbackForm, ScriptForm, callback_panel, referral_rows
 from followups.models import FollowUp, FollowUpScript
 from leads.selectors import visible_leads
 
@@ -63,6 +63,11 @@ def _referrals_from(post) -> list[dict]:
     return people
 
 
+def already_known_text(count: int) -> str:
+    people = "person is" if count == 1 else "people are"
+    return f"{count} referred {people} already known to us: their leads stay with whoever has them."
+
+
 @staff_required
 @require_POST
 def complete(request, pk):
@@ -94,6 +99,8 @@ def complete(request, pk):
     if done.referrals:
         message += " New referral lead" + ("s" if len(done.referrals) > 1 else "") + ": "
         message += ", ".join(str(lead.contact) for lead in done.referrals) + "."
+    if done.already_known:
+        message += f" {already_known_text(done.already_known)}"
     messages.success(request, message)
     return redirect("my-followups")
 
@@ -148,14 +155,6 @@ def reschedule(request, pk):
     return redirect("my-followups")
 
 
-def lead_followups_context(user, lead, form=None) -> dict:
-    return {
-        "lead": lead,
-        "followups": selectors.lead_followups(lead),
-        "callback_form": form or CallbackForm(lead=lead, prefix="callback"),
-    }
-
-
 @staff_required
 @require_POST
 def schedule_callback(request, pk):
@@ -183,13 +182,13 @@ def schedule_callback(request, pk):
             if not request.htmx:
                 messages.success(request, "Callback scheduled.")
                 return redirect("lead-detail", pk=lead.pk)
-            context = lead_followups_context(request.user, lead)
+            context = callback_panel(lead)
             context["scheduled"] = True
             return render(request, "followups/_lead_followups.html", context)
     if not request.htmx:
         messages.error(request, "Not scheduled: " + " ".join(sum(form.errors.values(), [])))
         return redirect("lead-detail", pk=lead.pk)
-    return render(request, "followups/_lead_followups.html", lead_followups_context(request.user, lead, form))
+    return render(request, "followups/_lead_followups.html", callback_panel(lead, form))
 
 
 # --- Scripts (marketing) ----------------------------------------------------------------------

@@ -34,6 +34,9 @@ from imports.fields import CleanRow
 from imports.models import DuplicatePolicy
 from leads.kinds import Source, Stage
 from leads.models import Lead, StageChange
+from leads.scores import apply_score, facts_from_rows
+from scoring.engine import score
+from scoring.models import ScoreChange
 
 FILLABLE = ("first_name", "last_name", "title", "persona", "mailing_address")
 CONTACT_COLUMNS = (*FILLABLE, "email", "phone", "company_id", "consent", "do_not_contact")
@@ -150,10 +153,6 @@ class _ListLead:
 
 
 def _write(rows: list[CleanRow], *, bought_list, policy: str, book, by) -> Counter:
-    from scoring.engine import score
-    from scoring.models import ScoreChange
-    from scoring.services import apply_score, facts_from_rows
-
     tally = Counter(created=0, updated=0, duplicates=0, suppressed=0)
     chunk = _Chunk(rows)
     for row in rows:

@@ -1,5 +1,7 @@
 """The kinds of long work, each a class with three methods the runner calls (jobs.services):
 
+- `plan(params) -> (total, id_range)` (optional): what a new job walks, when the code starting it
+  (below the app that owns the rows, like scoring's publish) does not say.
 - `begin(job) -> state`: once per task, before any chunk: load what the chunks share (the rule
   book, the template). Raise JobObsolete when the job no longer needs doing.
 - `work(job, job_slice, state) -> (cursor, items done) | None`: do the next chunk of the slice
@@ -14,7 +16,7 @@ Kinds are named here by import path, so this app imports none of the apps that u
 from django.utils.module_loading import import_string
 
 JOB_KINDS = {
-    "rescore": "scoring.jobs.RescoreJob",
+    "rescore": "leads.rescore.RescoreJob",
     "letters": "followups.letters.jobs.LetterBatchJob",
     "import": "imports.jobs.ImportJob",
 }

@@ -41,11 +41,21 @@ def stall_after() -> timedelta:
 
 
 def start_job(
-    *, kind: str, params: dict, total: int, id_range: tuple[int, int] | None, slices: int = 1, by=None
+    *,
+    kind: str,
+    params: dict,
+    total: int | None = None,
+    id_range: tuple[int, int] | None = None,
+    slices: int = 1,
+    by=None,
 ) -> Job:
     """A new job over the ids in `id_range` (inclusive; None: nothing to walk), cut in `slices`
-    ranges worked in parallel. Its tasks are sent once the caller's transaction commits; if the
-    broker is down then, the sweep sends them later."""
+    ranges worked in parallel. Without `total`, the kind plans itself (`plan(params) -> (total,
+    id_range)`): a caller below the app whose rows the job walks need not read them. Its tasks
+    are sent once the caller's transaction commits; if the broker is down then, the sweep sends
+    them later."""
+    if total is None:
+        total, id_range = kind_for(kind).plan(params)
     job = Job.objects.create(kind=kind, params=params, total=total, created_by=by)
     if id_range is not None:
         first, last = id_range

@@ -4,10 +4,7 @@ from django.shortcuts import get_object_or_404, render
 
 from crm.access import staff_required
 from jobs.models import Job
-
-
-def job_context(job: Job, *, label: str = "") -> dict:
-    return {"job": job, "running": job.is_running, "label": label}
+from jobs.selectors import job_context
 
 
 @staff_required

@@ -10,7 +10,6 @@ from leads.models import (
     Interaction,
     Lead,
     LeadFeedback,
-    Notification,
     RulesOfEngagement,
     StageChange,
 )
@@ -111,12 +110,6 @@ class HandoverAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["user", "message", "created_at", "read_at"]
-    raw_id_fields = ["lead"]
 
 
 @admin.register(LeadFeedback)

@@ -2,20 +2,23 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api import ID_PATTERN
-from crm.permissions import IsMarketingOrManager, IsSalesOrManager
-from leads import sales, services
+from crm.permissions import IsManager
+from leads import engagement, services
 from leads.filters import LeadFilter
 from leads.kinds import InteractionKind
-from leads.models import Interaction, Lead, LeadFeedback
-from leads.selectors import visible_leads
-from scoring.services import explain
+from leads.models import Interaction, Lead, RulesOfEngagement
+from leads.redemptions import redeem_offer
+from leads.scores import explain
+from leads.selectors import find_callers, visible_leads
+from scoring.services import published_rule_book
 
 READ_ONLY_ON_PATCH = {
     "score": "The score is computed from the scoring rules.",
@@ -179,25 +182,6 @@ def logged_interaction_body(logged: services.LoggedInteraction) -> dict:
     }
 
 
-class HandoverSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(help_text="The salesperson's user id.")
-
-
-class CloseSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=["won", "unclosed", "dead"])
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
-    upsell_accepted = serializers.BooleanField(required=False, default=False)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class FeedbackSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = LeadFeedback
-        fields = ["id", "lead", "rating", "reason", "created_at"]
-        read_only_fields = ["id", "lead", "created_at"]
-        extra_kwargs = {"rating": {"min_value": 1, "max_value": 5}}
-
-
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Leads the caller may see. Sales sees its own leads and the sales-ready pool."""
 
@@ -257,48 +241,117 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
             }
         )
 
-    # --- The sales side (leads/sales.py) ----------------------------------------------------------
 
-    @extend_schema(request=HandoverSerializer, responses=LeadSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsMarketingOrManager])
-    def handover(self, request, pk=None):
-        """Hand a sales-ready lead to a salesperson: 409 with `missing` when it is not ready."""
-        data = HandoverSerializer(data=request.data)
+# --- Offers taken up, callers found, the rules of engagement ------------------------------------
+
+
+class RedeemSerializer(serializers.Serializer):
+    lead = serializers.IntegerField(help_text="The lead taking the offer up.")
+
+
+class RedeemedSerializer(serializers.Serializer):
+    redeemed = serializers.IntegerField()
+    remaining = serializers.IntegerField(allow_null=True)
+
+
+class RedeemOfferView(APIView):
+    """POST /api/v1/offers/{id}/redeem/ {"lead": id} → {"redeemed", "remaining"}; 409 when the
+    offer is not live, sold out or already redeemed by that lead. Any staff role, for a lead
+    they may see."""
+
+    @extend_schema(request=RedeemSerializer, responses=RedeemedSerializer)
+    def post(self, request, pk: int):
+        lead_id = request.data.get("lead") if hasattr(request.data, "get") else None
+        if isinstance(lead_id, bool) or not isinstance(lead_id, int):
+            return Response({"lead": ["Give the lead's id."]}, status=status.HTTP_400_BAD_REQUEST)
+        offer = redeem_offer(offer_id=pk, lead_id=lead_id, by=request.user, within=visible_leads(request.user))
+        return Response({"redeemed": offer.redeemed, "remaining": offer.remaining})
+
+
+class CallerSerializer(serializers.Serializer):
+    contact = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    company = serializers.CharField()
+    lead = serializers.IntegerField(allow_null=True, help_text="Their latest lead the caller may see.")
+    stage = serializers.CharField(allow_null=True)
+    score = serializers.IntegerField(allow_null=True)
+    temperature = serializers.CharField(allow_null=True)
+
+
+class CallerResultsSerializer(serializers.Serializer):
+    results = CallerSerializer(many=True)
+
+
+class CallerSearchView(APIView):
+    """GET ?q= → up to ten contacts matching a phone (any format), e-mail start or name, each
+    with their latest lead: the call console's search, for phone systems and other clients.
+    A salesperson finds only the people behind leads they may see."""
+
+    serializer_class = CallerResultsSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="Phone, e-mail start, name or 'first last'.")],
+        responses=CallerResultsSerializer,
+    )
+    def get(self, request):
+        text = request.query_params.get("q", "")
+        if len(text) > 200:
+            return Response({"q": ["Keep the search under 200 characters."]}, status=400)
+        results = []
+        for contact in find_callers(text, user=request.user):
+            lead = next(iter(contact.leads.all()), None)
+            results.append(
+                {
+                    "contact": contact.pk,
+                    "name": contact.full_name,
+                    "email": contact.email,
+                    "phone": contact.phone,
+                    "company": contact.company.name if contact.company else "",
+                    "lead": lead.pk if lead else None,
+                    "stage": lead.stage if lead else None,
+                    "score": lead.score if lead else None,
+                    "temperature": lead.temperature if lead else None,
+                }
+            )
+        return Response({"results": results})
+
+
+class RulesOfEngagementSerializer(serializers.ModelSerializer):
+    required_facts = serializers.ListField(child=serializers.CharField(max_length=40), max_length=10)
+    hot_response_minutes = serializers.IntegerField(min_value=1, max_value=100_000)
+    reassign_after_minutes = serializers.IntegerField(min_value=1, max_value=100_000, allow_null=True)
+    sales_ready_score = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RulesOfEngagement
+        fields = ["required_facts", "hot_response_minutes", "reassign_after_minutes", "sales_ready_score", "updated_at"]
+        read_only_fields = ["sales_ready_score", "updated_at"]
+
+    def get_sales_ready_score(self, rules) -> int:
+        return published_rule_book().thresholds.sales_ready
+
+
+class RulesOfEngagementView(APIView):
+    """GET the rules of engagement (any role); PUT to change them (managers). The score
+    threshold is the published scoring rules' `sales_ready`."""
+
+    def get_permissions(self):
+        return [IsManager()] if self.request.method == "PUT" else super().get_permissions()
+
+    @extend_schema(responses=RulesOfEngagementSerializer)
+    def get(self, request):
+        return Response(RulesOfEngagementSerializer(engagement.rules_of_engagement()).data)
+
+    @extend_schema(request=RulesOfEngagementSerializer, responses=RulesOfEngagementSerializer)
+    def put(self, request):
+        data = RulesOfEngagementSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lead = sales.handover_lead(
-            lead_id=pk, owner_id=data.validated_data["owner"], by=request.user, within=self.get_queryset()
+        values = data.validated_data
+        rules = engagement.update_rules_of_engagement(
+            required_facts=values["required_facts"],
+            hot_response_minutes=values["hot_response_minutes"],
+            reassign_after_minutes=values["reassign_after_minutes"],
         )
-        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
-
-    @extend_schema(request=None, responses=LeadSerializer)
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        """The owner accepts a lead handed to them."""
-        self.get_object()
-        lead = sales.accept_lead(lead_id=pk, by=request.user)
-        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
-
-    @extend_schema(request=None, responses=LeadSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsSalesOrManager])
-    def claim(self, request, pk=None):
-        """Claim this lead from the pool: 409 with `missing` when it is not sales-ready."""
-        lead = sales.claim_lead(lead_id=pk, by=request.user, within=self.get_queryset())
-        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
-
-    @extend_schema(request=CloseSerializer, responses=LeadSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsSalesOrManager])
-    def close(self, request, pk=None):
-        """Close won (amount, upsell_accepted), unclosed (reason) or dead (reason)."""
-        data = CloseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        lead = sales.close_lead(lead_id=pk, by=request.user, within=self.get_queryset(), **data.validated_data)
-        return Response(LeadSerializer(self.get_queryset().get(pk=lead.pk)).data)
-
-    @extend_schema(request=FeedbackSerializer, responses={201: FeedbackSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsSalesOrManager])
-    def feedback(self, request, pk=None):
-        """Rate the lead's quality (1–5) with a reason, for marketing."""
-        data = FeedbackSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        row = sales.record_feedback(lead_id=pk, by=request.user, within=self.get_queryset(), **data.validated_data)
-        return Response(FeedbackSerializer(row).data, status=status.HTTP_201_CREATED)
+        return Response(RulesOfEngagementSerializer(rules).data)

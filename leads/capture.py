@@ -1,4 +1,5 @@
-"""Web-form capture: a website posts a prospect, we create or merge the contact and its lead.
+"""Web-form capture: a website posts a prospect, who comes in through the one intake
+(leads.intake): the contact created or merged, the lead opened or joined.
 
 The whole capture, including the idempotency record, is one transaction: a retry with the same
 Idempotency-Key either sees the committed first answer and replays it, or (on PostgreSQL) waits on
@@ -16,18 +17,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from campaigns.models import OfferStatus
-from campaigns.selectors import offer_by_code, placement_for
 from config.errors import Conflict
-from crm.services import find_or_create_contact
-from followups.letters.selectors import normalize_code as normalize_letter_code
-from leads.kinds import InteractionKind, Source, Stage
-from leads.models import FormKey, IdempotencyRecord, Lead, hash_form_key
-from leads.services import attribute_letter, change_stage, locked_open_lead, open_lead, record_interaction
-from scoring.services import published_rule_book
+from leads import codes, intake
+from leads.intake import UTM_FIELDS
+from leads.kinds import InteractionKind, Source
+from leads.models import FormKey, IdempotencyRecord, hash_form_key
 
 KEY_PREFIX = "wf_"
-METADATA_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "offer_code")
 
 
 @dataclass(frozen=True)
@@ -107,84 +103,40 @@ def _claim_idempotency_key(form_key, key, body_hash) -> tuple[IdempotencyRecord 
     raise Conflict("This Idempotency-Key is in use by another request; retry shortly.")
 
 
-def _offer_fields(code: str, data: dict) -> dict:
-    """The lead's offer attribution (offer, campaign, placement); an unknown or expired code is
-    kept as given and flagged."""
-    if not code:
-        return {}
-    offer = offer_by_code(code)
-    if offer is None:
-        from followups.letters.selectors import letter_by_code
-
-        if letter_by_code(code) is not None:  # the response code off a letter: not a problem
-            return {"offer_code": code, "offer_code_problem": ""}
-        return {"offer_code": code, "offer_code_problem": "unknown"}
-    status = offer.status
-    problem = "" if status == OfferStatus.LIVE else ("not_live" if status == OfferStatus.DRAFT else status)
-    placement = placement_for(offer, utm_source=data.get("utm_source", ""), utm_medium=data.get("utm_medium", ""))
-    return {
-        "offer_code": code,
-        "offer_code_problem": problem,
-        "offer": offer,
-        "campaign": offer.campaign,
-        "placement": placement,
-    }
-
-
 def _capture(form_key: FormKey, data: dict) -> CaptureResult:
-    contact, created = find_or_create_contact(
-        email=data.get("email", ""),
-        phone=data.get("phone", ""),
-        first_name=data.get("first_name", ""),
-        last_name=data.get("last_name", ""),
-        title=data.get("title", ""),
-        company_name=data.get("company", ""),
-        consent=data.get("consent"),
-    )
+    """A web form through the one intake: a form interaction, the form's key and UTM fields on
+    a new lead, the code (typed, or the key's default offer) kept even when unknown."""
     message = data.get("message", "")
-    offer_fields = _offer_fields(data.get("offer_code") or form_key.default_offer_code, data)
-    lead = None if created else locked_open_lead(contact)
-    book = published_rule_book()
-    metadata = {"form": form_key.name, **{k: data[k] for k in METADATA_FIELDS if data.get(k)}}
-    if offer_fields.get("offer_code") and "offer" not in offer_fields and not offer_fields.get("offer_code_problem"):
-        metadata = attribute_letter(normalize_letter_code(offer_fields["offer_code"]), metadata)
-    if lead is None:
-        lead = open_lead(
-            contact=contact,
+    code = codes.resolve(data.get("offer_code") or form_key.default_offer_code)
+    utm = {name: data[name] for name in UTM_FIELDS if data.get(name)}
+    metadata = {"form": form_key.name, **utm, **({"offer_code": code.text} if code.text else {})}
+    received = intake.receive(
+        intake.Arrival(
+            person=intake.Person(
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                email=data.get("email", ""),
+                phone=data.get("phone", ""),
+                company=data.get("company", ""),
+                title=data.get("title", ""),
+                consent=data.get("consent"),
+            ),
             kind=InteractionKind.FORM,
-            book=book,
-            note=message,
-            metadata=metadata,
-            stage_reason=f"Web form: {form_key.name}",
             source=Source.WEB_FORM,
-            form_key=form_key,
+            stage_reason=f"Web form: {form_key.name}",
+            note=message,
             inquiry_reason=message,
-            utm_source=data.get("utm_source", ""),
-            utm_medium=data.get("utm_medium", ""),
-            utm_campaign=data.get("utm_campaign", ""),
-            **offer_fields,
-        ).lead
-    else:
-        _enrich_open_lead(lead, message, offer_fields)
-        record_interaction(lead, kind=InteractionKind.FORM, book=book, note=message, metadata=metadata)  # locked above
+            code=code,
+            utm=utm,
+            metadata=metadata,
+            form_key=form_key,
+        )
+    )
+    created = received.created_contact
     status = "created" if created else "merged"
-    return CaptureResult(201 if created else 200, {"lead": lead.pk, "contact": contact.pk, "status": status})
-
-
-def _enrich_open_lead(lead: Lead, message: str, offer_fields: dict) -> None:
-    """A returning prospect: keep the lead's first facts, fill in what it lacked."""
-    changed = []
-    if message and not lead.inquiry_reason:
-        lead.inquiry_reason = message
-        changed.append("inquiry_reason")
-    if offer_fields and not lead.offer_code:
-        for name, value in offer_fields.items():
-            setattr(lead, name, value)
-            changed.append(name)
-    if lead.stage == Stage.UNCLOSED:  # a `list` lead moves when its form interaction is logged
-        change_stage(lead, to_stage=Stage.INQUIRY, reason="Responded: web form")
-    if changed:
-        lead.save(update_fields=changed)
+    return CaptureResult(
+        201 if created else 200, {"lead": received.lead.pk, "contact": received.contact.pk, "status": status}
+    )
 
 
 def purge_expired_idempotency_records(now=None) -> int:

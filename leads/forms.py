@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from config.ids import parse_id
 from config.sorting import header_sort
@@ -95,6 +96,15 @@ class LeadSearchForm(forms.Form):
         criteria = {name: data.get(name) or "" for name in self.FILTERS}
         criteria["sort"] = criteria["sort"] or DEFAULT_SORT
         return criteria
+
+    def query(self) -> QueryDict:
+        """The query string of the valid values (after is_valid()): what the sort headers, the
+        pages, the export and the bulk hand-over carry on, and nothing a URL smuggled in."""
+        query = QueryDict(mutable=True)
+        for name, value in self.criteria().items():
+            if value and not (name == "sort" and value == DEFAULT_SORT):
+                query[name] = value
+        return query
 
     # The list's columns in the order they show; those named in leads.filters.SORTS sort.
     COLUMNS = (

@@ -20,7 +20,6 @@ __all__ = [
     "IdempotencyRecord",
     "Handover",
     "RulesOfEngagement",
-    "Notification",
     "LeadFeedback",
 ]
 
@@ -243,12 +242,14 @@ class IdempotencyRecord(models.Model):
 
 
 class Handover(models.Model):
-    """A lead put in a salesperson's hands: by whom (none when they claimed it), when, and
-    when the owner accepted it (at once for a claim)."""
+    """A lead put in a salesperson's hands: by whom (none when they claimed it or took the
+    referral their customer gave), when, and when the owner accepted it (at once for a claim or
+    a referral). Written only by leads.ownership."""
 
     class Kind(models.TextChoices):
         HANDOVER = "handover", "Handed over"
         CLAIM = "claim", "Claimed"
+        REFERRAL = "referral", "Took the referral"
         REASSIGN = "reassign", "Taken back: no response in time"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handovers")
@@ -269,13 +270,19 @@ class Handover(models.Model):
         return f"{self.get_kind_display()}: lead {self.lead_id} to {self.to_user}"
 
 
+def default_required_facts() -> list[str]:
+    """SPEC: a lead is sales-ready once why they inquired and the result they want are known."""
+    return ["inquiry_reason", "desired_outcome"]
+
+
 class RulesOfEngagement(models.Model):
     """What makes a lead sales-ready besides its score (the published rules' sales_ready
-    threshold), and how fast a hot lead must be contacted. One row, edited by managers."""
+    threshold), and how fast a hot lead must be contacted. One row (pk 1, written by migration
+    0012 with these defaults), edited by managers; read through leads.engagement."""
 
     FACTS = ("inquiry_reason", "desired_outcome", "estimated_value")
 
-    required_facts = models.JSONField(default=list, help_text=f"Any of {', '.join(FACTS)}.")
+    required_facts = models.JSONField(default=default_required_facts, help_text=f"Any of {', '.join(FACTS)}.")
     hot_response_minutes = models.PositiveIntegerField(default=60)
     reassign_after_minutes = models.PositiveIntegerField(
         null=True, blank=True, default=240, help_text="Take an untouched hot lead back to the pool; empty: never."
@@ -289,7 +296,7 @@ class RulesOfEngagement(models.Model):
         return "Rules of engagement"
 
     def clean(self):
-        """Checked by the admin's form and by leads.sales.update_rules_of_engagement alike."""
+        """Checked by the admin's form and by leads.engagement.update_rules_of_engagement alike."""
         errors = {}
         facts = self.required_facts if isinstance(self.required_facts, list) else None
         unknown = [fact for fact in facts or [] if fact not in self.FACTS]
@@ -301,23 +308,6 @@ class RulesOfEngagement(models.Model):
             errors["reassign_after_minutes"] = ["Must be longer than the response time, or empty for never."]
         if errors:
             raise ValidationError(errors)
-
-
-class Notification(models.Model):
-    """An in-app message to one user (also e-mailed through the outbox, key notification:<id>)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    message = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread_idx")]
-
-    def __str__(self):
-        return self.message
 
 
 class LeadFeedback(models.Model):

@@ -1,16 +1,18 @@
-"""Reads of leads: who may see which, and the lead list with its filters."""
+"""Reads of leads: who may see which, a lead's timeline and offers, finding a caller."""
 
-import base64
-from datetime import datetime
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
-
-from config.ids import parse_id, parse_int
-from config.times import in_utc
+from campaigns.models import OfferStatus
+from campaigns.selectors import live_offers
+from crm.models import Contact
+from crm.normalize import phone_search_key
 from crm.roles import Role, has_role
+from crm.selectors import phone_ending, phone_ends_with
 from leads.kinds import Stage
 from leads.models import Lead
+from scoring.engine import RuleBook
+
+CALLER_LIMIT = 10
 
 
 def sees_every_lead(user) -> bool:
@@ -29,6 +31,21 @@ def visible_leads(user) -> QuerySet[Lead]:
     return leads.none()
 
 
+def works_on(lead: Lead, user) -> bool:
+    """A salesperson acts only on leads they own; managers (and other roles) are not limited here."""
+    return not has_role(user, Role.SALES) or has_role(user, Role.MANAGER) or lead.owner_id == user.pk
+
+
+def may_edit(user, lead: Lead) -> bool:
+    """Who may correct a lead's facts (SPEC: a salesperson changes only the leads they own or
+    may claim, as the API's PATCH allows): CSR, Marketing and Managers any lead they see; a
+    salesperson their own leads and the unowned sales-ready ones of the pool."""
+    if lead.contact.erased_at is not None:
+        return False  # erased on request: nothing is typed back in
+    claimable = lead.owner_id is None and lead.stage == Stage.SALES_READY
+    return works_on(lead, user) or (claimable and has_role(user, Role.SALES))
+
+
 def _links(metadata) -> tuple[list[int], int | None]:
     """The lead ids an interaction's metadata names (a follow-up's referrals, a referral's
     referrer), ignoring anything else a client may have put there."""
@@ -41,10 +58,26 @@ def _links(metadata) -> tuple[list[int], int | None]:
     return ids, referrer if isinstance(referrer, int) and not isinstance(referrer, bool) else None
 
 
-def lead_timeline(lead: Lead) -> list[dict]:
+def readable_answers(answers, book: RuleBook) -> list[dict[str, str]]:
+    """Stored answer keys as the question and option wording the CSR saw on the form."""
+    readable = []
+    for pair in answers or []:
+        question = book.question(pair.get("question", ""))
+        option = question.option(pair.get("answer", "")) if question else None
+        readable.append(
+            {
+                "question": question.text if question else pair.get("question", ""),
+                "answer": option.label if option else pair.get("answer", ""),
+            }
+        )
+    return readable
+
+
+def lead_timeline(lead: Lead, *, book: RuleBook | None = None) -> list[dict]:
     """Everything that happened to the lead, newest first, as one list: interactions (follow-up
-    calls with their answers and referrals, and the referral that brought the lead), letters
-    sent, offers redeemed, claims, hand-overs and their acceptance, stage and score changes."""
+    calls with their answers and referrals, and the referral that brought the lead, scripted
+    answers in the words of `book`'s questions), letters sent, offers redeemed, claims,
+    hand-overs and their acceptance, stage and score changes."""
     entries = [
         {"at": i.occurred_at, "type": "interaction", "item": i}
         for i in lead.interactions.select_related("author", "offer")
@@ -54,6 +87,8 @@ def lead_timeline(lead: Lead) -> list[dict]:
         {i for referrals, referrer in links.values() for i in [*referrals, referrer] if i is not None}
     )
     for entry in entries:
+        if book is not None:
+            entry["answers"] = readable_answers(entry["item"].answers, book)
         referrals, referrer = links[id(entry)]
         if entry["item"].kind == "follow_up":
             answers = (entry["item"].metadata or {}).get("answers")
@@ -92,91 +127,53 @@ def _ownership_entries(lead: Lead) -> list[dict]:
     return entries
 
 
-QUEUE_PAGE = 25
-# The columns a queue row shows: reading only these keeps the salesperson's busiest page light.
-QUEUE_FIELDS = (
-    "id",
-    "contact__first_name",
-    "contact__last_name",
-    "contact__email",
-    "contact__phone",
-    "contact__company__name",
-    "stage",
-    "score",
-    "temperature",
-    "owner_id",
-    "inquiry_reason",
-    "desired_outcome",
-    "source",
-    "offer_id",
-    "sales_ready_at",
-    "handed_over_at",
-    "owner_accepted_at",
-    "last_activity_at",
-)
+def find_callers(text: str, *, user, limit: int = CALLER_LIMIT) -> list[Contact]:
+    """Contacts matching what a CSR types: a phone number in any format or its last four or more
+    digits, the start of an e-mail, a last or first name, "first last", or the start of the
+    company's name. Each branch is one indexed query; phone matches first.
+
+    Only what `user` may see: a salesperson finds only the people behind their own leads and
+    the sales-ready pool, with only those leads attached."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    leads = visible_leads(user).select_related(None).order_by("-created_at", "-id")  # the first is the latest
+    contacts = Contact.objects.select_related("company").prefetch_related(Prefetch("leads", queryset=leads))
+    if not sees_every_lead(user):
+        contacts = contacts.filter(Exists(leads.filter(contact_id=OuterRef("pk"))))
+    queries = []
+    phone = phone_search_key(text)
+    if phone:
+        queries.append(contacts.filter(phone=phone))
+    digits = phone_ending(text)
+    if digits:
+        queries.append(contacts.filter(phone_ends_with(digits)))
+    if "@" in text or "." in text:
+        queries.append(contacts.filter(email__startswith=text.lower()))
+    first, _, rest = text.partition(" ")
+    if rest:
+        queries.append(contacts.filter(first_name__istartswith=first, last_name__istartswith=rest.strip()))
+    else:
+        queries.append(contacts.filter(last_name__istartswith=text))
+        queries.append(contacts.filter(first_name__istartswith=text))
+    queries.append(contacts.filter(company__name__istartswith=text))
+    found: dict[int, Contact] = {}
+    for query in queries:
+        for contact in query.order_by("last_name", "first_name", "id")[:limit]:
+            found.setdefault(contact.pk, contact)
+        if len(found) >= limit:
+            break
+    return list(found.values())[:limit]
 
 
-def encode_queue_cursor(lead) -> str:
-    raw = f"{lead.score}|{lead.sales_ready_at.isoformat()}|{lead.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_queue_cursor(cursor: str) -> tuple[int, datetime, int]:
-    try:
-        score, at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        score, pk = parse_int(score), parse_id(pk)
-        if score is None or pk is None:
-            raise ValueError("not numbers")
-        return score, in_utc(datetime.fromisoformat(at)), pk
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError({"after": ["Not a queue position this list gave out."]}) from exc
-
-
-def queue_for(user, *, after: str = "", limit: int = QUEUE_PAGE) -> dict:
-    """A salesperson's work list: their own open leads (on the first page), then the pool in
-    priority order, paged by keyset (score, time ready, id) so page 1,000 costs what page 1 does."""
-    from leads.sales import pool
-
-    own = []
-    if not after:
-        own = list(
-            Lead.objects.filter(owner=user, stage__in=[Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED])
-            .select_related("contact__company")
-            .only(*QUEUE_FIELDS)
-            .order_by("-score", "id")[:100]
-        )
-    pool_leads = pool().select_related("contact__company").only(*QUEUE_FIELDS)
-    if after:
-        score, at, pk = decode_queue_cursor(after)
-        # The redundant `score <= s` lets PostgreSQL start the index scan at the cursor
-        # instead of filtering from the top, so a deep page costs what the first one does.
-        pool_leads = pool_leads.filter(score__lte=score).filter(
-            Q(score__lt=score) | Q(score=score, sales_ready_at__gt=at) | Q(score=score, sales_ready_at=at, pk__gt=pk)
-        )
-    page = list(pool_leads[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    return {"own": own, "pool": page, "next": encode_queue_cursor(page[-1]) if more else None}
-
-
-def feedback_by_source() -> list[dict]:
-    """Sales' ratings of lead quality per campaign and source, for marketing."""
-    from django.db.models import Avg, Count
-
-    from leads.models import LeadFeedback
-
-    rows = (
-        LeadFeedback.objects.values("lead__campaign_id", "lead__campaign__name", "lead__source")
-        .annotate(ratings=Count("id"), average=Avg("rating"))
-        .order_by("lead__campaign__name", "lead__source")
-    )
-    return [
-        {
-            "campaign": row["lead__campaign_id"],
-            "campaign_name": row["lead__campaign__name"] or "",
-            "source": row["lead__source"],
-            "ratings": row["ratings"],
-            "average_rating": round(float(row["average"]), 2),
-        }
-        for row in rows
-    ]
+def lead_offers(lead: Lead) -> dict:
+    """The offers panel of a lead: what it has redeemed, and the live offers it may still take up."""
+    redeemed = list(lead.redemptions.select_related("offer", "redeemed_by").order_by("redeemed_at"))
+    taken = {r.offer_id for r in redeemed}
+    choices = [offer for offer in live_offers() if offer.pk not in taken] if lead.stage != Stage.DEAD else []
+    return {
+        "lead": lead,
+        "offer_status": OfferStatus(lead.offer.status).label if lead.offer else "",
+        "redemptions": redeemed,
+        "redeemable_offers": choices,
+    }

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from leads.capture import purge_expired_idempotency_records as purge
+from leads.rescore import apply_decay
 
 
 @shared_task
@@ -11,7 +12,6 @@ def purge_expired_idempotency_records() -> int:
 
 
 @shared_task
-def alert_waiting_hot_leads() -> dict:
-    from leads.sales import alert_on_waiting_hot_leads
-
-    return alert_on_waiting_hot_leads()
+def bulk_apply_decay() -> int:
+    """Beat, daily: rescore the open leads whose recency decay moved on a week."""
+    return apply_decay()

@@ -52,6 +52,7 @@ class MoverSerializer(serializers.Serializer):
     lead = serializers.IntegerField()
     name = serializers.CharField()
     stage = serializers.CharField()
+    stage_label = serializers.CharField(help_text="The stage as people say it.")
     owner = serializers.IntegerField(allow_null=True)
     before = serializers.DictField(help_text='{"score", "temperature"} under the published rules.')
     after = serializers.DictField(help_text='{"score", "temperature"} under the draft.')
@@ -70,7 +71,9 @@ class PreviewSerializer(serializers.Serializer):
     sales_ready = serializers.DictField(child=serializers.IntegerField())
     stages = serializers.DictField(
         child=serializers.IntegerField(),
-        help_text="`back_to_inquiry`: unowned sales-ready leads a publish would return to inquiry; "
+        help_text="`to_sales_ready`: inquiries and unclosed leads a publish would make sales-ready (they "
+        "meet the rules of engagement under the draft); "
+        "`back_to_inquiry`: unowned sales-ready leads a publish would return to inquiry; "
         "`owned_no_longer_ready`: owned ones that would stay with their owner, no longer qualifying.",
     )
     movers = MoverSerializer(many=True, help_text="The 20 leads whose score would move most.")

@@ -7,7 +7,6 @@ ever saved or published.
 
 from __future__ import annotations
 
-from leads.kinds import InteractionKind
 from scoring.engine import (
     POINTS_LIMIT,
     AnswerOption,
@@ -21,6 +20,22 @@ from scoring.engine import (
 )
 
 PROFILE_FIELDS = ("industry_code", "size_band", "title", "persona", "region", "country", "postal_code")
+
+# The interaction kinds a behaviour rule may name. They are the leads app's vocabulary
+# (leads.kinds.InteractionKind); scoring sits below leads, so leads tells it when it starts.
+_interaction_kinds: frozenset[str] | None = None
+
+
+def know_interaction_kinds(kinds) -> None:
+    """Called once by the leads app (leads.apps.LeadsConfig.ready)."""
+    global _interaction_kinds
+    _interaction_kinds = frozenset(kinds)
+
+
+def interaction_kinds() -> frozenset[str]:
+    if _interaction_kinds is None:
+        raise RuntimeError("The leads app has not told scoring its interaction kinds: is it installed?")
+    return _interaction_kinds
 
 
 class _Errors:
@@ -74,7 +89,7 @@ def _parse_behaviour(items: list, errors: _Errors) -> tuple[BehaviourRule, ...]:
             continue
         key = _unique_key(item.get("key"), f"{at}.key", seen, errors)
         kind = item.get("kind")
-        if kind not in InteractionKind.values:
+        if kind not in interaction_kinds():
             errors.add(f"{at}.kind", f"Unknown interaction kind {kind!r}.")
         points = _points(item.get("points"), f"{at}.points", errors)
         cap = item.get("cap")

@@ -1,7 +1,6 @@
 """The scoring pages: marketing tunes the rules in a draft, previews it, publishes it, and reads
 or restores the versions published before."""
 
-import copy
 import json
 
 from django.contrib import messages
@@ -14,124 +13,16 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import Conflict, error_text
 from config.ids import parse_int
-from config.parsers import load_json
 from crm.access import role_required
 from crm.roles import Role
 from jobs.models import Job
-from jobs.views import job_context
-from leads.kinds import Stage
+from jobs.selectors import job_context
 from scoring import selectors, services
 from scoring.diff import change_lines, diff_definitions
+from scoring.editor import definition_from_json, definition_from_numbers, editor_sections, input_labels, number_inputs
 from scoring.models import RuleSet, RuleSetStatus
 
 marketing_only = role_required(Role.MARKETING, Role.MANAGER)
-
-# The numbers marketing tunes most, as "path in the definition" → input name.
-DECAY_FIELDS = ("after_days", "points_per_week", "max_points")
-THRESHOLD_FIELDS = ("hot", "warm", "sales_ready")
-
-
-def _number_inputs(definition: dict) -> list[str]:
-    """Input names of every tunable number, named by their path (rules[0].points, …)."""
-    names = []
-    for i, _rule in enumerate(definition.get("rules", [])):
-        names += [f"rules[{i}].points", f"rules[{i}].cap"]
-    for i, question in enumerate(definition.get("questions", [])):
-        names += [f"questions[{i}].options[{j}].points" for j, _ in enumerate(question.get("options", []))]
-    names += [f"profile[{i}].points" for i, _ in enumerate(definition.get("profile", []))]
-    if definition.get("decay"):
-        names += [f"decay.{name}" for name in DECAY_FIELDS]
-    names += [f"thresholds.{name}" for name in THRESHOLD_FIELDS]
-    return names
-
-
-def _set_path(definition: dict, path: str, value) -> None:
-    """Set definition[path] where path looks like rules[0].points or decay.max_points."""
-    target, parts = definition, path.replace("]", "").replace("[", ".").split(".")
-    for part in parts[:-1]:
-        target = target[int(part)] if part.isdigit() else target[part]
-    target[parts[-1]] = value
-
-
-def _get_path(definition: dict, path: str):
-    value, parts = definition, path.replace("]", "").replace("[", ".").split(".")
-    for part in parts:
-        value = value[int(part)] if part.isdigit() else value.get(part)
-    return value
-
-
-def _editor(definition: dict, errors: dict) -> list[dict]:
-    """The structured editor's sections: one row per rule or answer, its number inputs."""
-
-    def field(name, caption=""):
-        value = _get_path(definition, name)
-        return {
-            "name": name,
-            "caption": caption,
-            "value": "" if value is None else value,
-            "errors": errors.get(name, []),
-        }
-
-    rules = [
-        {
-            "label": rule.get("label", ""),
-            "detail": rule.get("kind", ""),
-            "inputs": [field(f"rules[{i}].points", "points"), field(f"rules[{i}].cap", "cap")],
-        }
-        for i, rule in enumerate(definition.get("rules", []))
-    ]
-    answers = [
-        {
-            "label": option.get("label", ""),
-            "detail": question.get("text", ""),
-            "inputs": [field(f"questions[{i}].options[{j}].points", "points")],
-        }
-        for i, question in enumerate(definition.get("questions", []))
-        for j, option in enumerate(question.get("options", []))
-    ]
-    profile = [
-        {
-            "label": rule.get("label", ""),
-            "detail": f"{rule.get('field')}: {', '.join(rule.get('values', []))}",
-            "inputs": [field(f"profile[{i}].points", "points")],
-        }
-        for i, rule in enumerate(definition.get("profile", []))
-    ]
-    decay = (
-        [
-            {
-                "label": "Gone quiet",
-                "detail": "days before decay starts; points lost per full week; at most",
-                "inputs": [field(f"decay.{name}", name.replace("_", " ")) for name in DECAY_FIELDS],
-            }
-        ]
-        if definition.get("decay")
-        else []
-    )
-    thresholds = [
-        {
-            "label": "Thresholds",
-            "detail": "score from which a lead is hot, warm, sales-ready",
-            "inputs": [field(f"thresholds.{name}", name.replace("_", "-")) for name in THRESHOLD_FIELDS],
-        }
-    ]
-    return [
-        {"title": "Behaviour: points per interaction, capped", "rows": rules},
-        {"title": "Answers to the scripted questions", "rows": answers},
-        {"title": "Fit with the ideal customer profile", "rows": profile},
-        {"title": "Recency decay", "rows": decay},
-        {"title": "Temperature and sales-ready", "rows": thresholds},
-    ]
-
-
-def _input_labels(sections: list[dict]) -> dict[str, str]:
-    """Input name → what the editor calls it ("Called us with an inquiry points")."""
-    return {
-        field["name"]: f"{row['label']} {field['caption']}".strip()
-        for section in sections
-        for row in section["rows"]
-        for field in row["inputs"]
-    }
 
 
 def _page(request, draft, errors=None, json_text=None, status=200, preview=None, shown=None):
@@ -147,7 +38,7 @@ def _page(request, draft, errors=None, json_text=None, status=200, preview=None,
             "published": published,
             "draft": draft,
             "draft_changes": change_lines(diff_definitions(published.definition, draft.definition)),
-            "sections": _editor(shown, errors),
+            "sections": editor_sections(shown, errors),
             "note": request.POST.get("note", draft.note) if request.method == "POST" else draft.note,
             "errors": errors,
             "json_errors": errors.get("json", []),
@@ -161,40 +52,17 @@ def _page(request, draft, errors=None, json_text=None, status=200, preview=None,
 
 @marketing_only
 def rules_page(request):
-    return _page(request, services.current_draft(by=request.user))
-
-
-def _definition_from_numbers(request, definition: dict) -> dict:
-    """The definition with the structured editor's numbers as posted."""
-    definition = copy.deepcopy(definition)
-    for name in _number_inputs(definition):
-        raw = request.POST.get(name, "").strip()
-        if name.endswith(".cap") and raw == "":
-            _set_path(definition, name, None)
-        else:  # what is not a whole number stays as typed; the validator reports it with the rest
-            number = parse_int(raw)
-            _set_path(definition, name, number if number is not None else raw)
-    return definition
-
-
-def _definition_from_json(text: str):
-    """(definition, errors) from the JSON editor's text; errors keyed "json" as the page shows them."""
-    try:
-        definition = load_json(text)
-        services.validate_definition(definition)
-    except ValueError as exc:  # malformed, too deeply nested, or carrying a NUL character
-        return None, {"json": [f"Not valid JSON: {exc}"]}
-    except ValidationError as exc:
-        return None, {"json": [f"{where}: {' '.join(msgs)}" for where, msgs in exc.message_dict.items()]}
-    return definition, {}
+    """The draft in the editor; with none yet, the published rules to start one from (the
+    draft is written by the first save, never by opening the page)."""
+    return _page(request, selectors.editable_draft())
 
 
 @marketing_only
 @require_POST
 def save_draft(request):
     """Save the numbers of the structured editor into the draft."""
-    draft = services.current_draft(by=request.user)
-    definition = _definition_from_numbers(request, draft.definition)
+    draft = selectors.editable_draft()
+    definition = definition_from_numbers(request.POST, draft.definition)
     try:
         services.save_draft(definition=definition, note=request.POST.get("note", ""), by=request.user)
     except ValidationError as exc:
@@ -208,8 +76,8 @@ def save_draft(request):
 def save_draft_json(request):
     """Save the whole definition as JSON: for adding or removing rules and questions."""
     text = request.POST.get("definition", "")
-    draft = services.current_draft(by=request.user)
-    definition, errors = _definition_from_json(text)
+    draft = selectors.editable_draft()
+    definition, errors = definition_from_json(text)
     if not errors:
         services.save_draft(definition=definition, note=request.POST.get("note", draft.note), by=request.user)
         messages.success(request, "Draft saved.")
@@ -253,11 +121,11 @@ def _previewed(request, draft) -> tuple[str, dict | None, str | None, dict]:
     the JSON editor's text, the structured editor's numbers, or (nothing posted) the saved draft."""
     if "definition" in request.POST:
         text = request.POST["definition"]
-        definition, errors = _definition_from_json(text)
+        definition, errors = definition_from_json(text)
         return "JSON editor", definition, text, errors
-    if not any(name in request.POST for name in _number_inputs(draft.definition)):
+    if not any(name in request.POST for name in number_inputs(draft.definition)):
         return "", draft.definition, None, {}
-    definition = _definition_from_numbers(request, draft.definition)
+    definition = definition_from_numbers(request.POST, draft.definition)
     try:
         services.validate_definition(definition)
     except ValidationError as exc:
@@ -275,26 +143,24 @@ def preview(request):
     saved yet. htmx gets the preview card's contents (with errors, as a 200 since htmx swaps
     only 2xx, and the editor's fields marked out of band); a plain post gets the whole page.
     """
-    draft = services.current_draft(by=request.user)
+    draft = selectors.editable_draft()
     source, definition, json_text, errors = _previewed(request, draft)
     note = request.POST.get("note", draft.note)
     context = {"preview_errors": errors, "previewed_from": source, "note": note}
     if errors:
         editor_definition = draft.definition if source == "JSON editor" else definition
-        labels = _input_labels(_editor(editor_definition, {}))
+        labels = input_labels(editor_sections(editor_definition, {}))
         context["preview_error_lines"] = [
             " ".join(msgs) if where == "json" else f"{labels.get(where, where)}: {' '.join(msgs)}"
             for where, msgs in errors.items()
         ]
     else:
-        result = selectors.preview_draft(definition=definition)
-        for mover in result["movers"]:
-            mover["stage_label"] = Stage(mover["stage"]).label
+        result = selectors.preview_draft(draft=draft, definition=definition)
         unsaved = change_lines(diff_definitions(draft.definition, definition))
         context |= {"preview": result, "bars": _bars(result["histogram"]), "unsaved": unsaved}
     if request.htmx:
         if errors and source == "editor":  # mark the fields in the editor too
-            context |= {"oob_editor": True, "draft": draft, "sections": _editor(definition, errors)}
+            context |= {"oob_editor": True, "draft": draft, "sections": editor_sections(definition, errors)}
         return render(request, "scoring/_preview.html", context)
     return _page(
         request,

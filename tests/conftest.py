@@ -95,8 +95,8 @@ def _reports_read_in_the_test_transaction(request, settings):
 @pytest.fixture(autouse=True)
 def _published_rules(request):
     """A transactional test (`transaction=True`) ends by flushing the database, data-migration
-    rows included, and later tests in the same worker would find no published rule set: put
-    the shipped default back before every database test."""
+    rows included, and later tests in the same worker would find no published rule set and no
+    rules of engagement: put the shipped defaults back before every database test."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None:
         yield
@@ -105,6 +105,7 @@ def _published_rules(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     from django.utils import timezone
 
+    from leads.models import RulesOfEngagement
     from scoring.defaults import DEFAULT_DEFINITION
     from scoring.models import RuleSet
 
@@ -112,6 +113,7 @@ def _published_rules(request):
         RuleSet.objects.create(
             version=1, status="published", definition=DEFAULT_DEFINITION, published_at=timezone.now()
         )
+    RulesOfEngagement.objects.get_or_create(pk=1)  # the model's defaults, as migration 0012 writes them
     yield
 
 
@@ -130,6 +132,9 @@ def _fresh_cache():
     else:
         cache.clear()
     scoring_services._parsed_books.clear()  # tests may rewrite a version's rules in place
+    from leads.engagement import end_unit_of_work
+
+    end_unit_of_work()  # no rules of engagement read by an earlier test's request linger
     from config import throttling
 
     throttling._down_until = 0.0  # a test that stopped a Redis leaves no outage behind

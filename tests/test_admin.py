@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from leads.sales import rules_of_engagement
+from leads.engagement import rules_of_engagement
 from tests.factories import DEMO_PASSWORD, LeadFactory
 
 pytestmark = pytest.mark.django_db

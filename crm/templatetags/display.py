@@ -55,17 +55,6 @@ def when(moment: datetime | None, empty: str = "—"):
 
 
 @register.filter
-def source_label(value: str) -> str:
-    """`web_form` → "Web form": a lead source as people say it."""
-    from leads.kinds import Source
-
-    try:
-        return Source(value).label
-    except ValueError:
-        return value or "—"
-
-
-@register.filter
 def percent(ratio) -> str:
     """0.125 → "12.5%"; "—" for no figure (a ratio of nothing)."""
     if ratio is None or ratio == "":

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import ID_PATTERN
+from config.errors import Conflict
 from crm.permissions import IsMarketingOrManager
 from followups.letters import downloads, merge, selectors, services
 from followups.models import Letter, LetterBatch, LetterTemplate
@@ -144,8 +145,6 @@ class LetterTemplateViewSet(viewsets.ModelViewSet):
         serializer.instance = services.save_template(template=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        from config.errors import Conflict
-
         if instance.batches.exists():
             raise Conflict("This letter has been sent: archive it (active = false) to keep its batches' history.")
         instance.delete()

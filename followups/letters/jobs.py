@@ -19,6 +19,7 @@ from followups.letters.pdf import LetterPdf
 from followups.letters.selectors import eligible_leads
 from followups.letters.services import content_of, new_code, render_for
 from followups.models import Letter, LetterBatch, LetterStatus
+from outbox.services import Message, queue_emails
 
 
 class LetterBatchJob:
@@ -69,8 +70,6 @@ def _letters(batch: LetterBatch, leads: list, at) -> list[Letter]:
 
 def write_letters(batch: LetterBatch, leads: list) -> int:
     """One letter (and e-mail) for each lead not yet lettered in this batch; returns how many."""
-    from outbox.services import Message, queue_emails
-
     now = timezone.now()
     for _attempt in range(5):
         letters = _letters(batch, leads, now)

@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from config.errors import Conflict
+from crm.models import Contact
 from followups.letters import merge
 from followups.letters.pdf import LetterContent
 from followups.letters.selectors import (
@@ -26,10 +27,11 @@ from followups.letters.selectors import (
     CODE_LENGTH,
     eligible_leads,
     first_reader,
-    letter_by_code,
     running_batch,
 )
 from followups.models import Letter, LetterBatch, LetterTemplate
+from jobs.services import start_job
+from leads.models import Lead
 
 MAX_UNCLOSED_DAYS = 3650
 
@@ -109,9 +111,6 @@ def content_of(letter: Letter) -> LetterContent:
 
 def preview(template: LetterTemplate, lead=None) -> dict:
     """One letter as it would go out (to `lead`, or a made-up reader when there is none)."""
-    from crm.models import Contact
-    from leads.models import Lead
-
     now = timezone.now()
     if lead is None:
         lead = Lead(contact=Contact(first_name="Alex", last_name="Sample"))
@@ -171,8 +170,6 @@ def start_batch(*, template_id, unclosed_days=None, by=None) -> LetterBatch:
     """Freeze the selection and start the send in the background. Refused, before anything is
     written, for an unknown template, an empty selection, or while another batch of the same
     template is still going (it would reach the same leads)."""
-    from jobs.services import start_job
-
     template = _template(template_id)
     days = _clean_days(unclosed_days, template)
     with transaction.atomic():
@@ -200,11 +197,7 @@ def start_batch(*, template_id, unclosed_days=None, by=None) -> LetterBatch:
 # --- Responses ----------------------------------------------------------------------------------
 
 
-def attribute_response(code: str, *, at: datetime | None = None) -> Letter | None:
-    """A call, form or capture carried this letter code: the letter has a response (the first
-    one counts). Returns the letter, or None when the text is no letter's code."""
-    letter = letter_by_code(code)
-    if letter is None:
-        return None
+def letter_answered(letter: Letter, *, at: datetime | None = None) -> None:
+    """A call, form or capture carried this letter's code (leads.codes.record_response): the
+    letter has a response; the first one counts."""
     Letter.objects.filter(pk=letter.pk, responded_at__isnull=True).update(responded_at=at or timezone.now())
-    return letter

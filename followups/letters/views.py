@@ -15,7 +15,7 @@ from crm.access import role_required
 from crm.roles import Role
 from followups.letters import downloads, merge, selectors, services
 from followups.models import Letter, LetterBatch, LetterTemplate
-from jobs.views import job_context
+from jobs.selectors import job_context
 
 marketing_only = role_required(Role.MARKETING, Role.MANAGER)
 LETTERS_SHOWN = 200  # on the batch page; the API lists them all

@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 
 from followups.defaults import LETTER, SCRIPTS
 from followups.models import FollowUp, FollowUpScript, Letter, LetterTemplate
-from leads import sales
 from leads.kinds import Stage
 from leads.models import Lead
+from sales import services as sales
 from tests.browser.steps import log_in
 from tests.factories import ContactFactory, LeadFactory, make_user
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign, Offer, Redemption
-from campaigns.services import redeem_offer
 from config.errors import Conflict
+from leads.redemptions import redeem_offer
 from tests.factories import LeadFactory
 from tests.leads.test_concurrency import run_at_once
 

@@ -8,7 +8,8 @@ import pytest
 from django.db import transaction
 
 from leads.kinds import Stage
-from leads.models import Lead, Notification
+from leads.models import Lead
+from notifications.models import Notification
 from outbox.models import Email
 from tests.conftest import require_program
 from tests.factories import LeadFactory

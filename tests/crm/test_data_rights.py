@@ -23,26 +23,28 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from campaigns.models import Campaign, Offer, Redemption
-from campaigns.services import redeem_offer
-from crm.data_rights import registry
-from crm.data_rights.scope import CLOSED_REASON, ERASED_IN_TEXT, FOLLOWUP_CANCELLED, NOTIFICATION_TEXT
-from crm.data_rights.services import erase_contact
 from crm.models import Contact, Erasure, Suppression
 from crm.services import update_contact
 from crm.suppression import digest, suppressed
+from data_rights import registry
+from data_rights.scope import CLOSED_REASON, ERASED_IN_TEXT, FOLLOWUP_CANCELLED, NOTIFICATION_TEXT
+from data_rights.services import erase_contact
 from followups import services as followups
 from followups.letters import services as letters
 from followups.letters.jobs import LetterBatchJob
 from followups.models import FollowUp, FollowUpStatus, Letter, LetterBatch, LetterStatus, LetterTemplate
 from jobs import services as jobs
-from leads import sales
 from leads.kinds import Stage
-from leads.models import IdempotencyRecord, Lead, Notification
+from leads.models import IdempotencyRecord, Lead
+from leads.redemptions import redeem_offer
 from leads.services import log_interaction
+from notifications.models import Notification
+from notifications.services import notify
 from outbox.models import Email
 from outbox.services import send_email
 from reports.periods import Period
 from reports.selectors import summary
+from sales import services as sales
 from tests.factories import ContactFactory, LeadFactory, signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +140,7 @@ def person(shipped, users, api_as, form_key, settings, tmp_path):
     redeem_offer(offer_id=offer.pk, lead_id=won.pk, by=manager)
     sales.close_lead(lead_id=won.pk, outcome="won", by=manager, amount="4321.00")
     sales.record_feedback(lead_id=won.pk, by=manager, rating=5, reason="Augusta was lovely to deal with")
-    sales.notify([manager], lead=won, message=f"Hot lead {contact} has waited 12 min without a call.")
+    notify([manager], lead=won, message=f"Hot lead {contact} has waited 12 min without a call.")
     LogEntry.objects.create(
         user=manager,
         content_type=ContentType.objects.get_for_model(Contact),
@@ -506,7 +508,7 @@ def test_every_model_that_refers_to_a_contact_or_a_lead_is_exported_and_erased()
     assert {"leads.Interaction", "followups.Letter", "scoring.ScoreChange", "campaigns.Redemption"} <= found
     missing = sorted(found - set(registry.COVERED))
     assert not missing, (
-        f"{missing} refer to a contact or a lead but crm/data_rights/registry.py does not say how "
+        f"{missing} refer to a contact or a lead but data_rights/registry.py does not say how "
         "they are exported and erased: add them to COVERED."
     )
 
@@ -515,7 +517,7 @@ def test_every_model_is_covered_or_known_to_hold_nothing_about_a_contact():
     unknown = registry.unclassified_models()
     assert not unknown, (
         f"{unknown}: may these hold a contact's data (an e-mail in an import row, a name in a text)? "
-        "List each in crm/data_rights/registry.py: COVERED (export and erase) or NOT_PERSONAL (why not)."
+        "List each in data_rights/registry.py: COVERED (export and erase) or NOT_PERSONAL (why not)."
     )
 
 

@@ -3,9 +3,10 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
-from crm.templatetags.display import money, source_label, when
+from crm.templatetags.display import money, when
 
 
 def test_money_carries_the_configured_currency(settings):
@@ -28,6 +29,12 @@ def test_times_read_relative_with_the_exact_time_on_hover(settings):
     assert when(None) == "—"
 
 
-def test_sources_read_as_people_say_them():
-    assert source_label("web_form") == "Web form"
-    assert source_label("unknown_thing") == "unknown_thing"
+@pytest.mark.django_db
+def test_sources_read_as_people_say_them_on_the_feedback_report(users):
+    from leads.models import LeadFeedback
+    from tests.factories import LeadFactory, client_for
+
+    LeadFeedback.objects.create(lead=LeadFactory(source="web_form"), author=users["sales"], rating=4, reason="ok")
+    LeadFeedback.objects.create(lead=LeadFactory(source="a_new_thing"), author=users["sales"], rating=2, reason="no")
+    page = client_for(users["marketing"]).get("/feedback/").content.decode()
+    assert "<td>Web form</td>" in page and "<td>a_new_thing</td>" in page

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from followups import services
 from followups.models import FollowUp
-from leads import sales
 from leads.kinds import Stage
-from leads.models import Interaction, Lead, Notification
+from leads.models import Interaction, Lead
+from notifications.models import Notification
+from sales import services as sales
 from tests.factories import ContactFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -221,12 +222,36 @@ def test_a_referral_already_known_is_merged_not_duplicated(users):
     known = LeadFactory(contact=ContactFactory(email="rita@example.com"))
     followup = after_sale_followup(users)
     done = services.complete(
-        followup_id=followup.pk, by=users["sales"], referrals=[{"first_name": "Rita", "email": "RITA@example.com"}]
+        followup_id=followup.pk, by=users["csr"], referrals=[{"first_name": "Rita", "email": "RITA@example.com"}]
     )
     assert [lead.pk for lead in done.referrals] == [known.pk]
     known.refresh_from_db()
     assert known.referrer_id == followup.lead_id
     assert Lead.objects.filter(contact__email="rita@example.com").count() == 1
+
+
+@pytest.mark.parametrize("open_lead", [True, False], ids=["with an open lead", "with only closed leads"])
+def test_a_salesperson_cannot_reach_someone_elses_contact_by_naming_them_as_a_referral(open_lead, users, api_as):
+    """Naming a known contact the salesperson may not see touches nothing and reveals nothing
+    (no lead id, no new lead of theirs with the contact's phone and company): "already known"."""
+    stranger = ContactFactory(email="rita@example.com", first_name="", phone="+15550109999")
+    theirs = LeadFactory(contact=stranger, owner=users["sales2"])
+    if not open_lead:
+        Lead.objects.filter(pk=theirs.pk).update(stage="dead")
+    followup = after_sale_followup(users)
+    before = (Lead.objects.count(), Interaction.objects.filter(lead=theirs).count())
+    answer = api_as(users["sales"]).post(
+        f"/api/v1/followups/{followup.pk}/complete/",
+        {"note": "Happy", "referrals": [{"first_name": "Rita", "last_name": "Stone", "email": "rita@example.com"}]},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["referrals"] == [] and answer.json()["already_known"] == 1
+    theirs.refresh_from_db()
+    stranger.refresh_from_db()
+    assert (Lead.objects.count(), Interaction.objects.filter(lead=theirs).count()) == before
+    assert theirs.referrer_id is None and stranger.first_name == "" and stranger.last_name != "Stone"
+    assert Interaction.objects.get(lead=followup.lead, kind="follow_up").metadata["referrals"] == []
 
 
 @pytest.mark.parametrize(

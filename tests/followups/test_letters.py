@@ -262,7 +262,7 @@ def test_a_letter_code_read_out_on_a_call_or_sent_with_a_form_counts_as_a_respon
 def test_the_batch_report_counts_sales_after_the_letter_with_a_confidence_interval(
     letter_template, settings, tmp_path, users
 ):
-    from leads import sales
+    from sales import services as sales
 
     settings.CRM_LETTERS_DIR = tmp_path
     leads = [unclosed_lead() for _ in range(5)]

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from followups.models import FollowUp, FollowUpScript, Letter, LetterBatch, LetterTemplate
 from jobs import services as jobs
-from leads import sales
 from leads.kinds import Stage
 from leads.models import Lead
+from sales import services as sales
 from tests.factories import LeadFactory, signed_in_client
 from tests.followups.conftest import unclosed_lead
 

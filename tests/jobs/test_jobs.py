@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from jobs import services, tasks
 from jobs.models import Job, JobSlice
+from leads import rescore as scoring_jobs
 from leads.models import Lead
 from leads.services import log_interaction
-from scoring import jobs as scoring_jobs
 from scoring import services as scoring
 from tests.factories import LeadFactory
 
@@ -129,7 +129,7 @@ def test_an_error_frees_the_slice_for_the_retry_at_once(settings, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(scoring, "rescore_many", broken)
+    monkeypatch.setattr(scoring_jobs, "rescore_many", broken)
     with pytest.raises(RuntimeError):
         tasks.bulk_run_job.run(job.pk, job.slices.get().pk)
     job.refresh_from_db()

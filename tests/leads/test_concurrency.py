@@ -96,7 +96,7 @@ def test_interactions_logged_at_the_same_moment_are_all_scored(db):
 
 def test_sixteen_salespeople_claiming_at_once_each_get_a_different_lead():
     from crm.services import create_staff_user
-    from leads.sales import claim_next
+    from sales.services import claim_next
 
     for _ in range(10):
         LeadFactory(stage="sales_ready", score=70, inquiry_reason="x", desired_outcome="y")

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from leads import filters
 from leads.kinds import Stage
-from leads.models import Handover, Lead, Notification, StageChange
+from leads.models import Handover, Lead, StageChange
+from notifications.models import Notification
 from tests.factories import CompanyFactory, ContactFactory, LeadFactory, client_for
 
 pytestmark = pytest.mark.django_db
@@ -425,7 +426,7 @@ def test_the_same_hand_over_sent_twice_hands_each_lead_over_once(users, manager)
 
 def test_a_refused_lead_in_the_middle_leaves_the_others_handed_over(users, manager, monkeypatch):
     """One transaction per lead: a failure inside one lead's hand-over undoes that lead only."""
-    from leads import sales
+    from sales import services as sales
 
     leads = [ready(), ready(), ready()]
     real = sales.handover_lead

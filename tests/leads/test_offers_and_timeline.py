@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Redemption
-from leads import sales
 from leads.selectors import lead_timeline
+from sales import services as sales
 from tests.factories import LeadFactory, live_offer, signed_in_client
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from leads import sales
-from leads.models import Handover, Lead, Notification, RulesOfEngagement
+from leads.models import Handover, Lead, RulesOfEngagement
 from leads.services import log_interaction, update_lead
+from notifications.models import Notification
+from sales import services as sales
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db

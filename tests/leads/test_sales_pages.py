@@ -2,7 +2,8 @@
 
 import pytest
 
-from leads.models import Lead, Notification
+from leads.models import Lead
+from notifications.models import Notification
 from tests.factories import ContactFactory, LeadFactory, signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -69,11 +70,15 @@ def test_managers_see_waiting_hot_leads_and_notifications_get_read(users):
     Notification.objects.create(user=users["manager"], lead=lead, message="Hot lead waiting")
     assert 'class="nav-badge">1<' in client.get("/leads/").content.decode()
     assert "Hot lead waiting" in client.get("/notifications/").content.decode()
+    assert Notification.objects.get().read_at is None  # reading the page changes nothing
+    marked = client.post("/notifications/read/", follow=True)
+    assert "Marked 1 notification read." in marked.content.decode()
     assert Notification.objects.get().read_at is not None
+    assert 'class="nav-badge"' not in client.get("/leads/").content.decode()
 
 
 def test_marketing_reads_sales_feedback_per_campaign_and_source(users):
-    from leads.sales import record_feedback
+    from sales.services import record_feedback
 
     lead = LeadFactory(stage="sales_ready", owner=users["sales"], source="letter", **FACTS)
     record_feedback(lead_id=lead.pk, by=users["sales"], rating=4, reason="Knew what they wanted")

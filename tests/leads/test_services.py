@@ -3,7 +3,7 @@
 import pytest
 
 from config.errors import Conflict
-from leads.services import change_stage
+from leads.stages import change_stage
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db

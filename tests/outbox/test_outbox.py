@@ -11,10 +11,10 @@ from django.core import mail
 from django.db import connections, transaction
 from django.utils import timezone
 
-from leads import sales
 from leads.kinds import Stage
 from outbox import services, tasks
 from outbox.models import Email
+from sales import services as sales
 from tests.factories import LeadFactory
 from tests.outbox.mailservers import RecordingBackend
 

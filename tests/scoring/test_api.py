@@ -125,12 +125,13 @@ def test_the_preview_names_the_leads_that_would_move_most(marketing):
     body = {k: draft[k] for k in ("rules", "questions", "profile", "decay", "thresholds")}
     marketing.put("/api/v1/scoring/draft/", body, format="json")
     preview = marketing.post("/api/v1/scoring/preview/").json()
-    assert preview["stages"] == {"back_to_inquiry": 0, "owned_no_longer_ready": 0}
+    assert preview["stages"] == {"to_sales_ready": 0, "back_to_inquiry": 0, "owned_no_longer_ready": 0}
     [mover] = preview["movers"]
     assert mover == {
         "lead": leads[1].pk,
         "name": str(leads[1].contact),
         "stage": "inquiry",
+        "stage_label": "Inquiry",
         "owner": None,
         "before": {"score": 52, "temperature": "warm"},
         "after": {"score": 72, "temperature": "hot"},

@@ -49,7 +49,7 @@ def test_bad_numbers_show_field_errors_and_save_nothing(browser):
     assert response.status_code == 400
     html = response.content.decode()
     assert "Must be a whole number." in html and "Warm must be below hot." in html
-    assert RuleSet.objects.get(status="draft").definition["rules"][0]["points"] == 50
+    assert not RuleSet.objects.filter(status="draft").exists()  # nothing saved, not even a copy
 
 
 def test_json_editor_refuses_broken_json(browser):
@@ -89,7 +89,7 @@ def test_preview_scores_the_numbers_in_the_form_without_saving_them_and_says_so(
     assert "with 2 edits not saved yet" in html and "Called us with an inquiry: points +50 → +75" in html
     assert "1</strong> would change score" in html
     assert f'href="/leads/{lead.pk}/"' in html and "50 → <strong>75</strong>" in html  # the top mover
-    assert RuleSet.objects.get(status="draft").definition["rules"][0]["points"] == 50  # nothing saved
+    assert not RuleSet.objects.filter(status="draft").exists()  # nothing saved
 
 
 def test_preview_of_the_saved_draft_says_it_is_the_saved_draft(browser):
@@ -106,7 +106,7 @@ def test_preview_of_bad_numbers_marks_the_fields_and_saves_nothing(browser):
     assert 'id="rule-editor" hx-swap-oob="true"' in html and 'aria-invalid="true"' in html
     plain = browser.post("/scoring/preview/", form)
     assert plain.status_code == 400 and b"Nothing was previewed or saved" in plain.content
-    assert RuleSet.objects.get(status="draft").definition["rules"][0]["points"] == 50
+    assert not RuleSet.objects.filter(status="draft").exists()
 
 
 def test_preview_of_the_json_editor_previews_that_json(browser):
@@ -136,16 +136,23 @@ def test_after_publishing_the_page_shows_the_new_version_and_offers_no_publish_o
 def test_a_second_click_on_publish_is_refused_and_publishes_nothing(browser):
     browser.post("/scoring/draft/", numbers(browser) | {"thresholds.hot": "75"})
     browser.post("/scoring/publish/", {"version": "2"}, HTTP_HX_REQUEST="true")
-    browser.get("/scoring/")  # a fresh draft, version 3, a copy of version 2
+    browser.get("/scoring/")  # shows version 3, a copy of version 2, without writing it
     again = browser.post("/scoring/publish/", {"version": "2"}, HTTP_HX_REQUEST="true")
     assert again.status_code == 200 and again["HX-Redirect"] == "/scoring/" and not again.content
     assert "Version 2 is already published" in browser.get("/scoring/").content.decode()
-    assert list(RuleSet.objects.values_list("version", "status")) == [(3, "draft"), (2, "published"), (1, "retired")]
+    assert list(RuleSet.objects.values_list("version", "status")) == [(2, "published"), (1, "retired")]
     assert Job.objects.count() == 1
 
 
+def test_opening_the_scoring_page_writes_nothing(browser):
+    before = list(RuleSet.objects.values_list("version", "status", "definition"))
+    html = browser.get("/scoring/").content.decode()
+    assert "version 2" in html  # the draft it offers to start, not yet written
+    assert list(RuleSet.objects.values_list("version", "status", "definition")) == before
+
+
 def test_publishing_a_draft_with_the_published_rules_is_refused(browser):
-    browser.get("/scoring/")
+    browser.post("/scoring/draft/", numbers(browser))  # saved, unchanged
     response = browser.post("/scoring/publish/", {"version": "2"}, follow=True)
     assert "same rules as the published version 1" in response.content.decode()
     assert RuleSet.objects.get(status="published").version == 1 and not Job.objects.exists()

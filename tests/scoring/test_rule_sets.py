@@ -10,6 +10,7 @@ from django.utils import timezone
 from config.errors import Conflict
 from jobs import services as job_services
 from jobs.models import Job, JobSlice
+from leads import rescore, scores
 from leads.models import Lead
 from leads.services import log_interaction
 from scoring import services
@@ -133,7 +134,7 @@ def test_a_crash_mid_rescore_leaves_each_lead_on_one_version_and_the_job_resumes
     settings.CRM_RESCORE_SLICES = 1
     job = services.publish_draft()
     settings.CRM_RESCORE_CHUNK = 3
-    real = services.rescore_many
+    real = rescore.rescore_many
     calls = []
 
     def dies_on_second_chunk(ids, **kwargs):
@@ -142,7 +143,7 @@ def test_a_crash_mid_rescore_leaves_each_lead_on_one_version_and_the_job_resumes
             raise RuntimeError("worker killed")
         return real(ids, **kwargs)
 
-    monkeypatch.setattr(services, "rescore_many", dies_on_second_chunk)
+    monkeypatch.setattr(rescore, "rescore_many", dies_on_second_chunk)
     with pytest.raises(RuntimeError):
         run(job.pk)
     by_version = {lead.pk: (lead.rules_version, lead.score) for lead in Lead.objects.all()}
@@ -151,7 +152,7 @@ def test_a_crash_mid_rescore_leaves_each_lead_on_one_version_and_the_job_resumes
     assert (job.status, job.done) == ("running", 3)
     assert job.slices.get().cursor == leads[2].pk
 
-    monkeypatch.setattr(services, "rescore_many", real)
+    monkeypatch.setattr(rescore, "rescore_many", real)
     job = run(job.pk)
     assert job.status == "done"
     assert set(Lead.objects.values_list("rules_version", "score")) == {(2, 9)}
@@ -187,7 +188,7 @@ def test_decay_rescores_only_leads_that_crossed_a_weekly_step():
     # `steady` was already scored after its last step (day 21), `crossed` before it.
     Lead.objects.filter(pk=steady.pk).update(score_computed_at=now - timedelta(hours=12))
     Lead.objects.filter(pk=crossed.pk).update(score_computed_at=now - timedelta(days=2), score=50, temperature="warm")
-    assert services.apply_decay(now=now) == 1
+    assert rescore.apply_decay(now=now) == 1
     crossed.refresh_from_db()
     assert crossed.score == 45
     assert crossed.score_changes.first().reason == "Gone quiet: recency decay"
@@ -195,9 +196,9 @@ def test_decay_rescores_only_leads_that_crossed_a_weekly_step():
 
 def test_rescored_numbers_match_the_pure_engine():
     lead = scored_leads(1, kind="call_inbound")[0]
-    services.rescore_many([lead.pk], book=services.published_rule_book(), reason="check")
+    scores.rescore_many([lead.pk], book=services.published_rule_book(), reason="check")
     lead.refresh_from_db()
-    assert lead.score == score(services.lead_facts(lead), services.published_rule_book()).total == 50
+    assert lead.score == score(scores.lead_facts(lead), services.published_rule_book()).total == 50
 
 
 def test_a_job_is_split_in_slices_that_run_apart_and_the_last_one_closes_it(

@@ -11,9 +11,12 @@ from django.utils import timezone
 
 from config.errors import Conflict
 from jobs import services as job_services
-from leads import sales
+from leads import rescore, scores
+from leads.engagement import update_rules_of_engagement
 from leads.models import Lead, StageChange
 from leads.services import log_interaction
+from sales import services as sales
+from sales.selectors import pool
 from scoring import services
 from scoring.selectors import preview_draft
 from tests.factories import LeadFactory, signed_in_client
@@ -63,7 +66,7 @@ def test_a_publish_sends_unowned_leads_below_the_new_threshold_back_to_inquiry(u
     assert change.reason.startswith("Rules changed: score 60 is below sales-ready 65")
     assert "Rules version 2 published" in change.reason
     assert Lead.objects.get(pk=owned.pk).owner == users["sales"]
-    assert list(sales.pool()) == [Lead.objects.get(pk=staying.pk)]
+    assert list(pool()) == [Lead.objects.get(pk=staying.pk)]
 
 
 def test_the_daily_decay_takes_a_quiet_lead_out_of_the_pool():
@@ -71,7 +74,7 @@ def test_the_daily_decay_takes_a_quiet_lead_out_of_the_pool():
     quiet_since = timezone.now() - timedelta(days=22)  # one full week past the 14 quiet days: -5
     Lead.objects.filter(pk=lead.pk).update(last_activity_at=quiet_since, score_computed_at=quiet_since)
     lead.interactions.update(occurred_at=quiet_since)
-    assert services.apply_decay() == 1
+    assert rescore.apply_decay() == 1
     lead.refresh_from_db()
     assert (lead.score, lead.stage) == (55, "inquiry")
     assert "recency decay" in lead.stage_changes.last().reason
@@ -84,8 +87,56 @@ def test_demotion_costs_the_same_queries_for_two_leads_as_for_eight():
         leads = [ready_lead() for _ in range(count)]
         book = services.book_for(draft_with_threshold(65))
         with CaptureQueriesContext(connection) as queries:
-            services.rescore_many([lead.pk for lead in leads], book=book, reason="check")
+            scores.rescore_many([lead.pk for lead in leads], book=book, reason="check")
         assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], stage="inquiry").count() == count
+        return len(queries)
+
+    assert queries_to_rescore(2) == queries_to_rescore(8)
+
+
+def almost_ready_lead(answer="this_quarter", **fields):
+    """An inquiry with its facts recorded and a score of 50 (an inbound call), below the
+    shipped sales-ready 60: what a publish lowering the threshold should promote."""
+    lead = LeadFactory(**(FACTS | fields))
+    log_interaction(lead_id=lead.pk, kind="call_inbound")
+    lead.refresh_from_db()
+    assert (lead.stage, lead.score) == ("inquiry", 50)
+    return lead
+
+
+def test_a_publish_that_lowers_the_threshold_promotes_the_inquiries_that_now_qualify(users):
+    """The same number means the same thing: an inquiry that meets the new rules is sales-ready
+    at once, as a new lead with the same score and facts would be, not at its next call."""
+    qualifies = almost_ready_lead()
+    lacks_a_fact = almost_ready_lead(desired_outcome="")
+    job = publish_threshold(50)
+    assert job.status == "done"
+    qualifies.refresh_from_db()
+    lacks_a_fact.refresh_from_db()
+    assert (qualifies.stage, lacks_a_fact.stage) == ("sales_ready", "inquiry")
+    assert qualifies.sales_ready_at is not None
+    change = StageChange.objects.filter(lead=qualifies).last()
+    assert (change.from_stage, change.to_stage) == ("inquiry", "sales_ready")
+    assert change.reason.startswith("Rules changed: score 50 meets the rules of engagement")
+    assert "Rules version 2 published" in change.reason
+    assert list(pool()) == [qualifies]
+    assert sales.claim_next(by=users["sales"]).pk == qualifies.pk
+
+
+def test_the_preview_counts_the_inquiries_a_publish_would_promote(users):
+    almost_ready_lead(), almost_ready_lead(desired_outcome="")
+    definition = copy.deepcopy(services.current_draft().definition)
+    definition["thresholds"]["sales_ready"] = 50
+    assert preview_draft(definition=definition)["stages"]["to_sales_ready"] == 1
+
+
+def test_promotion_costs_the_same_queries_for_two_leads_as_for_eight():
+    def queries_to_rescore(count):
+        leads = [almost_ready_lead() for _ in range(count)]
+        book = services.book_for(draft_with_threshold(50))
+        with CaptureQueriesContext(connection) as queries:
+            scores.rescore_many([lead.pk for lead in leads], book=book, reason="check")
+        assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], stage="sales_ready").count() == count
         return len(queries)
 
     assert queries_to_rescore(2) == queries_to_rescore(8)
@@ -95,7 +146,7 @@ def test_a_rescore_that_demotes_nobody_adds_no_query():
     lead = ready_lead("this_month")  # 70: stays ready at 65
     book = services.book_for(draft_with_threshold(65))
     with CaptureQueriesContext(connection) as queries:
-        services.rescore_many([lead.pk], book=book, reason="check")
+        scores.rescore_many([lead.pk], book=book, reason="check")
     assert not [q for q in queries.captured_queries if "leads_stagechange" in q["sql"]]
     assert Lead.objects.get(pk=lead.pk).stage == "sales_ready"
 
@@ -124,7 +175,7 @@ def test_claiming_a_lead_that_no_longer_qualifies_is_409_with_the_score_missing(
 
 def test_claim_next_respects_a_required_fact_added_after_the_lead_became_ready(users):
     lead = ready_lead("this_month")
-    sales.update_rules_of_engagement(
+    update_rules_of_engagement(
         required_facts=["inquiry_reason", "estimated_value"], hot_response_minutes=60, reassign_after_minutes=None
     )
     assert sales.claim_next(by=users["sales"]) is None
@@ -138,7 +189,7 @@ def test_the_preview_says_which_sales_ready_leads_would_leave_the_pool(users):
     ready_lead("this_month")
     draft_with_threshold(65)
     result = preview_draft()
-    assert result["stages"] == {"back_to_inquiry": 1, "owned_no_longer_ready": 1}
+    assert result["stages"] == {"to_sales_ready": 0, "back_to_inquiry": 1, "owned_no_longer_ready": 1}
     assert result["sales_ready"] == {"before": 3, "after": 1}
 
 

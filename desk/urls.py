@@ -1,0 +1,14 @@
+from django.urls import path
+
+from desk import console, views
+
+urlpatterns = [
+    path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
+    path("leads/<int:pk>/log/", views.log_interaction, name="lead-log"),
+    path("leads/<int:pk>/redeem/", views.redeem, name="lead-redeem"),
+    path("console/", console.console, name="console"),
+    path("console/search/", console.console_search, name="console-search"),
+    path("console/caller/<int:pk>/", console.console_caller, name="console-caller"),
+    path("console/offers/", console.console_offers, name="console-offers"),
+    path("console/new-caller/", console.new_caller, name="console-new-caller"),
+]
