@@ -89,6 +89,9 @@ def test_marketing_sends_a_small_batch_and_watches_it_reach_done(live_server, pa
         expect(page.get_by_text("Sending 3 letters")).to_be_visible()
         expect(page.locator("#batch-report")).to_have_attribute("data-status", "done", timeout=30_000)
         expect(page.get_by_test_id("sent")).to_have_text("3")
+        letters = page.get_by_test_id("letters")  # the letters came with the last poll: no reload
+        for first in ("Grace", "Omar", "Julia"):
+            expect(letters).to_contain_text(first)
         with page.expect_download() as download:
             page.get_by_test_id("batch-pdf").click()
         assert download.value.suggested_filename.endswith(".pdf")

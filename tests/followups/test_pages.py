@@ -143,6 +143,25 @@ def test_dry_run_then_send_then_watch_the_batch_and_download_its_pdf(users, sett
     assert page.get(f"/letters/sent/{letter.pk}.pdf").status_code == 200
 
 
+def test_the_poll_that_sees_the_batch_done_brings_its_letters_without_a_reload(
+    users, settings, tmp_path, letter_template
+):
+    """The page polls only its report while the batch runs; the letters written must come with
+    that poll, or the list says "None written" under a bar that says done until a reload."""
+    settings.CRM_LETTERS_DIR = tmp_path
+    unclosed_lead(first_name="Grace", last_name="Kim")
+    page = signed_in_client(users["marketing"])
+    page.post(f"/letters/{letter_template.pk}/send/", {"unclosed_days": "30"})
+    batch = LetterBatch.objects.get()
+    before = page.get(f"/letters/batches/{batch.pk}/").content.decode()
+    assert "None written yet" in before and 'hx-trigger="every 2s"' in before
+    jobs.run_job(batch.job_id)
+    poll = page.get(f"/letters/batches/{batch.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    code = Letter.objects.get().code
+    assert 'data-status="done"' in poll and 'hx-trigger="every 2s"' not in poll  # the last poll
+    assert "Grace Kim" in poll and f"{code[:4]}-{code[4:]}" in poll and "None written" not in poll
+
+
 def test_the_console_finds_a_letter_code_and_opens_its_caller(users, settings, tmp_path, letter_template):
     settings.CRM_LETTERS_DIR = tmp_path
     lead = unclosed_lead(first_name="Grace", last_name="Kim")
