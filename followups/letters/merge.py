@@ -20,7 +20,7 @@ FIELDS = {
     "offer_headline": "what the offer gives",
     "offer_deadline": "the offer's deadline (a date)",
     "response_code": "this letter's own response code",
-    "salesperson": "the lead's salesperson (or the company's name)",
+    "salesperson": "the lead's owner by name (the company's team when nobody owns it)",
     "today": "the date the letter is sent",
 }
 OFFER_FIELDS = ("offer_code", "offer_headline", "offer_deadline")
@@ -64,9 +64,16 @@ def display_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
 
 
+def signature(owner, company_name: str) -> str:
+    """Who signs the letter: the lead's owner by the name people know them by (a user made by
+    `create_user` has no full name, only a user name); the company's team when nobody owns it."""
+    if owner is None:
+        return f"The {company_name} team"
+    return owner.get_full_name().strip() or owner.get_username()
+
+
 def values_for(*, lead, code: str, offer, company_name: str, today: date) -> dict[str, str]:
     contact = lead.contact
-    owner = lead.owner
     return {
         "first_name": contact.first_name or "friend",
         "last_name": contact.last_name,
@@ -76,7 +83,7 @@ def values_for(*, lead, code: str, offer, company_name: str, today: date) -> dic
         "offer_headline": offer.headline if offer else "",
         "offer_deadline": offer.deadline.date().isoformat() if offer else "",
         "response_code": display_code(code),
-        "salesperson": (owner.get_full_name() if owner else "") or f"The {company_name} team",
+        "salesperson": signature(lead.owner, company_name),
         "today": today.isoformat(),
     }
 

@@ -226,6 +226,28 @@ def test_merge_values_are_escaped_in_the_html_e_mail(letter_template, settings, 
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+def test_salesperson_signs_with_the_owners_name_and_only_an_unowned_lead_gets_the_team(
+    letter_template, settings, tmp_path
+):
+    """{{ salesperson }} is the lead's owner: a user made by create_user has only a user name,
+    which is still the person, never the company."""
+    from tests.factories import make_user
+
+    settings.CRM_LETTERS_DIR, settings.CRM_COMPANY_NAME = tmp_path, "Acme Heating"
+    rep = make_user("rep_jo", "sales")
+    named = make_user("rep_sam", "sales")
+    named.first_name, named.last_name = "Sam", "Rivera"
+    named.save(update_fields=["first_name", "last_name"])
+    leads = {"rep_jo": unclosed_lead(), "Sam Rivera": unclosed_lead(), "The Acme Heating team": unclosed_lead()}
+    Lead.objects.filter(pk=leads["rep_jo"].pk).update(owner=rep)
+    Lead.objects.filter(pk=leads["Sam Rivera"].pk).update(owner=named)
+    send(letter_template)
+    for signed, lead in leads.items():
+        assert Letter.objects.get(lead=lead).text.endswith(f"Kind regards,\n{signed}")
+    owned = Lead.objects.select_related("contact", "owner").get(pk=leads["rep_jo"].pk)
+    assert services.preview(letter_template, owned)["text"].endswith("Kind regards,\nrep_jo")
+
+
 def test_a_letter_code_read_out_on_a_call_or_sent_with_a_form_counts_as_a_response(
     letter_template, settings, tmp_path, users, api_as, form_key
 ):
