@@ -1,4 +1,12 @@
-"""factory_boy factories and small builders for tests."""
+"""factory_boy factories and small builders for tests.
+
+A lead's score, temperature and stage are what the product makes of its history, so tests never
+write them: `LeadFactory` makes a fresh inquiry (or a bought `list` name) with no history, and
+the builders below give a lead its history through the services (interactions logged, scores
+computed by the engine, stages moved by claims and closes). Under the shipped rules an inbound
+call is worth 50 and the scripted answers add or take away points; the builders' docstrings
+say what each comes to.
+"""
 
 import logging
 
@@ -41,6 +49,9 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
 
 class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead with no history yet: an inquiry (or, with stage=list, a bought name). Anything
+    further (a score, sales-ready, closed) comes from the builders below."""
+
     class Meta:
         model = Lead
 
@@ -49,6 +60,72 @@ class LeadFactory(factory.django.DjangoModelFactory):
     source = Source.WEB_FORM
     sales_ready_at = factory.LazyAttribute(lambda lead: timezone.now() if lead.stage == Stage.SALES_READY else None)
     inquired_at = factory.LazyAttribute(lambda lead: None if lead.stage == Stage.LIST else timezone.now())
+
+
+FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}  # what sales-ready requires
+
+
+def lead_after(*steps, by=None, **fields) -> Lead:
+    """A lead whose history is `steps`, each logged through leads.services.log_interaction: an
+    interaction kind ("call_inbound", "form", ...) or a dict of scripted answers
+    ({"timeline": "this_month"}). Its score, temperature and stage are then the engine's; with
+    FACTS among `fields`, a lead that reaches the sales-ready score is promoted."""
+    from leads.services import log_interaction
+
+    lead = LeadFactory(**fields)
+    for step in steps:
+        if isinstance(step, dict):
+            answers = [{"question": question, "answer": answer} for question, answer in step.items()]
+            log_interaction(lead_id=lead.pk, kind="answers", answers=answers, author=by)
+        else:
+            log_interaction(lead_id=lead.pk, kind=step, author=by)
+    lead.refresh_from_db()
+    return lead
+
+
+def hot_lead(*more, **fields) -> Lead:
+    """A caller who buys within a month: 50 + 20 = 70, hot (sales-ready too, given FACTS)."""
+    return lead_after("call_inbound", {"timeline": "this_month"}, *more, **fields)
+
+
+def sales_ready_lead(*more, owner=None, **fields) -> Lead:
+    """A caller who decides: 50 + 10 = 60, warm, with FACTS: sales-ready, in the pool; with
+    `owner`, claimed by that salesperson (accepted, with its Handover row). `more` steps add
+    points (a hot one: {"timeline": "this_month"}, 80)."""
+    from sales.services import claim_lead
+
+    lead = lead_after("call_inbound", {"decision_maker": "yes"}, *more, **{**FACTS, **fields})
+    assert lead.stage == Stage.SALES_READY, (lead.stage, lead.score)
+    if owner is not None:
+        claim_lead(lead_id=lead.pk, by=owner)
+        lead.refresh_from_db()
+    return lead
+
+
+def handed_over_lead(owner, *, by, **fields) -> Lead:
+    """A sales-ready lead `by` (marketing, a manager) handed to `owner`, not yet accepted."""
+    from sales.services import handover_lead
+
+    lead = sales_ready_lead(**fields)
+    handover_lead(lead_id=lead.pk, owner_id=owner.pk, by=by)
+    lead.refresh_from_db()
+    return lead
+
+
+def closed_lead(outcome: str, *, by, amount=None, reason: str = "", **fields) -> Lead:
+    """A sales-ready lead `by` claimed and closed `outcome` (won with `amount`, unclosed or dead
+    with `reason`) through sales.services.close_lead, follow-ups planned as after any close."""
+    from sales.services import close_lead
+
+    lead = sales_ready_lead(owner=by, **fields)
+    reason = reason or ("" if outcome == Stage.WON else "Not now")
+    close_lead(lead_id=lead.pk, outcome=outcome, by=by, amount=amount, reason=reason)
+    lead.refresh_from_db()
+    return lead
+
+
+def won_lead(amount, *, by, **fields) -> Lead:
+    return closed_lead(Stage.WON, by=by, amount=amount, **fields)
 
 
 def live_offer(code="SPRING25", *, days_left=20, quantity_limit=100, campaign="Spring", placement=True, **fields):

@@ -3,7 +3,7 @@
 import pytest
 
 from leads.kinds import Stage
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, hot_lead, sales_ready_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -78,9 +78,9 @@ def test_capture_takes_a_form_key_not_a_user_token(role, users, api_as):
 
 @pytest.mark.parametrize("method,url,body", LEAD_ENDPOINTS)
 def test_sales_reaches_own_leads_and_the_pool_but_not_a_colleagues(method, url, body, users, api_as):
-    own = LeadFactory(stage=Stage.SALES_READY, owner=users["sales"])
-    pool = LeadFactory(stage=Stage.SALES_READY, owner=None)
-    colleagues = LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"])
+    own = sales_ready_lead(owner=users["sales"])
+    pool = sales_ready_lead()
+    colleagues = sales_ready_lead(owner=users["sales2"])
     client = api_as(users["sales"])
     assert call(client, method, url.format(id=own.pk), body).status_code < 300
     assert call(client, method, url.format(id=pool.pk), body).status_code < 300
@@ -144,7 +144,7 @@ SALES_ACTIONS = [
 @pytest.mark.parametrize("method,url,body,expected", SALES_ACTIONS)
 @pytest.mark.parametrize("role", ROLES)
 def test_sales_actions_by_role(role, method, url, body, expected, users, api_as):
-    lead = LeadFactory(stage=Stage.SALES_READY, score=70, inquiry_reason="x", desired_outcome="y")
+    lead = sales_ready_lead()
     if body == "owner":
         body = {"owner": users["sales"].pk}
     status = call(client_for(role, users, api_as), method, url.format(id=lead.pk), body).status_code
@@ -200,9 +200,9 @@ def live_offer():
 @pytest.mark.parametrize("method,url,body", EVERY_LEAD_ROUTE)
 def test_sales_reaches_a_hidden_lead_through_no_endpoint(hidden, method, url, body, users, api_as, live_offer):
     lead = (
-        LeadFactory(stage=Stage.INQUIRY, score=70, inquiry_reason="x", desired_outcome="y")
+        hot_lead(inquiry_reason="x")  # 70, an inquiry until the result they want is recorded
         if hidden == "inquiry"
-        else LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"])
+        else sales_ready_lead(owner=users["sales2"])
     )
     if body and body.get("lead") == "{id}":
         body = {"lead": lead.pk}
@@ -216,7 +216,7 @@ def test_sales_reaches_a_hidden_lead_through_no_endpoint(hidden, method, url, bo
 def test_sales_reaches_a_hidden_lead_through_no_page(method, url, users):
     from tests.factories import signed_in_client
 
-    lead = LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"])
+    lead = sales_ready_lead(owner=users["sales2"])
     page = signed_in_client(users["sales"])
     response = getattr(page, method)(url.format(id=lead.pk))
     assert response.status_code == 404
@@ -226,10 +226,10 @@ def test_caller_search_shows_a_salesperson_only_the_people_behind_leads_they_may
     from tests.factories import ContactFactory
 
     ortega = {name: ContactFactory(last_name="Ortega", first_name=name) for name in ("Own", "Pool", "Inq", "Theirs")}
-    LeadFactory(contact=ortega["Own"], stage=Stage.SALES_READY, owner=users["sales"])
-    LeadFactory(contact=ortega["Pool"], stage=Stage.SALES_READY, owner=None)
+    sales_ready_lead(contact=ortega["Own"], owner=users["sales"])
+    sales_ready_lead(contact=ortega["Pool"])
     LeadFactory(contact=ortega["Inq"], stage=Stage.INQUIRY)
-    LeadFactory(contact=ortega["Theirs"], stage=Stage.SALES_READY, owner=users["sales2"])
+    sales_ready_lead(contact=ortega["Theirs"], owner=users["sales2"])
 
     def names(user):
         rows = api_as(user).get("/api/v1/callers/?q=Ortega").json()["results"]
@@ -243,7 +243,7 @@ def test_the_console_search_shows_a_salesperson_only_leads_they_may_see(users):
     from tests.factories import ContactFactory, signed_in_client
 
     contact = ContactFactory(last_name="Ortega", email="ortega@example.com")
-    theirs = LeadFactory(contact=contact, stage=Stage.SALES_READY, owner=users["sales2"])
+    theirs = sales_ready_lead(contact=contact, owner=users["sales2"])
     page = signed_in_client(users["sales"])
     html = page.get("/console/search/?q=Ortega&pick=1").content.decode()
     assert "ortega@example.com" not in html and f"/leads/{theirs.pk}/" not in html

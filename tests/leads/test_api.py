@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Interaction, Lead
-from tests.factories import CompanyFactory, ContactFactory, LeadFactory
+from tests.factories import CompanyFactory, ContactFactory, LeadFactory, lead_after, sales_ready_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +51,14 @@ def test_lead_detail_has_the_contract_fields(csr_api):
 
 
 def test_filters_by_stage_temperature_score_and_source(csr_api, users):
-    hot = LeadFactory(stage="sales_ready", temperature="hot", score=80, source="phone", owner=users["sales"])
-    warm = LeadFactory(stage="inquiry", temperature="warm", score=50, source="web_form")
-    cold = LeadFactory(stage="list", temperature="cold", score=5, source="list")
+    hot = sales_ready_lead({"timeline": "this_month"}, source="phone", owner=users["sales"])  # 80
+    warm = lead_after("call_inbound", source="web_form")  # 50
+    cold = lead_after("email_click", stage="list", source="list")  # 5: a bought name who clicked, no inquiry yet
+    assert [(lead.stage, lead.temperature) for lead in (hot, warm, cold)] == [
+        ("sales_ready", "hot"),
+        ("inquiry", "warm"),
+        ("list", "cold"),
+    ]
     assert ids(csr_api.get("/api/v1/leads/?stage=sales_ready")) == [hot.pk]
     assert set(ids(csr_api.get("/api/v1/leads/?stage=inquiry&stage=list"))) == {warm.pk, cold.pk}
     assert ids(csr_api.get("/api/v1/leads/?temperature=warm")) == [warm.pk]
@@ -63,8 +68,8 @@ def test_filters_by_stage_temperature_score_and_source(csr_api, users):
 
 
 def test_owner_me_means_the_caller(users, api_as):
-    mine = LeadFactory(stage="sales_ready", owner=users["sales"])
-    LeadFactory(stage="sales_ready", owner=None)
+    mine = sales_ready_lead(owner=users["sales"])
+    sales_ready_lead()
     assert ids(api_as(users["sales"]).get("/api/v1/leads/?owner=me")) == [mine.pk]
 
 
@@ -90,7 +95,9 @@ def test_q_finds_by_name_email_phone_in_any_format_and_company(csr_api):
 
 
 def test_ordering_by_score_and_last_activity(csr_api):
-    a, b, c = LeadFactory(score=10), LeadFactory(score=90), LeadFactory(score=50)
+    a = lead_after({"timeline": "this_quarter"})  # 10
+    b = lead_after("call_inbound", {"timeline": "this_month", "decision_maker": "yes", "system_age": "over_15"})  # 90
+    c = lead_after("call_inbound")  # 50
     assert ids(csr_api.get("/api/v1/leads/?ordering=-score")) == [b.pk, c.pk, a.pk]
     assert ids(csr_api.get("/api/v1/leads/?ordering=score")) == [a.pk, c.pk, b.pk]
     now = timezone.now()

@@ -10,6 +10,7 @@ from campaigns.models import Campaign, Offer
 from crm.models import Contact
 from leads.capture import revoke_form_key
 from leads.models import IdempotencyRecord, Interaction, Lead, StageChange
+from sales.services import close_lead
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/capture/"
@@ -89,9 +90,9 @@ def test_match_by_phone_typed_differently_merges(post):
     assert response.status_code == 200 and response.json()["contact"] == first["contact"]
 
 
-def test_merge_opens_a_new_lead_when_the_old_one_is_closed(post):
+def test_merge_opens_a_new_lead_when_the_old_one_is_closed(post, users):
     first = post({"email": "dee@example.com"}).json()
-    Lead.objects.filter(pk=first["lead"]).update(stage="won")
+    close_lead(lead_id=first["lead"], outcome="won", amount="900", by=users["manager"])
     response = post({"email": "dee@example.com", "message": "Need a second unit"})
     assert response.status_code == 200
     body = response.json()
@@ -99,9 +100,9 @@ def test_merge_opens_a_new_lead_when_the_old_one_is_closed(post):
     assert Lead.objects.get(pk=body["lead"]).inquiry_reason == "Need a second unit"
 
 
-def test_unclosed_prospect_who_writes_again_becomes_an_inquiry(post):
+def test_unclosed_prospect_who_writes_again_becomes_an_inquiry(post, users):
     first = post({"email": "eve@example.com"}).json()
-    Lead.objects.filter(pk=first["lead"]).update(stage="unclosed")
+    close_lead(lead_id=first["lead"], outcome="unclosed", reason="Not this year", by=users["manager"])
     post({"email": "eve@example.com"})
     lead = Lead.objects.get(pk=first["lead"])
     assert lead.stage == "inquiry"

@@ -11,7 +11,7 @@ from crm.models import Contact
 from leads.models import IdempotencyRecord, Interaction, Lead
 from leads.services import log_interaction
 from scoring.models import RuleSet, ScoreChange
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, sales_ready_lead
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -99,7 +99,7 @@ def test_sixteen_salespeople_claiming_at_once_each_get_a_different_lead():
     from sales.services import claim_next
 
     for _ in range(10):
-        LeadFactory(stage="sales_ready", score=70, inquiry_reason="x", desired_outcome="y")
+        sales_ready_lead()
     people = [create_staff_user(username=f"rep{i}", role="sales") for i in range(16)]
 
     claimed = run_at_once(16, lambda i: getattr(claim_next(by=people[i]), "pk", None))

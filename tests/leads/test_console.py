@@ -4,7 +4,7 @@ import pytest
 
 from crm.models import Submission
 from leads.models import Interaction, Lead
-from tests.factories import LeadFactory, signed_in_client
+from tests.factories import LeadFactory, lead_after, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -13,8 +13,7 @@ FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}
 
 
 def test_a_call_that_promotes_the_lead_updates_the_stage_and_refreshes_the_results(users):
-    lead = LeadFactory(score=50, **FACTS)
-    lead.interactions.create(kind="call_inbound", occurred_at=lead.created_at)
+    lead = lead_after("call_inbound", **FACTS)  # 50: below sales-ready until this call
     client = signed_in_client(users["csr"])
     body = {"kind": "call_outbound", "q_timeline": "this_quarter", "submission": "tok-1"}
     response = client.post(f"/leads/{lead.pk}/log/", body, **HTMX)

@@ -13,7 +13,17 @@ from crm.services import update_contact
 from leads.kinds import Stage
 from leads.models import Lead, StageChange
 from scoring.models import ScoreChange
-from tests.factories import CompanyFactory, ContactFactory, LeadFactory, client_for
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    LeadFactory,
+    client_for,
+    closed_lead,
+    hot_lead,
+    lead_after,
+    sales_ready_lead,
+    won_lead,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +101,7 @@ def test_the_edit_page_shows_the_contact_and_the_lead_as_they_are(csr):
 
 @pytest.mark.parametrize("role", ["csr", "marketing", "manager"])
 def test_csr_marketing_and_managers_may_edit_any_lead(users, role):
-    lead = LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"])
+    lead = sales_ready_lead(owner=users["sales2"])
     page = client_for(users[role])
     assert page.get(edit_url(lead)).status_code == 200
     assert page.post(edit_url(lead), form_data(lead, title="Owner")).status_code == 302
@@ -100,9 +110,9 @@ def test_csr_marketing_and_managers_may_edit_any_lead(users, role):
 
 
 def test_a_salesperson_edits_their_own_leads_and_the_pools_as_the_api_lets_them(users):
-    own = LeadFactory(stage=Stage.SALES_READY, owner=users["sales"])
-    pool = LeadFactory(stage=Stage.SALES_READY, owner=None, contact=ContactFactory(title="Before"))
-    theirs = LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"])
+    own = sales_ready_lead(owner=users["sales"])
+    pool = sales_ready_lead(contact=ContactFactory(title="Before"))
+    theirs = sales_ready_lead(owner=users["sales2"])
     page = client_for(users["sales"])
 
     assert page.get(edit_url(own)).status_code == 200
@@ -178,20 +188,20 @@ def test_saving_writes_the_contact_and_the_lead_and_goes_back_to_the_lead_page(c
 
 
 def test_an_edit_leaves_stage_score_owner_and_history_alone(users, csr):
-    lead = LeadFactory(stage=Stage.INQUIRY, score=30, temperature="cold", owner=users["sales"])
-    StageChange.objects.create(lead=lead, from_stage="", to_stage=Stage.INQUIRY)
+    lead = sales_ready_lead(owner=users["sales"])
+    before = (lead.stage, lead.score, lead.temperature, lead.owner)
+    history = (StageChange.objects.filter(lead=lead).count(), ScoreChange.objects.filter(lead=lead).count())
 
     csr.post(edit_url(lead), form_data(lead, title="CFO", estimated_value="100", desired_outcome="Faster"))
 
     lead.refresh_from_db()
-    assert (lead.stage, lead.score, lead.temperature, lead.owner) == (Stage.INQUIRY, 30, "cold", users["sales"])
-    assert StageChange.objects.filter(lead=lead).count() == 1
-    assert not ScoreChange.objects.filter(lead=lead).exists()
+    assert (lead.stage, lead.score, lead.temperature, lead.owner) == before
+    assert (StageChange.objects.filter(lead=lead).count(), ScoreChange.objects.filter(lead=lead).count()) == history
 
 
 def test_recording_the_missing_facts_makes_a_qualifying_inquiry_sales_ready_as_the_api_does(users, csr, api_as):
-    by_page = LeadFactory(stage=Stage.INQUIRY, score=70, inquiry_reason="Furnace died")
-    by_api = LeadFactory(stage=Stage.INQUIRY, score=70, inquiry_reason="Furnace died")
+    by_page = hot_lead(inquiry_reason="Furnace died")  # 70, but the result they want is not recorded
+    by_api = hot_lead(inquiry_reason="Furnace died")
 
     response = csr.post(edit_url(by_page), form_data(by_page, desired_outcome="Heat by Friday"), follow=True)
     api_as(users["csr"]).patch(f"/api/v1/leads/{by_api.pk}/", {"desired_outcome": "Heat by Friday"}, format="json")
@@ -209,7 +219,7 @@ def test_recording_the_missing_facts_makes_a_qualifying_inquiry_sales_ready_as_t
 
 
 def test_a_lead_below_the_threshold_stays_an_inquiry_when_its_facts_are_recorded(csr):
-    lead = LeadFactory(stage=Stage.INQUIRY, score=20)
+    lead = lead_after({"timeline": "this_month"})  # 20
 
     csr.post(edit_url(lead), form_data(lead, inquiry_reason="x", desired_outcome="y"))
 
@@ -218,7 +228,7 @@ def test_a_lead_below_the_threshold_stays_an_inquiry_when_its_facts_are_recorded
 
 
 def test_saving_an_unchanged_form_writes_nothing(csr):
-    lead = LeadFactory(stage=Stage.INQUIRY, score=70, inquiry_reason="x", desired_outcome="y")
+    lead = hot_lead(inquiry_reason="x")  # 70, the result they want not recorded
     before = Contact.objects.get(pk=lead.contact_id).updated_at
 
     response = csr.post(edit_url(lead), form_data(lead), follow=True)
@@ -253,7 +263,7 @@ def test_unticking_do_not_contact_and_consent_clears_them(csr):
     assert (lead.contact.consent, lead.contact.do_not_contact) == (False, False)
 
 
-def test_do_not_contact_keeps_the_lead_out_of_the_next_letter_batch(csr):
+def test_do_not_contact_keeps_the_lead_out_of_the_next_letter_batch(csr, users):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -262,7 +272,8 @@ def test_do_not_contact_keeps_the_lead_out_of_the_next_letter_batch(csr):
     from followups.models import LetterTemplate
 
     template = LetterTemplate.objects.create(name="Unclosed", subject="Still thinking?", body="Dear {first_name}")
-    lead = LeadFactory(stage=Stage.UNCLOSED, closed_at=timezone.now() - timedelta(days=40))
+    lead = closed_lead(Stage.UNCLOSED, by=users["sales"])
+    Lead.objects.filter(pk=lead.pk).update(closed_at=timezone.now() - timedelta(days=40))  # closed 40 days ago
     assert lead in eligible_leads(template, unclosed_days=30, at=timezone.now())
 
     csr.post(edit_url(lead), form_data(lead, do_not_contact="on"))
@@ -347,9 +358,9 @@ def test_keeping_ones_own_email_and_phone_is_no_clash(csr):
     assert lead.contact.title == "CFO"
 
 
-def test_editing_the_contact_of_one_lead_shows_on_its_other_leads(csr):
+def test_editing_the_contact_of_one_lead_shows_on_its_other_leads(csr, users):
     contact = ContactFactory(title="Before")
-    first, second = LeadFactory(contact=contact), LeadFactory(contact=contact, stage=Stage.WON)
+    first, second = LeadFactory(contact=contact), won_lead("900", by=users["sales"], contact=contact)
 
     csr.post(edit_url(first), form_data(first, title="After"))
 

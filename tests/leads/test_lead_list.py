@@ -16,11 +16,23 @@ from leads import filters
 from leads.kinds import Stage
 from leads.models import Handover, Lead, StageChange
 from notifications.models import Notification
-from tests.factories import CompanyFactory, ContactFactory, LeadFactory, client_for
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    LeadFactory,
+    client_for,
+    closed_lead,
+    hot_lead,
+    lead_after,
+    sales_ready_lead,
+    won_lead,
+)
 
 pytestmark = pytest.mark.django_db
 
 FACTS = {"inquiry_reason": "Furnace is 20 years old", "desired_outcome": "Lower heating bills"}
+# Scripted answers that, after an inbound call (50), bring an inquiry to 90 under the shipped rules.
+KEEN = {"timeline": "this_month", "decision_maker": "yes", "system_age": "over_15"}
 
 
 @pytest.fixture
@@ -47,9 +59,9 @@ def person(first, last="Lead", **contact) -> dict:
 
 
 def test_the_list_opens_highest_score_first(csr):
-    LeadFactory(score=20, **person("Low"))
-    LeadFactory(score=90, **person("High"))
-    LeadFactory(score=50, **person("Mid"))
+    lead_after({"timeline": "this_month"}, **person("Low"))  # 20
+    lead_after("call_inbound", KEEN, **person("High"))  # 90
+    lead_after("call_inbound", **person("Mid"))  # 50
 
     assert names_on(csr.get("/leads/")) == ["High Lead", "Mid Lead", "Low Lead"]
 
@@ -57,8 +69,8 @@ def test_the_list_opens_highest_score_first(csr):
 @pytest.mark.parametrize(
     "sort,expected",
     [
-        ("score", ["Ann Cole", "Ben Adams", "Cy Baker"]),
-        ("-score", ["Cy Baker", "Ben Adams", "Ann Cole"]),
+        ("score", ["Ann Cole", "Cy Baker", "Ben Adams"]),  # dead 0, an inquiry at 90, won 100
+        ("-score", ["Ben Adams", "Cy Baker", "Ann Cole"]),
         ("name", ["Ben Adams", "Cy Baker", "Ann Cole"]),
         ("-name", ["Ann Cole", "Cy Baker", "Ben Adams"]),
         ("created", ["Ann Cole", "Ben Adams", "Cy Baker"]),
@@ -67,14 +79,14 @@ def test_the_list_opens_highest_score_first(csr):
         ("-stage", ["Ben Adams", "Cy Baker", "Ann Cole"]),
     ],
 )
-def test_each_column_sorts_both_ways(csr, sort, expected):
+def test_each_column_sorts_both_ways(csr, users, sort, expected):
     now = timezone.now()
-    for days_ago, (first, last, score, stage) in zip(
-        (3, 2, 1),
-        [("Ann", "Cole", 10, Stage.DEAD), ("Ben", "Adams", 50, Stage.WON), ("Cy", "Baker", 90, Stage.INQUIRY)],
-        strict=True,
-    ):
-        lead = LeadFactory(score=score, stage=stage, **person(first, last))
+    leads = [
+        closed_lead(Stage.DEAD, by=users["sales"], **person("Ann", "Cole")),
+        won_lead("500", by=users["sales"], **person("Ben", "Adams")),
+        lead_after("call_inbound", KEEN, **person("Cy", "Baker")),
+    ]
+    for days_ago, lead in zip((3, 2, 1), leads, strict=True):
         Lead.objects.filter(pk=lead.pk).update(created_at=now - timedelta(days=days_ago))
 
     assert names_on(csr.get("/leads/", {"sort": sort})) == expected
@@ -120,9 +132,9 @@ def test_the_default_sort_marks_the_score_column(csr):
 
 
 def test_filters_narrow_the_list(csr, users):
-    LeadFactory(stage=Stage.INQUIRY, temperature="hot", source="phone", **person("Phoned"))
-    LeadFactory(stage=Stage.INQUIRY, temperature="cold", source="web_form", **person("Formed"))
-    LeadFactory(stage=Stage.WON, temperature="hot", source="phone", owner=users["sales"], **person("Won"))
+    hot_lead(source="phone", **person("Phoned"))  # 70: hot, an inquiry (no facts recorded)
+    lead_after("form", source="web_form", **person("Formed"))  # 30: cold
+    won_lead("900", by=users["sales"], source="phone", **person("Won"))  # pinned at 100: hot
 
     assert names_on(csr.get("/leads/", {"source": "phone", "stage": "inquiry"})) == ["Phoned Lead"]
     assert names_on(csr.get("/leads/", {"temperature": "cold"})) == ["Formed Lead"]
@@ -131,18 +143,18 @@ def test_filters_narrow_the_list(csr, users):
 
 
 def test_only_mine_shows_the_leads_the_user_owns(users):
-    LeadFactory(stage=Stage.SALES_READY, owner=users["sales"], **person("Mine"))
-    LeadFactory(stage=Stage.SALES_READY, **person("Pooled"))
+    sales_ready_lead(owner=users["sales"], **person("Mine"))
+    sales_ready_lead(**person("Pooled"))
 
     page = client_for(users["sales"])
     assert names_on(page.get("/leads/", {"owner": "me"})) == ["Mine Lead"]
     assert sorted(names_on(page.get("/leads/"))) == ["Mine Lead", "Pooled Lead"]
 
 
-def test_pages_keep_the_search_the_filters_and_the_sort(csr):
+def test_pages_keep_the_search_the_filters_and_the_sort(csr, users):
     for number in range(30):
-        LeadFactory(stage=Stage.INQUIRY, score=number, **person(f"Ortega{number:02d}", "Lead"))
-    LeadFactory(stage=Stage.WON, **person("Ortega99"))
+        LeadFactory(stage=Stage.INQUIRY, **person(f"Ortega{number:02d}", "Lead"))
+    won_lead("900", by=users["sales"], **person("Ortega99"))
 
     first = csr.get("/leads/", {"q": "ortega", "stage": "inquiry", "sort": "name"})
     html = first.content.decode()
@@ -174,8 +186,8 @@ def test_the_sort_goes_with_the_filter_form_as_a_hidden_field(csr):
     ],
 )
 def test_a_value_the_list_does_not_know_is_refused_with_a_message_and_ignored(csr, params, message):
-    LeadFactory(score=10, **person("Low"))
-    LeadFactory(score=90, **person("High"))
+    lead_after({"timeline": "this_quarter"}, **person("Low"))  # 10: cold
+    lead_after("form", **person("High"))  # 30: cold too
 
     response = csr.get("/leads/", {**params, "temperature": "cold"})
 
@@ -273,8 +285,8 @@ def test_a_broad_search_finds_what_a_narrow_one_does(csr, monkeypatch, typed):
 
 
 def test_a_salesperson_finds_by_phone_only_leads_they_may_see(users):
-    LeadFactory(stage=Stage.SALES_READY, owner=users["sales2"], **person("Theirs", phone="+15550001111"))
-    LeadFactory(stage=Stage.SALES_READY, owner=users["sales"], **person("Mine", phone="+15550002111"))
+    sales_ready_lead(owner=users["sales2"], **person("Theirs", phone="+15550001111"))
+    sales_ready_lead(owner=users["sales"], **person("Mine", phone="+15550002111"))
 
     assert names_on(client_for(users["sales"]).get("/leads/", {"q": "1111"})) == []
     assert names_on(client_for(users["sales"]).get("/leads/", {"q": "2111"})) == ["Mine Lead"]
@@ -318,9 +330,9 @@ def test_the_export_link_shows_only_to_marketing_and_managers_and_carries_the_vi
 
 
 def test_the_export_has_the_filtered_leads_in_the_list_order(users):
-    LeadFactory(stage=Stage.INQUIRY, score=30, **person("Bea", "Ortega"))
-    LeadFactory(stage=Stage.INQUIRY, score=80, **person("Al", "Ortega"))
-    LeadFactory(stage=Stage.WON, **person("Cy", "Ortega"))
+    lead_after("form", **person("Bea", "Ortega"))  # 30
+    lead_after("call_inbound", {"timeline": "this_month", "decision_maker": "yes"}, **person("Al", "Ortega"))  # 80
+    won_lead("900", by=users["sales"], **person("Cy", "Ortega"))
     LeadFactory(stage=Stage.INQUIRY, **person("Dee", "Smith"))
 
     rows = read_csv(client_for(users["marketing"]).get("/leads/export.csv", {"q": "ortega", "stage": "inquiry"}))
@@ -329,15 +341,15 @@ def test_the_export_has_the_filtered_leads_in_the_list_order(users):
 
 
 def test_the_export_neutralizes_formulas_and_writes_plain_numbers(users):
-    LeadFactory(
+    lead_after(
+        "call_inbound",
+        "email_open",
+        {"budget": "none"},  # 50 + 2 - 10 = 42
         contact=ContactFactory(first_name='=HYPERLINK("http://evil")', last_name="@SUM(A1)", phone="+15550001234"),
         inquiry_reason="-2+3",
         desired_outcome="plain text",
         estimated_value=Decimal("12500"),
-        won_amount=None,
         source="web_form",
-        stage=Stage.INQUIRY,
-        score=42,
     )
 
     [row] = read_csv(client_for(users["manager"]).get("/leads/export.csv"))
@@ -365,7 +377,7 @@ def test_the_export_refuses_users_without_a_role_and_visitors(users):
 
 
 def ready(**extra) -> Lead:
-    return LeadFactory(stage=Stage.SALES_READY, score=75, **FACTS, **extra)
+    return sales_ready_lead(**FACTS, **extra)
 
 
 def test_managers_see_row_boxes_and_the_hand_over_form(users, manager):
@@ -378,8 +390,8 @@ def test_managers_see_row_boxes_and_the_hand_over_form(users, manager):
 
 def test_a_manager_hands_over_the_ticked_sales_ready_leads_and_hears_why_others_were_refused(users, manager):
     first, second = ready(**person("Ready1")), ready(**person("Ready2"))
-    unready = LeadFactory(stage=Stage.INQUIRY, score=20, **person("Cold"))
-    closed = LeadFactory(stage=Stage.WON, **person("Closed"))
+    unready = lead_after({"timeline": "this_month"}, **person("Cold"))  # 20
+    closed = won_lead("900", by=users["sales2"], **person("Closed"))
 
     response = manager.post(
         "/leads/handover/",
@@ -402,8 +414,15 @@ def test_a_manager_hands_over_the_ticked_sales_ready_leads_and_hears_why_others_
     assert Notification.objects.filter(user=users["sales"]).count() == 2
 
 
-def test_an_inquiry_that_qualifies_is_promoted_and_handed_over(users, manager):
-    lead = LeadFactory(stage=Stage.INQUIRY, score=70, **FACTS)
+def test_an_inquiry_that_qualifies_is_promoted_and_handed_over(users, manager, api_as):
+    def require(*facts):
+        body = {"required_facts": list(facts), "hot_response_minutes": 60, "reassign_after_minutes": 240}
+        assert api_as(users["manager"]).put("/api/v1/engagement/", body, format="json").status_code == 200
+
+    require("inquiry_reason", "desired_outcome", "estimated_value")
+    lead = hot_lead(**FACTS)  # 70, but no estimated value: an inquiry
+    require("inquiry_reason", "desired_outcome")  # now it qualifies
+    assert Lead.objects.get(pk=lead.pk).stage == Stage.INQUIRY
 
     manager.post("/leads/handover/", {"owner": users["sales"].pk, "lead": [lead.pk]})
 

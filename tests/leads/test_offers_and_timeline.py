@@ -9,7 +9,7 @@ from django.utils import timezone
 from campaigns.models import Redemption
 from leads.selectors import lead_timeline
 from sales import services as sales
-from tests.factories import LeadFactory, live_offer, signed_in_client
+from tests.factories import LeadFactory, live_offer, sales_ready_lead, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -63,14 +63,14 @@ def test_redeeming_without_htmx_lands_on_the_lead_page_with_the_message(users):
 
 def test_a_salesperson_cannot_redeem_for_a_lead_they_do_not_see(users):
     offer = live_offer()
-    lead = LeadFactory(owner=users["sales2"], stage="sales_ready", **FACTS)
+    lead = sales_ready_lead(owner=users["sales2"], **FACTS)
     response = signed_in_client(users["sales"]).post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX)
     assert response.status_code == 404 and not Redemption.objects.exists()
 
 
 def test_a_sale_closed_on_its_offer_counts_one_redemption(users):
     offer = live_offer()
-    lead = LeadFactory(offer=offer, campaign=offer.campaign, owner=users["sales"], stage="sales_ready", **FACTS)
+    lead = sales_ready_lead(offer=offer, campaign=offer.campaign, owner=users["sales"], **FACTS)
     sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="1200")
     offer.refresh_from_db()
     assert offer.redeemed == 1 and Redemption.objects.filter(lead=lead, offer=offer).count() == 1
@@ -79,7 +79,7 @@ def test_a_sale_closed_on_its_offer_counts_one_redemption(users):
 
 def test_a_sale_after_a_redemption_does_not_count_it_again(users):
     offer = live_offer()
-    lead = LeadFactory(offer=offer, owner=users["sales"], stage="sales_ready", **FACTS)
+    lead = sales_ready_lead(offer=offer, owner=users["sales"], **FACTS)
     signed_in_client(users["csr"]).post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX)
     sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="1200")
     offer.refresh_from_db()
@@ -90,7 +90,7 @@ def test_a_sale_on_a_sold_out_offer_still_closes_without_passing_the_limit(users
     offer = live_offer(quantity_limit=1)
     offer.redeemed = 1
     offer.save(update_fields=["redeemed"])
-    lead = LeadFactory(offer=offer, owner=users["sales"], stage="sales_ready", **FACTS)
+    lead = sales_ready_lead(offer=offer, owner=users["sales"], **FACTS)
     sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="1200")
     lead.refresh_from_db()
     offer.refresh_from_db()
@@ -99,7 +99,7 @@ def test_a_sale_on_a_sold_out_offer_still_closes_without_passing_the_limit(users
 
 def test_the_timeline_holds_claims_handovers_acceptance_redemptions_stages_and_scores(users):
     offer = live_offer()
-    lead = LeadFactory(stage="sales_ready", score=65, temperature="warm", **FACTS)
+    lead = sales_ready_lead(**FACTS)
     manager, seller, other = users["manager"], users["sales"], users["sales2"]
     sales.claim_lead(lead_id=lead.pk, by=seller)
     sales.handover_lead(lead_id=lead.pk, owner_id=other.pk, by=manager)
@@ -107,8 +107,9 @@ def test_the_timeline_holds_claims_handovers_acceptance_redemptions_stages_and_s
     signed_in_client(users["csr"]).post(f"/leads/{lead.pk}/redeem/", {"offer": offer.pk}, **HTMX)
     sales.close_lead(lead_id=lead.pk, outcome="won", by=other, amount="900")
     kinds = [entry["type"] for entry in reversed(lead_timeline(lead))]  # oldest first
-    assert kinds[:4] == ["handover", "handover", "accepted", "redemption"]
-    assert kinds[4:] == ["stage", "score"]
+    assert kinds[:5] == ["interaction", "score", "interaction", "score", "stage"]  # a call, answers: sales-ready
+    assert kinds[5:9] == ["handover", "handover", "accepted", "redemption"]
+    assert kinds[9:] == ["stage", "score"]
     html = signed_in_client(manager).get(f"/leads/{lead.pk}/").content.decode()
     for words in (
         "Claimed</strong> by sales1",
@@ -128,13 +129,13 @@ def test_timeline_times_read_relative_with_the_exact_time_on_hover(users):
 
 def test_a_sale_on_a_draft_offers_code_or_after_another_redemption_counts_nothing(users):
     draft = live_offer("DRAFT1", launched_at=None)
-    lead = LeadFactory(offer=draft, owner=users["sales"], stage="sales_ready", **FACTS)
+    lead = sales_ready_lead(offer=draft, owner=users["sales"], **FACTS)
     sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="100")
     draft.refresh_from_db()
     assert draft.redeemed == 0 and not Redemption.objects.exists()
 
     came_on, took = live_offer("CAMEON"), live_offer("TOOK", campaign="Autumn")
-    lead = LeadFactory(offer=came_on, owner=users["sales"], stage="sales_ready", **FACTS)
+    lead = sales_ready_lead(offer=came_on, owner=users["sales"], **FACTS)
     signed_in_client(users["csr"]).post(f"/leads/{lead.pk}/redeem/", {"offer": took.pk}, **HTMX)
     sales.close_lead(lead_id=lead.pk, outcome="won", by=users["sales"], amount="100")
     came_on.refresh_from_db()

@@ -9,9 +9,9 @@ import re
 import pytest
 from django.test import Client
 
-from leads.kinds import InteractionKind, Stage
+from leads.kinds import InteractionKind
 from leads.models import Interaction, Lead
-from tests.factories import ContactFactory, LeadFactory
+from tests.factories import ContactFactory, LeadFactory, sales_ready_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -91,20 +91,21 @@ def test_user_without_a_role_is_refused_with_403(users):
 
 
 def test_salesperson_cannot_open_another_salespersons_lead(users):
-    lead = LeadFactory(owner=users["sales2"], stage=Stage.SALES_READY)
+    lead = sales_ready_lead(owner=users["sales2"])
+    logged = Interaction.objects.count()
     client = client_for(users["sales"])
 
     assert client.get(f"/leads/{lead.pk}/").status_code == 404
     assert client.post(log_url(lead), inbound_call()).status_code == 404
-    assert not Interaction.objects.exists()
+    assert Interaction.objects.count() == logged
 
 
 def test_salesperson_sees_own_leads_and_the_unowned_sales_ready_pool_only(users):
     sales = users["sales"]
-    own = LeadFactory(owner=sales, contact=ContactFactory(first_name="Owned"))
-    pool = LeadFactory(stage=Stage.SALES_READY, contact=ContactFactory(first_name="Pooled"))
+    own = sales_ready_lead(owner=sales, contact=ContactFactory(first_name="Owned"))
+    pool = sales_ready_lead(contact=ContactFactory(first_name="Pooled"))
     inquiry = LeadFactory(contact=ContactFactory(first_name="Inquiring"))
-    theirs = LeadFactory(owner=users["sales2"], contact=ContactFactory(first_name="Someoneelses"))
+    theirs = sales_ready_lead(owner=users["sales2"], contact=ContactFactory(first_name="Someoneelses"))
     client = client_for(sales)
 
     listing = client.get("/leads/").content.decode()

@@ -11,16 +11,19 @@ from leads.models import Handover, Lead, RulesOfEngagement
 from leads.services import log_interaction, update_lead
 from notifications.models import Notification
 from sales import services as sales
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, lead_after, sales_ready_lead
 
 pytestmark = pytest.mark.django_db
 
 FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}
 
 
-def ready_lead(score=65, **fields):
-    """A lead in the pool: sales-ready, unowned."""
-    return LeadFactory(stage="sales_ready", score=score, temperature="warm" if score < 70 else "hot", **FACTS, **fields)
+def ready_lead(*answers, **fields):
+    """A lead in the pool: sales-ready, unowned; 60 and warm unless `answers` add to it."""
+    return sales_ready_lead(*answers, **fields)
+
+
+HOT = {"timeline": "this_month"}  # buys within a month: +20, so a sales-ready lead is 80 and hot
 
 
 # --- Rules of engagement ----------------------------------------------------------------------
@@ -80,7 +83,7 @@ def test_marketing_hands_a_ready_lead_to_a_salesperson_who_is_notified_and_accep
 
 
 def test_handover_of_a_lead_that_is_not_ready_is_409_with_what_is_missing(users, api_as):
-    lead = LeadFactory(score=30)
+    lead = lead_after("form")  # 30
     response = api_as(users["manager"]).post(
         f"/api/v1/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, format="json"
     )
@@ -125,11 +128,11 @@ def test_handover_notification_is_e_mailed_once(users, settings):
 
 
 def test_queue_lists_own_open_leads_then_the_pool_by_priority(users, api_as):
-    mine = LeadFactory(stage="sales_ready", owner=users["sales"], score=40, **FACTS)
-    LeadFactory(stage="sales_ready", owner=users["sales2"], score=99, **FACTS)  # a colleague's
-    warm = ready_lead(score=65)
-    hot = ready_lead(score=85)
-    older_warm = ready_lead(score=65)
+    mine = sales_ready_lead(owner=users["sales"])
+    sales_ready_lead(HOT, owner=users["sales2"])  # a colleague's
+    warm = ready_lead()
+    hot = ready_lead(HOT)
+    older_warm = ready_lead()
     Lead.objects.filter(pk=older_warm.pk).update(sales_ready_at=timezone.now() - timedelta(hours=3))
     body = api_as(users["sales"]).get("/api/v1/queue/").json()
     assert [(row["id"], row["queue"]) for row in body["results"]] == [
@@ -142,7 +145,8 @@ def test_queue_lists_own_open_leads_then_the_pool_by_priority(users, api_as):
 
 
 def test_queue_pages_the_pool_by_keyset(users, api_as):
-    expected = [ready_lead(score=score).pk for score in (90, 80, 70, 60, 60)]
+    more = (({"timeline": "this_month", "system_age": "over_15"},), (HOT,), ({"system_age": "over_15"},), (), ())
+    expected = [ready_lead(*answers).pk for answers in more]  # 90, 80, 70, 60, 60
     client = api_as(users["sales"])
     seen, url = [], "/api/v1/queue/?limit=2"
     while url:
@@ -155,8 +159,8 @@ def test_queue_pages_the_pool_by_keyset(users, api_as):
 
 
 def test_claim_next_takes_the_top_of_the_pool(users, api_as):
-    ready_lead(score=62)
-    top = ready_lead(score=88)
+    ready_lead()
+    top = ready_lead(HOT)
     response = api_as(users["sales"]).post("/api/v1/queue/claim/")
     assert response.status_code == 200 and response.json()["id"] == top.pk
     top.refresh_from_db()
@@ -169,8 +173,8 @@ def test_claim_next_on_an_empty_pool_is_204(users, api_as):
 
 
 def test_claiming_a_taken_or_unready_lead_is_409(users, api_as):
-    taken = LeadFactory(stage="sales_ready", owner=users["sales2"], **FACTS)
-    not_ready = LeadFactory(stage="inquiry", score=10)
+    taken = sales_ready_lead(owner=users["sales2"])
+    not_ready = lead_after({"timeline": "this_quarter"})  # 10
     manager = api_as(users["manager"])
     assert manager.post(f"/api/v1/leads/{taken.pk}/claim/").status_code == 409
     response = manager.post(f"/api/v1/leads/{not_ready.pk}/claim/")
@@ -183,7 +187,7 @@ def test_claiming_a_taken_or_unready_lead_is_409(users, api_as):
 
 
 def test_closing_won_pins_the_score_records_amount_upsell_and_cycle(users, api_as):
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], score=65, **FACTS)
+    lead = sales_ready_lead(owner=users["sales"])
     Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=12))
     response = api_as(users["sales"]).post(
         f"/api/v1/leads/{lead.pk}/close/",
@@ -198,14 +202,13 @@ def test_closing_won_pins_the_score_records_amount_upsell_and_cycle(users, api_a
 
 
 def test_closing_dead_pins_zero_and_unclosed_keeps_the_score(users):
-    dead = LeadFactory(stage="sales_ready", owner=users["sales"], score=65, **FACTS)
+    dead = sales_ready_lead(owner=users["sales"])
     sales.close_lead(lead_id=dead.pk, outcome="dead", reason="Moved away", by=users["sales"])
     assert Lead.objects.get(pk=dead.pk).score == 0
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
-    log_interaction(lead_id=lead.pk, kind="call_inbound")
+    lead = sales_ready_lead(owner=users["sales"])  # a call (50) from the one who decides (10)
     sales.close_lead(lead_id=lead.pk, outcome="unclosed", reason="Not this year", by=users["sales"])
     lead.refresh_from_db()
-    assert (lead.stage, lead.score, lead.lost_reason) == ("unclosed", 50, "Not this year")
+    assert (lead.stage, lead.score, lead.lost_reason) == ("unclosed", 60, "Not this year")
 
 
 @pytest.mark.parametrize(
@@ -220,14 +223,14 @@ def test_closing_dead_pins_zero_and_unclosed_keeps_the_score(users):
     ],
 )
 def test_bad_closes_are_400_and_change_nothing(users, api_as, body, field):
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    lead = sales_ready_lead(owner=users["sales"])
     response = api_as(users["sales"]).post(f"/api/v1/leads/{lead.pk}/close/", body, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
     assert Lead.objects.get(pk=lead.pk).stage == "sales_ready"
 
 
 def test_closing_a_closed_lead_or_someone_elses_is_409(users, api_as):
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    lead = sales_ready_lead(owner=users["sales"])
     client = api_as(users["sales"])
     assert (
         client.post(f"/api/v1/leads/{lead.pk}/close/", {"outcome": "won", "amount": "10"}, format="json").status_code
@@ -253,8 +256,8 @@ def test_closing_a_closed_lead_or_someone_elses_is_409(users, api_as):
 
 def hot_lead(minutes_hot, owner=None, contacted_minutes_ago=None):
     now = timezone.now()
-    lead = LeadFactory(stage="sales_ready", score=80, temperature="hot", owner=owner, **FACTS)
-    Lead.objects.filter(pk=lead.pk).update(
+    lead = sales_ready_lead(HOT, owner=owner)  # 80, hot; claimed by `owner`
+    Lead.objects.filter(pk=lead.pk).update(  # as if it all happened `minutes_hot` ago
         hot_since=now - timedelta(minutes=minutes_hot),
         handed_over_at=now - timedelta(minutes=minutes_hot) if owner else None,
         last_contacted_at=now - timedelta(minutes=contacted_minutes_ago) if contacted_minutes_ago is not None else None,
@@ -277,7 +280,7 @@ def test_after_the_second_limit_an_untouched_hot_lead_goes_back_to_the_pool(user
     assert sales.alert_on_waiting_hot_leads()["reassigned"] == 1
     lead.refresh_from_db()
     assert lead.owner is None and lead.stage == "sales_ready"
-    assert Handover.objects.get(lead=lead).kind == "reassign"
+    assert Handover.objects.filter(lead=lead).latest("id").kind == "reassign"
     assert sales.alert_on_waiting_hot_leads()["reassigned"] == 0
 
 
@@ -303,7 +306,7 @@ def test_sales_rates_leads_and_marketing_reads_it_per_campaign_and_source(users,
 
     spring = Campaign.objects.create(name="Spring")
     for rating, source in ((5, "web_form"), (3, "web_form"), (1, "list")):
-        lead = LeadFactory(stage="sales_ready", owner=users["sales"], campaign=spring, source=source, **FACTS)
+        lead = sales_ready_lead(owner=users["sales"], campaign=spring, source=source)
         response = api_as(users["sales"]).post(
             f"/api/v1/leads/{lead.pk}/feedback/", {"rating": rating, "reason": "why"}, format="json"
         )
@@ -317,12 +320,12 @@ def test_sales_rates_leads_and_marketing_reads_it_per_campaign_and_source(users,
 
 @pytest.mark.parametrize("body", [{"rating": 0, "reason": "x"}, {"rating": 6, "reason": "x"}, {"rating": 3}])
 def test_bad_feedback_is_400(users, api_as, body):
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    lead = sales_ready_lead(owner=users["sales"])
     assert api_as(users["sales"]).post(f"/api/v1/leads/{lead.pk}/feedback/", body, format="json").status_code == 400
 
 
 def test_an_unclosed_lead_can_still_be_won_later_but_not_unclosed_twice(users):
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    lead = sales_ready_lead(owner=users["sales"])
     sales.close_lead(lead_id=lead.pk, outcome="unclosed", reason="Budget next spring", by=users["sales"])
     with pytest.raises(Exception, match="already closed"):
         sales.close_lead(lead_id=lead.pk, outcome="unclosed", reason="again", by=users["sales"])
@@ -341,10 +344,11 @@ def test_handing_a_lead_to_its_owner_again_changes_nothing(users):
 
 
 def test_an_interaction_that_drops_a_pool_lead_below_the_rules_sends_it_back_to_inquiry(users):
-    pooled = ready_lead()
-    log_interaction(lead_id=pooled.pk, kind="call_inbound")  # 50 < 60
+    pooled = ready_lead()  # 60
+    just_looking = [{"question": "timeline", "answer": "just_looking"}]
+    log_interaction(lead_id=pooled.pk, kind="answers", answers=just_looking)  # 50 < 60
     pooled.refresh_from_db()
     assert pooled.stage == "inquiry" and pooled.stage_changes.last().reason == "Score 50 is below sales-ready 60"
     owned = ready_lead(owner=users["sales"])
-    log_interaction(lead_id=owned.pk, kind="call_inbound", author=users["sales"])
+    log_interaction(lead_id=owned.pk, kind="answers", answers=just_looking, author=users["sales"])
     assert Lead.objects.get(pk=owned.pk).stage == "sales_ready"  # stays with its owner

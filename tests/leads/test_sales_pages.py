@@ -4,14 +4,14 @@ import pytest
 
 from leads.models import Lead
 from notifications.models import Notification
-from tests.factories import ContactFactory, LeadFactory, signed_in_client
+from tests.factories import ContactFactory, handed_over_lead, hot_lead, lead_after, sales_ready_lead, signed_in_client
 
 pytestmark = pytest.mark.django_db
 FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}
 
 
 def test_queue_page_shows_the_pool_and_escapes_names(users):
-    LeadFactory(stage="sales_ready", score=75, contact=ContactFactory(first_name="<script>x</script>"), **FACTS)
+    sales_ready_lead(contact=ContactFactory(first_name="<script>x</script>"), **FACTS)
     html = signed_in_client(users["sales"]).get("/queue/").content.decode()
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x</script>" not in html
     assert "Furnace died" in html
@@ -21,7 +21,7 @@ def test_claim_next_on_the_page_opens_the_lead_or_says_the_pool_is_empty(users):
     client = signed_in_client(users["sales"])
     empty = client.post("/queue/claim/", follow=True)
     assert "The pool is empty" in empty.content.decode()
-    lead = LeadFactory(stage="sales_ready", score=75, **FACTS)
+    lead = sales_ready_lead(**FACTS)
     response = client.post("/queue/claim/")
     assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/"
     assert Lead.objects.get(pk=lead.pk).owner == users["sales"]
@@ -33,7 +33,7 @@ def test_csrs_and_marketing_have_no_queue(users):
 
 
 def test_handover_refusal_shows_what_is_missing(users):
-    lead = LeadFactory(score=20)
+    lead = lead_after({"timeline": "this_month"})  # 20
     page = signed_in_client(users["manager"]).post(
         f"/leads/{lead.pk}/handover/", {"owner": users["sales"].pk}, follow=True
     )
@@ -42,7 +42,7 @@ def test_handover_refusal_shows_what_is_missing(users):
 
 
 def test_closing_with_a_negative_amount_shows_the_error_and_changes_nothing(users):
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    lead = sales_ready_lead(owner=users["sales"], **FACTS)
     page = signed_in_client(users["sales"]).post(
         f"/leads/{lead.pk}/close/", {"outcome": "won", "amount": "-3"}, follow=True
     )
@@ -51,7 +51,7 @@ def test_closing_with_a_negative_amount_shows_the_error_and_changes_nothing(user
 
 
 def test_the_owner_sees_accept_and_close_others_do_not(users):
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], **FACTS)
+    lead = handed_over_lead(users["sales"], by=users["manager"], **FACTS)
     mine = signed_in_client(users["sales"]).get(f"/leads/{lead.pk}/").content.decode()
     assert "Accept this lead" in mine and "Close the lead" in mine
     csr_view = signed_in_client(users["csr"]).get(f"/leads/{lead.pk}/").content.decode()
@@ -63,7 +63,7 @@ def test_managers_see_waiting_hot_leads_and_notifications_get_read(users):
 
     from django.utils import timezone
 
-    lead = LeadFactory(stage="sales_ready", score=85, temperature="hot", **FACTS)
+    lead = hot_lead(**FACTS)
     Lead.objects.filter(pk=lead.pk).update(hot_since=timezone.now() - timedelta(hours=3))
     client = signed_in_client(users["manager"])
     assert str(lead.contact) in client.get("/waiting/").content.decode()
@@ -80,7 +80,7 @@ def test_managers_see_waiting_hot_leads_and_notifications_get_read(users):
 def test_marketing_reads_sales_feedback_per_campaign_and_source(users):
     from sales.services import record_feedback
 
-    lead = LeadFactory(stage="sales_ready", owner=users["sales"], source="letter", **FACTS)
+    lead = sales_ready_lead(owner=users["sales"], source="letter", **FACTS)
     record_feedback(lead_id=lead.pk, by=users["sales"], rating=4, reason="Knew what they wanted")
     html = signed_in_client(users["marketing"]).get("/feedback/").content.decode()
     assert "letter" in html and "4.0" in html
