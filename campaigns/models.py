@@ -128,6 +128,13 @@ class Channel(models.TextChoices):
                 return value
         return None
 
+    @classmethod
+    def clicked_through(cls, text: str) -> bool:
+        """Whether people reach us from an ad in this channel through a link, which carries the
+        UTM fields: web, e-mail and social. Print, radio, TV, outdoor, events and direct mail
+        have no UTM source (docs/attribution.md)."""
+        return cls.known(text) in (cls.WEB, cls.EMAIL, cls.SOCIAL)
+
 
 PLACEMENT_ENDS_BEFORE_START = "The placement must end on or after the day it starts."
 PLACEMENT_COST_NEGATIVE = "The cost cannot be negative."

@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
-from campaigns.models import Campaign, Offer, OfferStatus, Placement
+from campaigns.models import Campaign, Channel, Offer, OfferStatus, Placement
 
 
 def campaigns_for_list(*, with_archived: bool = False):
@@ -45,18 +45,37 @@ def replacement_for(offer: Offer, now=None) -> Offer | None:
     return next((o for o in candidates.order_by("deadline") if o.status_at(now) == OfferStatus.LIVE), None)
 
 
-def placement_for(offer: Offer, *, utm_source: str = "", utm_medium: str = "") -> Placement | None:
-    """The placement a response came through: the only one, or the one whose outlet is the UTM
-    source (or whose channel is the UTM medium), so that cost and revenue meet per placement."""
+def placement_for(offer: Offer, *, utm_source: str = "", utm_medium: str = "", on=None) -> Placement | None:
+    """The placement a response to `offer` came through, or None when the arrival does not say
+    (docs/attribution.md). The code names the offer; the UTM fields of the same arrival, when
+    there are any, say where the prospect saw it, and a placement is credited only if they agree:
+
+    - a UTM source: the placement whose outlet is that source (a Google ad's click that quoted a
+      code printed in a mailing came through Google, not through the mailing: none);
+    - only a UTM medium: the placement whose channel is that medium;
+    - no UTM source or medium: the offer's only placement (with several, which one is unknown).
+
+    Two placements that fit the UTM (two runs in one outlet) are told apart by the one running
+    `on` the day of the arrival (today by default); still two, none.
+    """
     placements = list(offer.placements.all())
-    if len(placements) == 1:
-        return placements[0]
-    for wanted, attribute in ((utm_source, "outlet"), (utm_medium, "channel")):
-        wanted = (wanted or "").strip().lower()
-        match = next((p for p in placements if wanted and getattr(p, attribute).strip().lower() == wanted), None)
-        if match is not None:
-            return match
-    return None
+    source, medium = (utm_source or "").strip().casefold(), (utm_medium or "").strip().casefold()
+    if not source and not medium:
+        return placements[0] if len(placements) == 1 else None
+    if source:
+        fitting = [p for p in placements if p.outlet.strip().casefold() == source]
+    else:
+        fitting = [p for p in placements if _same_channel(p.channel, medium)]
+    if len(fitting) > 1:
+        day = on or timezone.localdate()
+        fitting = [p for p in fitting if p.starts_on <= day <= p.ends_on]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _same_channel(channel: str, medium: str) -> bool:
+    """A placement's channel and a UTM medium name the same thing: "E-mail" and "email" do."""
+    known = Channel.known(medium)
+    return channel.strip().casefold() == medium or (known is not None and Channel.known(channel) == known)
 
 
 # A campaign's segment (campaigns.services.validate_segment) as a filter over leads.

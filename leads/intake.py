@@ -164,8 +164,9 @@ def _may_take(arrival: Arrival) -> bool:
 
 def attribution(code: Code, utm: dict) -> dict:
     """A lead's offer attribution from the code it came with: the offer, its campaign and the
-    placement the response came through; a letter's code kept as given; an unknown or expired
-    code kept and flagged (`offer_code_problem`), never refused."""
+    placement the response came through, when the arrival's UTM fields agree with one or are
+    absent (`placement_for`; the rules are docs/attribution.md); a letter's code kept as given;
+    an unknown or expired code kept and flagged (`offer_code_problem`), never refused."""
     if not code.text:
         return {}
     fields = {"offer_code": code.text, "offer_code_problem": code.problem}

@@ -2,7 +2,8 @@
 
 Cost is what was spent in the period: a placement's cost is spread evenly over the days it
 runs, and the period carries its days' share (a bought list's price falls on the day it was
-bought). A source that cost money and brought nothing still shows, with its loss."""
+bought). A source that cost money and brought nothing still shows, with its loss. Which source
+a lead counts for, and which costs a UTM source carries, is docs/attribution.md."""
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 
-from campaigns.models import Campaign, Offer, Placement
+from campaigns.models import Campaign, Channel, Offer, Placement
 from leads.models import LeadFeedback
 from reports.periods import Period
 from reports.router import reading_reports
@@ -64,7 +65,9 @@ DEFINITIONS = {
     "revenue": "The won amounts.",
     "cost": (
         "What the source cost in the period: each placement's cost spread over the days it runs; "
-        "a bought list's price on the day it was bought."
+        "a bought list's price on the day it was bought. A UTM source carries only the web, e-mail "
+        "and social placements whose outlet it is: print, radio, mail and the like have no UTM source "
+        "and count by campaign, offer and placement."
     ),
     "cost_per_lead": "Cost ÷ leads.",
     "cost_per_sale": "Cost ÷ won.",
@@ -104,6 +107,8 @@ def _costs(group: Grouping, period: Period) -> dict:
     placements = Placement.objects.filter(starts_on__lte=period.end, ends_on__gte=period.start).select_related("offer")
     costs: dict = {}
     for placement in placements:
+        if group.key == "utm_source" and not Channel.clicked_through(placement.channel):
+            continue  # a newspaper or a mailing is no UTM source (docs/attribution.md)
         share = placement_share(placement, period)
         value = {
             "placement_id": placement.pk,

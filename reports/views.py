@@ -83,7 +83,8 @@ def scoreboard(request):
         "scores": scores,
         "scores_chart": charts.horizontal_bars([(b["band"], b["count"], str(b["count"])) for b in scores]),
         "source_tables": source_tables,
-        "roi_chart": _roi_chart(source_tables[0]["rows"]),
+        # Every cost is a placement's (or a list's): the placements show where the money went.
+        "roi_chart": _roi_chart(next(t["rows"] for t in source_tables if t["name"] == "placement")),
         "calculator": _calculator(request.GET, period, measured=_measured(figures)),
     }
     return render(request, "reports/scoreboard.html", context)

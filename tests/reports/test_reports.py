@@ -75,7 +75,7 @@ def test_the_funnel_gives_each_stage_its_share_and_its_share_of_the_stage_before
     assert (rows["won"]["count"], rows["won"]["of_previous"]) == (2, 0.6667)
 
 
-def placement(cost, *, outlet="radio", days=30, offset=0):
+def placement(cost, *, outlet="radio", channel="radio", days=30, offset=0):
     now = timezone.now()
     offer = Offer.objects.create(
         campaign=Campaign.objects.create(name=f"Campaign {Campaign.objects.count()}"),
@@ -87,7 +87,7 @@ def placement(cost, *, outlet="radio", days=30, offset=0):
     start = TODAY - timedelta(days=29 - offset)
     return Placement.objects.create(
         offer=offer,
-        channel="radio",
+        channel=channel,
         outlet=outlet,
         starts_on=start,
         ends_on=start + timedelta(days=days - 1),
@@ -96,8 +96,9 @@ def placement(cost, *, outlet="radio", days=30, offset=0):
 
 
 def test_sources_carry_revenue_cost_and_roi_per_utm_source(book, users):
-    placement("1000.00")  # runs the whole period
-    placement("600.00", outlet="Billboard", days=60, offset=-30)  # half of its days fall in the period
+    placement("1000.00", channel="web")  # an online ad whose outlet is the source; runs the whole period
+    placement("600.00", outlet="Banner", channel="web", days=60, offset=-30)  # half of its days in the period
+    placement("900.00", outlet="Billboard", channel="outdoor")  # no UTM source: not a row here
     rated = Lead.objects.get(utm_source="radio", won_amount=Decimal("1000"))
     LeadFeedback.objects.create(lead=rated, author=users["sales"], rating=4, reason="Good")
     response = signed_in_client(users["marketing"]).get(
@@ -108,9 +109,8 @@ def test_sources_carry_revenue_cost_and_roi_per_utm_source(book, users):
     assert (radio["leads"], radio["won"], radio["revenue"], radio["cost"]) == (3, 2, "4000.00", "1000.00")
     assert radio["roi"] == 3.0 and radio["cost_per_lead"] == "333.33" and radio["cost_per_sale"] == "500.00"
     assert radio["quality"] == 4.0
-    assert (
-        rows["billboard"]["leads"] == 0 and rows["billboard"]["cost"] == "300.00" and rows["billboard"]["roi"] == -1.0
-    )
+    assert rows["banner"]["leads"] == 0 and rows["banner"]["cost"] == "300.00" and rows["banner"]["roi"] == -1.0
+    assert "billboard" not in rows
     assert rows["web"]["roi"] is None  # nothing spent: no ROI
     assert rows["(none)"]["leads"] == 1  # the referral
 
