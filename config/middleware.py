@@ -10,6 +10,7 @@ from django.utils.log import log_response
 
 from config.error_views import database_unreachable_answer, log_unreachable
 from config.errors import database_unreachable
+from config.parsers import clean_fields
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
@@ -31,7 +32,8 @@ class RefuseMalformedRequestsMiddleware:
 
     - NUL characters: PostgreSQL cannot store one, so text that carries one would fail in a query
       with a 500. Refused here for every page and endpoint: search boxes, filters and form fields
-      alike. (JSON bodies are checked by config.parsers.SafeJSONParser.)
+      alike. (JSON bodies are checked by config.parsers.SafeJSONParser.) Other control characters
+      but tab and line breaks are dropped from them (config.text, config.parsers.clean_fields).
     - A query string over MAX_API_QUERY_BYTES under /api/: a JSON 414 an API client can read.
     - A form body Django cannot parse (a broken multipart body, a form that is not UTF-8, too many
       fields): reading the fields here is the first read, so the refusal is one log line with the
@@ -48,12 +50,15 @@ class RefuseMalformedRequestsMiddleware:
         if not bad and request.method == "POST" and request.content_type in FORM_TYPES:
             try:
                 bad = _has_nul(request.POST)  # the fields; uploaded files may hold any bytes
+                if not bad:
+                    request.POST = clean_fields(request.POST)
             except RequestDataTooBig:
                 pass  # the view answers it (the capture endpoint with a 413)
             except UNREADABLE_FORM as exc:
                 return _unreadable_form(request, exc)
         if bad:
             return _bad_request(request, NUL_MESSAGE)
+        request.GET = clean_fields(request.GET)
         return self.get_response(request)
 
 

@@ -5,10 +5,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from config.text import clean_text, one_line_errors
 from crm.models import Company, Contact
 from crm.normalize import normalize_email, normalize_phone
 
 _PROFILE_FIELDS = ("first_name", "last_name", "title", "persona")
+_ONE_LINE_FIELDS = (*_PROFILE_FIELDS, "company_name")  # config.text: never a line break
 
 
 def company_for_name(name: str) -> Company | None:
@@ -58,11 +60,16 @@ def find_or_create_contact(
 
     Email wins when email and phone point at two different people. Blank profile fields of an
     existing contact are filled in, never overwritten. Safe under concurrency: the database's
-    unique constraints decide, and the loser of a race merges into the winner's contact.
+    unique constraints decide, and the loser of a race merges into the winner's contact. Names,
+    title, persona and company are one line each: a line break or control character is a field
+    error (config.text).
     """
     email, phone = normalized_reach(email=email, phone=phone)
     given = {"first_name": first_name, "last_name": last_name, "title": title, "persona": persona}
     given = {name: (value or "").strip() for name, value in given.items()}
+    refused = one_line_errors({**given, "company": (company_name or "").strip()})
+    if refused:  # a name with a line break would break every e-mail subject it is put in
+        raise ValidationError(refused)
     for _attempt in range(3):
         contact = _matching_contact(email, phone)
         if contact is not None:
@@ -144,8 +151,9 @@ def update_contact(*, contact_id: int, **fields) -> Contact:
     an address or number another contact has is a field error saying so, never an
     IntegrityError, so two people never quietly become one. The contact keeps a name, an e-mail
     or a phone. Do-not-contact is the flag the letter batches and e-mail sends read, so setting
-    it stops them from the next batch on. Raises ValidationError with every field's reason and
-    then writes nothing.
+    it stops them from the next batch on. Names, title, persona and company are one line each
+    (config.text); the address keeps its lines. Raises ValidationError with every field's reason
+    and then writes nothing.
     """
     unknown = set(fields) - set(CONTACT_EDITABLE_FIELDS)
     if unknown:
@@ -160,6 +168,9 @@ def update_contact(*, contact_id: int, **fields) -> Contact:
     for name in ("first_name", "last_name", "title", "persona", "mailing_address", "company_name"):
         if name in fields:
             fields[name] = (fields[name] or "").strip()
+    if "mailing_address" in fields:
+        fields["mailing_address"] = clean_text(fields["mailing_address"])
+    errors.update(one_line_errors({name: fields[name] for name in _ONE_LINE_FIELDS if name in fields}))
     for name in ("consent", "do_not_contact"):
         if name in fields:
             fields[name] = bool(fields[name])

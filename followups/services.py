@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.errors import Conflict
 from config.ids import parse_id
+from config.text import one_line_errors
 from crm.normalize import normalize_email, normalize_phone
 from crm.roles import Role, has_role, members, roles_of
 from followups.models import (
@@ -178,6 +179,8 @@ def validate_referrals(referrals) -> list[dict]:
         values = {key: value.strip() for key, value in values.items()}
         if not values["first_name"] and not values["last_name"]:
             errors[f"{where}.first_name"] = ["Give the person's name."]
+        for key, messages in one_line_errors(values).items():  # a line break in a name, refused
+            errors[f"{where}.{key}"] = messages
         for key, normalize in (("email", normalize_email), ("phone", normalize_phone)):
             try:
                 values[key] = normalize(values[key])

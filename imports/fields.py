@@ -8,6 +8,8 @@ or `@` is refused with the row's other problems (a spreadsheet would run it when
 exported); a cell of dashes only is read as empty (lists use `-` for "none"). An e-mail that
 starts so is refused too; a phone may start with `+` (it is stored in E.164). What is stored is
 the text as given (trimmed), and every export writes it through config.spreadsheet.csv_cell.
+A cell other than the street address that holds a line break or a control character is refused
+(a quoted cell may run over lines; a name must not): config.text.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from config.text import clean_text, validate_one_line
 from crm.models import SizeBand
 from crm.normalize import normalize_email, normalize_phone
 
@@ -219,6 +222,10 @@ def _clean_cell(f: Field, value: str):
             raise ValidationError("Holds a NUL character.")
         raise ValidationError("Holds bytes that are not text in the file's encoding.")
     value = value.strip()
+    if f.key == "street":
+        value = clean_text(value)  # an address may run over two lines
+    else:
+        validate_one_line(value)  # a quoted cell may hold a line break: never in a name (config.text)
     if f.kind == "flag":
         word = value.lower()
         if word in YES:

@@ -17,13 +17,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException, AuthenticationFailed
-from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import database_unreachable
-from config.parsers import SafeJSONParser
+from config.parsers import FormParser, SafeJSONParser
+from config.text import validate_one_line
 from config.throttling import FixedWindowThrottle
 from crm.normalize import normalize_phone
 from leads.capture import active_form_key, capture_submission
@@ -75,20 +75,29 @@ class CaptureAddressThrottle(FixedWindowThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+class OneLineField(serializers.CharField):
+    """An optional text field that refuses a line break or control character (config.text): a
+    name with "\r\nBcc:" in it would otherwise break every e-mail subject it is put in. The
+    message is free text: the parser already dropped its other control characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_blank=True, validators=[validate_one_line], **kwargs)
+
+
 class CaptureSerializer(serializers.Serializer):
     """The fields a form may send. Anything else (score, owner, stage…) is ignored."""
 
-    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    first_name = OneLineField(max_length=100)
+    last_name = OneLineField(max_length=100)
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    company = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    phone = OneLineField(max_length=40)
+    company = OneLineField(max_length=200)
+    title = OneLineField(max_length=150)
     message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    offer_code = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    utm_source = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    utm_medium = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    utm_campaign = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    offer_code = OneLineField(max_length=40)
+    utm_source = OneLineField(max_length=100)
+    utm_medium = OneLineField(max_length=100)
+    utm_campaign = OneLineField(max_length=100)
     consent = serializers.BooleanField(required=False, default=False)
     website = serializers.CharField(required=False, allow_blank=True, max_length=200)
 

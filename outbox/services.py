@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.text import flatten
 from outbox.models import Email
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,17 @@ class Message:
 
 def queue_emails(messages: list[Message]) -> list[int]:
     """Store e-mails to send (each once: a key already stored is left as it is) and send them
-    after the caller's transaction commits. Returns the ids of the rows waiting to go."""
+    after the caller's transaction commits. Returns the ids of the rows waiting to go. A subject
+    is made one line (config.text.flatten): one with a line break in it (a name typed with one)
+    could never be sent."""
     messages = [m for m in messages if m.to]
     if not messages:
         return []
     Email.objects.bulk_create(
-        [Email(key=m.key[:200], to_address=m.to, subject=m.subject[:250], text=m.text, html=m.html) for m in messages],
+        [
+            Email(key=m.key[:200], to_address=m.to, subject=flatten(m.subject)[:250], text=m.text, html=m.html)
+            for m in messages
+        ],
         ignore_conflicts=True,
     )
     ids = list(
