@@ -2,20 +2,30 @@
 templates/reports/_bars.html. Every chart has its numbers beside it in a table."""
 
 WIDTH, BAR_HEIGHT, GAP, LABEL_WIDTH = 640, 22, 6, 170
+LABEL_LINE = 18  # a label written above its bar: one line of 13px text
+LABEL_CHARS = 80  # what one line of the chart's width holds; the whole label is the bar's tooltip
 
 
-def horizontal_bars(rows: list[tuple[str, float, str]], *, signed: bool = False) -> dict:
-    """One bar per (label, value, shown text). With `signed`, bars grow left or right of a zero line."""
+def horizontal_bars(rows: list[tuple[str, float, str]], *, signed: bool = False, labels_above: bool = False) -> dict:
+    """One bar per (label, value, shown text). With `signed`, bars grow left or right of a zero line.
+
+    Short labels (stages, score bands) stand left of their bars, in LABEL_WIDTH. Labels of any
+    length (a placement: "direct mail: Unclosed-prospect letter (SPRING25)") go on their own line
+    above their bars, `labels_above`, so they are never cut: the left column would cut them at
+    its edge, whatever the font."""
     values = [value for _, value, _ in rows]
     top = max([abs(v) for v in values] + [0]) or 1
-    plot = WIDTH - LABEL_WIDTH - 90
-    zero = LABEL_WIDTH + (plot / 2 if signed and min(values, default=0) < 0 else 0)
-    scale = (plot / 2 if signed and min(values, default=0) < 0 else plot) / top
+    left = 0 if labels_above else LABEL_WIDTH
+    plot = WIDTH - left - 90
+    negative = signed and min(values, default=0) < 0
+    zero = left + (plot / 2 if negative else 0)
+    scale = (plot / 2 if negative else plot) / top
+    row_height = BAR_HEIGHT + GAP + (LABEL_LINE if labels_above else 0)
     bars = []
     for index, (label, value, text) in enumerate(rows):
         length = abs(value) * scale
         x = zero - length if value < 0 else zero
-        y = index * (BAR_HEIGHT + GAP)
+        y = index * row_height + (LABEL_LINE if labels_above else 0)
         bars.append(
             {
                 "label": label,
@@ -25,11 +35,19 @@ def horizontal_bars(rows: list[tuple[str, float, str]], *, signed: bool = False)
                 "width": round(max(length, 1 if value else 0), 1),
                 "text_x": round(max(x + length, zero) + 6, 1),
                 "text_y": y + BAR_HEIGHT * 0.7,
+                "label_y": y - 5 if labels_above else y + BAR_HEIGHT * 0.7,
                 "negative": value < 0,
             }
         )
-    height = max(len(rows), 1) * (BAR_HEIGHT + GAP)
-    return {"bars": bars, "width": WIDTH, "height": height, "zero": zero, "label_width": LABEL_WIDTH - 8}
+    return {
+        "bars": bars,
+        "width": WIDTH,
+        "height": max(len(rows), 1) * row_height,
+        "zero": zero,
+        "label_width": LABEL_WIDTH - 8,
+        "labels_above": labels_above,
+        "label_chars": LABEL_CHARS if labels_above else 26,
+    }
 
 
 def columns(series: list[tuple[str, int, int]]) -> dict:

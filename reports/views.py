@@ -9,6 +9,7 @@ from config.sorting import header_sort
 from config.spreadsheet import csv_lines
 from crm.access import staff_required
 from crm.roles import Role, has_role
+from crm.templatetags.display import percent
 from reports import charts, pipeline, selectors, sources, tables
 from reports.periods import parse_period
 from reports.sources import GROUPINGS
@@ -55,8 +56,11 @@ def _headers(request, name: str, ordering: str) -> list[dict]:
 
 
 def _roi_chart(rows: list[dict]) -> dict:
+    """The placements' ROI, each labelled in full above its bar and valued as in its table."""
     priced = [row for row in rows if row["roi"] is not None][:12]
-    return charts.horizontal_bars([(r["source"], r["roi"], f"{r['roi']:.0%}") for r in priced], signed=True)
+    return charts.horizontal_bars(
+        [(r["source"], r["roi"], percent(r["roi"])) for r in priced], signed=True, labels_above=True
+    )
 
 
 @staff_required
