@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from config.money import NotAnAmount, parse_money
 from config.text import clean_text, validate_one_line
 from crm.models import SizeBand
 from crm.normalize import normalize_email, normalize_phone
@@ -335,14 +336,13 @@ def clean_row(cells: list[str], *, line: int, header: list[str], mapping: list[s
 
 
 def as_price(value) -> Decimal | None:
-    """The list's price as typed ("1,250.00", "$1250"), or ValidationError."""
-    text = str(value if value is not None else "").strip().replace(",", "").lstrip("$€£").strip()
-    if not text:
-        return None
+    """The list's price as typed ("1,250.00", "$1250"; config.money reads it), or ValidationError."""
     try:
-        price = Decimal(text)
-    except ArithmeticError:
+        price = parse_money(value)
+    except NotAnAmount:
         raise ValidationError("Give the price as a number, e.g. 1250.00.") from None
-    if not price.is_finite() or price < 0 or price >= Decimal("1e10") or price != price.quantize(Decimal("0.01")):
+    if price is None:
+        return None
+    if price < 0 or price >= Decimal("1e10") or price != price.quantize(Decimal("0.01")):
         raise ValidationError("Give a price from 0 to 9,999,999,999.99, with at most two decimals.")
     return price

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 
+from config.money import NotAnAmount, parse_money
 from leads.models import Lead
 from reports.router import reading_reports
 from reports.selectors import OPEN_STAGES, money
@@ -18,16 +19,18 @@ LIMIT = Decimal("1e12")
 MIN_CLOSE_RATE = Decimal("0.0001")  # below one sale in ten thousand leads the figures mean nothing
 
 
-def _number(raw, field: str, errors: dict, *, required: bool = False) -> Decimal | None:
-    text = str(raw if raw is not None else "").strip().replace(",", "")
+def _number(raw, field: str, errors: dict, *, required: bool = False, money: bool = False) -> Decimal | None:
+    """A figure as typed; an amount of money (`money`) as every form reads one ("$1,000,000":
+    config.money), a rate as a plain number."""
+    text = str(raw if raw is not None else "").strip()
     if not text:
         if required:
             errors[field] = ["Give a number."]
         return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        errors[field] = ["Give a number, e.g. 1000000."]
+        value = parse_money(text) if money else Decimal(text.replace(",", ""))
+    except (NotAnAmount, InvalidOperation):
+        errors[field] = ["Give an amount, e.g. 1,000,000 or $1,000,000." if money else "Give a number, e.g. 0.1."]
         return None
     if not value.is_finite() or abs(value) >= LIMIT:
         errors[field] = ["Give a number below a trillion."]
@@ -38,9 +41,9 @@ def _number(raw, field: str, errors: dict, *, required: bool = False) -> Decimal
 def parse_inputs(params) -> dict:
     """target (required, > 0), close_rate (0 < r ≤ 1) and avg_deal (> 0), each optional but target."""
     errors: dict[str, list[str]] = {}
-    target = _number(params.get("target"), "target", errors, required=True)
+    target = _number(params.get("target"), "target", errors, required=True, money=True)
     close_rate = _number(params.get("close_rate"), "close_rate", errors)
-    avg_deal = _number(params.get("avg_deal"), "avg_deal", errors)
+    avg_deal = _number(params.get("avg_deal"), "avg_deal", errors, money=True)
     if target is not None and target <= 0:
         errors["target"] = ["The target revenue must be more than 0."]
     if close_rate is not None and not MIN_CLOSE_RATE <= close_rate <= 1:
