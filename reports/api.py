@@ -83,6 +83,9 @@ class PipelineSerializer(serializers.Serializer):
     leads_needed = serializers.IntegerField(allow_null=True)
     open_leads = serializers.IntegerField()
     open_pipeline = _money()
+    open_without_estimate = serializers.IntegerField(
+        help_text="Of the open leads, how many have no estimated value: open_pipeline counts none of them."
+    )
     gap_leads = serializers.IntegerField(allow_null=True)
     gap_money = _money()
 

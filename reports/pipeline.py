@@ -2,13 +2,14 @@
 $1 million, then you know that your pipeline has to be 10x that figure".
 
 target ÷ close rate = the pipeline needed; that ÷ the average deal = the leads needed; both
-set against the open pipeline now (open leads and their estimated values)."""
+set against the open pipeline now (open leads and their estimated values, and how many of them
+have none)."""
 
 import math
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from config.money import NotAnAmount, parse_money
 from leads.models import Lead
@@ -56,9 +57,19 @@ def parse_inputs(params) -> dict:
 
 
 def open_pipeline() -> dict:
+    """The open leads now, what their estimates add up to, and how many have no estimate: the
+    sum says nothing of those, so "worth $0.00" must not stand for leads nobody has valued."""
     with reading_reports():
-        now = Lead.objects.filter(stage__in=OPEN_STAGES).aggregate(leads=Count("id"), value=Sum("estimated_value"))
-    return {"open_leads": now["leads"], "open_value": now["value"] or Decimal(0)}
+        now = Lead.objects.filter(stage__in=OPEN_STAGES).aggregate(
+            leads=Count("id"),
+            value=Sum("estimated_value"),
+            without_estimate=Count("id", filter=Q(estimated_value__isnull=True)),
+        )
+    return {
+        "open_leads": now["leads"],
+        "open_value": now["value"] or Decimal(0),
+        "open_without_estimate": now["without_estimate"],
+    }
 
 
 def calculate(*, target: Decimal, close_rate, avg_deal, measured: dict) -> dict:
@@ -81,6 +92,7 @@ def calculate(*, target: Decimal, close_rate, avg_deal, measured: dict) -> dict:
         "leads_needed": leads_needed,
         "open_leads": now["open_leads"],
         "open_pipeline": money(now["open_value"]),
+        "open_without_estimate": now["open_without_estimate"],
         "gap_leads": max(leads_needed - now["open_leads"], 0) if leads_needed is not None else None,
         "gap_money": money(max(pipeline_needed - now["open_value"], 0)) if pipeline_needed is not None else None,
     }

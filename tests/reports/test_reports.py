@@ -153,8 +153,25 @@ def test_the_pipeline_calculator_gives_the_seeds_example(users):
         "/api/v1/reports/pipeline/", {"target": "1000000", "close_rate": "0.1", "avg_deal": "5000"}
     ).json()
     assert figures["pipeline_needed"] == "10000000.00" and figures["leads_needed"] == 2000
-    assert (figures["open_leads"], figures["open_pipeline"]) == (1, "2000000.00")
+    assert (figures["open_leads"], figures["open_pipeline"], figures["open_without_estimate"]) == (1, "2000000.00", 0)
     assert (figures["gap_leads"], figures["gap_money"]) == (1999, "8000000.00")
+
+
+def test_the_open_pipeline_says_how_many_open_leads_have_no_estimate_instead_of_worth_nothing(users):
+    client = signed_in_client(users["sales"])
+    LeadFactory(stage="inquiry")
+    LeadFactory(stage="sales_ready", inquiry_reason="x", desired_outcome="y")
+    LeadFactory(stage="won", estimated_value=Decimal("9000"))  # closed: not the open pipeline
+    figures = client.get("/api/v1/reports/pipeline/", {"target": "1000000", "close_rate": "0.1"}).json()
+    assert (figures["open_leads"], figures["open_pipeline"], figures["open_without_estimate"]) == (2, "0.00", 2)
+    html = client.get("/reports/calculator/", {"target": "1000000", "close_rate_percent": "10"}).content.decode()
+    said = html.split('data-testid="open-pipeline">')[1].split("</dd>")[0]
+    assert "2 open leads, none with an estimated value yet" in said and "$0.00" not in said
+    LeadFactory(stage="inquiry", estimated_value=Decimal("2500"))
+    html = client.get("/reports/calculator/", {"target": "1000000", "close_rate_percent": "10"}).content.decode()
+    said = html.split('data-testid="open-pipeline">')[1].split("</dd>")[0]
+    assert "3 open leads worth $2,500.00 as estimated; 2 of them have no estimate yet." in said
+    assert "less what the 2 leads without an estimate are worth" in html
 
 
 def test_the_calculator_defaults_to_the_measured_rates(book, users):
