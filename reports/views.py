@@ -115,8 +115,16 @@ def _calculator(params, period, measured: dict | None = None) -> dict:
                 result = pipeline.calculate(**pipeline.parse_inputs(api_params), measured=measured)
             except ValidationError as exc:
                 errors = exc.message_dict
-    percent = f"{result['close_rate'] * 100:.2f}".rstrip("0").rstrip(".") if result and result["close_rate"] else ""
-    return {"typed": typed, "measured": measured, "result": result, "errors": errors, "close_rate_percent": percent}
+    rate_text = ""
+    if result and result["close_rate"]:
+        # A measured rate reads as the summary's close ratio does (percent: one decimal); a typed one as typed.
+        measured_rate = result["close_rate_measured"]
+        rate_text = percent(result["close_rate"]) if measured_rate else _typed_percent(result["close_rate"])
+    return {"typed": typed, "measured": measured, "result": result, "errors": errors, "close_rate_text": rate_text}
+
+
+def _typed_percent(rate: float) -> str:
+    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 @staff_required

@@ -264,6 +264,20 @@ def test_the_page_refuses_a_close_rate_too_small_to_plan_with(users):
     assert client.get("/reports/pipeline.csv", {"target": "1", "close_rate": "1e-20"}).status_code == 400
 
 
+def test_the_calculator_shows_the_measured_close_rate_and_deal_as_the_summary_does(users):
+    """One sale in three leads: the summary says 33.3%; the calculator's placeholder said 33."""
+    LeadFactory(stage="won", won_amount=Decimal("2000.50"))
+    LeadFactory(stage="inquiry")
+    LeadFactory(stage="inquiry")
+    client = signed_in_client(users["manager"])
+    page = client.get("/reports/", PERIOD.as_params()).content.decode()
+    summary = page.split('data-figure="close_ratio"')[1].split("</tr>")[0]
+    assert ">33.3%\n</td>" in summary and 'placeholder="measured: 33.3%"' in page
+    assert 'placeholder="measured: $2,000.50"' in page  # as the summary's average transaction
+    result = client.get("/reports/calculator/", {"target": "1000000", **PERIOD.as_params()}).content.decode()
+    assert "At a close rate of 33.3% (measured)" in result
+
+
 def test_the_calculator_recalculates_from_what_is_typed(users):
     client = signed_in_client(users["sales"])
     html = client.get(
