@@ -67,9 +67,11 @@ def letters_batch(count: int) -> dict:
     from bench.scoring import generate_leads
     from followups.defaults import LETTER
     from followups.letters import services
+    from followups.letters.selectors import EMAIL_KEY
     from followups.models import Letter, LetterTemplate
     from jobs.models import Job
     from leads.models import Lead
+    from outbox.models import Email
 
     before = Lead.objects.aggregate(top=Max("pk"))["top"] or 0
     generate_leads(count)
@@ -100,7 +102,7 @@ def letters_batch(count: int) -> dict:
         "leads_lettered_twice": twice,
         "pdf_mb": round(pdf.stat().st_size / 1e6, 2) if pdf and pdf.exists() else None,
         "worker_peak_mb": peak,
-        "emails_queued": letters.filter(emailed=True).count(),
+        "emails_queued": Email.objects.filter(key__startswith=EMAIL_KEY, created_at__gte=batch.created_at).count(),
     }
 
 

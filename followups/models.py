@@ -192,7 +192,6 @@ class Letter(models.Model):
     status = models.CharField(max_length=10, choices=LetterStatus.choices, default=LetterStatus.SENT)
     subject = models.CharField(max_length=250, blank=True)
     text = models.TextField(blank=True, help_text="The letter as sent, merge fields filled in.")
-    emailed = models.BooleanField(default=False, help_text="Also sent as an e-mail (address and consent).")
     error = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True, help_text="First call or form with its code.")

@@ -10,6 +10,7 @@ from crm.roles import Role, has_role
 from crm.selectors import phone_ending, phone_ends_with
 from leads.kinds import Stage
 from leads.models import Lead
+from outbox.selectors import email_sent
 from scoring.engine import RuleBook
 
 CALLER_LIMIT = 10
@@ -97,7 +98,9 @@ def lead_timeline(lead: Lead, *, book: RuleBook | None = None) -> list[dict]:
         elif entry["item"].kind == "referral" and referrer in linked:
             entry["referrer"] = linked[referrer]
     entries += [
-        {"at": letter.sent_at, "type": "letter", "item": letter} for letter in lead.letters.select_related("template")
+        {"at": letter.sent_at, "type": "letter", "item": letter}
+        # "also e-mailed" once the outbox sent its e-mail (keyed letter:<id>, followups.letters)
+        for letter in lead.letters.select_related("template").annotate(emailed=email_sent("letter:"))
     ]
     entries += [
         {"at": c.changed_at, "type": "stage", "item": c} for c in lead.stage_changes.select_related("changed_by")

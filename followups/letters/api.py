@@ -57,7 +57,9 @@ class BatchRequestSerializer(serializers.Serializer):
 
 class DryRunSerializer(serializers.Serializer):
     total = serializers.IntegerField()
-    emailed = serializers.IntegerField(help_text="Of those, also sent by e-mail (an address and consent).")
+    emailed = serializers.IntegerField(
+        help_text="Of those, also e-mailed: an address and consent, and the e-mail was sent (not just queued)."
+    )
     without_address = serializers.IntegerField(help_text="Of those, with no postal address on record.")
     preview = LetterPreviewSerializer(allow_null=True)
 
@@ -113,6 +115,9 @@ def batch_body(batch: LetterBatch, request) -> dict:
 
 class LetterSerializer(serializers.ModelSerializer):
     code = serializers.SerializerMethodField()
+    emailed = serializers.BooleanField(
+        read_only=True, help_text="Its e-mail went out: the contact has an address and consent, and it was sent."
+    )
 
     class Meta:
         model = Letter
@@ -210,7 +215,7 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [IsMarketingOrManager]
     filterset_class = LetterFilter
     lookup_value_regex = ID_PATTERN
-    queryset = Letter.objects.all()
+    queryset = selectors.with_emailed(Letter.objects.all())
     ordering_fields = ["sent_at", "id"]
     ordering = ["-sent_at", "-id"]
 

@@ -2,7 +2,8 @@
 
 A chunk is CRM_LETTER_CHUNK leads of the frozen selection (about 2 KB each in memory: the lead,
 its contact and the letter's text): one Letter row each with a fresh response code, and the
-e-mail of those with an address and consent, written in the chunk's transaction. A lead that
+e-mail of those with an address and consent, written in the chunk's transaction. A letter counts as
+e-mailed once the outbox has sent that e-mail (selectors.with_emailed), not when it is written. A lead that
 already has its letter in this batch is no longer selected, and the database refuses a second
 one anyway (one_letter_per_lead_per_batch), so a chunk worked twice sends nothing twice.
 The finish writes the combined PDF for the mail house, streaming the letters from the database.
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from followups.letters import merge
 from followups.letters.pdf import LetterPdf
-from followups.letters.selectors import eligible_leads
+from followups.letters.selectors import EMAIL_KEY, eligible_leads
 from followups.letters.services import content_of, new_code, render_for
 from followups.models import Letter, LetterBatch, LetterStatus
 from outbox.services import Message, queue_emails
@@ -62,7 +63,6 @@ def _letters(batch: LetterBatch, leads: list, at) -> list[Letter]:
                 subject=subject,
                 text=text,
                 sent_at=at,
-                emailed=_can_email(lead.contact),
             )
         )
     return letters
@@ -85,7 +85,7 @@ def write_letters(batch: LetterBatch, leads: list) -> int:
     queue_emails(
         [
             Message(
-                key=f"letter:{letter.pk}",
+                key=f"{EMAIL_KEY}{letter.pk}",
                 to=letter.lead.contact.email,
                 subject=letter.subject,
                 text=f"{letter.text}\n\nYour response code: {merge.display_code(letter.code)}",
@@ -93,7 +93,7 @@ def write_letters(batch: LetterBatch, leads: list) -> int:
                 + f"<p><strong>Your response code: {merge.display_code(letter.code)}</strong></p>",
             )
             for letter in letters
-            if letter.emailed
+            if _can_email(letter.lead.contact)
         ]
     )
     return len(letters)

@@ -13,11 +13,13 @@ from campaigns.selectors import in_segment
 from followups.models import Letter, LetterBatch, LetterStatus, LetterTemplate
 from leads.kinds import Stage
 from leads.models import Lead
+from outbox.selectors import email_sent
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read off paper over the phone
 CODE_LENGTH = 8
 ARTICLE_CONVERSION = 0.04  # seed 000: "their average sales rate from sending it is 4%"
 _CODE_TEXT = re.compile(r"[\s\-]")
+EMAIL_KEY = "letter:"  # a letter's e-mail is keyed letter:<letter id> in the outbox
 
 
 def eligible_leads(template: LetterTemplate, *, unclosed_days: int, at: datetime) -> QuerySet[Lead]:
@@ -72,16 +74,23 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def with_emailed(letters: QuerySet[Letter]) -> QuerySet[Letter]:
+    """The letters, each with `emailed`: its e-mail went out (the outbox sent it). A letter
+    whose e-mail waits, was given up, or was never written (no address or consent) is not."""
+    return letters.annotate(emailed=email_sent(EMAIL_KEY))
+
+
 def batch_report(batch: LetterBatch) -> dict:
     """Letters sent, e-mailed, failed, responses, sales and revenue of a batch, and its
     conversion rate (sales ÷ letters sent) with its 95% interval beside the article's 4%.
-    A sale counts when the lead was won after its letter went out."""
+    A sale counts when the lead was won after its letter went out; a letter counts as e-mailed
+    once its e-mail was sent, not when it was queued."""
     letters = Letter.objects.filter(batch=batch)
     sent = letters.filter(status=LetterStatus.SENT)
     won = sent.filter(lead__stage__in=[Stage.WON, Stage.CUSTOMER], lead__closed_at__gte=F("sent_at"))
     counts = {
         "sent": sent.count(),
-        "emailed": sent.filter(emailed=True).count(),
+        "emailed": sent.filter(email_sent(EMAIL_KEY)).count(),
         "failed": letters.filter(status=LetterStatus.FAILED).count(),
         "responses": sent.filter(responded_at__isnull=False).count(),
         "won": won.count(),

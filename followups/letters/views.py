@@ -128,10 +128,11 @@ def _batch_context(batch: LetterBatch) -> dict:
     report while the batch runs, which swaps all three, so the poll that sees the job done
     also brings the last letters."""
     job = batch.job
+    letters = selectors.with_emailed(batch.letters.select_related("lead__contact")).order_by("lead_id")
     return {
         "batch": batch,
         "report": selectors.batch_report(batch),
-        "letters": batch.letters.select_related("lead__contact").order_by("lead_id")[:LETTERS_SHOWN],
+        "letters": letters[:LETTERS_SHOWN],
         "letters_shown": LETTERS_SHOWN,
         "running": bool(job and job.is_running),
         "job_context": job_context(job, label="Letters") if job else None,

@@ -18,7 +18,7 @@ from jobs import services as jobs
 from leads.kinds import Stage
 from leads.models import Lead
 from outbox.models import Email
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, client_for
 from tests.followups.conftest import unclosed_lead
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_a_batch_sends_one_letter_per_lead_with_codes_emails_and_one_combined_pd
     jobs.run_job(started.json()["job"])
 
     report = marketing.get(f"/api/v1/letters/batches/{batch_id}/").json()
-    assert (report["status"], report["sent"], report["emailed"], report["failed"]) == ("done", 3, 1, 0)
+    assert (report["status"], report["sent"], report["emailed"], report["failed"]) == ("done", 3, 0, 0)  # queued
     letters = list(Letter.objects.filter(batch_id=batch_id))
     assert len({letter.code for letter in letters}) == 3
     assert all(len(letter.code) == 8 for letter in letters)
@@ -153,6 +153,38 @@ def test_a_batch_sends_one_letter_per_lead_with_codes_emails_and_one_combined_pd
     assert [row["code"] for row in listed] == [f"{mine.code[:4]}-{mine.code[4:]}"]
     one = marketing.get(f"/api/v1/letters/{mine.pk}/pdf/")
     assert one.status_code == 200 and "Dear Grace," in PdfReader(io.BytesIO(one.content)).pages[0].extract_text()
+
+
+def test_a_letter_counts_as_e_mailed_only_once_its_e_mail_was_sent(
+    letter_template, marketing, users, settings, tmp_path
+):
+    """The e-mail is queued with the letter; until the outbox has sent it the batch report, the
+    letters' API, the batch page and the lead's timeline do not call the letter e-mailed."""
+    from outbox.services import send_pending
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CRM_LETTERS_DIR = tmp_path
+    grace = unclosed_lead(first_name="Grace", consent=True)
+    unclosed_lead(first_name="Omar", consent=False)
+    batch = services.start_batch(template_id=letter_template.pk)
+    jobs.run_job(batch.job_id)
+    [email] = Email.objects.filter(sent_at__isnull=True)  # queued: no worker has sent it yet
+
+    def seen_as_emailed():
+        report = marketing.get(f"/api/v1/letters/batches/{batch.pk}/").json()
+        letters = marketing.get(f"/api/v1/letters/?batch={batch.pk}").json()["results"]
+        page = client_for(users["marketing"]).get(f"/letters/batches/{batch.pk}/").content.decode()
+        timeline = client_for(users["marketing"]).get(f"/leads/{grace.pk}/").content.decode()
+        return (
+            report["emailed"],
+            sorted(row["emailed"] for row in letters),
+            "printed in the PDF; 1 also e-mailed" in page,
+            "also e-mailed" in timeline,
+        )
+
+    assert seen_as_emailed() == (0, [False, False], False, False)
+    assert send_pending() == 1
+    assert seen_as_emailed() == (1, [False, True], True, True)
 
 
 def test_a_chunk_worked_again_after_a_crash_sends_nothing_twice(letter_template, settings, tmp_path):
