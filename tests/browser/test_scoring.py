@@ -66,6 +66,7 @@ def test_marketing_tunes_a_rule_previews_the_picture_and_publishes(live_server, 
     expect(page.get_by_text("Rules version 2 published; rescoring every lead.")).to_be_visible()
     expect(page.locator(".lede")).to_contain_text("Published: version 2")
     expect(page.locator("#job")).to_contain_text("Rescore for version 2")
+    expect(page.get_by_test_id("job")).to_be_in_viewport()  # where the user looks after Publish
     expect(page.get_by_role("button", name="Publish version 3")).to_be_disabled()
     expect(page.locator("#job .job")).to_have_count(1)  # no page nested inside the card
     assert RuleSet.objects.get(status="published").version == 2

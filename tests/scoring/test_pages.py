@@ -68,6 +68,8 @@ def test_preview_draws_the_histogram_and_publish_shows_progress(browser):
     assert RuleSet.objects.get(status="published").version == 2
     page = browser.get("/scoring/").content.decode()
     assert 'hx-trigger="every 1s"' in page and "Rescore for version 2" in page
+    # Under the publish's message at the top, not 1,700 px down below the editor.
+    assert page.index('data-testid="job"') < page.index('id="rule-editor"') < page.index('id="publish-heading"')
 
 
 def test_csrs_cannot_open_the_scoring_page(users):
