@@ -1,6 +1,7 @@
 """Browser forms for marketing: a campaign, an offer and its placements."""
 
 from django import forms
+from django.utils import timezone
 
 from campaigns.models import Campaign, Channel, Offer, Placement
 from campaigns.services import normalize_code, offer_errors
@@ -54,6 +55,9 @@ class OfferForm(forms.ModelForm):
 
     def __init__(self, *args, preselect_campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Typed times are read in the zone of the request: the user's own (crm.middleware).
+        for name in ("starts_at", "deadline"):
+            self.fields[name].help_text = f"Your time, {timezone.get_current_timezone_name()}."
         open_campaigns = Campaign.objects.filter(archived=False)
         if self.instance.campaign_id:
             open_campaigns = open_campaigns | Campaign.objects.filter(pk=self.instance.campaign_id)

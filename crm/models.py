@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
+from crm.normalize import format_phone
+
 
 class SizeBand(models.TextChoices):
     MICRO = "1-9", "1–9 employees"
@@ -70,7 +72,7 @@ class Contact(models.Model):
         ]
 
     def __str__(self):
-        return self.full_name or self.email or self.phone
+        return self.full_name or self.email or format_phone(self.phone)
 
     @property
     def full_name(self) -> str:

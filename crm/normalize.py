@@ -1,4 +1,5 @@
-"""Normalized e-mail addresses and phone numbers: the keys that stop a contact being created twice."""
+"""Normalized e-mail addresses and phone numbers (the keys that stop a contact being created twice),
+and phone numbers written back as people read them."""
 
 import phonenumbers
 from django.conf import settings
@@ -31,6 +32,22 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValidationError("Enter a valid phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(number: str) -> str:
+    """A stored E.164 number as people write it: `(617) 555-0142` for a number of the default
+    region's country code (CRM_DEFAULT_PHONE_REGION), `+44 20 7946 0958` otherwise. Text that
+    does not read as a number is shown as it is."""
+    if not number:
+        return ""
+    region = settings.CRM_DEFAULT_PHONE_REGION
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    if parsed.country_code == phonenumbers.country_code_for_region(region):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def phone_search_key(raw: str) -> str:

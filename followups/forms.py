@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 
 from config.times import DateTimeField
 from crm.roles import Role
@@ -38,6 +39,8 @@ class CallbackForm(forms.Form):
 
     def __init__(self, *args, lead, need_note=True, **kwargs):
         super().__init__(*args, **kwargs)
+        # What is typed is read in the zone of the request: the user's own (crm.middleware).
+        self.fields["due_at"].help_text = f"Your time, {timezone.get_current_timezone_name()}."
         self.fields["assignee"].queryset = assignees_for(lead)
         self.fields["assignee"].label = "Who calls"
         if not need_note:

@@ -5,6 +5,8 @@ editor. Thin: every action is a call into followups.services."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from config.errors import Conflict, error_text
@@ -151,7 +153,7 @@ def reschedule(request, pk):
     followup.refresh_from_db()
     if request.htmx:
         return _card(request, followup)
-    messages.success(request, f"Moved to {followup.due_at:%Y-%m-%d %H:%M}.")
+    messages.success(request, f"Moved to {date_format(timezone.localtime(followup.due_at), 'D j M Y, H:i')}.")
     return redirect("my-followups")
 
 
