@@ -21,13 +21,14 @@ from crm.submissions import submit_once
 from desk.lead_page import lead_page
 from leads import codes, intake
 from leads.forms import LogInteractionForm
-from leads.selectors import find_callers, sees_every_lead, visible_leads
+from leads.selectors import find_callers, leads_on_offer, sees_every_lead, visible_leads
 from scoring.services import published_rule_book
 
 
 def _results(request, text: str) -> dict:
     """Callers matching the text (each with their latest lead) and the offer or letter it may
-    be the code of (a letter only when its lead is one the user may see)."""
+    be the code of (a letter only when its lead is one the user may see); for an offer, the
+    leads that came in on it, newest first, that the user may see."""
     callers = find_callers(text, user=request.user)
     rows = [{"contact": contact, "lead": next(iter(contact.leads.all()), None)} for contact in callers]
     code = codes.resolve(text)
@@ -40,6 +41,7 @@ def _results(request, text: str) -> dict:
         "can_take_new_callers": sees_every_lead(request.user),
         "rows": rows,
         "offer": offer,
+        "offer_leads": leads_on_offer(offer, user=request.user) if offer else [],
         "replacement": replacement_for(offer) if offer and offer.status in ("expired", "sold_out") else None,
     }
 

@@ -169,6 +169,14 @@ def find_callers(text: str, *, user, limit: int = CALLER_LIMIT) -> list[Contact]
     return list(found.values())[:limit]
 
 
+def leads_on_offer(offer, *, user, limit: int = CALLER_LIMIT) -> list[Lead]:
+    """The leads that came in on `offer` (its code brought them), newest first, of those `user`
+    may see: who to look for when a caller reads out only the code. One query on the lead's
+    offer."""
+    leads = visible_leads(user).filter(offer=offer).select_related("contact__company")
+    return list(leads.order_by("-created_at", "-id")[:limit])
+
+
 def lead_offers(lead: Lead) -> dict:
     """The offers panel of a lead: what it has redeemed, and the live offers it may still take up."""
     redeemed = list(lead.redemptions.select_related("offer", "redeemed_by").order_by("redeemed_at"))

@@ -123,6 +123,35 @@ def test_the_console_finds_a_caller_by_the_last_digits_of_a_phone_and_by_company
     assert "Ana Ortega" not in client.get("/console/search/", {"q": "456"}, **HTMX).content.decode()  # too few digits
 
 
+def test_an_offer_code_finds_the_callers_who_came_in_on_it_newest_first_as_far_as_one_may_see(users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import ContactFactory, live_offer
+
+    offer = live_offer("SPRING25")
+    came_in = {}
+    for days_ago, first, owner in ((9, "Older", None), (1, "Newer", None), (3, "Theirs", users["sales2"])):
+        lead = LeadFactory(offer=offer, owner=owner, contact=ContactFactory(first_name=first, last_name="Caller"))
+        Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+        came_in[first] = lead
+    LeadFactory(contact=ContactFactory(first_name="Elsewhere", last_name="Caller"))  # another way in
+    mine = LeadFactory(offer=offer, owner=users["sales"], contact=ContactFactory(first_name="Mine", last_name="Caller"))
+    Lead.objects.filter(pk=mine.pk).update(created_at=timezone.now() - timedelta(days=5))
+
+    html = signed_in_client(users["csr"]).get("/console/search/", {"q": "spring25"}, **HTMX).content.decode()
+    listed = html.split('data-testid="offer-leads"')[1].split("</ul>")[0]
+    assert 'data-testid="offer-hit"' in html and "Elsewhere" not in listed
+    order = [listed.index(f"{first} Caller") for first in ("Newer", "Theirs", "Mine", "Older")]
+    assert order == sorted(order)  # newest first
+    assert f'hx-get="/console/caller/{came_in["Newer"].pk}/"' in listed  # opens the caller's panel
+
+    theirs = signed_in_client(users["sales"]).get("/console/search/", {"q": "SPRING25"}, **HTMX).content.decode()
+    listed = theirs.split('data-testid="offer-leads"')[1].split("</ul>")[0]
+    assert "Mine Caller" in listed and "Theirs Caller" not in listed and "Newer Caller" not in listed
+
+
 def test_a_callback_form_sent_twice_schedules_one_callback(users):
     from datetime import timedelta
 
