@@ -9,6 +9,7 @@ say what each comes to.
 """
 
 import logging
+from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -112,26 +113,44 @@ def handed_over_lead(owner, *, by, **fields) -> Lead:
     return lead
 
 
-def closed_lead(outcome: str, *, by, amount=None, reason: str = "", **fields) -> Lead:
-    """A sales-ready lead `by` claimed and closed `outcome` (won with `amount`, unclosed or dead
-    with `reason`) through sales.services.close_lead, follow-ups planned as after any close."""
+def closer():
+    """The salesperson who closes the leads a test needs closed without saying by whom."""
+    return get_user_model().objects.filter(username="closer").first() or make_user("closer", "sales")
+
+
+def closed_lead(
+    outcome: str,
+    *,
+    by=None,
+    claim: bool = True,
+    amount=None,
+    upsell_accepted: bool = False,
+    reason: str = "",
+    cycle_days: int = 0,
+    **fields,
+) -> Lead:
+    """A sales-ready lead `by` (else `closer()`) claimed and closed `outcome` (won with `amount`,
+    unclosed or dead with `reason`) through sales.services.close_lead, its follow-ups planned as
+    after any close. `claim=False`: a manager closes it straight from the pool, so nobody owns it.
+    `cycle_days`: the lead came in that many days before the close (its sales cycle)."""
     from sales.services import close_lead
 
-    lead = sales_ready_lead(owner=by, **fields)
+    by = by or closer()
+    lead = sales_ready_lead(owner=by if claim else None, **fields)
+    if cycle_days:
+        Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=cycle_days))
     reason = reason or ("" if outcome == Stage.WON else "Not now")
-    close_lead(lead_id=lead.pk, outcome=outcome, by=by, amount=amount, reason=reason)
+    close_lead(lead_id=lead.pk, outcome=outcome, by=by, amount=amount, upsell_accepted=upsell_accepted, reason=reason)
     lead.refresh_from_db()
     return lead
 
 
-def won_lead(amount, *, by, **fields) -> Lead:
+def won_lead(amount, *, by=None, **fields) -> Lead:
     return closed_lead(Stage.WON, by=by, amount=amount, **fields)
 
 
 def live_offer(code="SPRING25", *, days_left=20, quantity_limit=100, campaign="Spring", placement=True, **fields):
     """A launched offer running now, with its upsell and (by default) one radio placement."""
-    from datetime import timedelta
-
     from campaigns.models import Campaign, Offer, Placement
 
     now = timezone.now()

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from leads.kinds import Stage
-from tests.factories import LeadFactory, LogRecords, make_user
+from tests.factories import LeadFactory, LogRecords, make_user, sales_ready_lead
 
 pytestmark = pytest.mark.django_db  # also restores the shipped rules a flushed transactional test removed
 
@@ -87,8 +87,8 @@ def world(db):
     Placement.objects.create(offer=offer, channel="mail", outlet="Letter", starts_on=now.date(), ends_on=now.date())
     leads = [
         LeadFactory(stage=Stage.INQUIRY, inquiry_reason="Quote", desired_outcome="Lower bills"),
-        LeadFactory(stage=Stage.SALES_READY, score=75, inquiry_reason="Quote", desired_outcome="Lower bills"),
-        LeadFactory(stage=Stage.SALES_READY, owner=users["sales"], score=80, inquiry_reason="x", desired_outcome="y"),
+        sales_ready_lead(inquiry_reason="Quote", desired_outcome="Lower bills"),
+        sales_ready_lead({"timeline": "this_month"}, owner=users["sales"], inquiry_reason="x", desired_outcome="y"),
     ]
     job = Job.objects.create(kind="rescore", params={"version": 1}, status="done", total=3, done=3)
     _row, form_key = create_form_key(name="schemathesis site")

@@ -3,26 +3,24 @@ it at once, a new caller is created from what was searched (once, however often 
 clicked), and an offer is redeemed with the live offers' "left" moving beside it."""
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Offer
 from leads.models import Interaction, Lead
 from tests.browser.steps import log_in
-from tests.factories import ContactFactory, LeadFactory, live_offer, make_user
+from tests.factories import ContactFactory, LeadFactory, lead_after, live_offer, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_promoting_call_shows_the_new_stage_in_the_header_and_the_results(live_server, page: Page):
     make_user("csr_day", "csr")
-    lead = LeadFactory(
+    lead_after(
+        "call_inbound",  # 50: warm, an inquiry until the answer below adds 10
         contact=ContactFactory(first_name="Omar", last_name="Haddad", phone="+15550100077"),
         inquiry_reason="Furnace died",
         desired_outcome="Heat by Friday",
     )
-    lead.interactions.create(kind="call_inbound", occurred_at=timezone.now())
-    Lead.objects.filter(pk=lead.pk).update(score=50, temperature="warm")
     log_in(page, live_server, "csr_day")
     page.goto(f"{live_server.url}/console/")
     expect(page.get_by_label("Phone, name, e-mail or code")).to_be_focused()

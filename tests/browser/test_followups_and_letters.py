@@ -15,7 +15,7 @@ from leads.kinds import Stage
 from leads.models import Lead
 from sales import services as sales
 from tests.browser.steps import log_in
-from tests.factories import ContactFactory, LeadFactory, make_user
+from tests.factories import ContactFactory, LeadFactory, closed_lead, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +70,7 @@ def test_marketing_sends_a_small_batch_and_watches_it_reach_done(live_server, pa
     settings.CRM_LETTERS_DIR = tmp_path
     make_user("marketer", "marketing")
     for first in ("Grace", "Omar", "Julia"):
-        lead = LeadFactory(stage=Stage.UNCLOSED, contact=ContactFactory(first_name=first, consent=True))
+        lead = closed_lead(Stage.UNCLOSED, contact=ContactFactory(first_name=first, consent=True))
         Lead.objects.filter(pk=lead.pk).update(closed_at=timezone.now() - timedelta(days=45))
     worker = start_worker(CRM_LETTERS_DIR=str(tmp_path))
     try:

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from leads.models import Lead
-from tests.factories import DEMO_PASSWORD, ContactFactory, LeadFactory, make_user
+from tests.factories import DEMO_PASSWORD, ContactFactory, make_user, sales_ready_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,14 +15,10 @@ FACTS = {"inquiry_reason": "Furnace is 20 years old and noisy", "desired_outcome
 
 def test_salesperson_claims_the_next_lead_calls_and_closes_it_won(live_server, page: Page):
     rep = make_user("rep_on_duty", "sales")
-    LeadFactory(stage="sales_ready", score=62, temperature="warm", **FACTS)
-    hottest = LeadFactory(
-        contact=ContactFactory(first_name="Sofia", last_name="Morales"),
-        stage="sales_ready",
-        score=88,
-        temperature="hot",
-        **FACTS,
-    )
+    sales_ready_lead(**FACTS)  # 60, warm
+    hottest = sales_ready_lead(
+        {"timeline": "this_month"}, contact=ContactFactory(first_name="Sofia", last_name="Morales"), **FACTS
+    )  # 80, hot
 
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill("rep_on_duty")

@@ -3,7 +3,6 @@ example ($1M at 10% needs a $10M pipeline) as you type, and download a table as 
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -11,14 +10,14 @@ from playwright.sync_api import Page, expect
 
 from leads.models import Lead
 from tests.browser.steps import log_in
-from tests.factories import LeadFactory, make_user
+from tests.factories import LeadFactory, make_user, won_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_manager_reads_the_scoreboard_works_the_calculator_and_downloads_a_csv(live_server, page: Page):
     make_user("boss", "manager")
-    LeadFactory(stage="won", won_amount=Decimal("5000"), sales_cycle_days=12, utm_source="radio")
+    won_lead("5000", cycle_days=12, utm_source="radio")
     old = LeadFactory(stage="inquiry", utm_source="radio")
     Lead.objects.filter(pk=old.pk).update(inquired_at=timezone.now() - timedelta(days=200))
     log_in(page, live_server, "boss")

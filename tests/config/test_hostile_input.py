@@ -6,10 +6,9 @@ import logging
 import pytest
 
 from campaigns.models import Campaign, Offer
-from leads.kinds import Stage
 from leads.models import Interaction, Lead
 from scoring.models import RuleSet
-from tests.factories import LeadFactory, LogRecords, signed_in_client
+from tests.factories import LeadFactory, LogRecords, sales_ready_lead, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +127,7 @@ def test_a_huge_offer_or_job_id_is_404(users, api_as):
 def test_digits_that_are_not_ascii_are_refused_not_a_500(value, users, api_as):
     from urllib.parse import quote
 
-    lead = LeadFactory(stage=Stage.SALES_READY, score=70, inquiry_reason="x", desired_outcome="y")
+    lead = sales_ready_lead()
     manager = api_as(users["manager"])
     assert manager.get(f"/api/v1/leads/?owner={quote(value)}").status_code == 400
     assert manager.get(f"/api/v1/queue/?limit={quote(value)}").status_code == 400

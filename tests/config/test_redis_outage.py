@@ -7,12 +7,11 @@ import time
 import pytest
 from django.db import transaction
 
-from leads.kinds import Stage
 from leads.models import Lead
 from notifications.models import Notification
 from outbox.models import Email
 from tests.conftest import require_program
-from tests.factories import LeadFactory
+from tests.factories import sales_ready_lead
 from tests.integration.workers import OwnRedis, use_broker
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -94,7 +93,7 @@ def test_tokens_pages_and_the_api_keep_working_while_redis_is_down(
     from tests.factories import signed_in_client
 
     assert signed_in_client(users["csr"]).get("/leads/").status_code == 200
-    lead = LeadFactory(stage=Stage.SALES_READY, score=70, inquiry_reason="x", desired_outcome="y")
+    lead = sales_ready_lead()
     manager = api_as(users["manager"])
     assert manager.get("/api/v1/leads/").status_code == 200
     started = time.monotonic()

@@ -45,7 +45,7 @@ from outbox.services import send_email
 from reports.periods import Period
 from reports.selectors import summary
 from sales import services as sales
-from tests.factories import ContactFactory, LeadFactory, signed_in_client
+from tests.factories import ContactFactory, LeadFactory, closed_lead, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -166,9 +166,9 @@ def person(shipped, users, api_as, form_key, settings, tmp_path):
 
     # A second lead, unclosed for 40 days: lettered in a printed batch (its e-mail sent) and in a
     # batch still being sent (its letter written, its e-mail waiting, no PDF yet).
-    unclosed = LeadFactory(contact=contact, stage=Stage.UNCLOSED, lost_reason="Wants to ask her grandchildren")
+    unclosed = closed_lead(Stage.UNCLOSED, by=manager, contact=contact, reason="Wants to ask her grandchildren")
     Lead.objects.filter(pk=unclosed.pk).update(closed_at=now - timedelta(days=40))
-    other = LeadFactory(stage=Stage.UNCLOSED, contact=ContactFactory(first_name="Olive", last_name="Otherly"))
+    other = closed_lead(Stage.UNCLOSED, by=manager, contact=ContactFactory(first_name="Olive", last_name="Otherly"))
     Lead.objects.filter(pk=other.pk).update(closed_at=now - timedelta(days=40))
     template = LetterTemplate.objects.get(name__startswith="Unclosed prospect")
     printed = letters.start_batch(template_id=template.pk, by=manager)

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from leads.kinds import Stage
-from tests.factories import ContactFactory, LeadFactory
+from leads.models import Lead
+from tests.factories import ContactFactory, closed_lead
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +28,10 @@ def letter_template():
     return LetterTemplate.objects.get(name__startswith="Unclosed prospect")
 
 
-def unclosed_lead(days_ago=40, **contact):
-    """A lead closed unclosed `days_ago` days ago."""
-    lead = LeadFactory(stage=Stage.UNCLOSED, contact=ContactFactory(**contact))
-    lead.closed_at = timezone.now() - timedelta(days=days_ago)
-    lead.save(update_fields=["closed_at"])
+def unclosed_lead(days_ago=40, *, by=None, claim=True, **contact):
+    """A lead closed unclosed (through the close service, tests.factories.closed_lead) `days_ago`
+    days ago."""
+    lead = closed_lead(Stage.UNCLOSED, by=by, claim=claim, contact=ContactFactory(**contact))
+    Lead.objects.filter(pk=lead.pk).update(closed_at=timezone.now() - timedelta(days=days_ago))
+    lead.refresh_from_db()
     return lead

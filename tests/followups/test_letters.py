@@ -259,7 +259,7 @@ def test_merge_values_are_escaped_in_the_html_e_mail(letter_template, settings, 
 
 
 def test_salesperson_signs_with_the_owners_name_and_only_an_unowned_lead_gets_the_team(
-    letter_template, settings, tmp_path
+    letter_template, settings, tmp_path, users
 ):
     """{{ salesperson }} is the lead's owner: a user made by create_user has only a user name,
     which is still the person, never the company."""
@@ -270,9 +270,11 @@ def test_salesperson_signs_with_the_owners_name_and_only_an_unowned_lead_gets_th
     named = make_user("rep_sam", "sales")
     named.first_name, named.last_name = "Sam", "Rivera"
     named.save(update_fields=["first_name", "last_name"])
-    leads = {"rep_jo": unclosed_lead(), "Sam Rivera": unclosed_lead(), "The Acme Heating team": unclosed_lead()}
-    Lead.objects.filter(pk=leads["rep_jo"].pk).update(owner=rep)
-    Lead.objects.filter(pk=leads["Sam Rivera"].pk).update(owner=named)
+    leads = {
+        "rep_jo": unclosed_lead(by=rep),
+        "Sam Rivera": unclosed_lead(by=named),
+        "The Acme Heating team": unclosed_lead(by=users["manager"], claim=False),  # closed from the pool
+    }
     send(letter_template)
     for signed, lead in leads.items():
         assert Letter.objects.get(lead=lead).text.endswith(f"Kind regards,\n{signed}")
@@ -305,7 +307,10 @@ def test_a_letter_code_read_out_on_a_call_or_sent_with_a_form_counts_as_a_respon
     )
     assert captured.status_code == 200, captured.content
     wrote.refresh_from_db()
-    assert wrote.offer_code_problem == "" and wrote.stage == "inquiry"
+    # Answering reopens the unclosed lead; with its facts and 60 + 30 for the form it qualifies at once.
+    assert wrote.offer_code_problem == "" and wrote.stage == "sales_ready"
+    stages = list(wrote.stage_changes.order_by("pk").values_list("to_stage", flat=True))
+    assert stages[-2:] == ["inquiry", "sales_ready"]
     assert Letter.objects.filter(responded_at__isnull=False).count() == 2
     unknown = api_as(users["csr"]).post(
         f"/api/v1/leads/{called.pk}/interactions/", {"kind": "call_inbound", "letter_code": "ZZZZ-ZZZZ"}, format="json"

@@ -7,10 +7,9 @@ from django.utils import timezone
 
 from followups.models import FollowUp, FollowUpScript, Letter, LetterBatch, LetterTemplate
 from jobs import services as jobs
-from leads.kinds import Stage
 from leads.models import Lead
 from sales import services as sales
-from tests.factories import LeadFactory, signed_in_client
+from tests.factories import LeadFactory, sales_ready_lead, signed_in_client
 from tests.followups.conftest import unclosed_lead
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +21,7 @@ def no_broker(monkeypatch):
 
 
 def due_after_sale(users):
-    lead = LeadFactory(stage=Stage.SALES_READY, owner=users["sales"], score=70, inquiry_reason="x", desired_outcome="y")
+    lead = sales_ready_lead(owner=users["sales"], inquiry_reason="x", desired_outcome="y")
     sales.close_lead(lead_id=lead.pk, outcome="won", amount="900", by=users["sales"])
     FollowUp.objects.filter(lead=lead, kind="closed_won").update(due_at=timezone.now() - timedelta(hours=1))
     return FollowUp.objects.get(lead=lead, kind="closed_won")

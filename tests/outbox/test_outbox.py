@@ -11,11 +11,10 @@ from django.core import mail
 from django.db import connections, transaction
 from django.utils import timezone
 
-from leads.kinds import Stage
 from outbox import services, tasks
 from outbox.models import Email
 from sales import services as sales
-from tests.factories import LeadFactory
+from tests.factories import sales_ready_lead
 from tests.outbox.mailservers import RecordingBackend
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +32,7 @@ def handed_over(users, settings):
     settings.EMAIL_BACKEND = LOCMEM
     users["sales"].email = "sales1@example.com"
     users["sales"].save()
-    lead = LeadFactory(stage=Stage.SALES_READY, score=70, inquiry_reason="x", desired_outcome="y")
-    return lead
+    return sales_ready_lead()
 
 
 def broker_down(*args, **kwargs):

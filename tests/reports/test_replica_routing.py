@@ -2,22 +2,20 @@
 through the default database. Here the alias mirrors the default one, as in any test run, so
 committed rows are seen through it as a replica would see them."""
 
-from decimal import Decimal
-
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads.models import Lead
-from tests.factories import LeadFactory, signed_in_client
+from tests.factories import signed_in_client, won_lead
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, databases=["default", "reports"])]
 
 
 def test_report_queries_read_from_the_reports_alias_and_nothing_else_does(users, settings):
     assert settings.CRM_REPORTS_DATABASE == "reports"
-    LeadFactory(stage="won", won_amount=Decimal("1200"), sales_cycle_days=4)
+    won_lead("1200", cycle_days=4)
     client = signed_in_client(users["manager"])
     replica, main = CaptureQueriesContext(connections["reports"]), CaptureQueriesContext(connections["default"])
     with replica, main:

@@ -13,7 +13,7 @@ from campaigns.models import Campaign, Offer, Placement
 from leads.models import Lead, LeadFeedback
 from reports import selectors
 from reports.periods import Period
-from tests.factories import LeadFactory, signed_in_client
+from tests.factories import LeadFactory, closed_lead, closer, hot_lead, signed_in_client, won_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,20 @@ PERIOD = Period(TODAY - timedelta(days=29), TODAY)
 
 
 def won(amount, *, upsell=False, cycle=10, **fields):
-    return LeadFactory(
-        stage="won", won_amount=Decimal(amount), upsell_accepted=upsell, sales_cycle_days=cycle, **fields
-    )
+    """A sale closed through the close service `cycle` days after the lead came in."""
+    return won_lead(amount, upsell_accepted=upsell, cycle_days=cycle, **fields)
+
+
+def answered_hot(minutes, **fields):
+    """A lead that turned hot (70) `minutes` before our first call to it."""
+    from leads.services import log_interaction
+
+    lead = hot_lead(**fields)
+    turned_hot = timezone.now() - timedelta(minutes=minutes)
+    Lead.objects.filter(pk=lead.pk).update(first_hot_at=turned_hot, hot_since=turned_hot)
+    called = turned_hot + timedelta(minutes=minutes)
+    log_interaction(lead_id=lead.pk, kind="call_outbound", author=closer(), occurred_at=called)
+    return lead
 
 
 def aged(lead, days):
@@ -37,10 +48,10 @@ def book():
     """Ten leads of the last 30 days (and one older, one bought name that never answered)."""
     won("1000", upsell=True, cycle=5, utm_source="radio")
     won("3000", cycle=15, utm_source="radio")
-    LeadFactory(stage="unclosed", utm_source="radio")
-    LeadFactory(stage="dead", utm_source="web")
-    LeadFactory(stage="sales_ready", utm_source="web", hot_response_seconds=600)
-    LeadFactory(stage="inquiry", source="referral", hot_response_seconds=1800)
+    closed_lead("unclosed", utm_source="radio")
+    closed_lead("dead", utm_source="web")
+    answered_hot(10, utm_source="web", inquiry_reason="Quote", desired_outcome="Lower bills")  # sales-ready
+    answered_hot(30, source="referral")  # an inquiry: what they want is not recorded yet
     for _ in range(4):
         LeadFactory(stage="inquiry", utm_source="web")
     aged(won("99999", utm_source="radio"), days=400)  # last year's win: not this cohort
@@ -68,11 +79,9 @@ def test_the_funnel_gives_each_stage_its_share_and_its_share_of_the_stage_before
     rows = {row["stage"]: row for row in selectors.funnel(PERIOD)}
     assert [r for r in rows] == ["inquiry", "sales_ready", "won", "customer"]
     assert (rows["inquiry"]["count"], rows["inquiry"]["share"], rows["inquiry"]["of_previous"]) == (10, 1.0, None)
-    assert (rows["sales_ready"]["count"], rows["sales_ready"]["share"]) == (
-        3,
-        0.3,
-    )  # the sales-ready one and the two won
-    assert (rows["won"]["count"], rows["won"]["of_previous"]) == (2, 0.6667)
+    # The sales-ready one, the two won and the unclosed and dead ones, sales-ready before they closed.
+    assert (rows["sales_ready"]["count"], rows["sales_ready"]["share"]) == (5, 0.5)
+    assert (rows["won"]["count"], rows["won"]["of_previous"]) == (2, 0.4)
 
 
 def placement(cost, *, outlet="radio", channel="radio", days=30, offset=0):
@@ -241,7 +250,7 @@ def test_the_page_downloads_each_table_as_csv(book, users):
 
 
 def test_every_role_reads_the_scoreboard_and_sales_see_their_own_beside_the_team(book, users):
-    mine = LeadFactory(stage="won", won_amount=Decimal("700"), owner=users["sales"])
+    mine = won_lead("700", by=users["sales"])
     for role in ("csr", "sales", "marketing", "manager"):
         html = signed_in_client(users[role]).get("/reports/").content.decode()
         assert "Pipeline calculator" in html and "Won ÷ leads." in html, role
@@ -295,7 +304,7 @@ def test_report_queries_are_few_and_do_not_grow_with_the_book(book, users):
     with CaptureQueriesContext(connection) as small:
         client.get("/api/v1/reports/summary/")
     for _ in range(20):
-        LeadFactory(stage="won", won_amount=Decimal("10"), sales_cycle_days=3, utm_source="x")
+        won("10", cycle=3, utm_source="x")
     with CaptureQueriesContext(connection) as large:
         client.get("/api/v1/reports/summary/")
     assert len(large) == len(small) <= 10, [q["sql"][:80] for q in large]  # SQLite's medians take two each
