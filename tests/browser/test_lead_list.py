@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from leads.models import Lead
 from tests.browser.steps import log_in
-from tests.factories import CompanyFactory, ContactFactory, LeadFactory, make_user
+from tests.factories import CompanyFactory, ContactFactory, LeadFactory, lead_after, make_user, sales_ready_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,19 +29,16 @@ def open_the_list(page: Page, live_server, username: str) -> None:
 def test_a_manager_finds_sorts_filters_and_hands_over_from_the_list(live_server, page: Page):
     make_user("boss", "manager")
     make_user("rep", "sales")
-    LeadFactory(
+    sales_ready_lead(
+        {"timeline": "this_month"},  # 80
         contact=ContactFactory(first_name="Dana", last_name="Whitaker", phone="+15550100042"),
-        stage="sales_ready",
-        score=80,
         **FACTS,
     )
-    LeadFactory(
+    sales_ready_lead(
         contact=ContactFactory(first_name="Ben", last_name="Adams", company=CompanyFactory(name="Harbor Logistics")),
-        stage="sales_ready",
-        score=65,
         **FACTS,
-    )
-    LeadFactory(contact=ContactFactory(first_name="Cy", last_name="Carter"), stage="inquiry", score=20)
+    )  # 60
+    lead_after({"timeline": "this_month"}, contact=ContactFactory(first_name="Cy", last_name="Carter"))  # 20
 
     open_the_list(page, live_server, "boss")
     page.get_by_label("Search leads").fill("0042")
