@@ -34,3 +34,23 @@ def members(*roles: str):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(groups__name__in=roles, is_active=True).distinct()
+
+
+def holders(*roles: str) -> list[dict]:
+    """The active users holding any of `roles`, by user name, each with which of them it holds
+    (`{"id", "username", "roles"}`), in one query: whose load a manager reads."""
+    from django.contrib.auth import get_user_model
+
+    rows = (
+        get_user_model()
+        .objects.filter(groups__name__in=roles, is_active=True)
+        .values_list("pk", "username", "groups__name")
+        .order_by("username", "pk")
+    )
+    people: dict[int, dict] = {}
+    for pk, username, role in rows:
+        people.setdefault(pk, {"id": pk, "username": username, "roles": []})["roles"].append(role)
+    order = [role.value for role in Role]
+    for person in people.values():
+        person["roles"].sort(key=order.index)
+    return list(people.values())

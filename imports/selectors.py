@@ -13,6 +13,11 @@ def started_imports() -> QuerySet[ImportRun]:
     return ImportRun.objects.exclude(phase=Phase.DRAFT).select_related("job", "bought_list", "created_by")
 
 
+def running_imports() -> list[ImportRun]:
+    """The imports reading or writing now, oldest first, with their job (the progress bar's)."""
+    return list(started_imports().filter(job__status__in=["queued", "running"]).order_by("created_at", "id"))
+
+
 def recent_imports(limit: int = 50) -> list[ImportRun]:
     return list(ImportRun.objects.select_related("job", "bought_list", "created_by")[:limit])
 

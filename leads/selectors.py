@@ -1,6 +1,6 @@
 """Reads of leads: who may see which, a lead's timeline and offers, finding a caller."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from campaigns.models import OfferStatus
 from campaigns.selectors import live_offers
@@ -8,8 +8,8 @@ from crm.models import Contact
 from crm.normalize import phone_search_key
 from crm.roles import Role, has_role
 from crm.selectors import phone_ending, phone_ends_with
-from leads.kinds import Stage
-from leads.models import Lead
+from leads.kinds import InteractionKind, Stage
+from leads.models import Interaction, Lead
 from outbox.selectors import email_sent
 from scoring.engine import RuleBook
 
@@ -187,4 +187,22 @@ def lead_offers(lead: Lead) -> dict:
         "offer_status": OfferStatus(lead.offer.status).label if lead.offer else "",
         "redemptions": redeemed,
         "redeemable_offers": choices,
+    }
+
+
+CALL_KINDS = (InteractionKind.CALL_INBOUND, InteractionKind.CALL_OUTBOUND)
+
+
+def calls_logged(user, *, since, limit: int = 8) -> dict:
+    """The calls `user` logged since `since` (the CSR's "calls today" on the home page): how many,
+    inbound and outbound, and the latest `limit` with their caller. Two queries, served by the
+    interactions' author and time."""
+    calls = Interaction.objects.filter(author=user, kind__in=CALL_KINDS, occurred_at__gte=since)
+    counts = calls.aggregate(total=Count("id"), inbound=Count("id", filter=Q(kind=InteractionKind.CALL_INBOUND)))
+    latest = list(calls.select_related("lead__contact").order_by("-occurred_at", "-id")[:limit])
+    return {
+        "total": counts["total"],
+        "inbound": counts["inbound"],
+        "outbound": counts["total"] - counts["inbound"],
+        "rows": latest,
     }

@@ -1,18 +1,20 @@
-"""Reads for the sales side: the pool, the salesperson's queue, the lead page's sales panel and
-sales' ratings of lead quality for marketing."""
+"""Reads for the sales side: the pool, the salesperson's queue, the lead page's sales panel,
+sales' ratings of lead quality for marketing, the leads waiting for their owner's acceptance and
+each owner's load, and the pipeline board's columns."""
 
 import base64
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from config.ids import parse_id, parse_int
 from config.times import in_utc
 from crm.roles import Role, has_role
 from leads.kinds import Stage
-from leads.models import Lead, LeadFeedback
+from leads.models import Lead, LeadFeedback, Temperature
+from leads.selectors import visible_leads
 
 
 def pool() -> QuerySet:
@@ -121,3 +123,132 @@ def feedback_by_source() -> list[dict]:
         }
         for row in rows
     ]
+
+
+WORKED_STAGES = (Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED)  # open, and past the bought list
+
+
+def to_accept(user, *, limit: int = 8) -> dict:
+    """Leads handed to `user` that they have not accepted yet: how many, and the oldest `limit`
+    first (they have waited longest). Two queries."""
+    leads = Lead.objects.filter(owner=user, owner_accepted_at__isnull=True, stage__in=WORKED_STAGES)
+    rows = list(leads.select_related("contact__company").order_by("handed_over_at", "id")[:limit])
+    return {"count": leads.count() if len(rows) == limit else len(rows), "rows": rows}
+
+
+def open_leads_per_owner(owner_ids) -> dict[int, dict]:
+    """Each owner's open leads and, of those, the hot ones, in one grouped query (the partial
+    index lead_owner_open_idx holds exactly these rows)."""
+    rows = (
+        Lead.objects.filter(owner_id__in=list(owner_ids), stage__in=WORKED_STAGES)
+        .values("owner_id")
+        .annotate(open=Count("id"), hot=Count("id", filter=Q(temperature=Temperature.HOT)))
+        .order_by()
+    )
+    return {row["owner_id"]: {"open": row["open"], "hot": row["hot"]} for row in rows}
+
+
+# --- The pipeline board -------------------------------------------------------------------------
+
+BOARD_CARDS = 50  # cards shown per column; the counts and totals are over every lead
+BOARD_CARD_FIELDS = (
+    "id",
+    "contact__first_name",
+    "contact__last_name",
+    "contact__email",
+    "contact__phone",
+    "contact__company__name",
+    "stage",
+    "score",
+    "temperature",
+    "owner_id",
+    "owner__username",
+    "estimated_value",
+    "won_amount",
+    "closed_at",
+    "owner_accepted_at",
+)
+
+
+def may_see_the_team(user) -> bool:
+    """Marketing and managers may switch the board to everyone's leads."""
+    return has_role(user, Role.MARKETING, Role.MANAGER)
+
+
+def board_leads(user, *, team: bool = False) -> QuerySet:
+    """The leads a user's board shows: their own, with the unowned sales-ready pool for a
+    salesperson (the leads they may claim); everyone's when `team` and they may see the team."""
+    leads = visible_leads(user).select_related(None)
+    if team and may_see_the_team(user):
+        return leads
+    mine = Q(owner=user)
+    if has_role(user, Role.SALES):
+        mine |= Q(owner__isnull=True, stage=Stage.SALES_READY)
+    return leads.filter(mine)
+
+
+def _column(key: str, label: str, leads: QuerySet, figures: dict, *, limit: int, order: tuple) -> dict:
+    cards = list(leads.select_related("contact__company", "owner").only(*BOARD_CARD_FIELDS).order_by(*order)[:limit])
+    return {"stage": key, "label": label, "cards": cards, **figures}
+
+
+def board(leads: QuerySet, *, won_since, limit: int = BOARD_CARDS) -> list[dict]:
+    """The pipeline board over `leads` (see board_leads): a column per open stage (inquiry,
+    sales-ready, unclosed) and one for the leads won since `won_since`, each with its count, the
+    total of its estimated values (the won amounts, for won), how many have no estimate, and its
+    top `limit` cards (by score; the latest sales first). One aggregate query and one query per
+    column, whatever the size of the book."""
+    won = Q(stage__in=[Stage.WON, Stage.CUSTOMER], closed_at__gte=won_since)
+    pool = Q(stage=Stage.SALES_READY, owner__isnull=True)
+    figures = {}
+    for stage in WORKED_STAGES:
+        at = Q(stage=stage)
+        figures[f"{stage}_count"] = Count("id", filter=at)
+        figures[f"{stage}_value"] = Sum("estimated_value", filter=at)
+        figures[f"{stage}_unestimated"] = Count("id", filter=at & Q(estimated_value__isnull=True))
+    totals = leads.aggregate(
+        **figures,
+        pool_count=Count("id", filter=pool),
+        pool_value=Sum("estimated_value", filter=pool),
+        won_count=Count("id", filter=won),
+        won_value=Sum("won_amount", filter=won),
+    )
+    columns = []
+    for stage in WORKED_STAGES:
+        column_figures = {
+            "count": totals[f"{stage}_count"],
+            "value": totals[f"{stage}_value"] or 0,
+            "unestimated": totals[f"{stage}_unestimated"],
+        }
+        if stage == Stage.SALES_READY:
+            column_figures.update(pool_count=totals["pool_count"], pool_value=totals["pool_value"] or 0)
+        columns.append(
+            _column(
+                stage,
+                Stage(stage).label,
+                leads.filter(stage=stage),
+                column_figures,
+                limit=limit,
+                order=("-score", "id"),
+            )
+        )
+    won_figures = {"count": totals["won_count"], "value": totals["won_value"] or 0, "unestimated": 0}
+    columns.append(_column(Stage.WON, "Won", leads.filter(won), won_figures, limit=limit, order=("-closed_at", "-id")))
+    return columns
+
+
+def board_moves(user, lead) -> list[str]:
+    """Where `user` may move `lead`'s card (the services decide again, under the lead's lock):
+    an inquiry or unclosed lead to sales-ready (marketing and managers any, a salesperson their
+    own, and only if it qualifies); an open lead to won, unclosed or dead by its salesperson or a
+    manager. A card in the pool is claimed, not moved, and a won card stays."""
+    if lead.stage not in WORKED_STAGES:
+        return []
+    is_manager = has_role(user, Role.MANAGER)
+    closes = is_manager or (has_role(user, Role.SALES) and lead.owner_id == user.pk)
+    moves = []
+    if lead.stage in (Stage.INQUIRY, Stage.UNCLOSED) and (closes or has_role(user, Role.MARKETING)):
+        moves.append(Stage.SALES_READY)
+    if closes:
+        moves += [stage for stage in (Stage.WON, Stage.UNCLOSED, Stage.DEAD) if stage != lead.stage]
+    return moves

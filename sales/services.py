@@ -227,6 +227,65 @@ def record_feedback(*, lead_id: int, by, rating, reason: str, within: QuerySet |
     """Sales rates a lead's quality with a reason; marketing reads it per campaign and source."""
     errors = {}
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+# --- The pipeline board ---------------------------------------------------------------------------
+
+
+def promote_lead(*, lead_id: int, by, within: QuerySet | None = None) -> Lead:
+    """Make an inquiry or unclosed lead sales-ready by hand (a card moved on the pipeline board):
+    only if it meets the rules of engagement, checked under its lock as a hand-over or a claim
+    checks it, and refused with what it still lacks ("Not sales-ready yet: needs …"). It keeps
+    its owner, or joins the pool without one. A salesperson moves only their own leads."""
+    with transaction.atomic():
+        lead = _lock(lead_id, within)
+        if lead.stage == Stage.SALES_READY:
+            raise Conflict("This lead is already sales-ready.")
+        if lead.stage not in (Stage.INQUIRY, Stage.UNCLOSED):
+            raise Conflict(f"This lead is {lead.get_stage_display().lower()}: it cannot be made sales-ready.")
+        if not works_on(lead, by):
+            raise Conflict("This lead is not yours: only its salesperson or a manager moves it.")
+        _require_ready(lead, by=by)
+    return lead
+
+
+def move_lead(
+    *,
+    lead_id: int,
+    to_stage: str,
+    by,
+    owner_id=None,
+    amount=None,
+    upsell_accepted: bool = False,
+    reason: str = "",
+    within: QuerySet | None = None,
+) -> Lead:
+    """A card moved to another column of the pipeline board, through the service that owns that
+    move: to sales-ready by a hand-over when marketing or a manager names the salesperson, else
+    by `promote_lead`; to won, unclosed or dead by `close_lead` (the salesperson on their own
+    lead, or a manager), with the amount or the reason it requires. Nothing else moves a card."""
+    if to_stage in CLOSED_STAGES:
+        if not has_role(by, Role.SALES, Role.MANAGER):
+            raise Conflict("Only the lead's salesperson or a manager closes a lead.")
+        return close_lead(
+            lead_id=lead_id,
+            outcome=to_stage,
+            by=by,
+            amount=amount,
+            upsell_accepted=upsell_accepted,
+            reason=reason,
+            within=within,
+        )
+    if to_stage == Stage.SALES_READY:
+        if owner_id not in (None, ""):
+            if not has_role(by, Role.MARKETING, Role.MANAGER):
+                raise Conflict("Only marketing or a manager hands a lead to a salesperson.")
+            lead = handover_lead(lead_id=lead_id, owner_id=owner_id, by=by, within=within)
+            if lead.stage == Stage.SALES_READY:
+                return lead
+            # Already with that salesperson: the hand-over had nothing to do, the promotion has.
+        return promote_lead(lead_id=lead_id, by=by, within=within)
+    raise ValidationError({"to": ["Move a card to sales-ready, won, unclosed or dead."]})
+
+
         errors["rating"] = ["Rate from 1 (a waste of time) to 5 (a great lead)."]
     if not (reason or "").strip():
         errors["reason"] = ["Say why."]

@@ -113,3 +113,12 @@ def running_batch(template: LetterTemplate) -> LetterBatch | None:
         .filter(Q(job__status__in=["queued", "running"]) | Q(job__isnull=True))
         .first()
     )
+
+
+def running_batches() -> list[LetterBatch]:
+    """The letter batches being sent now, oldest first, with their job (the progress bar's)."""
+    return list(
+        LetterBatch.objects.filter(job__status__in=["queued", "running"])
+        .select_related("job", "template")
+        .order_by("created_at", "id")
+    )
