@@ -1,8 +1,10 @@
 from django.urls import path
 
-from desk import console, views
+from desk import console, home, views
 
 urlpatterns = [
+    path("", home.home, name="home"),
+    path("home/running/", home.running, name="home-running"),
     path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/log/", views.log_interaction, name="lead-log"),
     path("leads/<int:pk>/redeem/", views.redeem, name="lead-redeem"),

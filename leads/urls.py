@@ -1,12 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import RedirectView
 
 from crm.login_guard import GuardedAuthenticationForm
 from leads import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="lead-list", permanent=False)),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=GuardedAuthenticationForm),

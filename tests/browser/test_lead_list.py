@@ -21,8 +21,9 @@ def rows(page: Page):
 
 
 def open_the_list(page: Page, live_server, username: str) -> None:
-    """Log in (landing on the list) and wait until its scripts run, so typing is heard."""
+    """Log in, open the list and wait until its scripts run, so typing is heard."""
     log_in(page, live_server, username)
+    page.goto(f"{live_server.url}/leads/")
     page.wait_for_load_state("load")
 
 

@@ -68,11 +68,21 @@ def test_logging_requires_login():
     assert not Interaction.objects.exists()
 
 
-def test_login_page_logs_a_user_in_and_lands_on_the_lead_list(users):
+def test_login_page_logs_a_user_in_and_lands_on_their_home(users):
     from tests.factories import DEMO_PASSWORD
 
     client = client_for()
     response = client.post("/login/", {"username": "csr1", "password": DEMO_PASSWORD}, follow=True)
+
+    assert response.redirect_chain[-1][0] == "/"
+    assert b'data-testid="home-followups"' in response.content
+
+
+def test_login_goes_back_to_the_page_that_asked_for_it(users):
+    from tests.factories import DEMO_PASSWORD
+
+    client = client_for()
+    response = client.post("/login/?next=/leads/", {"username": "csr1", "password": DEMO_PASSWORD}, follow=True)
 
     assert response.redirect_chain[-1][0] == "/leads/"
     assert b'id="id_q"' in response.content
