@@ -1,10 +1,13 @@
 from django.urls import path
 
-from desk import console, home, views
+from desk import console, home, pipeline, views
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("home/running/", home.running, name="home-running"),
+    path("pipeline/", pipeline.pipeline, name="pipeline"),
+    path("pipeline/<int:pk>/move/", pipeline.move, name="pipeline-move"),
+    path("pipeline/<int:pk>/move/form/", pipeline.move_form, name="pipeline-move-form"),
     path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/log/", views.log_interaction, name="lead-log"),
     path("leads/<int:pk>/redeem/", views.redeem, name="lead-redeem"),
