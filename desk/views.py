@@ -4,7 +4,9 @@ an offer. Thin: each action is one call into a service; the page is desk.lead_pa
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from campaigns.models import Offer
 from config.errors import Conflict
@@ -70,6 +72,8 @@ def log_interaction(request, pk):
         old_score = lead.score
         try:
             logged = _log_once(request, lead, form)
+        except Conflict as exc:  # an erased contact, on a page opened before the erasure
+            return _refused(request, lead, exc)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -88,6 +92,14 @@ def log_interaction(request, pk):
     if request.htmx:
         return render(request, "leads/_lead_activity.html", context)
     return render(request, "leads/lead_detail.html", context, status=400)
+
+
+def _refused(request, lead, exc: Conflict):
+    """A refusal the form cannot show (the page no longer has the form): the lead page again,
+    with why."""
+    messages.error(request, exc.detail)
+    url = reverse("lead-detail", kwargs={"pk": lead.pk})
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _redeem(request, lead) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from config.errors import Conflict
 from config.ids import parse_id
 from config.text import one_line_errors
+from crm.erased import refuse_if_erased
 from crm.normalize import normalize_email, normalize_phone
 from crm.roles import Role, has_role, members, roles_of
 from followups.models import (
@@ -106,7 +107,8 @@ def _assignee(assignee_id, lead: Lead):
 
 def schedule_callback(*, lead_id: int, due_at, by, note: str = "", assignee_id=None, within=None) -> FollowUp:
     """ "Call back Tuesday at 10": a follow-up by hand, for the caller (or whoever they name)."""
-    lead = (Lead.objects.all() if within is None else within).get(pk=lead_id)
+    lead = (Lead.objects.all() if within is None else within).select_related("contact").get(pk=lead_id)
+    refuse_if_erased(lead.contact)
     due_at = _clean_due_at(due_at)
     assignee = by if assignee_id in (None, "") else _assignee(assignee_id, lead)
     return FollowUp.objects.create(

@@ -5,9 +5,11 @@ editor. Thin: every action is a call into followups.services."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from config.errors import Conflict, error_text
 from crm.access import role_required, staff_required
@@ -177,6 +179,10 @@ def schedule_callback(request, pk):
                     within=visible_leads(request.user),
                 ).pk,
             )
+        except Conflict as exc:  # an erased contact, on a page opened before the erasure: the form is gone
+            messages.error(request, exc.detail)
+            url = reverse("lead-detail", kwargs={"pk": lead.pk})
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         except ValidationError as exc:
             for field, errors in _errors(exc).items():
                 form.add_error(field if field in form.fields else None, errors)

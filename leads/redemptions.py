@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Offer, OfferStatus, Redemption
 from config.errors import Conflict
+from crm.erased import refuse_if_erased
 from leads.models import Lead
 
 
@@ -19,7 +20,8 @@ def redeem_offer(*, offer_id: int, lead_id: int, by=None, within=None) -> Offer:
     second redemption by the same lead a conflict. `within` limits the leads that may redeem
     (the caller's visible leads); a lead outside it raises Lead.DoesNotExist.
     """
-    lead = (Lead.objects.all() if within is None else within).get(pk=lead_id)
+    lead = (Lead.objects.all() if within is None else within).select_related("contact").get(pk=lead_id)
+    refuse_if_erased(lead.contact)
     with transaction.atomic():
         offer = Offer.objects.get(pk=offer_id)
         status = offer.status

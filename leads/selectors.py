@@ -181,7 +181,8 @@ def lead_offers(lead: Lead) -> dict:
     """The offers panel of a lead: what it has redeemed, and the live offers it may still take up."""
     redeemed = list(lead.redemptions.select_related("offer", "redeemed_by").order_by("redeemed_at"))
     taken = {r.offer_id for r in redeemed}
-    choices = [offer for offer in live_offers() if offer.pk not in taken] if lead.stage != Stage.DEAD else []
+    closed = lead.stage == Stage.DEAD or lead.contact.erased_at is not None  # nothing more is taken up
+    choices = [] if closed else [offer for offer in live_offers() if offer.pk not in taken]
     return {
         "lead": lead,
         "offer_status": OfferStatus(lead.offer.status).label if lead.offer else "",

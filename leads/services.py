@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from crm.erased import refuse_if_erased
 from crm.services import update_contact
 from leads import codes
 from leads.kinds import OPEN_STAGES, InteractionKind, Stage
@@ -136,7 +137,9 @@ def record_interaction(
     offer=None,
 ) -> LoggedInteraction:
     """The writing half of log_interaction, for a lead the caller has locked (or just created)
-    in the current transaction, with inputs already validated."""
+    in the current transaction, with inputs already validated. Refused for an erased contact
+    (crm.erased): nothing more is recorded about them."""
+    refuse_if_erased(lead.contact)
     occurred_at = occurred_at or timezone.now()
     interaction = Interaction.objects.create(
         lead=lead,
@@ -204,14 +207,16 @@ def open_lead(
 
 
 def update_lead(lead: Lead, *, by=None, **fields) -> Lead:
-    """Edit the facts of a lead that people may change; stage, score and owner move elsewhere."""
+    """Edit the facts of a lead that people may change; stage, score and owner move elsewhere.
+    Refused for an erased contact (crm.erased)."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
     if not fields:
         return lead
     with transaction.atomic():
-        locked = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
+        locked = Lead.objects.select_for_update(of=("self",)).select_related("contact").get(pk=lead.pk)
+        refuse_if_erased(locked.contact)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(fields))

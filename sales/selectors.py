@@ -26,13 +26,14 @@ def pool() -> QuerySet:
 def sales_panel(user, lead) -> dict:
     """What the lead page's sales panel may offer this user for this lead."""
     is_manager = has_role(user, Role.MANAGER)
-    open_lead = lead.stage in (Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED)
+    writable = lead.contact.erased_at is None  # erased on request: nothing more is recorded (crm.erased)
+    open_lead = writable and lead.stage in (Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED)
     return {
         "can_handover": open_lead and (is_manager or has_role(user, Role.MARKETING)),
         "can_claim": open_lead and lead.owner_id is None and has_role(user, Role.SALES, Role.MANAGER),
-        "can_accept": lead.owner_id == user.pk and lead.owner_accepted_at is None,
+        "can_accept": writable and lead.owner_id == user.pk and lead.owner_accepted_at is None,
         "can_close": open_lead and (lead.owner_id == user.pk or is_manager),
-        "can_rate": lead.owner_id == user.pk or is_manager,
+        "can_rate": writable and (lead.owner_id == user.pk or is_manager),
         "salespeople": salespeople(),
     }
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, error_text
 from config.ids import parse_id
+from crm.erased import refuse_if_erased
 from crm.roles import Role, has_role, members
 from followups.services import schedule_after_close
 from leads import ownership
@@ -41,8 +42,11 @@ CLOSED_STAGES = (Stage.WON, Stage.UNCLOSED, Stage.DEAD)
 
 
 def _lock(lead_id: int, within: QuerySet | None = None) -> Lead:
+    """The lead, row-locked, for a sales action: none is taken for an erased contact."""
     leads = Lead.objects.all() if within is None else within
-    return leads.select_for_update(of=("self",)).select_related(None).select_related("contact").get(pk=lead_id)
+    lead = leads.select_for_update(of=("self",)).select_related(None).select_related("contact").get(pk=lead_id)
+    refuse_if_erased(lead.contact)
+    return lead
 
 
 def _require_ready(lead: Lead, *, by) -> None:
@@ -291,7 +295,8 @@ def move_lead(
         errors["reason"] = ["Say why."]
     if errors:
         raise ValidationError(errors)
-    lead = (Lead.objects if within is None else within).get(pk=lead_id)
+    lead = (Lead.objects if within is None else within).select_related("contact").get(pk=lead_id)
+    refuse_if_erased(lead.contact)
     if not works_on(lead, by):
         raise Conflict("Rate the leads you work: this one is not yours.")
     return LeadFeedback.objects.create(lead=lead, author=by, rating=rating, reason=reason.strip()[:500])
