@@ -12,7 +12,7 @@ from leads.kinds import Stage
 from leads.models import Interaction, Lead
 from notifications.models import Notification
 from sales import services as sales
-from tests.factories import ContactFactory, LeadFactory
+from tests.factories import ContactFactory, LeadFactory, closed_lead, sales_ready_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -235,9 +235,10 @@ def test_a_salesperson_cannot_reach_someone_elses_contact_by_naming_them_as_a_re
     """Naming a known contact the salesperson may not see touches nothing and reveals nothing
     (no lead id, no new lead of theirs with the contact's phone and company): "already known"."""
     stranger = ContactFactory(email="rita@example.com", first_name="", phone="+15550109999")
-    theirs = LeadFactory(contact=stranger, owner=users["sales2"])
-    if not open_lead:
-        Lead.objects.filter(pk=theirs.pk).update(stage="dead")
+    if open_lead:
+        theirs = sales_ready_lead(contact=stranger, owner=users["sales2"])
+    else:
+        theirs = closed_lead("dead", by=users["sales2"], contact=stranger)
     followup = after_sale_followup(users)
     before = (Lead.objects.count(), Interaction.objects.filter(lead=theirs).count())
     answer = api_as(users["sales"]).post(

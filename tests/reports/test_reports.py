@@ -13,7 +13,7 @@ from campaigns.models import Campaign, Offer, Placement
 from leads.models import Lead, LeadFeedback
 from reports import selectors
 from reports.periods import Period
-from tests.factories import LeadFactory, closed_lead, closer, hot_lead, signed_in_client, won_lead
+from tests.factories import LeadFactory, closed_lead, closer, hot_lead, sales_ready_lead, signed_in_client, won_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -160,8 +160,8 @@ def test_the_pipeline_calculator_gives_the_seeds_example(users):
 def test_the_open_pipeline_says_how_many_open_leads_have_no_estimate_instead_of_worth_nothing(users):
     client = signed_in_client(users["sales"])
     LeadFactory(stage="inquiry")
-    LeadFactory(stage="sales_ready", inquiry_reason="x", desired_outcome="y")
-    LeadFactory(stage="won", estimated_value=Decimal("9000"))  # closed: not the open pipeline
+    sales_ready_lead()
+    won_lead("9000", estimated_value=Decimal("9000"))  # closed: not the open pipeline
     figures = client.get("/api/v1/reports/pipeline/", {"target": "1000000", "close_rate": "0.1"}).json()
     assert (figures["open_leads"], figures["open_pipeline"], figures["open_without_estimate"]) == (2, "0.00", 2)
     html = client.get("/reports/calculator/", {"target": "1000000", "close_rate_percent": "10"}).content.decode()
@@ -275,7 +275,7 @@ def test_the_page_refuses_a_close_rate_too_small_to_plan_with(users):
 
 def test_the_calculator_shows_the_measured_close_rate_and_deal_as_the_summary_does(users):
     """One sale in three leads: the summary says 33.3%; the calculator's placeholder said 33."""
-    LeadFactory(stage="won", won_amount=Decimal("2000.50"))
+    won_lead("2000.50")
     LeadFactory(stage="inquiry")
     LeadFactory(stage="inquiry")
     client = signed_in_client(users["manager"])
