@@ -227,10 +227,6 @@ def close_lead(
     return lead
 
 
-def record_feedback(*, lead_id: int, by, rating, reason: str, within: QuerySet | None = None) -> LeadFeedback:
-    """Sales rates a lead's quality with a reason; marketing reads it per campaign and source."""
-    errors = {}
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
 # --- The pipeline board ---------------------------------------------------------------------------
 
 
@@ -290,6 +286,10 @@ def move_lead(
     raise ValidationError({"to": ["Move a card to sales-ready, won, unclosed or dead."]})
 
 
+def record_feedback(*, lead_id: int, by, rating, reason: str, within: QuerySet | None = None) -> LeadFeedback:
+    """Sales rates a lead's quality with a reason; marketing reads it per campaign and source."""
+    errors = {}
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         errors["rating"] = ["Rate from 1 (a waste of time) to 5 (a great lead)."]
     if not (reason or "").strip():
         errors["reason"] = ["Say why."]
