@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -165,6 +166,8 @@ else:
     }
 
 # --- Auth -----------------------------------------------------------------------------------
+# Django's backend, with the user's profile (their time zone) read in the same query.
+AUTHENTICATION_BACKENDS = ["crm.auth.StaffBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -175,6 +178,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# The company's zone: the beat schedule's, and every user's until they choose their own (crm.zones).
 TIME_ZONE = os.environ.get("CRM_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -59,6 +59,7 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("jobs/", include("jobs.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("crm.urls")),
     path("", include("data_rights.urls")),
     path("", include("imports.urls")),
     path("", include("followups.urls")),

@@ -1,6 +1,10 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
-from crm.models import Company, Contact
+from crm.forms import TimeZoneField
+from crm.models import Company, Contact, StaffProfile
 
 
 @admin.register(Company)
@@ -17,3 +21,28 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ["consent", "do_not_contact"]
     list_select_related = ["company"]
     raw_id_fields = ["company"]
+
+
+class StaffProfileForm(forms.ModelForm):
+    time_zone = TimeZoneField(help_text="The zone their pages show times in; the company's when blank.")
+
+    class Meta:
+        model = StaffProfile
+        fields = ["time_zone"]
+
+
+class StaffProfileInline(admin.StackedInline):
+    """A manager sets a user's time zone on the user's own admin page."""
+
+    model = StaffProfile
+    form = StaffProfileForm
+    can_delete = False
+    verbose_name = verbose_name_plural = "Settings"
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(UserAdmin):
+    inlines = [StaffProfileInline]

@@ -12,6 +12,7 @@ from config.parsers import FormParser, MultiPartParser, SafeJSONParser
 from config.throttling import FixedWindowThrottle, client_address
 from crm import login_guard
 from crm.roles import roles_of
+from crm.zones import zone_of
 
 
 class LoginRateThrottle(FixedWindowThrottle):
@@ -50,6 +51,7 @@ class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     roles = serializers.ListField(child=serializers.CharField())
+    time_zone = serializers.CharField(help_text="The IANA zone the user reads times in, e.g. America/New_York.")
 
 
 class MeView(APIView):
@@ -58,4 +60,6 @@ class MeView(APIView):
 
     def get(self, request):
         user = request.user
-        return Response({"id": user.pk, "username": user.get_username(), "roles": roles_of(user)})
+        return Response(
+            {"id": user.pk, "username": user.get_username(), "roles": roles_of(user), "time_zone": zone_of(user)}
+        )

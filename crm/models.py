@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from crm.normalize import format_phone
+from crm.zones import validate_time_zone
 
 
 class SizeBand(models.TextChoices):
@@ -132,3 +133,22 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"Contact #{self.contact_id} erased {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class StaffProfile(models.Model):
+    """What a staff user chooses for themselves: the time zone every page shows them times in
+    and reads the times they type in (crm.middleware). Blank follows the company's zone
+    (CRM_TIME_ZONE), so a user who never chose moves with it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="staff_profile"
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="An IANA name such as America/New_York; blank for the company's (CRM_TIME_ZONE).",
+    )
+
+    def __str__(self):
+        return f"Settings of {self.user}"

@@ -6,8 +6,9 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 
 from config.text import clean_text, one_line_errors
-from crm.models import Company, Contact
+from crm.models import Company, Contact, StaffProfile
 from crm.normalize import normalize_email, normalize_phone
+from crm.zones import validate_time_zone
 
 _PROFILE_FIELDS = ("first_name", "last_name", "title", "persona")
 _ONE_LINE_FIELDS = (*_PROFILE_FIELDS, "company_name")  # config.text: never a line break
@@ -215,11 +216,12 @@ def _check_contact(contact: Contact, changed: list[str]) -> None:
         raise ValidationError(errors)
 
 
-def create_staff_user(*, username: str, role: str, password: str | None = None, email: str = ""):
+def create_staff_user(*, username: str, role: str, password: str | None = None, email: str = "", time_zone: str = ""):
     """A user with one of the four roles (role given as its slug: csr, sales, marketing, manager).
 
     Without a password the account cannot log in until one is set. Managers also get Django
-    admin access, where they manage users and roles.
+    admin access, where they manage users and roles. A time zone (an IANA name) is the one their
+    pages show; blank follows the company's.
     """
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -235,6 +237,11 @@ def create_staff_user(*, username: str, role: str, password: str | None = None, 
         errors["username"] = [f"A user named '{username}' already exists."]
     if role_name is None:
         errors["role"] = [f"Unknown role '{role}': use one of {', '.join(ROLE_BY_SLUG)}."]
+    time_zone = (time_zone or "").strip()
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        errors["time_zone"] = exc.messages
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -245,4 +252,19 @@ def create_staff_user(*, username: str, role: str, password: str | None = None, 
         if role_name == Role.MANAGER:
             user.is_superuser = True
             user.save(update_fields=["is_superuser"])
+        if time_zone:
+            StaffProfile.objects.create(user=user, time_zone=time_zone)
     return user
+
+
+def set_time_zone(*, user_id: int, time_zone: str) -> StaffProfile:
+    """The zone a user reads every page in (an IANA name such as America/New_York); blank goes
+    back to the company's. An unknown name is refused and changes nothing."""
+    time_zone = (time_zone or "").strip()
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise ValidationError({"time_zone": exc.messages}) from exc
+    with transaction.atomic():
+        profile, _ = StaffProfile.objects.update_or_create(user_id=user_id, defaults={"time_zone": time_zone})
+    return profile

@@ -131,6 +131,7 @@ NOT_PERSONAL: dict[str, str] = {
     "django_celery_beat": "the periodic task schedule: task names and intervals",
     "crm.Submission": "a form's one-time token and the id of what it made, kept one day",
     "crm.Suppression": "erased people's e-mails and phones as keyed hashes only: what erasure writes",
+    "crm.StaffProfile": "a staff user's own settings (their time zone), nothing about a contact",
     "leads.FormKey": "web-form keys (hashed) and their allowed origins",
     "leads.RulesOfEngagement": "the one row of sales-readiness settings",
     "scoring.RuleSet": "scoring rules written by marketing",

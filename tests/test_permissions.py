@@ -54,7 +54,7 @@ def test_collection_endpoints_by_role(role, method, url, body, users, api_as):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_me_answers_any_signed_in_user(role, users, api_as):
+def test_me_answers_any_signed_in_user(role, users, api_as, settings):
     response = client_for(role, users, api_as).get("/api/v1/auth/me/")
     if role == "anonymous":
         assert response.status_code == 401
@@ -67,7 +67,12 @@ def test_me_answers_any_signed_in_user(role, users, api_as):
             "manager": ["Manager"],
             "nobody": [],
         }[role]
-        assert response.json() == {"id": users[role].pk, "username": users[role].username, "roles": expected_roles}
+        assert response.json() == {
+            "id": users[role].pk,
+            "username": users[role].username,
+            "roles": expected_roles,
+            "time_zone": settings.TIME_ZONE,  # the company's, until they choose their own
+        }
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from crm import views
+
+urlpatterns = [
+    path("settings/", views.my_settings, name="my-settings"),
+]
