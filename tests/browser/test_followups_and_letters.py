@@ -15,7 +15,7 @@ from leads.kinds import Stage
 from leads.models import Lead
 from sales import services as sales
 from tests.browser.steps import log_in
-from tests.factories import ContactFactory, LeadFactory, closed_lead, make_user
+from tests.factories import ContactFactory, closed_lead, make_user, sales_ready_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,11 +29,10 @@ def shipped_defaults():
 
 def test_a_salesperson_completes_a_follow_up_with_a_referral_and_opens_the_new_lead(live_server, page: Page):
     rep = make_user("rep_on_duty", "sales")
-    lead = LeadFactory(
-        contact=ContactFactory(first_name="Sofia", last_name="Morales"),
-        stage=Stage.SALES_READY,
+    lead = sales_ready_lead(
+        {"timeline": "this_month"},  # 80
         owner=rep,
-        score=80,
+        contact=ContactFactory(first_name="Sofia", last_name="Morales"),
         inquiry_reason="Old furnace",
         desired_outcome="Lower bills",
     )

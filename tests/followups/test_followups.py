@@ -18,9 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def owned_lead(users, **fields):
-    return LeadFactory(
-        stage=Stage.SALES_READY, owner=users["sales"], score=70, inquiry_reason="x", desired_outcome="y", **fields
-    )
+    return sales_ready_lead(owner=users["sales"], inquiry_reason="x", desired_outcome="y", **fields)
 
 
 def closed_won(users):

@@ -4,7 +4,7 @@ import pytest
 
 from crm.models import Submission
 from leads.models import Interaction, Lead
-from tests.factories import LeadFactory, lead_after, signed_in_client
+from tests.factories import LeadFactory, lead_after, sales_ready_lead, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -133,11 +133,14 @@ def test_an_offer_code_finds_the_callers_who_came_in_on_it_newest_first_as_far_a
     offer = live_offer("SPRING25")
     came_in = {}
     for days_ago, first, owner in ((9, "Older", None), (1, "Newer", None), (3, "Theirs", users["sales2"])):
-        lead = LeadFactory(offer=offer, owner=owner, contact=ContactFactory(first_name=first, last_name="Caller"))
+        caller = {"offer": offer, "contact": ContactFactory(first_name=first, last_name="Caller")}
+        lead = sales_ready_lead(owner=owner, **caller) if owner else LeadFactory(**caller)
         Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
         came_in[first] = lead
     LeadFactory(contact=ContactFactory(first_name="Elsewhere", last_name="Caller"))  # another way in
-    mine = LeadFactory(offer=offer, owner=users["sales"], contact=ContactFactory(first_name="Mine", last_name="Caller"))
+    mine = sales_ready_lead(
+        offer=offer, owner=users["sales"], contact=ContactFactory(first_name="Mine", last_name="Caller")
+    )
     Lead.objects.filter(pk=mine.pk).update(created_at=timezone.now() - timedelta(days=5))
 
     html = signed_in_client(users["csr"]).get("/console/search/", {"q": "spring25"}, **HTMX).content.decode()
