@@ -6,7 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -15,9 +15,24 @@ from config.error_views import log_unreachable
 from config.errors import DATABASE_RETRY_AFTER, DATABASE_UNREACHABLE, Conflict, database_unreachable
 from config.ids import ID_PATTERN
 
-__all__ = ["ID_PATTERN", "Pagination", "exception_handler"]
+__all__ = ["ID_PATTERN", "IdField", "Pagination", "exception_handler"]
 
 logger = logging.getLogger(__name__)
+
+
+class IdField(serializers.IntegerField):
+    """A row id, given as a JSON number or as ASCII digits: DRF's IntegerField takes "٣" or "²"
+    for 3 and 2, which would name some other row."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 10**18 - 1)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not (data.strip().isascii() and data.strip().isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class Pagination(PageNumberPagination):

@@ -18,11 +18,9 @@ from crm.access import role_required, staff_required
 from crm.normalize import phone_search_key
 from crm.roles import Role
 from crm.submissions import submit_once
-from desk.lead_page import lead_page
+from desk.lead_page import lead_page, log_form
 from leads import codes, intake
-from leads.forms import LogInteractionForm
 from leads.selectors import find_callers, leads_on_offer, sees_every_lead, visible_leads
-from scoring.services import published_rule_book
 
 
 def _results(request, text: str) -> dict:
@@ -69,7 +67,7 @@ def console_search(request):
         lead = get_object_or_404(visible_leads(request.user), pk=first)
         form = None
         if results["letter"] and results["letter"].lead_id == lead.pk:  # the code goes into the call log
-            form = LogInteractionForm(book=published_rule_book(), initial={"offer_code": results["letter"].code})
+            form = log_form(request.user, lead, initial={"offer_code": results["letter"].code})
         context.update(lead_page(request.user, lead, form=form), picked=True)
     return render(request, "leads/_console_results.html", context)
 

@@ -4,11 +4,14 @@ follow-ups panel (followups) and the offers panel (leads). The console's caller 
 same page in a narrower frame."""
 
 from followups.forms import callback_panel
+from leads.engagement import describe_missing, missing_for_sales_ready
 from leads.forms import LogInteractionForm
+from leads.kinds import Stage
 from leads.models import Temperature
 from leads.scores import explain
 from leads.selectors import lead_offers, lead_timeline, may_edit
 from sales.selectors import sales_panel
+from scoring.engine import RuleBook
 from scoring.services import published_rule_book
 
 
@@ -20,8 +23,9 @@ def lead_page(user, lead, *, form=None, logged=None, redeem_error: str = "", red
         "lead": lead,
         "score": score,
         "temperature_label": dict(Temperature.choices).get(score.temperature, score.temperature),
+        "readiness": readiness(lead, book),
         "timeline": lead_timeline(lead, book=book),
-        "form": form or LogInteractionForm(book=book),
+        "form": form or log_form(user, lead, book=book),
         "logged": logged,
         "can_edit": may_edit(user, lead),
         **sales_panel(user, lead),
@@ -33,3 +37,21 @@ def lead_page(user, lead, *, form=None, logged=None, redeem_error: str = "", red
 def offers_panel(lead, *, error: str = "", done: str = "") -> dict:
     """The offers panel with the outcome of a redemption just tried, if any."""
     return {**lead_offers(lead), "redeem_error": error, "redeem_done": done}
+
+
+def log_form(user, lead, data=None, *, book: RuleBook | None = None, **kwargs) -> LogInteractionForm:
+    """The log-an-interaction form of the lead page and the console: with why they inquired and
+    the result they want when `user` may correct the lead's facts (leads.selectors.may_edit)."""
+    book = book or published_rule_book()
+    return LogInteractionForm(data, book=book, lead=lead if may_edit(user, lead) else None, **kwargs)
+
+
+def readiness(lead, book: RuleBook) -> str:
+    """What still stands between an open lead and sales-ready, in words ("Not sales-ready yet:
+    needs the result they want."), or where a sales-ready one is; empty for a closed lead."""
+    if lead.stage == Stage.SALES_READY:
+        return "Sales-ready: in the pool for sales." if lead.owner_id is None else f"Sales-ready: with {lead.owner}."
+    if lead.stage not in (Stage.INQUIRY, Stage.UNCLOSED):
+        return ""
+    missing = missing_for_sales_ready(lead, book=book)
+    return describe_missing(missing, lead, book) if missing else "Meets the rules of engagement for sales-ready."

@@ -13,13 +13,11 @@ from config.errors import Conflict
 from config.ids import parse_id
 from crm.access import staff_required
 from crm.submissions import submit_once
-from desk.lead_page import lead_page, offers_panel
+from desk.lead_page import lead_page, log_form, offers_panel
 from leads import services
-from leads.forms import LogInteractionForm
 from leads.kinds import InteractionKind
 from leads.redemptions import redeem_offer
 from leads.selectors import visible_leads
-from scoring.services import published_rule_book
 
 
 @staff_required
@@ -29,13 +27,16 @@ def lead_detail(request, pk):
 
 
 def _log_once(request, lead, form) -> dict:
-    """Log the form's interaction, once however many times the form arrives."""
+    """Log the form's interaction with the facts the caller changed, once however many times the
+    form arrives."""
     data = form.cleaned_data
     minutes = data.get("duration_minutes")
+    facts = form.fact_changes()
 
     def log() -> int:
-        result = services.log_interaction(
+        result = services.log_interaction_and_facts(
             lead_id=lead.pk,
+            facts=facts,
             kind=data["kind"],
             author=request.user,
             note=data["note"],
@@ -46,15 +47,19 @@ def _log_once(request, lead, form) -> dict:
         return result.interaction.pk
 
     _, first = submit_once(request, log)
-    return {"kind": dict(InteractionKind.choices)[data["kind"]], "repeat": not first}
+    return {"kind": dict(InteractionKind.choices)[data["kind"]], "repeat": not first, "facts": bool(facts) and first}
 
 
 def logged_message(logged: dict) -> str:
     if logged["repeat"]:
         return f"{logged['kind']} was already logged: the form arrived twice and counts once."
     if logged["old_score"] == logged["new_score"]:
-        return f"{logged['kind']} logged. Score stays at {logged['new_score']}."
-    return f"{logged['kind']} logged. Score {logged['old_score']} → {logged['new_score']}."
+        message = f"{logged['kind']} logged. Score stays at {logged['new_score']}."
+    else:
+        message = f"{logged['kind']} logged. Score {logged['old_score']} → {logged['new_score']}."
+    if logged.get("new_stage"):
+        message += f" The lead is {logged['new_stage'].lower()} now."
+    return message
 
 
 @staff_required
@@ -67,9 +72,9 @@ def log_interaction(request, pk):
     reloading the page cannot log the call twice, and gets the page with errors (400) otherwise.
     """
     lead = get_object_or_404(visible_leads(request.user), pk=pk)
-    form = LogInteractionForm(request.POST, book=published_rule_book())
+    form = log_form(request.user, lead, request.POST)
     if form.is_valid():
-        old_score = lead.score
+        old_score, old_stage = lead.score, lead.stage
         try:
             logged = _log_once(request, lead, form)
         except Conflict as exc:  # an erased contact, on a page opened before the erasure
@@ -80,6 +85,8 @@ def log_interaction(request, pk):
         else:
             lead.refresh_from_db()
             logged.update(old_score=old_score, new_score=lead.score)
+            if lead.stage != old_stage:
+                logged["new_stage"] = lead.get_stage_display()
             logged["message"] = logged_message(logged)
             if not request.htmx:
                 messages.success(request, logged_message(logged))

@@ -269,7 +269,11 @@ class LeadEditForm(FocusFirstError, forms.Form):
 
 
 class LogInteractionForm(FocusFirstError, forms.Form):
-    """Kind, note and duration, plus one optional select per scripted question."""
+    """Kind, note and duration, plus one optional select per scripted question; given the `lead`
+    (for someone who may correct its facts), also why they inquired and the result they want,
+    prefilled with what the lead has, so the call that learns them records them."""
+
+    FACT_FIELDS = ("inquiry_reason", "desired_outcome")
 
     kind = forms.ChoiceField(choices=HAND_LOGGED_KINDS, initial=InteractionKind.CALL_INBOUND)
     duration_minutes = forms.IntegerField(required=False, min_value=0, max_value=1440, label="Minutes on the call")
@@ -282,8 +286,20 @@ class LogInteractionForm(FocusFirstError, forms.Form):
         help_text="The code printed on the letter or ad, if the caller has one.",
     )
 
-    def __init__(self, *args, book: RuleBook, **kwargs):
+    def __init__(self, *args, book: RuleBook, lead=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if lead is not None:
+            for name, label in (("inquiry_reason", "Why they inquired"), ("desired_outcome", "What result they want")):
+                # The value shown goes back with the form (show_hidden_initial), so only what the user
+                # changed is saved: a fact someone else recorded meanwhile is not overwritten.
+                self.fields[name] = forms.CharField(
+                    required=False,
+                    max_length=5000,
+                    label=label,
+                    initial=getattr(lead, name),
+                    show_hidden_initial=True,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
         self.questions = book.questions
         for question in book.questions:
             self.fields[f"q_{question.key}"] = forms.ChoiceField(
@@ -297,6 +313,13 @@ class LogInteractionForm(FocusFirstError, forms.Form):
 
     def question_fields(self):
         return [self[f"q_{question.key}"] for question in self.questions]
+
+    def fact_fields(self):
+        return [self[name] for name in self.FACT_FIELDS if name in self.fields]
+
+    def fact_changes(self) -> dict[str, str]:
+        """The facts the caller changed (after is_valid()), as leads.services.update_lead takes them."""
+        return {name: self.cleaned_data[name] for name in self.FACT_FIELDS if name in self.changed_data}
 
     def answers(self) -> list[dict[str, str]]:
         return [

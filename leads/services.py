@@ -123,6 +123,19 @@ def log_interaction(
         )
 
 
+def log_interaction_and_facts(*, lead_id: int, facts: dict, author=None, **interaction) -> LoggedInteraction:
+    """A call logged with what the caller said about why they called and the result they want
+    (the console's and the lead page's log form): the interaction (rescored, its stage settled),
+    then the facts through `update_lead`, in one transaction. The promotion check after the facts
+    sees the call's new score, so a call that qualifies the lead makes it sales-ready at once;
+    a refused interaction saves no fact either. `interaction` is log_interaction's arguments."""
+    with transaction.atomic():
+        logged = log_interaction(lead_id=lead_id, author=author, **interaction)
+        if facts:
+            update_lead(logged.lead, by=author, **facts)
+    return logged
+
+
 def record_interaction(
     lead: Lead,
     *,

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.ids import parse_id
 from notifications import selectors, services
 
 
@@ -46,6 +47,6 @@ class NotificationsView(APIView):
     @extend_schema(request=MarkReadSerializer, responses=MarkedSerializer)
     def post(self, request):
         ids = request.data.get("read") if hasattr(request.data, "get") else None
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not isinstance(ids, list) or not all(parse_id(i) is not None and isinstance(i, int) for i in ids):
             return Response({"read": ["Give a list of notification ids."]}, status=400)
         return Response({"marked": services.mark_read(user=request.user, ids=ids)})

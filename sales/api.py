@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import IdField
 from config.ids import parse_int
 from crm.permissions import IsManager, IsMarketingOrManager, IsSalesOrManager
 from leads.api import LeadSerializer
@@ -175,7 +176,7 @@ class FeedbackSummaryView(APIView):
 
 
 class HandoverSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(help_text="The salesperson's user id.")
+    owner = IdField(help_text="The salesperson's user id.")
 
 
 class CloseSerializer(serializers.Serializer):

@@ -32,7 +32,8 @@ def test_salesperson_claims_the_next_lead_calls_and_closes_it_won(live_server, p
     expect(page).to_have_url(re.compile(rf"/leads/{hottest.pk}/$"))
     expect(page.get_by_text("Sofia Morales is yours now")).to_be_visible()
     # Why they inquired and what they want come before anything else.
-    expect(page.get_by_text("Furnace is 20 years old and noisy")).to_be_visible()
+    about = page.get_by_role("region", name="About this lead")
+    expect(about.get_by_text("Furnace is 20 years old and noisy")).to_be_visible()
 
     page.get_by_label("Kind").select_option("call_outbound")
     page.get_by_label("Note").fill("Booked the install for Tuesday.")
