@@ -9,7 +9,15 @@ from playwright.sync_api import Page, expect
 
 from leads.models import Lead
 from tests.browser.steps import log_in
-from tests.factories import CompanyFactory, ContactFactory, LeadFactory, lead_after, make_user, sales_ready_lead
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    LeadFactory,
+    hot_lead,
+    lead_after,
+    make_user,
+    sales_ready_lead,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -128,10 +136,8 @@ def test_the_list_scrolls_inside_its_box_on_a_phone(live_server, page: Page):
 def test_a_csr_corrects_a_lead_and_its_contact(live_server, page: Page):
     make_user("agent", "csr")
     ContactFactory(first_name="Someone", last_name="Else", phone="+15550100099")
-    lead = LeadFactory(
+    lead = hot_lead(  # 70: an inquiry until the result they want is recorded
         contact=ContactFactory(first_name="Grace", last_name="Kim", phone="+15550100004"),
-        stage="inquiry",
-        score=72,
         inquiry_reason="Saw the spring letter",
     )
 
@@ -154,6 +160,8 @@ def test_a_csr_corrects_a_lead_and_its_contact(live_server, page: Page):
     expect(page).to_have_url(re.compile(rf"/leads/{lead.pk}/$"))
     expect(page.get_by_text("Saved. It now meets the rules of engagement: the lead is sales-ready.")).to_be_visible()
     expect(page.get_by_test_id("stage")).to_have_text("Sales-ready")
-    expect(page.get_by_role("link", name="+15550100077")).to_be_visible()
+    # Stored as +15550100077, shown as people write it, dialling the stored number.
+    phone = page.locator(".lead-head").get_by_role("link", name="(555) 010-0077")
+    expect(phone).to_have_attribute("href", "tel:+15550100077")
     lead.refresh_from_db()
     assert (lead.stage, lead.desired_outcome, lead.contact.title) == ("sales_ready", "Lower heating bills", "Homeowner")
