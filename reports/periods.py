@@ -1,7 +1,9 @@
 """The period a report covers: `start` and `end` dates (inclusive), the last 90 days unless given.
 
 A report is over the leads *created* in the period (a cohort) and where they are now, so a
-funnel never mixes this month's inquiries with last year's wins."""
+funnel never mixes this month's inquiries with last year's wins. Days are the company's
+(CRM_TIME_ZONE), whoever reads: the same period gives the same figures to a reader in New York
+and one in Paris, each of whom otherwise sees times in their own zone."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,6 +15,11 @@ DEFAULT_DAYS = 90
 EARLIEST = date(2000, 1, 1)
 
 
+def company_zone():
+    """The zone a report's days are counted in: the company's, not the reader's."""
+    return timezone.get_default_timezone()
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -20,12 +27,12 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
+        return timezone.make_aware(datetime.combine(self.start, time.min), company_zone())
 
     @property
     def until(self) -> datetime:
         """The first instant after the period."""
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min), company_zone())
 
     @property
     def days(self) -> int:
@@ -57,7 +64,7 @@ def parse_period(params) -> Period:
     end = _date(params.get("end", ""), "end", errors)
     if errors:
         raise ValidationError(errors)
-    end = end or timezone.localdate()
+    end = end or timezone.localdate(timezone=company_zone())
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise ValidationError({"end": ["The end comes before the start: swap them."]})

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from leads.kinds import Source, Stage
 from leads.models import Lead
-from reports.periods import Period
+from reports.periods import Period, company_zone
 from reports.router import reading_reports, reports_alias
 
 WON = Q(stage__in=[Stage.WON, Stage.CUSTOMER])
@@ -180,12 +180,12 @@ def weekly(period: Period, *, owner=None) -> list[Week]:
     with reading_reports():
         rows = (
             cohort(period, owner=owner)
-            .annotate(week=TruncWeek("inquired_at"))
+            .annotate(week=TruncWeek("inquired_at", tzinfo=company_zone()))
             .values("week")
             .annotate(leads=Count("id"), won=Count("id", filter=WON))
             .order_by("week")
         )
-        found = {timezone.localtime(row["week"]).date(): row for row in rows}
+        found = {timezone.localtime(row["week"], company_zone()).date(): row for row in rows}
     monday = period.start - timedelta(days=period.start.weekday())
     weeks = []
     while monday <= period.end:  # a quiet week is a zero, not a gap in the trend
