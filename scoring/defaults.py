@@ -1,5 +1,10 @@
 """The rule set a fresh install ships with (seeds 002 and 003). Marketing tunes it from here."""
 
+# A customer's referral (followups.services.complete) is a warm start: someone who trusts us
+# vouched for us. Shipped since issue 17; installs published before get it through migration
+# leads/0014_referral_rule, as a new version of their own rules.
+REFERRAL_RULE = {"key": "referral", "label": "Referred by a customer", "kind": "referral", "points": 40, "cap": 40}
+
 DEFAULT_DEFINITION = {
     "rules": [
         {"key": "inbound_call", "label": "Called us with an inquiry", "kind": "call_inbound", "points": 50, "cap": 50},
@@ -19,6 +24,7 @@ DEFAULT_DEFINITION = {
             "cap": 10,
             "when": {"return_visit": True},
         },
+        REFERRAL_RULE,  # last, where migration leads/0014 adds it to rules published before
     ],
     "questions": [
         {

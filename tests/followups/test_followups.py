@@ -205,6 +205,18 @@ def test_completing_records_answers_on_the_timeline_and_a_referral_becomes_a_lin
     assert Lead.objects.get(pk=followup.lead_id).stage == "customer"  # back to marketing after the sale
 
 
+def test_a_referral_lead_is_scored_for_the_referral_by_the_shipped_rules(users, api_as):
+    """It scored 0: the shipped rules had no rule for the kind `referral`."""
+    followup = after_sale_followup(users)
+    done = services.complete(
+        followup_id=followup.pk, by=users["csr"], referrals=[{"first_name": "Rita", "phone": "555 010 7788"}]
+    )
+    [referral] = done.referrals
+    score = api_as(users["csr"]).get(f"/api/v1/leads/{referral.pk}/score/").json()
+    assert score["score"] == 40 and score["temperature"] == "warm"
+    assert {"rule": "behaviour.referral", "label": "Referred by a customer", "points": 40} in score["breakdown"]
+
+
 def test_needs_not_met_raises_a_follow_up_for_a_manager(users):
     followup = after_sale_followup(users)
     done = services.complete(followup_id=followup.pk, by=users["sales"], answers={"needs_met": "no"}, note="Still cold")
