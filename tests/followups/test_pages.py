@@ -161,6 +161,18 @@ def test_the_poll_that_sees_the_batch_done_brings_its_letters_without_a_reload(
     assert "Grace Kim" in poll and f"{code[:4]}-{code[4:]}" in poll and "None written" not in poll
 
 
+def test_the_batch_page_shows_its_revenue_in_the_currency(users, settings, tmp_path, letter_template):
+    settings.CRM_LETTERS_DIR = tmp_path
+    lead = unclosed_lead(first_name="Grace")
+    from followups.letters import services as letters
+
+    batch = letters.start_batch(template_id=letter_template.pk)
+    jobs.run_job(batch.job_id)
+    sales.close_lead(lead_id=lead.pk, outcome="won", amount="4321", by=users["manager"])  # after its letter
+    html = signed_in_client(users["marketing"]).get(f"/letters/batches/{batch.pk}/").content.decode()
+    assert 'data-testid="revenue">$4,321.00</td>' in html  # it read "4321.00", no currency
+
+
 def test_the_console_finds_a_letter_code_and_opens_its_caller(users, settings, tmp_path, letter_template):
     settings.CRM_LETTERS_DIR = tmp_path
     lead = unclosed_lead(first_name="Grace", last_name="Kim")
