@@ -155,6 +155,23 @@ def test_an_offer_code_finds_the_callers_who_came_in_on_it_newest_first_as_far_a
     assert "Mine Caller" in listed and "Theirs Caller" not in listed and "Newer Caller" not in listed
 
 
+def test_no_separator_stands_alone_when_a_caller_lacks_a_phone_an_email_or_a_company(users):
+    from leads.redemptions import redeem_offer
+    from tests.factories import ContactFactory, live_offer
+
+    client = signed_in_client(users["csr"])
+    for contact in (
+        ContactFactory(phone="", email="only.mail@example.com", company=None),
+        ContactFactory(phone="+15550109911", email="", company=None),
+    ):
+        lead = LeadFactory(contact=contact)
+        redeem_offer(offer_id=live_offer(f"CODE{lead.pk}").pk, lead_id=lead.pk, by=users["csr"])
+        html = client.get(f"/console/caller/{lead.pk}/").content.decode()
+        reach = html.split('<p class="reach">')[1].split("</p>")[0]
+        assert "·" not in reach and "open the lead page" in reach
+        assert f"deal by {users['csr'].username}" in html and "· by" not in html  # the timeline's redemption
+
+
 def test_a_callback_form_sent_twice_schedules_one_callback(users):
     from datetime import timedelta
 
