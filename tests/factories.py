@@ -49,9 +49,35 @@ class ContactFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+1555{n:07d}")
 
 
+# What the product derives from a lead's history (its score, temperature, stage moves, owner and
+# close), which a lead with no history cannot have: LeadFactory refuses them.
+MADE_BY_THE_PRODUCT = frozenset(
+    {
+        "score",
+        "temperature",
+        "rules_version",
+        "score_computed_at",
+        "first_hot_at",
+        "hot_since",
+        "hot_response_seconds",
+        "sales_ready_at",
+        "owner",
+        "handed_over_at",
+        "owner_accepted_at",
+        "closed_at",
+        "won_amount",
+        "sales_cycle_days",
+        "lost_reason",
+        "upsell_accepted",
+    }
+)
+
+
 class LeadFactory(factory.django.DjangoModelFactory):
     """A lead with no history yet: an inquiry (or, with stage=list, a bought name). Anything
-    further (a score, sales-ready, closed) comes from the builders below."""
+    further (a score, sales-ready, an owner, closed) comes from the builders below, and asking
+    this factory for it is refused: a written score or stage is a state the product never makes,
+    and a test built on one stays green when the product breaks."""
 
     class Meta:
         model = Lead
@@ -59,8 +85,19 @@ class LeadFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory)
     stage = Stage.INQUIRY
     source = Source.WEB_FORM
-    sales_ready_at = factory.LazyAttribute(lambda lead: timezone.now() if lead.stage == Stage.SALES_READY else None)
     inquired_at = factory.LazyAttribute(lambda lead: None if lead.stage == Stage.LIST else timezone.now())
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        written = sorted(name for name in MADE_BY_THE_PRODUCT if kwargs.get(name) not in (None, False))
+        if kwargs.get("stage") not in (Stage.LIST, Stage.INQUIRY):
+            written.append(f"stage={kwargs.get('stage')}")
+        if written:
+            raise TypeError(
+                f"LeadFactory cannot write {', '.join(written)}: give the lead its history with the builders "
+                "in tests/factories.py (lead_after, hot_lead, sales_ready_lead, handed_over_lead, closed_lead)."
+            )
+        return super()._create(model_class, *args, **kwargs)
 
 
 FACTS = {"inquiry_reason": "Furnace died", "desired_outcome": "Heat by Friday"}  # what sales-ready requires

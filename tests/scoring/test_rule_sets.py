@@ -178,12 +178,14 @@ def test_a_lead_scored_under_old_rules_during_the_publish_is_caught():
     assert Lead.objects.get(pk=leads[0].pk).rules_version == 2
 
 
-def test_decay_rescores_only_leads_that_crossed_a_weekly_step():
+def test_decay_rescores_only_leads_that_crossed_a_weekly_step(users):
+    from sales.services import close_lead
+
     now = timezone.now()
     crossed, steady, fresh, closed = LeadFactory.create_batch(4)
     for lead in (crossed, steady, fresh, closed):
         log_interaction(lead_id=lead.pk, kind="call_inbound", occurred_at=now - timedelta(days=22))
-    Lead.objects.filter(pk=closed.pk).update(stage="won")
+    close_lead(lead_id=closed.pk, outcome="won", amount="900", by=users["manager"])
     Lead.objects.filter(pk=fresh.pk).update(last_activity_at=now - timedelta(days=2))
     # `steady` was already scored after its last step (day 21), `crossed` before it.
     Lead.objects.filter(pk=steady.pk).update(score_computed_at=now - timedelta(hours=12))

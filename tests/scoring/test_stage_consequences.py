@@ -37,7 +37,7 @@ def ready_lead(answer="this_quarter", owner=None, **fields):
     lead = LeadFactory(**(FACTS | fields))
     log_interaction(lead_id=lead.pk, kind="call_inbound", answers=[{"question": "timeline", "answer": answer}])
     if owner is not None:
-        Lead.objects.filter(pk=lead.pk).update(owner=owner, handed_over_at=timezone.now())
+        sales.claim_lead(lead_id=lead.pk, by=owner)
     lead.refresh_from_db()
     assert lead.stage == "sales_ready"
     return lead
@@ -154,9 +154,10 @@ def test_a_rescore_that_demotes_nobody_adds_no_query():
 def test_claim_next_passes_over_a_pool_lead_the_new_rules_no_longer_qualify(users):
     """Published but not rescored yet: the stored 64 is below the new 65 already, so that lead
     is not handed out, even when it is all the pool has left."""
-    stale, good = ready_lead("this_quarter"), ready_lead("this_month")
-    Lead.objects.filter(pk=stale.pk).update(score=64)
-    Lead.objects.filter(pk=good.pk).update(score=66)
+    stale, good = ready_lead("this_quarter"), ready_lead("this_quarter")
+    for lead, opened in ((stale, 2), (good, 3)):
+        for _ in range(opened):
+            log_interaction(lead_id=lead.pk, kind="email_open")  # 2 points each: 64 and 66
     draft_with_threshold(65)
     services.publish_draft()  # the rescore job has not run yet
     assert sales.claim_next(by=users["sales"]).pk == good.pk
