@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Campaign, Offer, Placement
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, open_from_marketing_menu
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,7 +46,7 @@ def spring_offer():
 def test_marketing_edits_an_offer_adds_placements_and_sees_their_errors(live_server, page: Page, spring_offer):
     make_user("marketer", "marketing")
     log_in(page, live_server, "marketer")
-    page.get_by_role("link", name="Campaigns").click()
+    open_from_marketing_menu(page, "Campaigns")
     page.get_by_role("link", name="SPRING25").click()
     expect(page.get_by_label("Campaign")).to_have_value(str(spring_offer.campaign_id))
     expect(page.get_by_text("The saved placements cost $300.00 in all.")).to_be_visible()
@@ -96,7 +96,7 @@ def test_marketing_edits_an_offer_adds_placements_and_sees_their_errors(live_ser
 def test_marketing_renames_archives_and_restores_a_campaign(live_server, page: Page, spring_offer):
     make_user("marketer", "marketing")
     log_in(page, live_server, "marketer")
-    page.get_by_role("link", name="Campaigns").click()
+    open_from_marketing_menu(page, "Campaigns")
     page.get_by_role("link", name="Edit Spring tune-up").click()
     page.get_by_label("Name").fill("fall")
     page.get_by_role("button", name="Save the campaign").click()

@@ -14,7 +14,7 @@ from followups.models import FollowUp, FollowUpScript, Letter, LetterTemplate
 from leads.kinds import Stage
 from leads.models import Lead
 from sales import services as sales
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, open_from_marketing_menu
 from tests.factories import ContactFactory, closed_lead, make_user, sales_ready_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,7 +74,7 @@ def test_marketing_sends_a_small_batch_and_watches_it_reach_done(live_server, pa
     worker = start_worker(CRM_LETTERS_DIR=str(tmp_path))
     try:
         log_in(page, live_server, "marketer")
-        page.get_by_role("link", name="Letters").click()
+        open_from_marketing_menu(page, "Letters")
         page.get_by_role("link", name=LETTER["name"]).click()
         expect(page.get_by_test_id("letter-preview")).to_contain_text("Dear Grace,")
         page.get_by_role("button", name="Dry run: who would get it?").click()

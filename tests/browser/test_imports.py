@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from crm.models import Contact
 from imports.models import ImportRun
 from leads.models import Lead
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, open_from_marketing_menu
 from tests.browser.test_accessibility import violations
 from tests.factories import ContactFactory, make_user
 
@@ -61,7 +61,7 @@ def test_marketing_imports_a_list_with_two_bad_rows_and_a_duplicate_and_sees_eac
     csv_file = tmp_path / "ohio-plumbers.csv"
     csv_file.write_text(LIST, encoding="utf-8")
     log_in(page, live_server, "lister")
-    page.get_by_role("link", name="Import", exact=True).click()
+    open_from_marketing_menu(page, "Import")
     expect(page.get_by_role("heading", level=1)).to_have_text("Import a bought list")
     page.get_by_role("button", name="Upload and map the columns").click()  # nothing chosen yet
     expect(page.locator("#id_file_error")).to_contain_text("This field is required")

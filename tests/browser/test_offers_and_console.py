@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from campaigns.models import Campaign, Offer, Placement
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, open_from_marketing_menu
 from tests.factories import ContactFactory, LeadFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ def test_marketing_launches_an_offer_and_it_reaches_the_briefing(live_server, pa
     make_user("marketer", "marketing")
     Campaign.objects.create(name="Spring tune-up")
     log_in(page, live_server, "marketer")
-    page.get_by_role("link", name="Campaigns").click()
+    open_from_marketing_menu(page, "Campaigns")
     page.get_by_role("link", name="New offer in Spring tune-up").click()
 
     today = timezone.localdate()

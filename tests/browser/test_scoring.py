@@ -9,7 +9,7 @@ from jobs.models import Job
 from leads.services import log_interaction
 from scoring import services
 from scoring.models import RuleSet
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, open_from_marketing_menu
 from tests.factories import ContactFactory, LeadFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,7 +43,7 @@ def test_marketing_tunes_a_rule_previews_the_picture_and_publishes(live_server, 
         lead = LeadFactory()
         log_interaction(lead_id=lead.pk, kind="call_inbound")
     log_in(page, live_server, "marketer")
-    page.get_by_role("link", name="Scoring").click()
+    open_from_marketing_menu(page, "Scoring")
     expect(page.get_by_role("heading", level=1)).to_have_text("Scoring rules")
     expect(page.get_by_role("button", name="Publish version 2")).to_be_disabled()  # nothing changed yet
 
