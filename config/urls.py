@@ -2,7 +2,9 @@
 lets it; no app imports it)."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -52,6 +54,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Browsers, feed readers and PDF viewers ask for /favicon.ico whatever the page says: the icon's file.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico")), name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
