@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leads.kinds import OPEN_STAGES
 from leads.models import Interaction, Lead
 from leads.stages import settle_after_rescore
 from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, Score, score
@@ -60,14 +61,16 @@ def lead_facts(lead, now=None) -> LeadFacts:
 def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange | None:
     """Put a result on the lead instance; the ScoreChange to keep if anything moved.
 
-    `hot_since` starts when a lead turns hot and clears when it cools: the response-time
-    alerts measure from it."""
+    `hot_since` starts when a prospect turns hot and clears when it cools: the response-time
+    alerts measure from it. A closed lead's pinned score (won 100) is no prospect turning hot:
+    it starts no clock, so a sale is never counted as a hot lead nobody answered."""
     old = (lead.score, lead.temperature, lead.rules_version)
-    if result.temperature == HOT and lead.first_hot_at is None:
+    prospect_hot = result.temperature == HOT and lead.stage in OPEN_STAGES
+    if prospect_hot and lead.first_hot_at is None:
         lead.first_hot_at = now  # the scoreboard's response time counts from here, whatever follows
-    if result.temperature == HOT and (lead.temperature != HOT or lead.hot_since is None):
+    if prospect_hot and (lead.temperature != HOT or lead.hot_since is None):
         lead.hot_since = now
-    elif result.temperature != HOT:
+    elif not prospect_hot:
         lead.hot_since = None
     lead.score, lead.temperature = result.total, result.temperature
     lead.rules_version, lead.score_computed_at = result.rules_version, now

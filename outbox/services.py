@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -77,7 +77,10 @@ def refused_for_good(exc: Exception) -> str:
 
     Only a 5xx reply to every recipient (no such mailbox, a malformed address) is final. A 4xx
     reply to the address (greylisting, a full mailbox, a busy server) says "try later", and so
-    does any other failure: a server that is down must not cost us the e-mail."""
+    does any other failure: a server that is down must not cost us the e-mail. A header with a
+    line break in it (a row queued before subjects were made one line) can never be sent."""
+    if isinstance(exc, BadHeaderError):
+        return f"The e-mail cannot be sent as it is: {exc}"
     if not isinstance(exc, smtplib.SMTPRecipientsRefused) or not exc.recipients:
         return ""
     replies = exc.recipients.items()

@@ -187,3 +187,17 @@ def test_the_weekly_briefing_twice_in_a_week_queues_nothing_new(users, settings)
 def test_beat_sweeps_the_outbox_every_minute(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE["send-pending-emails"]
     assert schedule["task"] == "outbox.tasks.send_pending_emails" and schedule["schedule"] <= 60
+
+
+def test_a_row_whose_subject_has_a_line_break_is_given_up_not_retried_forever(settings):
+    """Rows queued before subjects were made one line carry a CR/LF that Django refuses to send
+    (BadHeaderError): give them up with the reason instead of retrying them every minute."""
+    settings.EMAIL_BACKEND = LOCMEM
+    Email.objects.create(
+        key="legacy:1", to_address="ann@example.com", subject="Hello Ann\r\nBcc: x@y.example", text="Hi"
+    )
+    assert services.send_pending() == 0
+    email = Email.objects.get()
+    assert email.sent_at is None and "cannot be sent" in email.last_error
+    Email.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    assert services.send_pending() == 0 and mail.outbox == []
