@@ -1,17 +1,20 @@
-"""Reads of leads: who may see which, a lead's timeline and offers, finding a caller."""
+"""Reads of leads: who may see which, a lead's timeline and offers, finding a caller, and a
+company as the leads show it (who may see it, its people, leads, revenue and timeline)."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from campaigns.models import OfferStatus
+from campaigns.models import OfferStatus, Redemption
 from campaigns.selectors import live_offers
-from crm.models import Contact
+from crm.models import Company, Contact
 from crm.normalize import phone_search_key
 from crm.roles import Role, has_role
 from crm.selectors import phone_ending, phone_ends_with
-from leads.kinds import InteractionKind, Stage
-from leads.models import Interaction, Lead
+from leads.kinds import OPEN_STAGES, InteractionKind, Stage
+from leads.models import Handover, Interaction, Lead, StageChange
 from outbox.selectors import email_sent
 from scoring.engine import RuleBook
+from scoring.models import ScoreChange
 
 CALLER_LIMIT = 10
 
@@ -79,9 +82,27 @@ def lead_timeline(lead: Lead, *, book: RuleBook | None = None) -> list[dict]:
     calls with their answers and referrals, and the referral that brought the lead, scripted
     answers in the words of `book`'s questions), letters sent, offers redeemed, claims,
     hand-overs and their acceptance, stage and score changes."""
+    return timeline([lead], book=book)
+
+
+def timeline(
+    leads: list[Lead] | QuerySet[Lead], *, book: RuleBook | None = None, limit: int | None = None
+) -> list[dict]:
+    """The timelines of `leads` (a list, or a queryset read as a subquery) merged, newest first:
+    a lead's page reads one lead's, a company's page its leads'. Each entry has its `lead` (with
+    its contact). With `limit`, only the newest `limit` entries: each kind reads at most that
+    many rows, so a company with years of history costs the same few queries (one per kind, one
+    more for the leads of a queryset) as a lead with a week of it."""
+    by_id = {lead.pk: lead for lead in leads} if isinstance(leads, list) else {}
+    within = list(by_id) if isinstance(leads, list) else leads.values("pk")
+
+    def newest(queryset, *order):
+        queryset = queryset.filter(lead_id__in=within)
+        return queryset.order_by(*order)[:limit] if limit else queryset
+
+    interactions = Interaction.objects.select_related("author", "offer")
     entries = [
-        {"at": i.occurred_at, "type": "interaction", "item": i}
-        for i in lead.interactions.select_related("author", "offer")
+        {"at": i.occurred_at, "type": "interaction", "item": i} for i in newest(interactions, "-occurred_at", "-id")
     ]
     links = {id(entry): _links(entry["item"].metadata) for entry in entries}
     linked = Lead.objects.select_related("contact").in_bulk(
@@ -97,22 +118,32 @@ def lead_timeline(lead: Lead, *, book: RuleBook | None = None) -> list[dict]:
             entry["referrals"] = [linked[i] for i in referrals if i in linked]
         elif entry["item"].kind == "referral" and referrer in linked:
             entry["referrer"] = linked[referrer]
+    # Letters are the followups app's (above this one): read through the lead's relation to them.
+    letters = Lead._meta.get_field("letters").related_model.objects.select_related("template")
     entries += [
         {"at": letter.sent_at, "type": "letter", "item": letter}
         # "also e-mailed" once the outbox sent its e-mail (keyed letter:<id>, followups.letters)
-        for letter in lead.letters.select_related("template").annotate(emailed=email_sent("letter:"))
+        for letter in newest(letters.annotate(emailed=email_sent("letter:")), "-sent_at", "-id")
     ]
+    stage_changes = StageChange.objects.select_related("changed_by")
+    entries += [{"at": c.changed_at, "type": "stage", "item": c} for c in newest(stage_changes, "-changed_at", "-id")]
     entries += [
-        {"at": c.changed_at, "type": "stage", "item": c} for c in lead.stage_changes.select_related("changed_by")
+        {"at": c.changed_at, "type": "score", "item": c}
+        for c in newest(ScoreChange.objects.all(), "-changed_at", "-id")
     ]
-    entries += [{"at": c.changed_at, "type": "score", "item": c} for c in lead.score_changes.all()]
-    entries += _ownership_entries(lead)
+    handovers = Handover.objects.select_related("from_user", "to_user")
+    entries += _ownership_entries(newest(handovers, Coalesce("accepted_at", "at").desc(), "-id"))
+    redemptions = Redemption.objects.select_related("offer", "redeemed_by")
     entries += [
-        {"at": r.redeemed_at, "type": "redemption", "item": r}
-        for r in lead.redemptions.select_related("offer", "redeemed_by")
+        {"at": r.redeemed_at, "type": "redemption", "item": r} for r in newest(redemptions, "-redeemed_at", "-id")
     ]
     # Newest first; what happened in one transaction reads in the order it was done.
     entries.sort(key=lambda entry: (entry["at"], TIMELINE_ORDER[entry["type"]]), reverse=True)
+    entries = entries[:limit] if limit else entries
+    missing = {entry["item"].lead_id for entry in entries} - set(by_id)
+    by_id |= Lead.objects.select_related("contact").in_bulk(missing) if missing else {}
+    for entry in entries:
+        entry["lead"] = by_id[entry["item"].lead_id]
     return entries
 
 
@@ -120,10 +151,10 @@ def lead_timeline(lead: Lead, *, book: RuleBook | None = None) -> list[dict]:
 TIMELINE_ORDER = {"interaction": 0, "letter": 0, "redemption": 1, "score": 2, "stage": 3, "handover": 4, "accepted": 5}
 
 
-def _ownership_entries(lead: Lead) -> list[dict]:
+def _ownership_entries(handovers) -> list[dict]:
     """Claims, hand-overs (and who had the lead before), take-backs, and each acceptance."""
     entries = []
-    for handover in lead.handovers.select_related("from_user", "to_user"):
+    for handover in handovers:
         entries.append({"at": handover.at, "type": "handover", "item": handover})
         if handover.accepted_at and handover.kind == handover.Kind.HANDOVER:
             entries.append({"at": handover.accepted_at, "type": "accepted", "item": handover})
@@ -140,7 +171,8 @@ def find_callers(text: str, *, user, limit: int = CALLER_LIMIT) -> list[Contact]
     text = (text or "").strip()
     if len(text) < 2:
         return []
-    leads = visible_leads(user).select_related(None).order_by("-created_at", "-id")  # the first is the latest
+    leads = visible_leads(user).select_related(None).select_related("owner").order_by("-created_at", "-id")
+    # Each with their leads, newest first: the first is the latest.
     contacts = Contact.objects.select_related("company").prefetch_related(Prefetch("leads", queryset=leads))
     if not sees_every_lead(user):
         contacts = contacts.filter(Exists(leads.filter(contact_id=OuterRef("pk"))))
@@ -167,6 +199,55 @@ def find_callers(text: str, *, user, limit: int = CALLER_LIMIT) -> list[Contact]
         if len(found) >= limit:
             break
     return list(found.values())[:limit]
+
+
+def visible_companies(user) -> QuerySet[Company]:
+    """The companies a user may look at: every one for CSR, Marketing and Managers; for a
+    salesperson only those where a lead they may see is (their own, the pool's), so a company's
+    page and the search tell them no more than their leads do."""
+    if sees_every_lead(user):
+        return Company.objects.all()
+    leads = visible_leads(user).select_related(None).filter(contact__company_id=OuterRef("pk"))
+    return Company.objects.filter(Exists(leads))
+
+
+def find_companies(text: str, *, user, limit: int = CALLER_LIMIT) -> list[Company]:
+    """Companies whose name starts with the text (any case), of those `user` may see, by name:
+    one query, served by company_name_prefix_idx (leads migration 0007) on PostgreSQL."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    return list(visible_companies(user).filter(name__istartswith=text).order_by("name", "id")[:limit])
+
+
+def company_people(company: Company, *, user, limit: int) -> dict:
+    """A company's people (by name, at most `limit`, with how many in all), each with the leads
+    `user` may see, newest first. A salesperson sees only the people behind those leads, as
+    find_callers shows them. Three queries: the count, the people, their leads."""
+    leads = visible_leads(user).select_related(None).select_related("owner").order_by("-created_at", "-id")
+    people = Contact.objects.filter(company=company).prefetch_related(Prefetch("leads", queryset=leads))
+    if not sees_every_lead(user):
+        people = people.filter(Exists(leads.filter(contact_id=OuterRef("pk"))))
+    return {"count": people.count(), "rows": list(people.order_by("last_name", "first_name", "id")[:limit])}
+
+
+def company_leads(company: Company, *, user) -> QuerySet[Lead]:
+    """The leads at a company that `user` may see (through its people)."""
+    return visible_leads(user).filter(contact__company=company)
+
+
+def company_figures(leads: QuerySet[Lead]) -> dict:
+    """Revenue (what the won leads were won for), sales, open leads and their estimated value,
+    in one aggregate over `leads`."""
+    won = Q(stage__in=[Stage.WON, Stage.CUSTOMER])
+    open_ = Q(stage__in=list(OPEN_STAGES))
+    return leads.order_by().aggregate(
+        leads=Count("id"),
+        won=Count("id", filter=won),
+        revenue=Sum("won_amount", filter=won),
+        open=Count("id", filter=open_),
+        open_value=Sum("estimated_value", filter=open_),
+    )
 
 
 def leads_on_offer(offer, *, user, limit: int = CALLER_LIMIT) -> list[Lead]:
