@@ -1,12 +1,14 @@
 """Every write to contacts and companies."""
 
+import re
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 
 from config.text import clean_text, one_line_errors
-from crm.models import Company, Contact, StaffProfile
+from crm.models import Company, Contact, SizeBand, StaffProfile
 from crm.normalize import normalize_email, normalize_phone
 from crm.zones import validate_time_zone
 
@@ -214,6 +216,81 @@ def _check_contact(contact: Contact, changed: list[str]) -> None:
         errors["last_name"] = ["Keep a name, an e-mail address or a phone number."]
     if errors:
         raise ValidationError(errors)
+
+
+COMPANY_PROFILE_FIELDS = ("industry_code", "size_band", "head_count", "city", "region", "country", "postal_code")
+MAX_HEAD_COUNT = 10_000_000  # more people than any employer has
+_INDUSTRY_CODE = re.compile(r"[0-9]{2,10}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+# The size band a head count falls in: (smallest head count, band), largest first.
+_BANDS = (
+    (1000, SizeBand.ENTERPRISE),
+    (250, SizeBand.LARGE),
+    (50, SizeBand.MEDIUM),
+    (10, SizeBand.SMALL),
+    (1, SizeBand.MICRO),
+)
+
+
+def size_band_for(head_count: int | None) -> str:
+    """The size band of a head count ("" for none)."""
+    if not head_count:
+        return ""
+    return next(band for smallest, band in _BANDS if head_count >= smallest)
+
+
+def update_company(*, company_id: int, **fields) -> tuple[Company, list[str]]:
+    """Correct a company's ideal-customer-profile facts by hand (the company page): only the
+    fields given change. Returns the company and the names of the fields that changed.
+
+    The scoring rules match these facts exactly (an industry code, a size band, a region), so
+    they are stored the one way a rule names them: the industry code as its digits (NAICS or
+    SIC, spaces dropped), the country as its two-letter code in capitals, every other fact on one
+    line. A head count given with no size band fills the band in; a band that disagrees with the
+    head count is refused, since profile-fit points read the band. Raises ValidationError with
+    every field's reason and then writes nothing. Rescoring the company's leads is the leads
+    app's (leads.services.edit_company_profile calls this)."""
+    unknown = set(fields) - set(COMPANY_PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+    errors = {}
+    for name in ("industry_code", "size_band", "city", "region", "country", "postal_code"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    errors.update(one_line_errors({name: fields[name] for name in ("city", "region", "postal_code") if name in fields}))
+    if "industry_code" in fields:
+        fields["industry_code"] = re.sub(r"[\s.-]", "", fields["industry_code"])
+        if fields["industry_code"] and not _INDUSTRY_CODE.fullmatch(fields["industry_code"]):
+            errors["industry_code"] = ["Type the NAICS or SIC code as digits, e.g. 238220."]
+    if "country" in fields:
+        fields["country"] = fields["country"].upper()
+        if fields["country"] and not _COUNTRY.fullmatch(fields["country"]):
+            errors["country"] = ["Type the country's two-letter code, e.g. US or CA."]
+    if fields.get("size_band") and fields["size_band"] not in SizeBand.values:
+        errors["size_band"] = ["Choose one of the size bands."]
+    if "head_count" in fields and fields["head_count"] is not None:
+        count = fields["head_count"]
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_HEAD_COUNT:
+            errors["head_count"] = [f"Type the number of people, 1 to {MAX_HEAD_COUNT:,}, or leave it empty."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        company = Company.objects.select_for_update().get(pk=company_id)
+        before = {name: getattr(company, name) for name in COMPANY_PROFILE_FIELDS}
+        for name, value in fields.items():
+            setattr(company, name, value)
+        expected = size_band_for(company.head_count)
+        if expected and not company.size_band:
+            company.size_band = expected
+        elif expected and company.size_band != expected:
+            band = SizeBand(company.size_band).label
+            raise ValidationError(
+                {"size_band": [f"{company.head_count:,} people is not {band}: choose {SizeBand(expected).label}."]}
+            )
+        changed = [name for name in COMPANY_PROFILE_FIELDS if getattr(company, name) != before[name]]
+        if changed:
+            company.save(update_fields=changed)
+    return company, changed
 
 
 def create_staff_user(*, username: str, role: str, password: str | None = None, email: str = "", time_zone: str = ""):

@@ -16,11 +16,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.erased import refuse_if_erased
-from crm.services import update_contact
+from crm.services import update_company, update_contact
 from leads import codes
 from leads.kinds import OPEN_STAGES, InteractionKind, Stage
 from leads.models import Interaction, Lead
-from leads.scores import apply_score, facts_from_rows, rescore_lead
+from leads.scores import apply_score, facts_from_rows, rescore_lead, rescore_many
 from leads.stages import promote_if_ready, record_first_stage, respond, settle
 from scoring.engine import RuleBook, Score, score
 from scoring.services import published_rule_book
@@ -264,3 +264,37 @@ def locked_open_lead(contact) -> Lead | None:
     if lead is not None:
         lead.contact = contact
     return lead
+
+
+@dataclass(frozen=True)
+class CompanyEdit:
+    company: object  # crm.Company
+    changed: list[str]
+    rescored: int  # the company's open leads rescored
+
+
+RESCORE_CHUNK = 1000
+
+
+def edit_company_profile(*, company_id: int, **facts) -> CompanyEdit:
+    """Correct a company's ideal-customer-profile facts (crm.services.update_company) and rescore
+    its open leads at once: profile-fit points read these facts (the industry code, the size
+    band, the region…), so a lead's score would otherwise say the old company until its next
+    interaction. One transaction: the facts and the scores they give change together. Each chunk
+    is rescored as a publish does (leads.scores.rescore_many: a score history row for each lead
+    that moved, and an inquiry that now qualifies becomes sales-ready). Nothing changed, nothing
+    rescored."""
+    with transaction.atomic():
+        company, changed = update_company(company_id=company_id, **facts)
+        if not changed:
+            return CompanyEdit(company, changed, 0)
+        labels = ", ".join(type(company)._meta.get_field(name).verbose_name for name in changed)
+        ids = list(
+            Lead.objects.filter(contact__company_id=company_id, stage__in=list(OPEN_STAGES))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        book = published_rule_book()
+        for start in range(0, len(ids), RESCORE_CHUNK):
+            rescore_many(ids[start : start + RESCORE_CHUNK], book=book, reason=f"Company profile changed: {labels}")
+    return CompanyEdit(company, changed, len(ids))
