@@ -1,6 +1,6 @@
 from django.urls import path
 
-from desk import company, console, home, pipeline, views
+from desk import company, console, home, pipeline, search, views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("console/caller/<int:pk>/", console.console_caller, name="console-caller"),
     path("console/offers/", console.console_offers, name="console-offers"),
     path("console/new-caller/", console.new_caller, name="console-new-caller"),
+    path("search/", search.search_page, name="search"),
+    path("search/suggest/", search.suggest, name="search-suggest"),
     path("companies/<int:pk>/", company.company_detail, name="company-detail"),
     path("companies/<int:pk>/edit/", company.company_edit, name="company-edit"),
 ]

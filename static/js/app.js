@@ -73,3 +73,37 @@ document.addEventListener("change", function (event) {
   var selector = 'input[type=checkbox][form="' + all.getAttribute("data-check-all") + '"]';
   document.querySelectorAll(selector).forEach(function (box) { box.checked = all.checked; });
 });
+
+// The top bar's search (desk/search.py): typing shows suggestions under the box (htmx). The Down
+// arrow moves from the box into them and on, Up back, Escape closes them and returns to the box;
+// they close when focus or a click goes elsewhere and come back when the box is focused again.
+// Enter in the box opens the results page: a plain GET that works without this script.
+(function () {
+  var box = document.getElementById("id_top_q");
+  if (!box) return;
+  var panel = document.getElementById(box.getAttribute("data-suggest"));
+  var form = box.form;
+  function links() { return Array.prototype.slice.call(panel.querySelectorAll("a")); }
+  form.addEventListener("keydown", function (event) {
+    var items = links();
+    var at = items.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" && items.length && !panel.hidden) {
+      event.preventDefault();
+      items[Math.min(at + 1, items.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      event.preventDefault();
+      (at === 0 ? box : items[at - 1]).focus();
+    } else if (event.key === "Escape" && !panel.hidden && panel.firstChild) {
+      box.focus();  // first: focusing the box shows the suggestions again
+      panel.hidden = true;
+    }
+  });
+  form.addEventListener("focusout", function (event) {
+    if (event.relatedTarget && !form.contains(event.relatedTarget)) panel.hidden = true;
+  });
+  document.addEventListener("click", function (event) {
+    if (!form.contains(event.target)) panel.hidden = true;
+  });
+  box.addEventListener("focus", function () { panel.hidden = false; });
+  box.addEventListener("input", function () { panel.hidden = false; });
+})();
