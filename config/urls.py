@@ -16,7 +16,7 @@ from followups.api import FollowUpViewSet
 from followups.letters.api import LetterBatchViewSet, LetterTemplateViewSet, LetterViewSet
 from imports.api import ImportViewSet
 from jobs.api import JobView
-from leads.api import CallerSearchView, LeadViewSet, RedeemOfferView, RulesOfEngagementView
+from leads.api import CallerSearchView, ContactMergeView, LeadViewSet, RedeemOfferView, RulesOfEngagementView
 from leads.capture_api import CaptureView
 from notifications.api import NotificationsView
 from scoring.api import DraftView, PreviewView, PublishedRulesView, PublishView
@@ -48,6 +48,7 @@ api_v1 = [
     path("notifications/", NotificationsView.as_view(), name="api-notifications"),
     re_path(rf"^offers/(?P<pk>{ID_PATTERN})/redeem/$", RedeemOfferView.as_view(), name="api-offer-redeem"),
     path("reports/", include("reports.api_urls")),
+    path("contacts/merge/", ContactMergeView.as_view(), name="api-contact-merge"),
     path("contacts/", include("data_rights.api_urls")),
     path("", include("sales.api_urls")),
     path("", include(router.urls)),

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Left, Replace, Right, StrIndex, Upper
 
 from crm.normalize import format_phone
 from crm.zones import validate_time_zone
@@ -39,6 +39,20 @@ class Company(models.Model):
         return self.name
 
 
+def _before(text, mark: str):
+    """The part of `text` before the first `mark` (all of it when there is none)."""
+    return Left(text, StrIndex(Concat(text, Value(mark)), Value(mark)) - 1)
+
+
+# The keys that find likely duplicates (crm.selectors.duplicate_groups), computed by the database
+# from the stored values, so no write can forget them. An address's local part without its plus
+# tag and its dots: ann.lee+crm@gmail.com and annlee@work.example both give "annlee". A phone's
+# last seven digits: the local number without its area or country code.
+EMAIL_LOCAL = Replace(_before(_before(F("email"), "@"), "+"), Value("."), Value(""))
+PHONE_ENDING_DIGITS = 7
+PHONE_TAIL = Right(F("phone"), PHONE_ENDING_DIGITS)
+
+
 class Contact(models.Model):
     """A person. Email and phone are stored normalized and are each unique when present."""
 
@@ -57,6 +71,18 @@ class Contact(models.Model):
     erased_at = models.DateTimeField(
         null=True, blank=True, help_text="When their personal data was erased on request (crm.data_rights)."
     )
+    email_local = models.GeneratedField(
+        expression=EMAIL_LOCAL,
+        output_field=models.CharField(max_length=254),
+        db_persist=True,
+        help_text="The e-mail's local part without plus tag and dots: finds the same person at another address.",
+    )
+    phone_tail = models.GeneratedField(
+        expression=PHONE_TAIL,
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+        help_text="The phone's last seven digits: finds the same number typed with another area code.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -70,6 +96,10 @@ class Contact(models.Model):
         ]
         indexes = [
             models.Index(Upper("last_name"), name="contact_last_name_upper_idx"),
+            # Likely duplicates (crm.selectors.duplicate_groups): each signal groups on its index.
+            models.Index(Upper("last_name"), Upper("first_name"), "company", name="contact_name_company_idx"),
+            models.Index(fields=["email_local", "id"], name="contact_email_local_idx"),
+            models.Index(fields=["phone_tail", "id"], name="contact_phone_tail_idx"),
         ]
 
     def __str__(self):

@@ -14,6 +14,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Replace
 
 from crm.models import Company, Contact
+from crm.suppression import suppress
 from data_rights.scope import (
     CLOSED_REASON,
     EMAIL_SUBJECT,
@@ -28,7 +29,7 @@ from data_rights.scope import (
 )
 from followups.models import OPEN_FOLLOWUP_STATUSES, FollowUp, FollowUpStatus, Letter, LetterStatus
 from leads.kinds import OPEN_STAGES, Stage
-from leads.models import IdempotencyRecord, Interaction, Lead, LeadFeedback, StageChange
+from leads.models import ContactMerge, IdempotencyRecord, Interaction, Lead, LeadFeedback, StageChange
 from leads.scores import rescore_lead
 from leads.stages import change_stage
 from notifications.models import Notification
@@ -38,7 +39,7 @@ from scoring.models import ScoreChange
 # The interaction metadata that links records (ids, the letter code, the form's name) and says
 # nothing about the person; every other key (answers as read out, pages, anything a client
 # sent) goes. The erased leads are all closed, so their scores no longer read it.
-KEPT_METADATA = ("form", "letter_code", "referrer_lead", "referrals", "followup", "followup_kind")
+KEPT_METADATA = ("form", "letter_code", "referrer_lead", "referrals", "followup", "followup_kind", "merge")
 
 
 def _scrubbed(scope: Scope, name: str):
@@ -183,6 +184,16 @@ def letter(scope: Scope) -> int:
     printed = rows.filter(status=LetterStatus.SENT).exclude(batch__pdf="")
     scope.pdf_batches |= set(printed.values_list("batch", flat=True))
     return rows.update(subject="", text="", error="")
+
+
+def contact_merge(scope: Scope) -> int:
+    """A duplicate record merged into them was the same person: its name, e-mail and phone go
+    from the audit, and its e-mail and phone join the suppression list as the contact's own do.
+    Who merged which ids, when, and which leads moved stay."""
+    rows = scope.rows(ContactMerge)
+    for address, phone in rows.values_list("merged_email", "merged_phone"):
+        suppress(email=address, phone=phone)
+    return rows.update(merged_name="", merged_email="", merged_phone="")
 
 
 def email(scope: Scope) -> int:

@@ -58,14 +58,25 @@ def _capture_replays(scope: Scope) -> QuerySet:
     return records.filter(Q(response__lead__in=scope.lead_ids) | Q(response__contact=scope.contact.pk))
 
 
+def _merges(scope: Scope) -> QuerySet:
+    """The audit of the duplicate records merged into them: each names the merged record."""
+    return _model("leads.ContactMerge").objects.filter(kept_id=scope.contact.pk)
+
+
+def _merged_records(scope: Scope) -> QuerySet:
+    return _model("leads.ContactMerge").objects.filter(pk__in=scope.pks.get("leads.ContactMerge", []))
+
+
 def _emails(scope: Scope) -> QuerySet:
-    """E-mails to their address, their letters by e-mail (key letter:<id>) and the e-mails of the
-    notifications about their leads (key notification:<id>)."""
+    """E-mails to their address or to a duplicate record's merged into them, their letters by
+    e-mail (key letter:<id>) and the e-mails of the notifications about their leads (key
+    notification:<id>)."""
     keys = [f"letter:{pk}" for pk in scope.pks.get("followups.Letter", [])]
     keys += [f"notification:{pk}" for pk in scope.pks.get("notifications.Notification", [])]
     condition = Q(key__in=keys)
-    if scope.contact.email:
-        condition |= Q(to_address__iexact=scope.contact.email)
+    addresses = {scope.contact.email} | set(_merged_records(scope).values_list("merged_email", flat=True))
+    for address in sorted(address for address in addresses if address):
+        condition |= Q(to_address__iexact=address)
     return _model("outbox.Email").objects.filter(condition)
 
 
@@ -78,7 +89,12 @@ def _admin_log(scope: Scope) -> QuerySet:
     from django.contrib.contenttypes.models import ContentType
 
     condition = Q(pk__in=[])
-    for label, pks in scope.pks.items():
+    pks_of = {label: list(pks) for label, pks in scope.pks.items()}
+    # A duplicate record merged into them was the same person; its own admin history is theirs too.
+    pks_of["crm.Contact"] = pks_of.get("crm.Contact", []) + list(
+        _merged_records(scope).values_list("merged_contact_id", flat=True)
+    )
+    for label, pks in pks_of.items():
         if pks and label != "admin.LogEntry":
             kind = ContentType.objects.get_for_model(_model(label))
             condition |= Q(content_type=kind, object_id__in=[str(pk) for pk in pks])
@@ -116,6 +132,9 @@ COVERED: dict[str, Coverage] = {
     ),
     "followups.Letter": Coverage(
         "letters", _of_leads("followups.Letter"), erasers.letter, "unprinted ones cancelled; texts removed"
+    ),
+    "leads.ContactMerge": Coverage(
+        "merges", _merges, erasers.contact_merge, "the merged record's name, e-mail and phone removed and suppressed"
     ),
     "outbox.Email": Coverage("emails", _emails, erasers.email, "unsent deleted; sent ones emptied"),
     "crm.Erasure": Coverage("erasure", _erasure, erasers.kept, "the audit row itself", export=False),

@@ -46,7 +46,7 @@ def insert_rows(model, *, varying: dict[str, list], fixed: dict | None = None) -
     now = timezone.now()
     columns, selects, select_params, arrays, array_params = [], [], [], [], []
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.generated:  # the database computes a generated column itself
             continue
         db_type = field.db_type(connection)
         columns.append(connection.ops.quote_name(field.column))
@@ -86,7 +86,8 @@ def insert_objects(model, objects: list) -> None:
         return
     varying, fixed = {}, {}
     for field in model._meta.concrete_fields:
-        if field.primary_key or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        automatic = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        if field.primary_key or field.generated or automatic:
             continue
         if field.is_relation:
             values = [_related_id(obj, field) for obj in objects]

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from leads.capture import revoke_form_key
 from leads.models import (
+    ContactMerge,
     FormKey,
     Handover,
     IdempotencyRecord,
@@ -116,3 +117,21 @@ class HandoverAdmin(admin.ModelAdmin):
 class LeadFeedbackAdmin(admin.ModelAdmin):
     list_display = ["lead", "rating", "reason", "author", "created_at"]
     raw_id_fields = ["lead"]
+
+
+@admin.register(ContactMerge)
+class ContactMergeAdmin(admin.ModelAdmin):
+    """The audit of merged duplicate contacts (leads.merging): read-only, like every audit."""
+
+    list_display = ["__str__", "merged_name", "merged_email", "merged_by", "merged_at"]
+    search_fields = ["merged_name", "merged_email", "merged_phone", "=merged_contact_id", "=kept__id"]
+    raw_id_fields = ["kept"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

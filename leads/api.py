@@ -1,23 +1,28 @@
-"""The leads API: list, read and edit leads, log interactions, read scores (CONTRACT "Leads")."""
+"""The leads API: list, read and edit leads, log interactions, read scores (CONTRACT "Leads"), and
+merge duplicate contacts (CONTRACT "Daily use")."""
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ID_PATTERN
+from config.api import ID_PATTERN, IdField
+from crm.models import Contact
 from crm.permissions import IsManager
 from leads import engagement, services
 from leads.filters import LeadFilter
 from leads.kinds import InteractionKind
-from leads.models import Interaction, Lead, RulesOfEngagement
+from leads.merging import merge_contacts
+from leads.models import ContactMerge, Interaction, Lead, RulesOfEngagement, StageChange
 from leads.redemptions import redeem_offer
 from leads.scores import explain
 from leads.selectors import find_callers, visible_leads
+from scoring.models import ScoreChange
 from scoring.services import published_rule_book
 
 READ_ONLY_ON_PATCH = {
@@ -355,3 +360,103 @@ class RulesOfEngagementView(APIView):
             reassign_after_minutes=values["reassign_after_minutes"],
         )
         return Response(RulesOfEngagementSerializer(rules).data)
+
+
+# --- Merging duplicate contacts (CONTRACT "Daily use") ----------------------------------------
+
+
+class MergeRequestSerializer(serializers.Serializer):
+    keep = IdField(help_text="The contact that stays: it gets the other's leads and its blank fields filled.")
+    merge = IdField(help_text="The contact merged into it: its row goes once its leads have moved.")
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    from_stage = serializers.CharField(read_only=True, help_text="Blank for the lead's first stage.")
+    to_stage = serializers.CharField(read_only=True)
+    changed_by = serializers.CharField(source="changed_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = StageChange
+        fields = ["id", "from_stage", "to_stage", "changed_by", "changed_at", "reason"]
+        read_only_fields = fields
+
+
+class ScoreChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScoreChange
+        fields = ["id", "old_score", "new_score", "old_temperature", "new_temperature", "reason", "rules_version"]
+        fields += ["changed_at"]
+        read_only_fields = fields
+
+
+class LeadHistorySerializer(LeadSerializer):
+    """A lead with its whole history: interactions, stage and score changes, newest first."""
+
+    interactions = InteractionSerializer(many=True, read_only=True)
+    stage_changes = StageChangeSerializer(many=True, read_only=True)
+    score_changes = ScoreChangeSerializer(many=True, read_only=True)
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LeadSerializer.Meta.fields, "interactions", "stage_changes", "score_changes"]
+        read_only_fields = fields
+
+
+class ContactMergeSerializer(serializers.ModelSerializer):
+    merged_by = serializers.CharField(source="merged_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = ContactMerge
+        fields = ["id", "kept", "merged_contact_id", "merged_name", "merged_email", "merged_phone", "merged_by"]
+        fields += ["merged_at", "leads_moved", "filled"]
+        read_only_fields = fields
+
+
+class MergedContactSerializer(serializers.ModelSerializer):
+    """The kept contact after a merge, with every lead of both (each with its history) and the
+    merges that made it, newest first."""
+
+    company_name = serializers.CharField(source="company.name", read_only=True, default="")
+    leads = serializers.SerializerMethodField()
+    merges = ContactMergeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "first_name", "last_name", "title", "persona", "email", "phone", "company", "company_name"]
+        fields += ["mailing_address", "consent", "do_not_contact", "created_at", "updated_at", "leads", "merges"]
+        read_only_fields = fields
+
+    @extend_schema_field(LeadHistorySerializer(many=True))
+    def get_leads(self, contact) -> list:
+        leads = (
+            Lead.objects.filter(contact=contact)
+            .select_related("contact__company")
+            .prefetch_related(
+                Prefetch("interactions", Interaction.objects.select_related("author", "offer")),
+                Prefetch(
+                    "stage_changes", StageChange.objects.select_related("changed_by").order_by("-changed_at", "-id")
+                ),
+                "score_changes",
+            )
+            .order_by("pk")
+        )
+        return LeadHistorySerializer(leads, many=True).data
+
+
+class ContactMergeView(APIView):
+    """POST {"keep": id, "merge": id} (managers) → 200 the kept contact with every lead,
+    interaction and history of both (leads.merging.merge_contacts). 400 for a contact merged into
+    itself, 404 for an unknown id, 409 when either is erased or was merged away already."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(request=MergeRequestSerializer, responses=MergedContactSerializer, operation_id="contacts_merge")
+    def post(self, request):
+        data = MergeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        merged = merge_contacts(
+            keep_id=data.validated_data["keep"], merge_id=data.validated_data["merge"], by=request.user
+        )
+        contact = (
+            Contact.objects.select_related("company").prefetch_related("merges__merged_by").get(pk=merged.contact.pk)
+        )
+        return Response(MergedContactSerializer(contact).data)

@@ -21,6 +21,7 @@ __all__ = [
     "Handover",
     "RulesOfEngagement",
     "LeadFeedback",
+    "ContactMerge",
 ]
 
 
@@ -325,3 +326,31 @@ class LeadFeedback(models.Model):
 
     def __str__(self):
         return f"{self.rating}/5 on lead {self.lead_id}"
+
+
+class ContactMerge(models.Model):
+    """The audit of one merge of duplicate contacts (leads.merging): who merged which contact into
+    which, when, the leads that moved and the kept contact's blank fields filled from it. The
+    merged contact's row is gone (its leads are the kept one's now), so what identified it stays
+    here: its id, name, e-mail and phone (blanked, and suppressed, when the kept contact is
+    erased: data_rights)."""
+
+    kept = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="merges")
+    merged_contact_id = models.PositiveBigIntegerField(db_index=True, help_text="The id the merged contact had.")
+    merged_name = models.CharField(max_length=201, blank=True)
+    merged_email = models.CharField(max_length=254, blank=True)
+    merged_phone = models.CharField(max_length=20, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    leads_moved = models.JSONField(default=list, blank=True, help_text="The ids of the merged contact's leads.")
+    filled = models.JSONField(
+        default=list, blank=True, help_text="The kept contact's blank fields filled from the merged one."
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self):
+        return f"Contact #{self.merged_contact_id} merged into #{self.kept_id}"

@@ -135,6 +135,7 @@ class Person:
     title: str
     company: int | None  # an index into COMPANIES; None for a homeowner
     story: tuple
+    email: str = ""  # first.last@example.com unless given
 
 
 VISIT_WITHOUT_SALE = {"needs_met": "yes", "more_info": "Wants to see the financing options in writing."}
@@ -384,6 +385,16 @@ PEOPLE = [
             Learn(15.98, "csr", "Prices to plan next year's budget."),
         ),
     ),
+    # Tom Becker again, from his own address and mobile: a second record of one person, for a
+    # manager to merge on the duplicate contacts page.
+    Person(
+        "Tom",
+        "Becker",
+        "Facilities Director",
+        3,
+        (Form(9, "Also need a quote for the furnace at my own house."),),
+        email="tbecker.home@example.net",
+    ),
 ]
 
 
@@ -494,7 +505,7 @@ class Command(BaseCommand):
         who = intake.Person(
             first_name=person.first_name,
             last_name=person.last_name,
-            email=f"{person.first_name}.{person.last_name}@example.com".lower(),
+            email=person.email or f"{person.first_name}.{person.last_name}@example.com".lower(),
             phone=f"+1555010{index:04d}",
             company=company,
             title=person.title,
