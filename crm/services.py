@@ -239,6 +239,14 @@ def size_band_for(head_count: int | None) -> str:
     return next(band for smallest, band in _BANDS if head_count >= smallest)
 
 
+def _band_errors(head_count: int, size_band: str) -> dict:
+    expected = size_band_for(head_count)
+    if size_band == expected:
+        return {}
+    wrong, right = SizeBand(size_band).label, SizeBand(expected).label
+    return {"size_band": [f"{head_count:,} people is not {wrong}: choose {right}."]}
+
+
 def update_company(*, company_id: int, **fields) -> tuple[Company, list[str]]:
     """Correct a company's ideal-customer-profile facts by hand (the company page): only the
     fields given change. Returns the company and the names of the fields that changed.
@@ -272,6 +280,8 @@ def update_company(*, company_id: int, **fields) -> tuple[Company, list[str]]:
         count = fields["head_count"]
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_HEAD_COUNT:
             errors["head_count"] = [f"Type the number of people, 1 to {MAX_HEAD_COUNT:,}, or leave it empty."]
+    if not errors.keys() & {"head_count", "size_band"} and fields.get("head_count") and fields.get("size_band"):
+        errors.update(_band_errors(fields["head_count"], fields["size_band"]))  # told with the rest
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -279,14 +289,10 @@ def update_company(*, company_id: int, **fields) -> tuple[Company, list[str]]:
         before = {name: getattr(company, name) for name in COMPANY_PROFILE_FIELDS}
         for name, value in fields.items():
             setattr(company, name, value)
-        expected = size_band_for(company.head_count)
-        if expected and not company.size_band:
-            company.size_band = expected
-        elif expected and company.size_band != expected:
-            band = SizeBand(company.size_band).label
-            raise ValidationError(
-                {"size_band": [f"{company.head_count:,} people is not {band}: choose {SizeBand(expected).label}."]}
-            )
+        if company.head_count and not company.size_band:
+            company.size_band = size_band_for(company.head_count)
+        elif company.head_count and _band_errors(company.head_count, company.size_band):
+            raise ValidationError(_band_errors(company.head_count, company.size_band))
         changed = [name for name in COMPANY_PROFILE_FIELDS if getattr(company, name) != before[name]]
         if changed:
             company.save(update_fields=changed)

@@ -156,11 +156,15 @@ def test_an_edit_with_errors_names_each_field_and_changes_nothing(users, harbor)
     assert "Not saved" in html
     assert "Type the NAICS or SIC code as digits" in html
     assert "Type the country&#x27;s two-letter code" in html
+    assert "1,200 people is not 10–49 employees: choose 1,000+ employees." in html  # told all at once
     company.refresh_from_db()
     assert (company.industry_code, company.size_band, company.head_count) == ("488510", "", None)
-    band = edit(users["csr"], company, industry_code="488510", head_count="1200", size_band="10-49")
-    assert band.status_code == 400
-    assert "1,200 people is not 10–49 employees: choose 1,000+ employees." in band.content.decode()
+    update_company(company_id=company.pk, size_band="10-49")
+    with pytest.raises(ValidationError) as band:
+        update_company(company_id=company.pk, head_count=1200)  # against the band it has
+    assert band.value.message_dict == {"size_band": ["1,200 people is not 10–49 employees: choose 1,000+ employees."]}
+    company.refresh_from_db()
+    assert company.head_count is None
     assert not ScoreChange.objects.filter(reason__startswith="Company profile").exists()
 
 
