@@ -90,6 +90,12 @@ def test_every_page_passes_wcag_21_aa(live_server, page: Page, role):
     search.press("Enter")
     expect(page.locator("#caller")).not_to_contain_text("Find the caller on the left", timeout=10_000)
     checked["/console/ with a caller"] = violations(page)
+    # The top bar's search: its suggestions open, and its results page (a form's, not a link's).
+    page.get_by_role("searchbox", name="Search people, companies, leads and codes").press_sequentially("Harbor")
+    expect(page.get_by_test_id("search-suggestions")).to_contain_text("Harbor Logistics")
+    checked["the top bar's search suggestions"] = violations(page)
+    page.goto(f"{live_server.url}/search/?q=Harbor")
+    checked["/search/?q=Harbor"] = violations(page)
     if page.goto(f"{live_server.url}/waiting/").status == 403:  # a manager's page: the refusal reads well too
         checked["/waiting/ refused"] = violations(page)
     failing = {path: found for path, found in checked.items() if found}
