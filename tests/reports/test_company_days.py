@@ -1,8 +1,7 @@
 """A report's days are the company's, whoever reads it: a manager in New York and one in Paris
 see the same figures for the same period (each sees times in their own zone elsewhere)."""
 
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import timezone
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_the_same_period_counts_the_same_leads_in_every_readers_zone(settings):
     settings.TIME_ZONE = "UTC"
     late = lead_after("form")
-    early_next_day = datetime(2026, 3, 2, 2, 0, tzinfo=dt_timezone.utc)  # 21:00 on 1 March in New York
+    early_next_day = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 21:00 on 1 March in New York
     Lead.objects.filter(pk=late.pk).update(inquired_at=early_next_day, created_at=early_next_day)
     period = Period(date(2026, 3, 2), date(2026, 3, 2))
     in_company_days, weeks = summary(period)["leads"], weekly(period)
