@@ -22,7 +22,7 @@ def test_marketing_launches_an_offer_and_it_reaches_the_briefing(live_server, pa
     page.get_by_role("link", name="New offer in Spring tune-up").click()
 
     today = timezone.localdate()
-    page.get_by_label("Code").fill("spring25")
+    page.get_by_label("Code", exact=True).fill("spring25")
     page.get_by_label("Headline").fill("25% off a spring tune-up")
     page.get_by_label("Starts at").fill(f"{today - timedelta(days=1)}T08:00")
     page.get_by_label("Deadline").fill(f"{today + timedelta(days=20)}T18:00")
