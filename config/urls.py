@@ -13,7 +13,7 @@ from config.ids import ID_PATTERN
 from crm.api import MeView, TokenView
 from crm.login_guard import GuardedAdminAuthenticationForm
 from followups.api import FollowUpViewSet
-from followups.letters.api import LetterBatchViewSet, LetterTemplateViewSet, LetterViewSet
+from followups.letters.api import LeadEmailView, LetterBatchViewSet, LetterTemplateViewSet, LetterViewSet
 from imports.api import ImportViewSet
 from jobs.api import JobView
 from leads.api import CallerSearchView, ContactMergeView, LeadViewSet, RedeemOfferView, RulesOfEngagementView
@@ -47,6 +47,7 @@ api_v1 = [
     path("engagement/", RulesOfEngagementView.as_view(), name="api-engagement"),
     path("notifications/", NotificationsView.as_view(), name="api-notifications"),
     re_path(rf"^offers/(?P<pk>{ID_PATTERN})/redeem/$", RedeemOfferView.as_view(), name="api-offer-redeem"),
+    re_path(rf"^leads/(?P<pk>{ID_PATTERN})/email/$", LeadEmailView.as_view(), name="api-lead-email"),
     path("reports/", include("reports.api_urls")),
     path("contacts/merge/", ContactMergeView.as_view(), name="api-contact-merge"),
     path("contacts/", include("data_rights.api_urls")),

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from data_rights import erasers
 from data_rights.scope import Scope
+from leads.kinds import EMAIL_SENT_KEY
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,12 @@ def _merged_records(scope: Scope) -> QuerySet:
 
 def _emails(scope: Scope) -> QuerySet:
     """E-mails to their address or to a duplicate record's merged into them, their letters by
-    e-mail (key letter:<id>) and the e-mails of the notifications about their leads (key
+    e-mail (key letter:<id>), the e-mails people wrote them from the lead page (key
+    lead-email:<interaction id>) and the e-mails of the notifications about their leads (key
     notification:<id>)."""
     keys = [f"letter:{pk}" for pk in scope.pks.get("followups.Letter", [])]
+    written = _model("leads.Interaction").objects.filter(pk__in=scope.pks.get("leads.Interaction", []))
+    keys += [f"{EMAIL_SENT_KEY}{pk}" for pk in written.filter(kind="email_sent").values_list("pk", flat=True)]
     keys += [f"notification:{pk}" for pk in scope.pks.get("notifications.Notification", [])]
     condition = Q(key__in=keys)
     addresses = {scope.contact.email} | set(_merged_records(scope).values_list("merged_email", flat=True))

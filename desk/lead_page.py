@@ -4,6 +4,7 @@ follow-ups panel (followups) and the offers panel (leads). The console's caller 
 same page in a narrower frame."""
 
 from followups.forms import callback_panel
+from followups.letters.emails import why_not
 from leads.engagement import describe_missing, missing_for_sales_ready
 from leads.forms import LogInteractionForm
 from leads.kinds import Stage
@@ -28,6 +29,7 @@ def lead_page(user, lead, *, form=None, logged=None, redeem_error: str = "", red
         "form": form or log_form(user, lead, book=book),
         "logged": logged,
         "can_edit": may_edit(user, lead),
+        "can_email": not why_not(lead.contact, marketing=False),  # "Write an e-mail" (followups.letters.emails)
         **sales_panel(user, lead),
         **callback_panel(lead),
         **offers_panel(lead, error=redeem_error, done=redeem_done),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from desk import company, console, duplicates, home, pipeline, search, views
+from desk import company, console, duplicates, home, lead_email, pipeline, search, views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/log/", views.log_interaction, name="lead-log"),
     path("leads/<int:pk>/redeem/", views.redeem, name="lead-redeem"),
+    path("leads/<int:pk>/email/", lead_email.write, name="lead-email"),
     path("contacts/duplicates/", duplicates.duplicates, name="contact-duplicates"),
     path("contacts/merge/", duplicates.merge, name="contact-merge"),
     path("console/", console.console, name="console"),

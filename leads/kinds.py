@@ -39,11 +39,16 @@ class InteractionKind(TextChoices):
     WEB_VISIT = "web_visit", "Web visit"
     FORM = "form", "Web form submitted"
     LETTER_SENT = "letter_sent", "Letter sent"
+    EMAIL_SENT = "email_sent", "E-mail sent"  # by a person, from the lead page (followups.letters.emails)
     NOTE = "note", "Note"
     ANSWERS = "answers", "Scripted answers"
     FOLLOW_UP = "follow_up", "Follow-up call"
     REFERRAL = "referral", "Referred by a customer"
 
+
+# The outbox key of an "E-mail sent" interaction's e-mail: lead-email:<interaction id>
+# (followups.letters.emails writes it; the timeline reads whether it went, data_rights finds it).
+EMAIL_SENT_KEY = "lead-email:"
 
 # A list name becomes an inquiry when the person responds (SPEC: called, filled a form, scanned).
 RESPONSE_KINDS = frozenset({InteractionKind.CALL_INBOUND, InteractionKind.FORM, InteractionKind.QR_SCAN})

@@ -1,7 +1,7 @@
 """Reads of leads: who may see which, a lead's timeline and offers, finding a caller, and a
 company as the leads show it (who may see it, its people, leads, revenue and timeline)."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from campaigns.models import OfferStatus, Redemption
@@ -10,7 +10,7 @@ from crm.models import Company, Contact
 from crm.normalize import phone_search_key
 from crm.roles import Role, has_role
 from crm.selectors import phone_ending, phone_ends_with
-from leads.kinds import OPEN_STAGES, InteractionKind, Stage
+from leads.kinds import EMAIL_SENT_KEY, OPEN_STAGES, InteractionKind, Stage
 from leads.models import Handover, Interaction, Lead, StageChange
 from outbox.selectors import email_sent
 from scoring.engine import RuleBook
@@ -100,7 +100,13 @@ def timeline(
         queryset = queryset.filter(lead_id__in=within)
         return queryset.order_by(*order)[:limit] if limit else queryset
 
-    interactions = Interaction.objects.select_related("author", "offer")
+    # An e-mail written from the lead page says whether the outbox sent it (keyed lead-email:<id>).
+    sent = Case(
+        When(kind=InteractionKind.EMAIL_SENT, then=email_sent(EMAIL_SENT_KEY)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    interactions = Interaction.objects.select_related("author", "offer").annotate(emailed=sent)
     entries = [
         {"at": i.occurred_at, "type": "interaction", "item": i} for i in newest(interactions, "-occurred_at", "-id")
     ]

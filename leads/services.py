@@ -25,9 +25,11 @@ from leads.stages import promote_if_ready, record_first_stage, respond, settle
 from scoring.engine import RuleBook, Score, score
 from scoring.services import published_rule_book
 
-# Our own outbound letters and internal notes say nothing about the prospect's interest, so they
-# do not count as activity (which is what recency decay measures).
-PASSIVE_KINDS = frozenset({InteractionKind.LETTER_SENT, InteractionKind.NOTE, InteractionKind.REFERRAL})
+# Our own outbound letters and e-mails and internal notes say nothing about the prospect's
+# interest, so they do not count as activity (which is what recency decay measures).
+PASSIVE_KINDS = frozenset(
+    {InteractionKind.LETTER_SENT, InteractionKind.EMAIL_SENT, InteractionKind.NOTE, InteractionKind.REFERRAL}
+)
 
 EDITABLE_FIELDS = ("inquiry_reason", "desired_outcome", "estimated_value", "upsell_offered")
 

@@ -1,5 +1,6 @@
 """The letters API (CONTRACT "Follow-ups and letters"): templates, batches (dry run, send,
-progress and report, the combined PDF) and letters. For marketing and managers."""
+progress and report, the combined PDF) and letters, for marketing and managers; and one e-mail
+to a lead's contact (CONTRACT "Daily use"), for anyone who may see the lead."""
 
 import django_filters
 from drf_spectacular.types import OpenApiTypes
@@ -7,13 +8,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from config.api import ID_PATTERN
+from config.api import ID_PATTERN, IdField
 from config.errors import Conflict
 from crm.permissions import IsMarketingOrManager
-from followups.letters import downloads, merge, selectors, services
+from followups.letters import downloads, emails, merge, selectors, services
 from followups.models import Letter, LetterBatch, LetterTemplate
 from jobs.models import JobStatus
+from leads.api import InteractionSerializer
+from leads.selectors import visible_leads
 
 
 class LetterTemplateSerializer(serializers.ModelSerializer):
@@ -226,3 +230,59 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return downloads.letter_pdf(
             Letter.objects.select_related("lead__contact__company").get(pk=self.get_object().pk)
         )
+
+
+# --- One e-mail to a lead's contact (CONTRACT "Daily use") ------------------------------------
+
+
+class LeadEmailRequestSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=emails.SUBJECT_MAX, help_text="One line; merge fields allowed.")
+    text = serializers.CharField(max_length=emails.TEXT_MAX, help_text="Plain text; merge fields allowed.")
+    template = IdField(
+        required=False,
+        allow_null=True,
+        help_text="The letter template it was written from: marketing, so the contact's consent is needed.",
+    )
+
+
+class LeadEmailSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The outbox e-mail.")
+    lead = serializers.IntegerField()
+    to = serializers.CharField()
+    subject = serializers.CharField(help_text="As sent, merge fields filled in.")
+    text = serializers.CharField()
+    marketing = serializers.BooleanField(help_text="Written from a letter template.")
+    status = serializers.ChoiceField(choices=["queued"], help_text="It goes out with the outbox, exactly once.")
+    interaction = InteractionSerializer(help_text="Its entry on the lead's timeline (kind email_sent).")
+
+
+class LeadEmailView(APIView):
+    """POST /api/v1/leads/{id}/email/ {"subject", "text", "template"?} → 201: the e-mail queued in
+    the outbox and logged on the lead's timeline; any staff role, for a lead they may see (404
+    otherwise). 400 with field errors; 409 for an erased contact, one without an e-mail address,
+    one marked do-not-contact, or (from a template: marketing) one without consent."""
+
+    @extend_schema(request=LeadEmailRequestSerializer, responses={201: LeadEmailSerializer})
+    def post(self, request, pk: int):
+        data = LeadEmailRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        sent = emails.email_lead(
+            lead_id=int(pk),
+            subject=values["subject"],
+            text=values["text"],
+            template_id=values.get("template"),
+            by=request.user,
+            within=visible_leads(request.user),
+        )
+        body = {
+            "id": sent.email_id,
+            "lead": sent.interaction.lead_id,
+            "to": sent.to,
+            "subject": sent.subject,
+            "text": sent.text,
+            "marketing": sent.marketing,
+            "status": "queued",
+            "interaction": InteractionSerializer(sent.interaction).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
