@@ -38,6 +38,7 @@ NUMBERS = (
     ("close_ratio", "Close ratio", "ratio"),
     ("avg_transaction", "Average transaction", "money"),
     ("upsell_rate", "Upsell rate", "ratio"),
+    ("upsell_revenue", "Upsell revenue", "money"),
     ("median_hot_response_minutes", "Median response to hot leads (minutes)", "number"),
 )
 

@@ -137,6 +137,7 @@ def move(request, pk):
             owner_id=data.get("owner") or None,
             amount=data.get("amount") or None,
             upsell_accepted=data.get("upsell_accepted") in ("on", "true", "1"),
+            upsell_amount=data.get("upsell_amount") or None,
             reason=data.get("reason", ""),
             within=within,
         )

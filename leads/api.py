@@ -68,6 +68,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "won_amount",
             "upsell_offered",
             "upsell_accepted",
+            "upsell_amount",
             "lost_reason",
             "sales_ready_at",
             "handed_over_at",

@@ -88,6 +88,9 @@ class Lead(models.Model):
     won_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     upsell_offered = models.BooleanField(default=False)
     upsell_accepted = models.BooleanField(default=False)
+    # The upsell's part of won_amount, when it was accepted and its value recorded (seed 000:
+    # the upsell raises the average transaction; the scoreboard shows by how much).
+    upsell_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     lost_reason = models.TextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -120,6 +123,11 @@ class Lead(models.Model):
             models.CheckConstraint(
                 condition=~Q(stage=Stage.SALES_READY) | Q(sales_ready_at__isnull=False),
                 name="lead_sales_ready_has_a_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(upsell_amount__isnull=True)
+                | Q(upsell_accepted=True, upsell_amount__gte=0, upsell_amount__lte=F("won_amount")),
+                name="lead_upsell_within_the_sale",
             ),
         ]
         indexes = [

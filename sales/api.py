@@ -183,6 +183,13 @@ class CloseSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["won", "unclosed", "dead"])
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     upsell_accepted = serializers.BooleanField(required=False, default=False)
+    upsell_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Won only: the part of the amount the upsell brought (at most the amount); records it as accepted.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -238,7 +245,7 @@ class ClaimView(LeadActionView):
 
 
 class CloseView(LeadActionView):
-    """Close won (amount, upsell_accepted), unclosed (reason) or dead (reason)."""
+    """Close won (amount, upsell_accepted, upsell_amount), unclosed (reason) or dead (reason)."""
 
     permission_classes = [IsSalesOrManager]
 

@@ -10,7 +10,7 @@ sits above both.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, error_text
 from config.ids import parse_id
+from config.money import NotAnAmount, parse_money
 from crm.erased import refuse_if_erased
 from crm.roles import Role, has_role, members
 from followups.services import schedule_after_close
@@ -169,16 +170,32 @@ def claim_lead(*, lead_id: int, by, within: QuerySet | None = None) -> Lead:
 # --- Closing ------------------------------------------------------------------------------------
 
 
-def _amount(value) -> Decimal:
+def _amount(value, *, field: str = "amount", what: str = "the sale's amount") -> Decimal:
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({"amount": ["Give the sale's amount as a number."]}) from exc
+        amount = parse_money(value)  # "$1,200.00" as a person types it, or a number from the API
+    except NotAnAmount as exc:
+        raise ValidationError({field: [f"Give {what} as a number."]}) from exc
+    if amount is None:
+        raise ValidationError({field: [f"Give {what} as a number."]})
     if not amount.is_finite() or amount < 0:
-        raise ValidationError({"amount": ["The amount cannot be negative."]})
+        raise ValidationError({field: ["The amount cannot be negative."]})
     if amount >= Decimal("1e10"):
-        raise ValidationError({"amount": ["That amount is too large."]})
+        raise ValidationError({field: ["That amount is too large."]})
     return amount.quantize(Decimal("0.01"))
+
+
+def _upsell(outcome: str, won_amount: Decimal | None, upsell_amount) -> Decimal | None:
+    """The upsell's value: part of a won sale, so at most its amount; nothing for another outcome."""
+    if upsell_amount in (None, ""):
+        return None
+    if outcome != Stage.WON:
+        raise ValidationError({"upsell_amount": ["Only a won sale has an upsell: leave its value out."]})
+    value = _amount(upsell_amount, field="upsell_amount", what="the upsell's value")
+    if won_amount is not None and value > won_amount:
+        raise ValidationError(
+            {"upsell_amount": [f"The upsell is part of the sale: at most its amount ({won_amount})."]}
+        )
+    return value
 
 
 def close_lead(
@@ -188,12 +205,15 @@ def close_lead(
     by,
     amount=None,
     upsell_accepted: bool = False,
+    upsell_amount=None,
     reason: str = "",
     within: QuerySet | None = None,
 ) -> Lead:
     """Close a lead won (amount, upsell), unclosed (reason: it stays scored and nurtured) or
     dead (reason). Won pins the score at 100, dead at 0; the sales cycle is recorded. An
-    unclosed lead can still be closed won or dead later."""
+    upsell's value is the part of the sale's amount the upsell brought (so at most that amount);
+    giving it records the upsell as accepted. An unclosed lead can still be closed won or dead
+    later."""
     if outcome not in CLOSED_STAGES:
         raise ValidationError({"outcome": ["Choose won, unclosed or dead."]})
     errors, reason = {}, (reason or "").strip()
@@ -201,9 +221,18 @@ def close_lead(
         errors["amount"] = ["A won sale needs its amount."]
     if outcome != Stage.WON and not reason:
         errors["reason"] = ["Say why, so marketing can learn from it."]
+    won_amount = None
+    if outcome == Stage.WON and "amount" not in errors:
+        try:
+            won_amount = _amount(amount)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    try:
+        upsell_value = _upsell(outcome, won_amount, upsell_amount)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    won_amount = _amount(amount) if outcome == Stage.WON else None
     with transaction.atomic():
         lead = _lock(lead_id, within)
         if lead.stage in (Stage.WON, Stage.DEAD, Stage.CUSTOMER) or lead.stage == outcome:
@@ -214,12 +243,20 @@ def close_lead(
         change_stage(lead, to_stage=outcome, by=by, reason=reason or "Sale closed")
         lead.closed_at = now
         lead.sales_cycle_days = (now - lead.created_at).days
-        lead.won_amount, lead.upsell_accepted = won_amount, bool(upsell_accepted) and outcome == Stage.WON
+        lead.won_amount, lead.upsell_amount = won_amount, upsell_value
+        lead.upsell_accepted = outcome == Stage.WON and (bool(upsell_accepted) or upsell_value is not None)
         lead.lost_reason = reason if outcome != Stage.WON else ""
         rescore_lead(
             lead,
             reason=f"Closed {outcome}",
-            also_save=["closed_at", "sales_cycle_days", "won_amount", "upsell_accepted", "lost_reason"],
+            also_save=[
+                "closed_at",
+                "sales_cycle_days",
+                "won_amount",
+                "upsell_accepted",
+                "upsell_amount",
+                "lost_reason",
+            ],
         )
         if outcome == Stage.WON:
             count_sale_as_redemption(lead=lead, by=by)
@@ -255,6 +292,7 @@ def move_lead(
     owner_id=None,
     amount=None,
     upsell_accepted: bool = False,
+    upsell_amount=None,
     reason: str = "",
     within: QuerySet | None = None,
 ) -> Lead:
@@ -271,6 +309,7 @@ def move_lead(
             by=by,
             amount=amount,
             upsell_accepted=upsell_accepted,
+            upsell_amount=upsell_amount,
             reason=reason,
             within=within,
         )

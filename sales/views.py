@@ -105,6 +105,7 @@ def close(request, pk):
             by=request.user,
             amount=data.get("amount") or None,
             upsell_accepted=data.get("upsell_accepted") == "on",
+            upsell_amount=data.get("upsell_amount") or None,
             reason=data.get("reason", ""),
             within=visible_leads(request.user),
         ),

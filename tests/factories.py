@@ -162,6 +162,7 @@ def closed_lead(
     claim: bool = True,
     amount=None,
     upsell_accepted: bool = False,
+    upsell_amount=None,
     reason: str = "",
     cycle_days: int = 0,
     **fields,
@@ -177,7 +178,15 @@ def closed_lead(
     if cycle_days:
         Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(days=cycle_days))
     reason = reason or ("" if outcome == Stage.WON else "Not now")
-    close_lead(lead_id=lead.pk, outcome=outcome, by=by, amount=amount, upsell_accepted=upsell_accepted, reason=reason)
+    close_lead(
+        lead_id=lead.pk,
+        outcome=outcome,
+        by=by,
+        amount=amount,
+        upsell_accepted=upsell_accepted,
+        upsell_amount=upsell_amount,
+        reason=reason,
+    )
     lead.refresh_from_db()
     return lead
 

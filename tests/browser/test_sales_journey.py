@@ -43,9 +43,12 @@ def test_salesperson_claims_the_next_lead_calls_and_closes_it_won(live_server, p
     page.get_by_label("Outcome").select_option("won")
     page.get_by_label("Amount (won)").fill("6400")
     page.get_by_label("Upsell accepted").check()
+    page.get_by_label("Of which the upsell (won)").fill("$480")
     page.get_by_role("button", name="Close", exact=True).click()
     expect(page.get_by_text("Closed: won.")).to_be_visible()
     expect(page.get_by_test_id("score")).to_have_text("100")
+    expect(page.get_by_text("Won: $6,400.00, of which $480.00 from the upsell.")).to_be_visible()
 
     lead = Lead.objects.get(pk=hottest.pk)
     assert (lead.stage, lead.owner, str(lead.won_amount), lead.upsell_accepted) == ("won", rep, "6400.00", True)
+    assert str(lead.upsell_amount) == "480.00"

@@ -120,11 +120,12 @@ def test_a_csr_has_no_board(users):
 
 def test_a_salesperson_closes_their_lead_won_by_moving_its_card(users, book):
     client = client_for(users["sales"])
-    response = move(client, book["ready"], "won", amount="1500", upsell_accepted="on")
+    response = move(client, book["ready"], "won", amount="1500", upsell_accepted="on", upsell_amount="300")
 
     assert response.status_code == 200
     lead = Lead.objects.get(pk=book["ready"].pk)
     assert (lead.stage, lead.won_amount, lead.upsell_accepted, lead.score) == ("won", Decimal("1500.00"), True, 100)
+    assert lead.upsell_amount == Decimal("300.00")
     html = response.content.decode()
     assert 'data-outcome="moved"' in html and "Rita Ready closed won." in html
     assert "Rita Ready" in cards(html, "won") and "Rita Ready" not in cards(html, "sales_ready")

@@ -11,7 +11,7 @@ from leads.models import Handover, Lead, RulesOfEngagement
 from leads.services import log_interaction, update_lead
 from notifications.models import Notification
 from sales import services as sales
-from tests.factories import LeadFactory, lead_after, sales_ready_lead
+from tests.factories import LeadFactory, lead_after, sales_ready_lead, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +201,48 @@ def test_closing_won_pins_the_score_records_amount_upsell_and_cycle(users, api_a
     assert Lead.objects.get(pk=lead.pk).won_amount == Decimal("4800.00")
 
 
+def test_a_won_sale_records_the_upsells_value_and_the_lead_page_says_it(users, api_as):
+    lead = sales_ready_lead(owner=users["sales"])
+    response = api_as(users["sales"]).post(
+        f"/api/v1/leads/{lead.pk}/close/",
+        {"outcome": "won", "amount": "4800.00", "upsell_amount": "480"},  # the value says it was accepted
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["won_amount"], body["upsell_accepted"], body["upsell_amount"]) == ("4800.00", True, "480.00")
+    page = signed_in_client(users["sales"]).get(f"/leads/{lead.pk}/").content.decode()
+    assert "Won: $4,800.00, of which $480.00 from the upsell." in page
+
+
+def test_the_close_form_takes_the_upsells_value_as_people_type_it(users):
+    lead = sales_ready_lead(owner=users["sales"])
+    client = signed_in_client(users["sales"])
+    response = client.post(
+        f"/leads/{lead.pk}/close/",
+        {"outcome": "won", "amount": "2500", "upsell_accepted": "on", "upsell_amount": "$1,200.00"},
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.stage, lead.won_amount, lead.upsell_accepted, lead.upsell_amount) == (
+        "won",
+        Decimal("2500.00"),
+        True,
+        Decimal("1200.00"),
+    )
+
+
+def test_an_upsell_larger_than_the_sale_is_refused_on_the_page_and_nothing_closes(users):
+    lead = sales_ready_lead(owner=users["sales"])
+    client = signed_in_client(users["sales"])
+    response = client.post(
+        f"/leads/{lead.pk}/close/", {"outcome": "won", "amount": "100", "upsell_amount": "900"}, follow=True
+    )
+    assert "The upsell is part of the sale: at most its amount (100.00)." in response.content.decode()
+    lead.refresh_from_db()
+    assert (lead.stage, lead.won_amount, lead.upsell_amount) == ("sales_ready", None, None)
+
+
 def test_closing_dead_pins_zero_and_unclosed_keeps_the_score(users):
     dead = sales_ready_lead(owner=users["sales"])
     sales.close_lead(lead_id=dead.pk, outcome="dead", reason="Moved away", by=users["sales"])
@@ -220,6 +262,10 @@ def test_closing_dead_pins_zero_and_unclosed_keeps_the_score(users):
         ({"outcome": "dead"}, "reason"),
         ({"outcome": "unclosed", "reason": "  "}, "reason"),
         ({"outcome": "sold"}, "outcome"),
+        ({"outcome": "won", "amount": "100", "upsell_amount": "150"}, "upsell_amount"),  # more than the sale
+        ({"outcome": "won", "amount": "100", "upsell_amount": "-1"}, "upsell_amount"),
+        ({"outcome": "won", "amount": "100", "upsell_amount": "a lot"}, "upsell_amount"),
+        ({"outcome": "dead", "reason": "Moved away", "upsell_amount": "10"}, "upsell_amount"),
     ],
 )
 def test_bad_closes_are_400_and_change_nothing(users, api_as, body, field):

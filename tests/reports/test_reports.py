@@ -21,9 +21,9 @@ TODAY = timezone.localdate()
 PERIOD = Period(TODAY - timedelta(days=29), TODAY)
 
 
-def won(amount, *, upsell=False, cycle=10, **fields):
+def won(amount, *, upsell=False, upsell_amount=None, cycle=10, **fields):
     """A sale closed through the close service `cycle` days after the lead came in."""
-    return won_lead(amount, upsell_accepted=upsell, cycle_days=cycle, **fields)
+    return won_lead(amount, upsell_accepted=upsell, upsell_amount=upsell_amount, cycle_days=cycle, **fields)
 
 
 def answered_hot(minutes, **fields):
@@ -46,7 +46,7 @@ def aged(lead, days):
 @pytest.fixture
 def book():
     """Ten leads of the last 30 days (and one older, one bought name that never answered)."""
-    won("1000", upsell=True, cycle=5, utm_source="radio")
+    won("1000", upsell=True, upsell_amount="250", cycle=5, utm_source="radio")
     won("3000", cycle=15, utm_source="radio")
     closed_lead("unclosed", utm_source="radio")
     closed_lead("dead", utm_source="web")
@@ -70,6 +70,8 @@ def test_the_summary_counts_the_cohort_as_defined(book):
     }
     assert figures["close_ratio"] == 0.2 and figures["avg_transaction"] == "2000.00"
     assert figures["upsell_rate"] == 0.5 and figures["referral_rate"] == 0.1
+    assert figures["upsell_revenue"] == "250.00"  # the upsell's part of the 1,000 sale
+    assert (figures["avg_transaction_with_upsell"], figures["avg_transaction_without_upsell"]) == ("1000.00", "3000.00")
     assert figures["median_sales_cycle_days"] == 10.0  # the middle of 5 and 15
     assert figures["median_hot_response_minutes"] == 20.0  # the middle of 10 and 30 minutes
     assert figures["revenue"] == "4000.00" and figures["letters_sent"] == 0
@@ -255,6 +257,7 @@ def test_every_role_reads_the_scoreboard_and_sales_see_their_own_beside_the_team
         html = signed_in_client(users[role]).get("/reports/").content.decode()
         assert "Pipeline calculator" in html and "Won ÷ leads." in html, role
         assert ("Yours</th>" in html) == (role == "sales"), role
+        assert "Upsell revenue" in html and "Average transaction with the upsell" in html, role
     assert selectors.summary(PERIOD, owner=users["sales"])["won"] == 1 and mine.pk
 
 

@@ -115,6 +115,7 @@ class Close:
     outcome: str
     amount: str | None = None
     upsell_accepted: bool = False
+    upsell_amount: str | None = None  # the upsell's part of the amount
     reason: str = ""
 
 
@@ -152,7 +153,7 @@ PEOPLE = [
             Learn(19.98, "csr", "A quiet, efficient system before next winter."),
             Claim(19, "sales"),
             Log(12, InteractionKind.MEETING, "sales", note="Measured the basement; quoted a two-stage furnace."),
-            Close(3.1, "sales", Stage.WON, amount="6400", upsell_accepted=True),
+            Close(3.1, "sales", Stage.WON, amount="6400", upsell_accepted=True, upsell_amount="480"),
         ),
     ),
     Person(
@@ -575,6 +576,7 @@ class Command(BaseCommand):
                 outcome=step.outcome,
                 amount=step.amount,
                 upsell_accepted=step.upsell_accepted,
+                upsell_amount=step.upsell_amount,
                 reason=step.reason,
                 by=by,
             )
