@@ -14,6 +14,7 @@ from leads.kinds import Stage
 from leads.models import Lead, StageChange
 from scoring.models import ScoreChange
 from tests.factories import (
+    FACTS,
     CompanyFactory,
     ContactFactory,
     LeadFactory,
@@ -394,3 +395,18 @@ def test_an_erased_contact_cannot_be_edited_back(users):
     assert "/edit/" not in page.get(f"/leads/{lead.pk}/").content.decode()
     with pytest.raises(ValidationError):
         update_contact(contact_id=lead.contact_id, first_name="Ada")
+
+
+def test_a_corrected_title_rescores_the_contacts_open_leads_and_may_make_one_sales_ready(users, csr):
+    """Profile-fit points read the contact's title: correcting it to a decision maker's moves
+    the score at once (55 + 5), as the company page's edit does, and the inquiry that now
+    qualifies becomes sales-ready, with the reason in the score history."""
+    lead = lead_after("call_inbound", {"decision_maker": "shared"}, **FACTS)  # 50 + 5: an inquiry
+    assert (lead.score, lead.stage) == (55, Stage.INQUIRY)
+
+    response = csr.post(edit_url(lead), form_data(lead, title="Owner"), follow=True)
+
+    assert "the lead is sales-ready" in response.content.decode()
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage) == (60, Stage.SALES_READY)
+    assert ScoreChange.objects.filter(lead=lead).latest("id").reason == "Contact profile changed: title"
