@@ -58,30 +58,20 @@ def lead_facts(lead, now=None) -> LeadFacts:
     return facts_from_rows(lead, rows, now or timezone.now())
 
 
-def apply_score(
-    lead, result: Score, reason: str, now: datetime, *, event_at: datetime | None = None, contacted: bool = False
-) -> ScoreChange | None:
+def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange | None:
     """Put a result on the lead instance; the ScoreChange to keep if anything moved.
 
-    The hot clock: `hot_since` starts when a prospect turns hot and clears when it cools; the
-    response-time alerts measure from it, and the scoreboard's response time from `first_hot_at`.
-    A lead turned hot by an interaction has been hot since that interaction (`event_at`, which
-    may be earlier than now when it is logged late). `contacted`: that interaction was one of us
-    speaking with the prospect, which answers the hot lead, even the very call that made it hot
-    (it is not left waiting for a call it just had). A closed lead's pinned score (won 100) is no
-    prospect turning hot: it starts no clock, so a sale is never counted as a hot lead nobody
-    answered."""
+    `hot_since` starts when a prospect turns hot and clears when it cools: the response-time
+    alerts measure from it. A closed lead's pinned score (won 100) is no prospect turning hot:
+    it starts no clock, so a sale is never counted as a hot lead nobody answered."""
     old = (lead.score, lead.temperature, lead.rules_version)
-    at = min(event_at or now, now)
     prospect_hot = result.temperature == HOT and lead.stage in OPEN_STAGES
     if prospect_hot and lead.first_hot_at is None:
-        lead.first_hot_at = at  # the scoreboard's response time counts from here, whatever follows
+        lead.first_hot_at = now  # the scoreboard's response time counts from here, whatever follows
     if prospect_hot and (lead.temperature != HOT or lead.hot_since is None):
-        lead.hot_since = at
+        lead.hot_since = now
     elif not prospect_hot:
         lead.hot_since = None
-    if contacted:
-        _record_contact(lead, at)
     lead.score, lead.temperature = result.total, result.temperature
     lead.rules_version, lead.score_computed_at = result.rules_version, now
     if old == (result.total, result.temperature, result.rules_version):
@@ -97,35 +87,17 @@ def apply_score(
     )
 
 
-def _record_contact(lead, at: datetime) -> None:
-    """One of us spoke with the prospect at `at`: the last contact (never moved back by a call
-    logged late) and, for the first contact since the lead first turned hot, how long it waited."""
-    if lead.last_contacted_at is None or at > lead.last_contacted_at:
-        lead.last_contacted_at = at
-    if lead.first_hot_at is not None and lead.hot_response_seconds is None and at >= lead.first_hot_at:
-        lead.hot_response_seconds = int((at - lead.first_hot_at).total_seconds())
-
-
-def rescore_lead(
-    lead,
-    *,
-    reason: str,
-    book: RuleBook | None = None,
-    also_save: list[str] | None = None,
-    event_at: datetime | None = None,
-    contacted: bool = False,
-) -> Score:
+def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: list[str] | None = None) -> Score:
     """Recompute and save a lead's score, keeping a ScoreChange when the number or version moved.
 
     The caller holds the lead's row lock (select_for_update) inside a transaction, so two
     interactions logged at once are scored one after the other and neither is lost.
     `also_save` names other fields the caller changed on `lead`, saved in the same UPDATE.
-    `event_at` and `contacted` describe the interaction that prompted the rescore (apply_score).
     """
     book = book or published_rule_book()
     now = timezone.now()
     result = score(lead_facts(lead, now), book)
-    change = apply_score(lead, result, reason, now, event_at=event_at, contacted=contacted)
+    change = apply_score(lead, result, reason, now)
     lead.save(
         update_fields=[
             "score",
@@ -134,7 +106,6 @@ def rescore_lead(
             "score_computed_at",
             "hot_since",
             "first_hot_at",
-            *(["last_contacted_at", "hot_response_seconds"] if contacted else []),
             *(also_save or []),
         ]
     )

@@ -16,7 +16,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.erased import refuse_if_erased
-from crm.models import Contact
 from crm.services import update_company, update_contact
 from leads import codes
 from leads.kinds import OPEN_STAGES, InteractionKind, Stage
@@ -175,15 +174,14 @@ def record_interaction(
     if offer is not None and lead.offer_id is None:
         lead.offer, lead.campaign = offer, offer.campaign
         changed += ["offer", "campaign"]
+    if author is not None and kind in CONTACT_KINDS:
+        lead.last_contacted_at = occurred_at
+        changed.append("last_contacted_at")
+        if lead.first_hot_at and lead.hot_response_seconds is None and occurred_at >= lead.first_hot_at:
+            lead.hot_response_seconds = int((occurred_at - lead.first_hot_at).total_seconds())
+            changed.append("hot_response_seconds")
     respond(lead, kind=kind, by=author)
-    result = rescore_lead(
-        lead,
-        reason=f"{interaction.get_kind_display()} logged",
-        book=book,
-        also_save=changed,
-        event_at=occurred_at,
-        contacted=author is not None and kind in CONTACT_KINDS,
-    )
+    result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed)
     settle(lead, book=book, by=author)
     return LoggedInteraction(interaction, lead, result)
 
@@ -207,9 +205,10 @@ def open_lead(
     """
     now = timezone.now()
     lead = Lead(contact=contact, stage=Stage.INQUIRY, inquired_at=now, last_activity_at=now, **lead_fields)
+    if by is not None and kind in CONTACT_KINDS:
+        lead.last_contacted_at = now
     result = score(facts_from_rows(lead, [(kind, now, metadata, [])], now), book)
-    contacted = by is not None and kind in CONTACT_KINDS
-    change = apply_score(lead, result, f"{InteractionKind(kind).label} logged", now, contacted=contacted)
+    change = apply_score(lead, result, f"{InteractionKind(kind).label} logged", now)
     lead.save()
     record_first_stage(lead, by=by, reason=stage_reason)
     interaction = Interaction.objects.create(
@@ -242,43 +241,17 @@ def update_lead(lead: Lead, *, by=None, **fields) -> Lead:
     return lead
 
 
-# What the engine's profile-fit rules read of a contact (leads.scores.facts_from_rows).
-SCORED_CONTACT_FIELDS = {"title": "title", "persona": "persona", "company_id": "company"}
-
-
 def edit_lead(lead: Lead, *, contact_changes: dict, lead_changes: dict, by=None) -> bool:
     """Correct a lead and its contact together or not at all (the lead page's Edit), through
     crm.services.update_contact and `update_lead` (what the API's PATCH calls), which promotes
-    an inquiry that now meets the rules of engagement. A corrected title, persona or company is
-    what profile-fit points read, so the contact's open leads are rescored at once (as a company
-    page's edit does), not at their next interaction. Returns whether the lead became
+    an inquiry that now meets the rules of engagement. Returns whether the lead became
     sales-ready."""
     was = lead.stage
     with transaction.atomic():
         if contact_changes:
-            before = Contact.objects.filter(pk=lead.contact_id).values(*SCORED_CONTACT_FIELDS).first() or {}
             lead.contact = update_contact(contact_id=lead.contact_id, **contact_changes)
-            moved = [
-                label
-                for name, label in SCORED_CONTACT_FIELDS.items()
-                if before.get(name) != getattr(lead.contact, name)
-            ]
-            if moved:
-                _rescore_open_leads(lead.contact_id, reason=f"Contact profile changed: {', '.join(moved)}")
-                lead.refresh_from_db(fields=["score", "temperature", "stage", "sales_ready_at", "rules_version"])
         update_lead(lead, by=by, **lead_changes)
     return lead.stage == Stage.SALES_READY and was != Stage.SALES_READY
-
-
-def _rescore_open_leads(contact_id: int, *, reason: str) -> int:
-    ids = list(
-        Lead.objects.filter(contact_id=contact_id, stage__in=list(OPEN_STAGES))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if ids:
-        rescore_many(ids, book=published_rule_book(), reason=reason)
-    return len(ids)
 
 
 def locked_open_lead(contact) -> Lead | None:
