@@ -175,7 +175,10 @@ def record_interaction(
         lead.offer, lead.campaign = offer, offer.campaign
         changed += ["offer", "campaign"]
     if author is not None and kind in CONTACT_KINDS:
-        lead.last_contacted_at = occurred_at
+        # A call logged late never moves the last contact back. The call that makes a lead hot
+        # is before its hot spell (hot_since is set by the rescore below): a hot lead waits for
+        # sales' call after it turned hot, however it turned hot (seed 002).
+        lead.last_contacted_at = max(occurred_at, lead.last_contacted_at or occurred_at)
         changed.append("last_contacted_at")
         if lead.first_hot_at and lead.hot_response_seconds is None and occurred_at >= lead.first_hot_at:
             lead.hot_response_seconds = int((occurred_at - lead.first_hot_at).total_seconds())
