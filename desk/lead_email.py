@@ -54,8 +54,8 @@ def _context(lead, form, **more) -> dict:
     return {
         "lead": lead,
         "form": form,
-        "cannot": emails.why_not(lead.contact, marketing=False),
-        "no_consent": emails.why_not(lead.contact, marketing=True) if marketing else "",
+        "cannot": emails.why_not(lead, marketing=False),
+        "no_consent": emails.why_not(lead, marketing=True) if marketing else "",
         "fields": emails.FIELDS,
         **more,
     }

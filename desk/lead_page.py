@@ -29,7 +29,7 @@ def lead_page(user, lead, *, form=None, logged=None, redeem_error: str = "", red
         "form": form or log_form(user, lead, book=book),
         "logged": logged,
         "can_edit": may_edit(user, lead),
-        "can_email": not why_not(lead.contact, marketing=False),  # "Write an e-mail" (followups.letters.emails)
+        "can_email": not why_not(lead, marketing=False),  # "Write an e-mail" (followups.letters.emails)
         **sales_panel(user, lead),
         **callback_panel(lead),
         **offers_panel(lead, error=redeem_error, done=redeem_done),

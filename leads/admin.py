@@ -43,6 +43,10 @@ class LeadAdmin(admin.ModelAdmin):
         "created_at",
         "last_activity_at",
         "closed_at",
+        "won_amount",  # the close records the sale (sales.services.close_lead), checked there
+        "upsell_accepted",
+        "upsell_amount",
+        "lost_reason",
         "sales_ready_at",
         "handed_over_at",
         "owner_accepted_at",

@@ -46,6 +46,10 @@ class InteractionKind(TextChoices):
     REFERRAL = "referral", "Referred by a customer"
 
 
+# Kinds only the product logs, as it does what they record: an "E-mail sent" is written with the
+# e-mail it queues (followups.letters.emails), never logged by hand or through the API.
+LOGGED_BY_THE_PRODUCT = frozenset({InteractionKind.EMAIL_SENT})
+
 # The outbox key of an "E-mail sent" interaction's e-mail: lead-email:<interaction id>
 # (followups.letters.emails writes it; the timeline reads whether it went, data_rights finds it).
 EMAIL_SENT_KEY = "lead-email:"

@@ -12,7 +12,7 @@ from crm.roles import Role, has_role
 from crm.selectors import phone_ending, phone_ends_with
 from leads.kinds import EMAIL_SENT_KEY, OPEN_STAGES, InteractionKind, Stage
 from leads.models import Handover, Interaction, Lead, StageChange
-from outbox.selectors import email_sent
+from outbox.selectors import email_refused, email_sent
 from scoring.engine import RuleBook
 from scoring.models import ScoreChange
 
@@ -106,7 +106,8 @@ def timeline(
         default=Value(False),
         output_field=BooleanField(),
     )
-    interactions = Interaction.objects.select_related("author", "offer").annotate(emailed=sent)
+    refused = Case(When(kind=InteractionKind.EMAIL_SENT, then=email_refused(EMAIL_SENT_KEY)), default=Value(None))
+    interactions = Interaction.objects.select_related("author", "offer").annotate(emailed=sent, email_refused=refused)
     entries = [
         {"at": i.occurred_at, "type": "interaction", "item": i} for i in newest(interactions, "-occurred_at", "-id")
     ]

@@ -16,9 +16,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.erased import refuse_if_erased
+from crm.models import Contact
 from crm.services import update_company, update_contact
 from leads import codes
-from leads.kinds import OPEN_STAGES, InteractionKind, Stage
+from leads.kinds import LOGGED_BY_THE_PRODUCT, OPEN_STAGES, InteractionKind, Stage
 from leads.models import Interaction, Lead
 from leads.scores import apply_score, facts_from_rows, rescore_lead, rescore_many
 from leads.stages import promote_if_ready, record_first_stage, respond, settle
@@ -97,6 +98,11 @@ def log_interaction(
     """
     if kind not in InteractionKind.values:
         raise ValidationError({"kind": [f"Unknown interaction kind '{kind}'."]})
+    if kind in LOGGED_BY_THE_PRODUCT:
+        why = (
+            "An e-mail is logged when it is sent: POST /api/v1/leads/{id}/email/, or Write an e-mail on the lead page."
+        )
+        raise ValidationError({"kind": [why]})
     code = codes.resolve_known(offer_code, letter_code)
     with transaction.atomic():
         leads = Lead.objects.all() if within is None else within
@@ -244,17 +250,47 @@ def update_lead(lead: Lead, *, by=None, **fields) -> Lead:
     return lead
 
 
+# What the engine's profile-fit rules read of a contact (leads.scores.facts_from_rows).
+SCORED_CONTACT_FIELDS = {"title": "title", "persona": "persona", "company_id": "company"}
+
+
 def edit_lead(lead: Lead, *, contact_changes: dict, lead_changes: dict, by=None) -> bool:
     """Correct a lead and its contact together or not at all (the lead page's Edit), through
     crm.services.update_contact and `update_lead` (what the API's PATCH calls), which promotes
-    an inquiry that now meets the rules of engagement. Returns whether the lead became
+    an inquiry that now meets the rules of engagement. A corrected title, persona or company is
+    what profile-fit points read, so the contact's open leads are rescored at once (as a company
+    page's edit does), not at their next interaction. Returns whether the lead became
     sales-ready."""
     was = lead.stage
     with transaction.atomic():
         if contact_changes:
-            lead.contact = update_contact(contact_id=lead.contact_id, **contact_changes)
+            before = Contact.objects.filter(pk=lead.contact_id).values(*SCORED_CONTACT_FIELDS).first() or {}
+            contact = update_contact(contact_id=lead.contact_id, **contact_changes)
+            moved = [
+                label for name, label in SCORED_CONTACT_FIELDS.items() if before.get(name) != getattr(contact, name)
+            ]
+            if moved:
+                _rescore_open_leads(contact.pk, reason=f"Contact profile changed: {', '.join(moved)}", by=by)
+                lead.refresh_from_db()
+            lead.contact = contact
         update_lead(lead, by=by, **lead_changes)
     return lead.stage == Stage.SALES_READY and was != Stage.SALES_READY
+
+
+def _rescore_open_leads(contact_id: int, *, reason: str, by=None) -> int:
+    """Rescore a contact's open leads (a person has a few), each locked, and settle each stage
+    with `by` as its author: promoted if it now qualifies, back to inquiry if it fell."""
+    book = published_rule_book()
+    leads = list(
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("contact__company")
+        .filter(contact_id=contact_id, stage__in=list(OPEN_STAGES))
+        .order_by("pk")
+    )
+    for lead in leads:
+        rescore_lead(lead, reason=reason, book=book)
+        settle(lead, book=book, by=by)
+    return len(leads)
 
 
 def locked_open_lead(contact) -> Lead | None:

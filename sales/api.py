@@ -188,7 +188,7 @@ class CloseSerializer(serializers.Serializer):
         decimal_places=2,
         required=False,
         allow_null=True,
-        help_text="Won only: the part of the amount the upsell brought (at most the amount); records it as accepted.",
+        help_text="Won only: the part of the amount the upsell brought (at most it); above 0, the upsell was taken.",
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 

@@ -212,7 +212,7 @@ def close_lead(
     """Close a lead won (amount, upsell), unclosed (reason: it stays scored and nurtured) or
     dead (reason). Won pins the score at 100, dead at 0; the sales cycle is recorded. An
     upsell's value is the part of the sale's amount the upsell brought (so at most that amount);
-    giving it records the upsell as accepted. An unclosed lead can still be closed won or dead
+    a value above 0 records the upsell as accepted. An unclosed lead can still be closed won or dead
     later."""
     if outcome not in CLOSED_STAGES:
         raise ValidationError({"outcome": ["Choose won, unclosed or dead."]})
@@ -243,8 +243,10 @@ def close_lead(
         change_stage(lead, to_stage=outcome, by=by, reason=reason or "Sale closed")
         lead.closed_at = now
         lead.sales_cycle_days = (now - lead.created_at).days
-        lead.won_amount, lead.upsell_amount = won_amount, upsell_value
-        lead.upsell_accepted = outcome == Stage.WON and (bool(upsell_accepted) or upsell_value is not None)
+        # A value above 0 says the upsell was taken; 0 alone (nothing ticked) says it was not.
+        lead.upsell_accepted = outcome == Stage.WON and (bool(upsell_accepted) or bool(upsell_value))
+        lead.won_amount = won_amount
+        lead.upsell_amount = upsell_value if lead.upsell_accepted else None
         lead.lost_reason = reason if outcome != Stage.WON else ""
         rescore_lead(
             lead,

@@ -11,7 +11,11 @@ or one marked do-not-contact. Consent: a letter template is marketing (the unclo
 letters are, and the batches e-mail only those who agreed), so an e-mail from a template needs the
 contact's consent to marketing; an e-mail a person writes themselves to one contact (a reply, a
 quote, an answer to their question) is a one-to-one message about their inquiry, not marketing,
-and needs none.
+and needs none. A name on a bought list who never inquired has no inquiry to answer: any e-mail to
+them is marketing and needs their consent.
+
+The contact is locked before the lead, in the order erasure and merging lock them, so an e-mail
+never goes to an address being erased or to a record being merged away.
 """
 
 from __future__ import annotations
@@ -28,16 +32,19 @@ from config.errors import Conflict
 from config.ids import parse_id
 from config.text import flatten
 from crm.erased import refuse_if_erased
+from crm.models import Contact
 from followups.letters import merge
 from followups.models import LetterTemplate
-from leads.kinds import EMAIL_SENT_KEY, InteractionKind
+from leads.kinds import EMAIL_SENT_KEY, InteractionKind, Stage
 from leads.models import Interaction, Lead
 from leads.services import record_interaction
+from outbox.models import Email
 from outbox.services import Message, queue_emails
 from scoring.services import published_rule_book
 
 KEY = EMAIL_SENT_KEY  # the outbox key: lead-email:<interaction id>
 SUBJECT_MAX = 200
+SENT_SUBJECT_MAX = Email._meta.get_field("subject").max_length  # with the merge fields filled in
 TEXT_MAX = 20_000
 # What an e-mail may merge: the letters' fields but the printed letter's own response code.
 FIELDS = {name: text for name, text in merge.FIELDS.items() if name != "response_code"}
@@ -62,15 +69,21 @@ def template_for(template_id) -> LetterTemplate:
     return template
 
 
-def why_not(contact, *, marketing: bool) -> str:
-    """Why this contact cannot be e-mailed (empty when they can): the lead page says it before
-    anyone writes, and the send refuses with the same words (409)."""
+def why_not(lead: Lead, *, marketing: bool) -> str:
+    """Why the lead's contact cannot be e-mailed (empty when they can): the lead page says it
+    before anyone writes, and the send refuses with the same words (409)."""
+    contact = lead.contact
     if contact.erased_at is not None:
         return "This contact's personal data was erased on request: nothing more is sent to them."
     if not contact.email:
         return f"{contact} has no e-mail address: add one with Edit on the lead page first."
     if contact.do_not_contact:
         return f"{contact} asked not to be contacted (do not contact): no e-mail goes to them."
+    if lead.stage == Stage.LIST and not contact.consent:
+        return (
+            f"{contact} is a name from a bought list who has not inquired, and has not agreed to "
+            "marketing e-mail: an e-mail to them is marketing, so none goes until they respond or agree."
+        )
     if marketing and not contact.consent:
         return (
             f"{contact} has not agreed to marketing e-mail, and a letter template is marketing: "
@@ -146,19 +159,22 @@ def email_lead(
     nor, under the shipped rules, the score) and queue it in the outbox, keyed by that
     interaction, so it goes out exactly once. `within` limits the leads `by` may write about (a
     lead outside it raises Lead.DoesNotExist, 404)."""
-    template = template_for(template_id) if template_id not in (None, "") else None
     leads = Lead.objects.all() if within is None else within
-    lead_offer = leads.select_related("offer").get(pk=lead_id).offer
+    lead_offer = leads.select_related("offer").get(pk=lead_id).offer  # 404 first: nothing said of others' leads
+    template = template_for(template_id) if template_id not in (None, "") else None
     offer = template.offer if template is not None and template.offer_id else lead_offer
     subject, text = check(subject=subject, text=text, has_offer=offer is not None)
     with transaction.atomic():
-        lead = leads.select_for_update(of=("self",)).select_related(None).select_related("contact__company", "owner")
-        lead = lead.get(pk=lead_id)
+        lead = _lock(leads, lead_id)
         refuse_if_erased(lead.contact)
-        refusal = why_not(lead.contact, marketing=template is not None)
+        refusal = why_not(lead, marketing=template is not None)
         if refusal:
             raise Conflict(refusal)
         subject, text = render(lead, subject=subject, text=text, offer=offer)
+        if len(subject) > SENT_SUBJECT_MAX:
+            why = f"With the merge fields filled in, the subject is {len(subject)} characters: "
+            why += f"keep it under {SENT_SUBJECT_MAX}."
+            raise ValidationError({"subject": [why]})
         logged = record_interaction(
             lead,
             kind=InteractionKind.EMAIL_SENT,
@@ -176,3 +192,16 @@ def email_lead(
         )
         ids = queue_emails([message])
     return SentEmail(logged.interaction, ids[0], lead.contact.email, subject, text, template is not None)
+
+
+def _lock(leads: QuerySet[Lead], lead_id: int) -> Lead:
+    """The lead with its contact, both row-locked: the contact first, as erasure and merging lock
+    them, so neither can change the contact between our check and the send. A lead whose contact
+    was merged away meanwhile is refused (409): reopen the lead and write again."""
+    contact_id = leads.filter(pk=lead_id).values_list("contact_id", flat=True).get()
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("company").filter(pk=contact_id).first()
+    lead = leads.select_for_update(of=("self",)).select_related(None).select_related("owner").get(pk=lead_id)
+    if contact is None or lead.contact_id != contact.pk:
+        raise Conflict("This lead's contact was merged with another a moment ago: open the lead again and write.")
+    lead.contact = contact
+    return lead

@@ -14,9 +14,10 @@ from followups.models import LetterTemplate
 from leads.kinds import InteractionKind
 from leads.models import Interaction, Lead
 from leads.selectors import lead_timeline, visible_leads
+from leads.services import log_interaction
 from outbox import services as outbox
 from outbox.models import Email
-from tests.factories import ContactFactory, lead_after, live_offer, sales_ready_lead
+from tests.factories import ContactFactory, LeadFactory, lead_after, live_offer, sales_ready_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +161,47 @@ def test_the_contacts_export_and_erasure_find_the_e_mail_even_after_their_addres
 
     assert [row["key"] for row in document["emails"]] == [f"lead-email:{sent.interaction.pk}"]
     assert not Email.objects.exists()  # unsent: it never goes
+
+
+def test_a_name_from_a_bought_list_gets_no_e_mail_without_consent(users):
+    """A name on a bought list never inquired: there is no inquiry to answer, so any e-mail to
+    them is marketing, refused without their consent (the page says so before anyone writes)."""
+    cold = LeadFactory(stage="list", contact=ContactFactory(email="cold@example.com", consent=False))
+    with pytest.raises(Conflict) as refused:
+        email_lead(lead_id=cold.pk, subject="Hello", text="Hi", by=users["csr"])
+    assert "a name from a bought list who has not inquired" in refused.value.detail
+    assert not Email.objects.exists()
+
+    agreed = LeadFactory(stage="list", contact=ContactFactory(email="warm@example.com", consent=True))
+    assert email_lead(lead_id=agreed.pk, subject="Hello", text="Hi", by=users["csr"]).to == "warm@example.com"
+
+
+def test_an_e_mail_the_mail_server_refused_says_so_on_the_timeline(lead, users):
+    sent = email_lead(lead_id=lead.pk, subject="Your quote", text="Hello", by=users["csr"])
+    Email.objects.filter(key=f"lead-email:{sent.interaction.pk}").update(
+        attempts=outbox.GAVE_UP, last_error="550 5.1.1 no such user"
+    )
+    entry = next(entry for entry in lead_timeline(lead) if entry["type"] == "interaction")
+    assert (entry["item"].emailed, entry["item"].email_refused) == (False, "550 5.1.1 no such user")
+
+
+def test_a_subject_too_long_once_merged_is_refused_and_nothing_is_written(users):
+    contact = ContactFactory(first_name="A" * 90, email="long@example.com")
+    long_named = lead_after("call_inbound", contact=contact)
+    with pytest.raises(ValidationError) as refused:
+        email_lead(lead_id=long_named.pk, subject="{{ first_name }} " * 3, text="Hi", by=users["csr"])
+    assert "With the merge fields filled in, the subject is" in refused.value.message_dict["subject"][0]
+    assert not Email.objects.exists() and not Interaction.objects.filter(kind="email_sent").exists()
+
+
+def test_a_lead_out_of_sight_is_not_found_before_anything_is_checked(users):
+    theirs = sales_ready_lead(owner=users["sales2"])
+    with pytest.raises(Lead.DoesNotExist):  # not a 400 that says the lead exists
+        email_lead(lead_id=theirs.pk, subject=" ", text="", by=users["sales"], within=visible_leads(users["sales"]))
+
+
+def test_an_e_mail_is_never_logged_by_hand(lead, users):
+    with pytest.raises(ValidationError) as refused:
+        log_interaction(lead_id=lead.pk, kind="email_sent", note="Sent them the quote", author=users["csr"])
+    assert "An e-mail is logged when it is sent" in refused.value.message_dict["kind"][0]
+    assert not Interaction.objects.filter(kind="email_sent").exists()

@@ -80,7 +80,24 @@ def test_the_api_refuses_with_409_and_400(lead, users, api_as):
     assert not Email.objects.exists() and not Interaction.objects.filter(kind="email_sent").exists()
 
 
+def test_the_interactions_endpoint_does_not_log_an_e_mail_nobody_sent(lead, users, api_as):
+    response = api_as(users["csr"]).post(
+        f"/api/v1/leads/{lead.pk}/interactions/", {"kind": "email_sent", "note": "Sent the quote"}, format="json"
+    )
+    assert response.status_code == 400 and "An e-mail is logged when it is sent" in response.json()["kind"][0]
+    assert not Interaction.objects.filter(kind="email_sent").exists()
+
+
 # --- The pages -------------------------------------------------------------------------------
+
+
+def test_the_timeline_says_when_the_mail_server_refused_the_e_mail(lead, users, api_as):
+    from outbox.services import GAVE_UP
+
+    api_as(users["csr"]).post(f"/api/v1/leads/{lead.pk}/email/", {"subject": "Hi", "text": "Hello"}, format="json")
+    Email.objects.update(attempts=GAVE_UP, last_error="550 5.1.1 no such user")
+    page = signed_in_client(users["csr"]).get(f"/leads/{lead.pk}/").content.decode()
+    assert "not delivered: 550 5.1.1 no such user" in page and "waiting in the outbox" not in page
 
 
 def test_the_lead_page_offers_an_e_mail_only_to_a_contact_who_can_get_one(lead, users):

@@ -410,3 +410,5 @@ def test_a_corrected_title_rescores_the_contacts_open_leads_and_may_make_one_sal
     lead.refresh_from_db()
     assert (lead.score, lead.stage) == (60, Stage.SALES_READY)
     assert ScoreChange.objects.filter(lead=lead).latest("id").reason == "Contact profile changed: title"
+    promotion = StageChange.objects.get(lead=lead, to_stage=Stage.SALES_READY)
+    assert promotion.changed_by == users["csr"]  # the one who corrected the title, not "the rules"

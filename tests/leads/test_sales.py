@@ -215,6 +215,14 @@ def test_a_won_sale_records_the_upsells_value_and_the_lead_page_says_it(users, a
     assert "Won: $4,800.00, of which $480.00 from the upsell." in page
 
 
+def test_an_upsell_worth_nothing_is_not_an_upsell_taken(users, api_as):
+    lead = sales_ready_lead(owner=users["sales"])
+    response = api_as(users["sales"]).post(
+        f"/api/v1/leads/{lead.pk}/close/", {"outcome": "won", "amount": "900", "upsell_amount": "0"}, format="json"
+    )
+    assert (response.json()["upsell_accepted"], response.json()["upsell_amount"]) == (False, None)
+
+
 def test_the_close_form_takes_the_upsells_value_as_people_type_it(users):
     lead = sales_ready_lead(owner=users["sales"])
     client = signed_in_client(users["sales"])
