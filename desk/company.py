@@ -69,7 +69,7 @@ def company_edit(request, pk):
     form = CompanyProfileForm(request.POST)
     if form.is_valid():
         try:
-            edit = edit_company_profile(company_id=company.pk, **form.cleaned_data)
+            edit = edit_company_profile(company_id=company.pk, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

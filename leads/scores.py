@@ -168,7 +168,15 @@ def write_scores(leads: list) -> None:
             )
 
 
-def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str, only_behind: bool = False) -> int:
+def rescore_many(
+    lead_ids: list[int],
+    *,
+    book: RuleBook,
+    reason: str,
+    only_behind: bool = False,
+    by=None,
+    rules_changed: bool = True,
+) -> int:
     """Rescore a batch of leads in one transaction: lock them, load all their facts in two
     queries, compute, and write back in bulk. Every lead ends on the book's version or, if
     anything fails, stays on its old one. With `only_behind`, leads already on the book's
@@ -192,5 +200,5 @@ def rescore_many(lead_ids: list[int], *, book: RuleBook, reason: str, only_behin
                 changes.append(change)
         write_scores(leads)
         ScoreChange.objects.bulk_create(changes)
-        settle_after_rescore(leads, book=book, why=reason)
+        settle_after_rescore(leads, book=book, why=reason, by=by, rules_changed=rules_changed)
     return len(leads)

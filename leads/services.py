@@ -317,7 +317,7 @@ class CompanyEdit:
 RESCORE_CHUNK = 1000
 
 
-def edit_company_profile(*, company_id: int, **facts) -> CompanyEdit:
+def edit_company_profile(*, company_id: int, by=None, **facts) -> CompanyEdit:
     """Correct a company's ideal-customer-profile facts (crm.services.update_company) and rescore
     its open leads at once: profile-fit points read these facts (the industry code, the size
     band, the region…), so a lead's score would otherwise say the old company until its next
@@ -337,5 +337,6 @@ def edit_company_profile(*, company_id: int, **facts) -> CompanyEdit:
         )
         book = published_rule_book()
         for start in range(0, len(ids), RESCORE_CHUNK):
-            rescore_many(ids[start : start + RESCORE_CHUNK], book=book, reason=f"Company profile changed: {labels}")
+            chunk = ids[start : start + RESCORE_CHUNK]
+            rescore_many(chunk, book=book, reason=f"Company profile changed: {labels}", by=by, rules_changed=False)
     return CompanyEdit(company, changed, len(ids))

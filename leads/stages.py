@@ -127,12 +127,20 @@ def settle(lead: Lead, *, book: RuleBook, by=None) -> None:
     promote_if_ready(lead, book=book, by=by) or return_if_unready(lead, book=book, by=by)
 
 
-def settle_after_rescore(leads: list[Lead], *, book: RuleBook, why: str) -> None:
-    """The stages of a rescored chunk (a publish, the decay), both ways and in bulk: an inquiry or
-    unclosed lead that now meets the rules of engagement becomes sales-ready, as a new lead with
-    the same score and facts would be at once; an unowned sales-ready lead below the threshold
-    goes back to inquiry, so the pool offers only leads that qualify. Owned leads stay with their
-    owners. Nothing is written when no lead moves."""
+def settle_after_rescore(leads: list[Lead], *, book: RuleBook, why: str, by=None, rules_changed: bool = True) -> None:
+    """The stages of a rescored chunk (a publish, the decay, a company's corrected profile), both
+    ways and in bulk: an inquiry or unclosed lead that now meets the rules of engagement becomes
+    sales-ready, as a new lead with the same score and facts would be at once; an unowned
+    sales-ready lead below the threshold goes back to inquiry, so the pool offers only leads that
+    qualify. Owned leads stay with their owners. Nothing is written when no lead moves. The stage
+    history says "Rules changed: … (why)" after a publish or the decay; otherwise (`rules_changed`
+    false) what changed, `why`, and who changed it, `by`."""
+
+    def reason(lead: Lead, outcome: str) -> str:
+        if rules_changed:
+            return f"{RULES_CHANGED}: score {lead.score} {outcome} ({why})"
+        return f"{why}, so score {lead.score} {outcome}"
+
     threshold = book.thresholds.sales_ready
     falling = [lead for lead in leads if lead.stage == Stage.SALES_READY and lead.owner_id is None]
     falling = [lead for lead in falling if lead.score < threshold]
@@ -142,10 +150,12 @@ def settle_after_rescore(leads: list[Lead], *, book: RuleBook, why: str) -> None
     change_stages(
         falling,
         to_stage=Stage.INQUIRY,
-        reason=lambda lead: f"{RULES_CHANGED}: score {lead.score} is below sales-ready {threshold} ({why})",
+        reason=lambda lead: reason(lead, f"is below sales-ready {threshold}"),
+        by=by,
     )
     change_stages(
         rising,
         to_stage=Stage.SALES_READY,
-        reason=lambda lead: f"{RULES_CHANGED}: score {lead.score} meets the rules of engagement ({why})",
+        reason=lambda lead: reason(lead, "meets the rules of engagement"),
+        by=by,
     )

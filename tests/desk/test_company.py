@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.models import Company
 from crm.services import update_company
 from leads.kinds import Stage
-from leads.models import Lead
+from leads.models import Lead, StageChange
 from leads.services import edit_company_profile, log_interaction
 from scoring.models import ScoreChange
 from tests.factories import FACTS, ContactFactory, LeadFactory, client_for, lead_after, sales_ready_lead, won_lead
@@ -182,6 +182,11 @@ def test_an_edit_rescores_the_companys_open_leads_and_can_make_one_sales_ready(u
     change = ScoreChange.objects.filter(lead=cara).latest("changed_at")
     assert (change.old_score, change.new_score) == (55, 60)
     assert change.reason == "Company profile changed: size band, head count"
+    promotion = StageChange.objects.get(lead=cara, to_stage=Stage.SALES_READY)
+    assert (promotion.changed_by, promotion.reason) == (
+        users["marketing"],  # who corrected the profile, not "the rules"
+        "Company profile changed: size band, head count, so score 60 meets the rules of engagement",
+    )
     ben.refresh_from_db()
     assert ben.score == 65  # open: rescored
     ana.refresh_from_db()
