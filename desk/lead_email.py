@@ -38,14 +38,16 @@ class EmailForm(forms.Form):
             self.add_error(field if field in self.fields else None, errors)
 
 
-def _start(request) -> EmailForm:
-    """A new e-mail: blank, or a letter template's subject and text when one was chosen."""
+def _start(request) -> tuple[EmailForm, list[str]]:
+    """A new e-mail: blank, or a letter template's subject and text when one was chosen, without
+    the lines that print the letter's response code (returned, for the page to say so)."""
     template = None
     if request.GET.get("template"):
         template = EmailForm.base_fields["template"].queryset.filter(pk=parse_id(request.GET["template"])).first()
     if template is None:
-        return EmailForm()
-    return EmailForm(initial={"template": template.pk, "subject": template.subject, "text": template.body})
+        return EmailForm(), []
+    subject, text, left_out = emails.from_letter(template)
+    return EmailForm(initial={"template": template.pk, "subject": subject, "text": text}), left_out
 
 
 def _context(lead, form, **more) -> dict:
@@ -69,7 +71,8 @@ def write(request, pk):
     back to the lead page, where the timeline shows it."""
     lead = get_object_or_404(visible_leads(request.user).select_related("contact__company", "owner", "offer"), pk=pk)
     if request.method == "GET":
-        return render(request, "desk/lead_email.html", _context(lead, _start(request)))
+        form, left_out = _start(request)
+        return render(request, "desk/lead_email.html", _context(lead, form, left_out=left_out))
     form = EmailForm(request.POST)
     if not form.is_valid():
         return render(request, "desk/lead_email.html", _context(lead, form), status=400)

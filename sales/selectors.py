@@ -31,7 +31,7 @@ def sales_panel(user, lead) -> dict:
     return {
         "can_handover": open_lead and (is_manager or has_role(user, Role.MARKETING)),
         "can_claim": open_lead and lead.owner_id is None and has_role(user, Role.SALES, Role.MANAGER),
-        "can_accept": writable and lead.owner_id == user.pk and lead.owner_accepted_at is None,
+        "can_accept": open_lead and lead.owner_id == user.pk and lead.owner_accepted_at is None,
         "can_close": open_lead and (lead.owner_id == user.pk or is_manager),
         "can_rate": writable and (lead.owner_id == user.pk or is_manager),
         "salespeople": salespeople(),

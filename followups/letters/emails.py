@@ -20,6 +20,7 @@ never goes to an address being erased or to a record being merged away.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -67,6 +68,17 @@ def template_for(template_id) -> LetterTemplate:
     if template is None:
         raise ValidationError({"template": [f"No active letter template has the id {template_id!r}."]})
     return template
+
+
+def from_letter(template: LetterTemplate) -> tuple[str, str, list[str]]:
+    """A letter template as the start of an e-mail: its subject and text without what prints the
+    letter's own response code (an e-mail has none): the lines of the text that carry it are left
+    out, and returned so the page can say what was; in the subject, the field alone."""
+    kept, left_out = [], []
+    for line in template.body.split("\n"):
+        (left_out if "response_code" in merge.FIELD.findall(line) else kept).append(line)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return _without_code(template.subject).strip(), text, [line.strip() for line in left_out]
 
 
 def why_not(lead: Lead, *, marketing: bool) -> str:

@@ -120,6 +120,23 @@ def test_a_letter_template_starts_the_e_mail_and_says_it_needs_consent(lead, use
     assert f'<input type="hidden" name="template" value="{letter.pk}">' in html
 
 
+def test_a_letter_starts_an_e_mail_without_the_lines_that_quote_its_response_code(lead, users, letter):
+    """A printed letter asks to mention its code; an e-mail has none, so that line is left out
+    (and the page says which), and the e-mail started from the letter previews at once."""
+    client = signed_in_client(users["csr"])
+    html = client.get(f"/leads/{lead.pk}/email/?template={letter.pk}").content.decode()
+    textarea = html.split('name="text"')[1].split("</textarea>")[0]
+    assert "response_code" not in textarea and "Dear {{ first_name }}," in textarea and "{{ salesperson }}" in textarea
+    assert "Left out of the letter" in html and "<li>Call us and mention {{ response_code }}.</li>" in html
+
+    subject = f"{letter.subject}"
+    text = "Dear {{ first_name }},\n\n{{ salesperson }}"
+    preview = client.post(
+        f"/leads/{lead.pk}/email/", {"template": letter.pk, "subject": subject, "text": text, "preview": "1"}
+    )
+    assert preview.status_code == 200 and 'data-testid="email-preview"' in preview.content.decode()
+
+
 def test_the_preview_shows_the_e_mail_as_it_will_read_and_sends_nothing(lead, users):
     response = signed_in_client(users["csr"]).post(
         f"/leads/{lead.pk}/email/",
@@ -166,3 +183,11 @@ def test_a_refusal_is_said_on_the_page_and_the_e_mail_kept(lead, users, letter):
     assert response.status_code == 409 and "has not agreed to marketing e-mail" in response.content.decode()
     assert "Dear {{ first_name }}</textarea>" in response.content.decode()
     assert not Email.objects.exists()
+
+
+def test_the_lead_page_and_the_console_say_a_contact_asked_not_to_be_contacted(lead, users):
+    client = signed_in_client(users["csr"])
+    assert 'data-testid="do-not-contact"' not in client.get(f"/leads/{lead.pk}/").content.decode()
+    Contact.objects.filter(pk=lead.contact_id).update(do_not_contact=True)
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    assert 'data-testid="do-not-contact"' in page and "they asked us not to" in page

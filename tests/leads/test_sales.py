@@ -240,6 +240,18 @@ def test_the_close_form_takes_the_upsells_value_as_people_type_it(users):
     )
 
 
+def test_the_close_form_takes_the_amount_as_people_type_it_and_a_won_lead_offers_no_accept(users, api_as):
+    manager = users["manager"]
+    lead = sales_ready_lead()
+    sales.handover_lead(lead_id=lead.pk, owner_id=users["sales"].pk, by=manager)  # handed, not yet accepted
+    client = signed_in_client(users["sales"])
+    assert "Accept this lead" in client.get(f"/leads/{lead.pk}/").content.decode()
+    client.post(f"/leads/{lead.pk}/close/", {"outcome": "won", "amount": "$4,800"})
+    lead.refresh_from_db()
+    assert (lead.stage, lead.won_amount) == ("won", Decimal("4800.00"))
+    assert "Accept this lead" not in client.get(f"/leads/{lead.pk}/").content.decode()  # closed: nothing to accept
+
+
 def test_an_upsell_larger_than_the_sale_is_refused_on_the_page_and_nothing_closes(users):
     lead = sales_ready_lead(owner=users["sales"])
     client = signed_in_client(users["sales"])
