@@ -172,6 +172,7 @@ def test_the_salesperson_sees_leads_to_accept_follow_ups_due_and_their_numbers_b
     assert (figures["mine-won"], figures["team-won"]) == ("1", "2")
     assert (figures["mine-avg_transaction"], figures["team-avg_transaction"]) == ("$1,000.00", "$2,000.00")
     assert 'href="/reports/"' in numbers
+    assert numbers.index(">Team</th>") < numbers.index(">Yours</th>")  # the scoreboard's order
 
 
 # --- Marketing ----------------------------------------------------------------------------------
