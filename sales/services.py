@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from config.errors import Conflict, error_text
 from config.ids import parse_id
-from config.money import NotAnAmount, parse_money
+from config.money import NotAnAmount, format_money, parse_money
 from crm.erased import refuse_if_erased
 from crm.roles import Role, has_role, members
 from followups.services import schedule_after_close
@@ -193,7 +193,7 @@ def _upsell(outcome: str, won_amount: Decimal | None, upsell_amount) -> Decimal 
     value = _amount(upsell_amount, field="upsell_amount", what="the upsell's value")
     if won_amount is not None and value > won_amount:
         raise ValidationError(
-            {"upsell_amount": [f"The upsell is part of the sale: at most its amount ({won_amount})."]}
+            {"upsell_amount": [f"The upsell is part of the sale: at most its amount ({format_money(won_amount)})."]}
         )
     return value
 

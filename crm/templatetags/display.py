@@ -4,36 +4,17 @@ time zone, and phones as people write them. One place, so the lead page, the que
 reports agree."""
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from config.money import format_money
 from crm.normalize import format_phone
 
 register = template.Library()
-
-# Currencies written before the amount; any other ISO code is written after it ("1,200.00 CHF").
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
-
-
-def format_money(amount, currency: str | None = None) -> str:
-    """`1234.5` → `$1,234.50` (or `1,234.50 CHF`); blank for no amount."""
-    if amount is None or amount == "":
-        return ""
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        return str(amount)
-    currency = (currency or settings.CRM_CURRENCY).upper()
-    digits = f"{abs(value):,.2f}"
-    sign = "−" if value < 0 else ""
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {currency}"
 
 
 @register.filter

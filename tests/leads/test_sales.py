@@ -258,7 +258,7 @@ def test_an_upsell_larger_than_the_sale_is_refused_on_the_page_and_nothing_close
     response = client.post(
         f"/leads/{lead.pk}/close/", {"outcome": "won", "amount": "100", "upsell_amount": "900"}, follow=True
     )
-    assert "The upsell is part of the sale: at most its amount (100.00)." in response.content.decode()
+    assert "The upsell is part of the sale: at most its amount ($100.00)." in response.content.decode()
     lead.refresh_from_db()
     assert (lead.stage, lead.won_amount, lead.upsell_amount) == ("sales_ready", None, None)
 
