@@ -12,6 +12,9 @@ class Email(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     to_address = models.CharField(max_length=254)
+    reply_to = models.CharField(
+        max_length=254, blank=True, help_text="Where a reply goes (the writer of a personal e-mail)."
+    )
     subject = models.CharField(max_length=250)
     text = models.TextField()
     html = models.TextField(blank=True)

@@ -38,6 +38,7 @@ class Message:
     subject: str
     text: str
     html: str = ""
+    reply_to: str = ""  # where a reply goes: the person who wrote it, for a personal e-mail
 
 
 def queue_emails(messages: list[Message]) -> list[int]:
@@ -50,7 +51,14 @@ def queue_emails(messages: list[Message]) -> list[int]:
         return []
     Email.objects.bulk_create(
         [
-            Email(key=m.key[:200], to_address=m.to, subject=flatten(m.subject)[:250], text=m.text, html=m.html)
+            Email(
+                key=m.key[:200],
+                to_address=m.to,
+                reply_to=m.reply_to,
+                subject=flatten(m.subject)[:250],
+                text=m.text,
+                html=m.html,
+            )
             for m in messages
         ],
         ignore_conflicts=True,
@@ -103,7 +111,13 @@ def send_email(email_id: int) -> bool:
     if not claimed:
         return False
     email = Email.objects.get(pk=email_id)
-    message = EmailMultiAlternatives(email.subject, email.text, settings.DEFAULT_FROM_EMAIL, [email.to_address])
+    message = EmailMultiAlternatives(
+        email.subject,
+        email.text,
+        settings.DEFAULT_FROM_EMAIL,
+        [email.to_address],
+        reply_to=[email.reply_to] if email.reply_to else None,
+    )
     if email.html:
         message.attach_alternative(email.html, "text/html")
     try:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -198,6 +199,7 @@ def email_lead(
         message = Message(
             key=f"{KEY}{logged.interaction.pk}",
             to=lead.contact.email,
+            reply_to=_reply_address(by),
             subject=subject,
             text=text,
             html=merge.as_html(text),
@@ -217,3 +219,14 @@ def _lock(leads: QuerySet[Lead], lead_id: int) -> Lead:
         raise Conflict("This lead's contact was merged with another a moment ago: open the lead again and write.")
     lead.contact = contact
     return lead
+
+
+def _reply_address(user) -> str:
+    """The writer's own address, so the contact's reply reaches the person who wrote (blank when
+    they have none that could stand in a header: the e-mail then goes without a Reply-To)."""
+    address = (getattr(user, "email", "") or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        return ""
+    return address

@@ -205,3 +205,18 @@ def test_an_e_mail_is_never_logged_by_hand(lead, users):
         log_interaction(lead_id=lead.pk, kind="email_sent", note="Sent them the quote", author=users["csr"])
     assert "An e-mail is logged when it is sent" in refused.value.message_dict["kind"][0]
     assert not Interaction.objects.filter(kind="email_sent").exists()
+
+
+def test_a_reply_reaches_the_person_who_wrote(lead, users):
+    writer = users["csr"]
+    writer.email = "carla@ourcompany.example"
+    writer.save(update_fields=["email"])
+    email_lead(lead_id=lead.pk, subject="Your quote", text="Hello", by=writer)
+    nameless = users["manager"]
+    nameless.email = ""  # no address of their own: no Reply-To
+    nameless.save(update_fields=["email"])
+    email_lead(lead_id=lead.pk, subject="Your quote again", text="Hello", by=nameless)
+    assert outbox.send_pending() == 2
+    replies = {message.subject: message.reply_to for message in mail.outbox}
+    assert replies["Your quote"] == ["carla@ourcompany.example"]
+    assert replies["Your quote again"] == []
