@@ -43,8 +43,8 @@ def salespeople() -> QuerySet:
 
 
 QUEUE_PAGE = 25
-# The columns a queue row shows: reading only these keeps the salesperson's busiest page light.
-QUEUE_FIELDS = (
+# Who a lead is and where it stands: what every list of leads on the salesperson's pages shows.
+LEAD_ROW_FIELDS = (
     "id",
     "contact__first_name",
     "contact__last_name",
@@ -55,6 +55,10 @@ QUEUE_FIELDS = (
     "score",
     "temperature",
     "owner_id",
+)
+# The columns a queue row shows: reading only these keeps the salesperson's busiest page light.
+QUEUE_FIELDS = (
+    *LEAD_ROW_FIELDS,
     "inquiry_reason",
     "desired_outcome",
     "source",
@@ -153,16 +157,7 @@ def open_leads_per_owner(owner_ids) -> dict[int, dict]:
 
 BOARD_CARDS = 50  # cards shown per column; the counts and totals are over every lead
 BOARD_CARD_FIELDS = (
-    "id",
-    "contact__first_name",
-    "contact__last_name",
-    "contact__email",
-    "contact__phone",
-    "contact__company__name",
-    "stage",
-    "score",
-    "temperature",
-    "owner_id",
+    *LEAD_ROW_FIELDS,
     "owner__username",
     "estimated_value",
     "won_amount",
