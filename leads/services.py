@@ -270,27 +270,27 @@ def edit_lead(lead: Lead, *, contact_changes: dict, lead_changes: dict, by=None)
                 label for name, label in SCORED_CONTACT_FIELDS.items() if before.get(name) != getattr(contact, name)
             ]
             if moved:
-                _rescore_open_leads(contact.pk, reason=f"Contact profile changed: {', '.join(moved)}", by=by)
+                their_leads = Lead.objects.filter(contact_id=contact.pk)
+                _rescore_open_leads(their_leads, reason=f"Contact profile changed: {', '.join(moved)}", by=by)
                 lead.refresh_from_db()
             lead.contact = contact
         update_lead(lead, by=by, **lead_changes)
     return lead.stage == Stage.SALES_READY and was != Stage.SALES_READY
 
 
-def _rescore_open_leads(contact_id: int, *, reason: str, by=None) -> int:
-    """Rescore a contact's open leads (a person has a few), each locked, and settle each stage
-    with `by` as its author: promoted if it now qualifies, back to inquiry if it fell."""
+RESCORE_CHUNK = 1000  # leads rescored in one transaction
+
+
+def _rescore_open_leads(leads: QuerySet[Lead], *, reason: str, by=None) -> int:
+    """Rescore the open ones of `leads` after a profile they are scored on was corrected, in
+    chunks as a publish does (leads.scores.rescore_many: a score history row for each lead that
+    moved; an inquiry that now qualifies becomes sales-ready, an unowned sales-ready lead that
+    fell goes back to inquiry), the stage history naming `reason` and its author `by`."""
+    ids = list(leads.filter(stage__in=list(OPEN_STAGES)).order_by("pk").values_list("pk", flat=True))
     book = published_rule_book()
-    leads = list(
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("contact__company")
-        .filter(contact_id=contact_id, stage__in=list(OPEN_STAGES))
-        .order_by("pk")
-    )
-    for lead in leads:
-        rescore_lead(lead, reason=reason, book=book)
-        settle(lead, book=book, by=by)
-    return len(leads)
+    for start in range(0, len(ids), RESCORE_CHUNK):
+        rescore_many(ids[start : start + RESCORE_CHUNK], book=book, reason=reason, by=by, rules_changed=False)
+    return len(ids)
 
 
 def locked_open_lead(contact) -> Lead | None:
@@ -314,9 +314,6 @@ class CompanyEdit:
     rescored: int  # the company's open leads rescored
 
 
-RESCORE_CHUNK = 1000
-
-
 def edit_company_profile(*, company_id: int, by=None, **facts) -> CompanyEdit:
     """Correct a company's ideal-customer-profile facts (crm.services.update_company) and rescore
     its open leads at once: profile-fit points read these facts (the industry code, the size
@@ -330,13 +327,6 @@ def edit_company_profile(*, company_id: int, by=None, **facts) -> CompanyEdit:
         if not changed:
             return CompanyEdit(company, changed, 0)
         labels = ", ".join(type(company)._meta.get_field(name).verbose_name for name in changed)
-        ids = list(
-            Lead.objects.filter(contact__company_id=company_id, stage__in=list(OPEN_STAGES))
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        book = published_rule_book()
-        for start in range(0, len(ids), RESCORE_CHUNK):
-            chunk = ids[start : start + RESCORE_CHUNK]
-            rescore_many(chunk, book=book, reason=f"Company profile changed: {labels}", by=by, rules_changed=False)
-    return CompanyEdit(company, changed, len(ids))
+        company_leads = Lead.objects.filter(contact__company_id=company_id)
+        rescored = _rescore_open_leads(company_leads, reason=f"Company profile changed: {labels}", by=by)
+    return CompanyEdit(company, changed, rescored)
