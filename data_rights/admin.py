@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from config.admin import AuditAdmin
 from crm.models import Erasure
 from data_rights.registry import COVERED
 
 
 @admin.register(Erasure)
-class ErasureAdmin(admin.ModelAdmin):
+class ErasureAdmin(AuditAdmin):
     """The audit of erasures (data_rights): read only; an erasure is made from the contact's
     lead page or the API, never here."""
 
@@ -22,12 +23,3 @@ class ErasureAdmin(admin.ModelAdmin):
             for label, count in sorted((erasure.counts or {}).items())
         ]
         return format_html_join(mark_safe("<br>"), "{}: {} ({})", lines) or "—"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

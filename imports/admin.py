@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from config.admin import ViewOnlyAdmin
 from imports.models import BoughtList, ImportRun
 
 
@@ -11,7 +12,7 @@ class BoughtListAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ViewOnlyAdmin):
     """Read-only: imports move only through imports.services and their job."""
 
     list_display = ["id", "list_name", "file_name", "phase", "created", "duplicate_rows", "rejected", "created_at"]
@@ -21,9 +22,3 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from config.admin import AuditAdmin, ViewOnlyAdmin
 from leads.capture import revoke_form_key
 from leads.models import (
     ContactMerge,
@@ -105,16 +106,10 @@ class RulesOfEngagementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Handover)
-class HandoverAdmin(admin.ModelAdmin):
+class HandoverAdmin(ViewOnlyAdmin):
     list_display = ["lead", "kind", "from_user", "to_user", "at", "accepted_at"]
     list_filter = ["kind"]
     raw_id_fields = ["lead"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LeadFeedback)
@@ -124,18 +119,9 @@ class LeadFeedbackAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactMerge)
-class ContactMergeAdmin(admin.ModelAdmin):
+class ContactMergeAdmin(AuditAdmin):
     """The audit of merged duplicate contacts (leads.merging): read-only, like every audit."""
 
     list_display = ["__str__", "merged_name", "merged_email", "merged_by", "merged_at"]
     search_fields = ["merged_name", "merged_email", "merged_phone", "=merged_contact_id", "=kept__id"]
     raw_id_fields = ["kept"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
