@@ -177,7 +177,7 @@ def _amount(value, *, field: str = "amount", what: str = "the sale's amount") ->
         raise ValidationError({field: [f"Give {what} as a number."]}) from exc
     if amount is None:
         raise ValidationError({field: [f"Give {what} as a number."]})
-    if not amount.is_finite() or amount < 0:
+    if amount < 0:
         raise ValidationError({field: ["The amount cannot be negative."]})
     if amount >= Decimal("1e10"):
         raise ValidationError({field: ["That amount is too large."]})
