@@ -57,6 +57,11 @@ class Offer(models.Model):
     redeemed = models.PositiveIntegerField(default=0)
     upsell_product = models.CharField(max_length=200, blank=True)
     upsell_pitch = models.TextField(blank=True)
+    landing_url = models.URLField(
+        max_length=1000,
+        blank=True,
+        help_text="The page its tracked address and the QR codes on its letters lead to (the company's site when empty).",
+    )
     launched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # When marketing was told it ends within a day, or is nearly sold out (once each).

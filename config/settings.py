@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "scoring",
     "campaigns",
     "leads",
+    "tracking",
     "followups",
     "sales",
     "imports",
@@ -330,6 +331,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "purge-import-files": {"task": "imports.tasks.purge_import_files", "schedule": crontab(minute=37)},
+    # Hits become interactions and scores within seconds; a run that finds the fold busy just ends.
+    "fold-hits": {"task": "tracking.tasks.fold_hits", "schedule": 2.0, "options": {"expires": 2}},
+    "keep-hit-partitions": {"task": "tracking.tasks.keep_hit_partitions", "schedule": crontab(hour=2, minute=25)},
 }
 
 # --- The product's own settings -------------------------------------------------------------
@@ -378,6 +382,31 @@ FILE_UPLOAD_HANDLERS = [
     "imports.uploads.UploadSizeLimit",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Engagement tracking (tracking/, docs/tracking.md). Where a QR code or a link without a landing page
+# sends people, and where a bad token ends (the company's site; the product's own greeting page when unset).
+CRM_TRACKING_LANDING_URL = os.environ.get("CRM_TRACKING_LANDING_URL") or f"{CRM_BASE_URL}/welcome/"
+CRM_TRACKING_SAFE_URL = os.environ.get("CRM_TRACKING_SAFE_URL") or CRM_TRACKING_LANDING_URL
+CRM_TRACKING_FOLD_BATCH = int(os.environ.get("CRM_TRACKING_FOLD_BATCH", "5000"))  # hits a transaction
+CRM_TRACKING_KEEP_DAYS = int(os.environ.get("CRM_TRACKING_KEEP_DAYS", "90"))  # raw hits; folded ones stay
+CRM_TRACKING_SESSION_MINUTES = 30  # page views further apart than this are two visits
+CRM_TRACKING_MACHINE_SECONDS = int(os.environ.get("CRM_TRACKING_MACHINE_SECONDS", "10"))  # after sending
+CRM_TRACKING_BEACON_MAX_BYTES = 2048
+CRM_TRACKING_BEACONS_PER_VISITOR_MINUTE = int(os.environ.get("CRM_TRACKING_BEACONS_PER_VISITOR_MINUTE", "60"))
+CRM_TRACKING_BEACONS_PER_NETWORK_MINUTE = int(os.environ.get("CRM_TRACKING_BEACONS_PER_NETWORK_MINUTE", "1200"))
+# Networks of mail security gateways that open and click everything they pass on (Microsoft
+# Exchange Online Protection / SafeLinks, Mimecast, Proofpoint, Barracuda); add yours as found.
+CRM_TRACKING_MACHINE_NETWORKS = [
+    text
+    for text in os.environ.get(
+        "CRM_TRACKING_MACHINE_NETWORKS",
+        "40.92.0.0/15,40.107.0.0/16,52.100.0.0/14,104.47.0.0/17,"  # Microsoft EOP
+        "205.139.110.0/24,216.205.24.0/24,207.211.30.0/24,"  # Mimecast
+        "148.163.128.0/19,67.231.144.0/20,"  # Proofpoint
+        "64.235.144.0/20,209.222.80.0/21",  # Barracuda
+    ).split(",")
+    if text.strip()
 ]
 
 # Scripts, styles and images only from this site; no inline script; never framed.

@@ -41,3 +41,19 @@ def flatten(text: str) -> str:
     """`text` as one line whatever it holds: every run of whitespace, line breaks and control
     characters becomes one space (what an e-mail subject must be)."""
     return " ".join(NOT_ONE_LINE.sub(" ", text or "").split())
+
+
+URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+def as_html(text: str) -> str:
+    """Plain text as HTML paragraphs (a blank line between them), every character escaped and
+    every http(s) address a link: how a letter or an e-mail written as text reads in a mail app."""
+    from django.utils.html import escape
+
+    paragraphs = [part.strip() for part in (text or "").split("\n\n") if part.strip()]
+    return "".join(f"<p>{_linked(escape(part)).replace(chr(10), '<br>')}</p>" for part in paragraphs)
+
+
+def _linked(escaped: str) -> str:
+    return URL.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped)

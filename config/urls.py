@@ -20,6 +20,8 @@ from leads.api import CallerSearchView, ContactMergeView, LeadViewSet, RedeemOff
 from leads.capture_api import CaptureView
 from notifications.api import NotificationsView
 from scoring.api import DraftView, PreviewView, PublishedRulesView, PublishView
+from tracking.api import EmailListView, LeadEngagementView
+from tracking.beacons import beacon
 
 admin.site.login_form = GuardedAdminAuthenticationForm
 
@@ -48,6 +50,9 @@ api_v1 = [
     path("notifications/", NotificationsView.as_view(), name="api-notifications"),
     re_path(rf"^offers/(?P<pk>{ID_PATTERN})/redeem/$", RedeemOfferView.as_view(), name="api-offer-redeem"),
     re_path(rf"^leads/(?P<pk>{ID_PATTERN})/email/$", LeadEmailView.as_view(), name="api-lead-email"),
+    re_path(rf"^leads/(?P<pk>{ID_PATTERN})/engagement/$", LeadEngagementView.as_view(), name="api-lead-engagement"),
+    path("emails/", EmailListView.as_view(), name="api-emails"),
+    path("track/", beacon, name="api-track"),
     path("reports/", include("reports.api_urls")),
     path("contacts/merge/", ContactMergeView.as_view(), name="api-contact-merge"),
     path("contacts/", include("data_rights.api_urls")),
@@ -65,6 +70,7 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("jobs/", include("jobs.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("tracking.urls")),
     path("", include("crm.urls")),
     path("", include("data_rights.urls")),
     path("", include("imports.urls")),

@@ -25,6 +25,15 @@ from leads.models import FormKey, IdempotencyRecord, hash_form_key
 
 KEY_PREFIX = "wf_"
 
+_identify_visitor = None
+
+
+def lend_visitors(identify) -> None:
+    """Called once by the tracking app: `identify(visitor, lead)` says that the website script's
+    visitor id belongs to this lead, so their earlier visits join it (in the capture's transaction)."""
+    global _identify_visitor
+    _identify_visitor = identify
+
 
 @dataclass(frozen=True)
 class CaptureResult:
@@ -132,6 +141,8 @@ def _capture(form_key: FormKey, data: dict) -> CaptureResult:
             form_key=form_key,
         )
     )
+    if data.get("visitor") and _identify_visitor is not None:
+        _identify_visitor(data["visitor"], received.lead)
     created = received.created_contact
     status = "created" if created else "merged"
     return CaptureResult(

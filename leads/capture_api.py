@@ -100,6 +100,12 @@ class CaptureSerializer(serializers.Serializer):
     utm_campaign = OneLineField(max_length=100)
     consent = serializers.BooleanField(required=False, default=False)
     website = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    visitor = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{8,64}$",
+        required=False,
+        allow_blank=True,
+        help_text="The website script's visitor id (window.crmVisitor): their earlier visits join the lead.",
+    )
 
     def validate_website(self, value):
         if value:

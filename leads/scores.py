@@ -132,8 +132,9 @@ def facts_for(leads: list, now: datetime) -> dict[int, LeadFacts]:
     return {lead.pk: facts_from_rows(lead, rows[lead.pk], now) for lead in leads}
 
 
-def write_scores(leads: list) -> None:
-    """Save the score fields of many leads in one statement.
+def write_scores(leads: list, *, with_activity: bool = False) -> None:
+    """Save the score fields of many leads in one statement (and their `last_activity_at`, for
+    engagement folded in bulk: tracking.fold).
 
     Django's bulk_update builds a CASE expression per field and row, which costs more than the
     scoring itself (about 2 ms a lead); on PostgreSQL one UPDATE … FROM (VALUES …) does the same.
@@ -141,6 +142,8 @@ def write_scores(leads: list) -> None:
     if not leads:
         return
     table = connection.ops.quote_name(Lead._meta.db_table)
+    if with_activity:
+        _write_activity(leads)
     rows = [
         (lead.pk, lead.score, lead.temperature, lead.rules_version, lead.score_computed_at)
         + (lead.hot_since, lead.first_hot_at)
@@ -166,6 +169,23 @@ def write_scores(leads: list) -> None:
                 "hot_since = %s, first_hot_at = %s WHERE id = %s",
                 [(score_, temp, version, at, hot, first, pk) for pk, score_, temp, version, at, hot, first in rows],
             )
+
+
+def _write_activity(leads: list) -> None:
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    rows = [(lead.last_activity_at, lead.pk) for lead in leads if lead.last_activity_at is not None]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(rows))
+            cursor.execute(
+                f"UPDATE {table} AS l SET last_activity_at = v.at "
+                f"FROM (VALUES {values}) AS v(id, at) WHERE l.id = v.id",
+                [value for at, pk in rows for value in (pk, at)],
+            )
+        else:
+            cursor.executemany(f"UPDATE {table} SET last_activity_at = %s WHERE id = %s", rows)
 
 
 def rescore_many(

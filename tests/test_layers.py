@@ -20,6 +20,7 @@ LAYERS = [
     "scoring",
     "campaigns",
     "leads",
+    "tracking",
     "followups",
     "sales",
     "imports",

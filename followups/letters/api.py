@@ -18,6 +18,7 @@ from followups.models import Letter, LetterBatch, LetterTemplate
 from jobs.models import JobStatus
 from leads.api import InteractionSerializer
 from leads.selectors import visible_leads
+from tracking import links
 
 
 class LetterTemplateSerializer(serializers.ModelSerializer):
@@ -119,17 +120,37 @@ def batch_body(batch: LetterBatch, request) -> dict:
 
 class LetterSerializer(serializers.ModelSerializer):
     code = serializers.SerializerMethodField()
+    qr_url = serializers.SerializerMethodField(help_text="The tracked address printed in the letter's QR code.")
     emailed = serializers.BooleanField(
         read_only=True, help_text="Its e-mail went out: the contact has an address and consent, and it was sent."
     )
 
     class Meta:
         model = Letter
-        fields = ["id", "lead", "batch", "template", "code", "status", "subject", "sent_at", "emailed", "responded_at"]
+        fields = [
+            "id",
+            "lead",
+            "batch",
+            "template",
+            "code",
+            "status",
+            "subject",
+            "sent_at",
+            "emailed",
+            "responded_at",
+            "qr_url",
+        ]
         read_only_fields = fields
 
     def get_code(self, letter) -> str:
         return merge.display_code(letter.code)
+
+    def get_qr_url(self, letter) -> str:
+        printed = self.context.get("printed")
+        if printed is None:  # one letter: read its own
+            printed = links.printed([letter.pk])
+        found = printed.get(letter.pk)
+        return found.qr_url if found else ""
 
 
 class LetterFilter(django_filters.FilterSet):
@@ -222,6 +243,13 @@ class LetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = selectors.with_emailed(Letter.objects.all())
     ordering_fields = ["sent_at", "id"]
     ordering = ["-sent_at", "-id"]
+
+    def list(self, request, *args, **kwargs):
+        """A page of letters, their printed addresses read in one query for the page."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        printed = links.printed([letter.pk for letter in page])
+        data = self.get_serializer(page, many=True, context=self.get_serializer_context() | {"printed": printed}).data
+        return self.get_paginated_response(data)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
     @action(detail=True, methods=["get"])

@@ -43,6 +43,7 @@ from leads.services import record_interaction
 from outbox.models import Email
 from outbox.services import Message, queue_emails
 from scoring.services import published_rule_book
+from tracking import links
 
 KEY = EMAIL_SENT_KEY  # the outbox key: lead-email:<interaction id>
 SUBJECT_MAX = 200
@@ -196,13 +197,14 @@ def email_lead(
             note=f"Subject: {subject}\n\n{text}",
             metadata={"template": template.pk if template else None, "marketing": template is not None},
         )
+        key = f"{KEY}{logged.interaction.pk}"
+        html = merge.as_html(text)
+        if lead.contact.consent:  # opens and clicks are followed only for those who agreed to marketing
+            draft = links.Draft(key=key, lead_id=lead.pk, text=text, marketing=template is not None)
+            tracked = links.track_emails([draft])[0]
+            text, html = tracked.text, tracked.html
         message = Message(
-            key=f"{KEY}{logged.interaction.pk}",
-            to=lead.contact.email,
-            reply_to=_reply_address(by),
-            subject=subject,
-            text=text,
-            html=merge.as_html(text),
+            key=key, to=lead.contact.email, reply_to=_reply_address(by), subject=subject, text=text, html=html
         )
         ids = queue_emails([message])
     return SentEmail(logged.interaction, ids[0], lead.contact.email, subject, text, template is not None)

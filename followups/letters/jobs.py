@@ -21,6 +21,7 @@ from followups.letters.selectors import EMAIL_KEY, eligible_leads
 from followups.letters.services import content_of, new_code, render_for
 from followups.models import Letter, LetterBatch, LetterStatus
 from outbox.services import Message, queue_emails
+from tracking import links
 
 
 class LetterBatchJob:
@@ -82,18 +83,31 @@ def write_letters(batch: LetterBatch, leads: list) -> int:
             leads = [lead for lead in leads if lead.pk not in lettered]
     else:
         raise RuntimeError("Could not draw unique response codes for a chunk of letters")
+    offer = batch.template.offer
+    links.letter_links(letters, offer=offer)
+    emailed = [letter for letter in letters if _can_email(letter.lead.contact)]
+    tracked = links.track_emails(
+        [
+            links.Draft(
+                key=f"{EMAIL_KEY}{letter.pk}",
+                lead_id=letter.lead_id,
+                text=f"{letter.text}\n\nYour response code: {merge.display_code(letter.code)}",
+                letter_id=letter.pk,
+                offer_id=offer.pk if offer is not None else None,
+            )
+            for letter in emailed
+        ]
+    )
     queue_emails(
         [
             Message(
                 key=f"{EMAIL_KEY}{letter.pk}",
                 to=letter.lead.contact.email,
                 subject=letter.subject,
-                text=f"{letter.text}\n\nYour response code: {merge.display_code(letter.code)}",
-                html=merge.as_html(letter.text)
-                + f"<p><strong>Your response code: {merge.display_code(letter.code)}</strong></p>",
+                text=email.text,
+                html=email.html,
             )
-            for letter in letters
-            if _can_email(letter.lead.contact)
+            for letter, email in zip(emailed, tracked, strict=True)
         ]
     )
     return len(letters)
@@ -113,8 +127,21 @@ def write_combined_pdf(batch: LetterBatch) -> str:
     )
     with open(partial, "wb") as out:
         pdf = LetterPdf(out)
-        for letter in letters.iterator(chunk_size=500):
-            pdf.add(content_of(letter))
+        for chunk in _chunks(letters.iterator(chunk_size=500), 500):
+            addresses = links.printed([letter.pk for letter in chunk])
+            for letter in chunk:
+                pdf.add(content_of(letter, addresses.get(letter.pk)))
         pdf.close()
     os.replace(partial, folder / name)
     return name
+
+
+def _chunks(items, size: int):
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

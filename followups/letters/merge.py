@@ -9,7 +9,8 @@ import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.utils.html import escape
+
+from config.text import as_html as text_as_html
 
 FIELDS = {
     "first_name": "the contact's first name",
@@ -89,6 +90,5 @@ def values_for(*, lead, code: str, offer, company_name: str, today: date) -> dic
 
 
 def as_html(text: str) -> str:
-    """A letter's text as HTML paragraphs, every character escaped."""
-    paragraphs = [part.strip() for part in (text or "").split("\n\n") if part.strip()]
-    return "".join(f"<p>{escape(part).replace(chr(10), '<br>')}</p>" for part in paragraphs)
+    """A letter's text as HTML paragraphs, every character escaped, its addresses links."""
+    return text_as_html(text)

@@ -17,13 +17,18 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import segno
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 WIDTH, HEIGHT = 612, 792  # US Letter, in points
 MARGIN = 72
 BODY_SIZE, LEADING = 11, 15
-BOTTOM = 110  # the body stops here; the response code sits below
+BOTTOM = 110  # the body stops here; the response code (and the QR code) sit below
+QR_SIZE = 64  # points: a little under an inch, scannable from a phone at reading distance
+# Any of the eight mask patterns is a valid code; scoring all eight to pick the best costs 2 ms a
+# letter (20 s a 10,000-letter batch) against 0.4 ms for one, for no difference a phone notices.
+QR_MASK = 0
 REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
 FONT_OBJECTS = {REGULAR: ("F1", 3), BOLD: ("F2", 4)}
 
@@ -37,6 +42,8 @@ class LetterContent:
     body: str
     code: str  # as printed: K7Q4-MZPX
     footer: str = "Mention this code when you call us or answer this letter."
+    qr_url: str = ""  # the letter's own tracked address, printed as a QR code (tracking.links)
+    forward_url: str = ""  # its forward form, for someone who might need it
 
 
 def _pdf_text(text: str) -> bytes:
@@ -63,6 +70,27 @@ class _Page:
             b"BT %s/%s %g Tf %.2f %.2f Td (%s) Tj ET%s"
             % (colour, name.encode(), size, x, y, _pdf_text(text), b" 0 g" if grey else b"")
         )
+
+    def qr(self, x: float, y: float, url: str, size: float = QR_SIZE) -> None:
+        """A QR code of `url` with its lower-left corner at (x, y): each row's runs of dark
+        modules as filled rectangles (no image, a few hundred bytes a page)."""
+        matrix = segno.make(url, error="m", micro=False, mask=QR_MASK).matrix
+        module = size / len(matrix)
+        rects = []
+        for row_number, row in enumerate(matrix):
+            top = y + size - (row_number + 1) * module
+            column = 0
+            while column < len(row):
+                if row[column]:
+                    start = column
+                    while column < len(row) and row[column]:
+                        column += 1
+                    rects.append(
+                        b"%.2f %.2f %.2f %.2f re" % (x + start * module, top, (column - start) * module, module)
+                    )
+                else:
+                    column += 1
+        self.ops.append(b"0 g " + b" ".join(rects) + b" f")
 
     def stream(self) -> bytes:
         return zlib.compress(b"\n".join(self.ops), 6)
@@ -99,6 +127,12 @@ def layout(letter: LetterContent) -> list[_Page]:
         each.text(MARGIN, 66, f"Your response code: {letter.code}", font=BOLD)
         suffix = f"   Page {number} of {len(pages)}" if len(pages) > 1 else ""
         each.text(MARGIN, 50, letter.footer + suffix, size=8, grey=True)
+    if letter.forward_url:
+        pages[0].text(MARGIN, 38, f"Know someone who could use this? {letter.forward_url}", size=8, grey=True)
+    if letter.qr_url:
+        pages[0].qr(right - QR_SIZE, 40, letter.qr_url)
+        caption = "Scan to answer"
+        pages[0].text(right - QR_SIZE / 2 - stringWidth(caption, REGULAR, 7) / 2, 31, caption, size=7, grey=True)
     return pages
 
 

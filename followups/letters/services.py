@@ -32,6 +32,7 @@ from followups.letters.selectors import (
 from followups.models import Letter, LetterBatch, LetterTemplate
 from jobs.services import start_job
 from leads.models import Lead
+from tracking import links
 
 MAX_UNCLOSED_DAYS = 3650
 
@@ -97,15 +98,20 @@ def address_of(contact) -> list[str]:
     return lines
 
 
-def content_of(letter: Letter) -> LetterContent:
-    """What the PDF prints for a letter as it was sent."""
+def content_of(letter: Letter, printed: links.Printed | None = None) -> LetterContent:
+    """What the PDF prints for a letter as it was sent, its addresses tracked (`printed`, read
+    here when not given): the QR code and forward form of its own, each address in its text."""
+    if printed is None:
+        printed = links.printed([letter.pk]).get(letter.pk) or links.Printed()
     return LetterContent(
         sender=settings.CRM_COMPANY_NAME,
         date=timezone.localtime(letter.sent_at).date().isoformat(),
         address=address_of(letter.lead.contact),
         subject=letter.subject,
-        body=letter.text,
+        body=printed.text(letter.text),
         code=merge.display_code(letter.code),
+        qr_url=printed.qr_url,
+        forward_url=printed.forward_url,
     )
 
 

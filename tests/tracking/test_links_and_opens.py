@@ -1,0 +1,214 @@
+"""Tracked links, QR codes and open images: what a prospect's click, scan or open records, what a
+machine's does not, and that no token can be forged or pointed elsewhere."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from followups.models import Letter
+from leads.kinds import InteractionKind, Stage
+from leads.models import Interaction
+from outbox.models import Email
+from tests.followups.conftest import unclosed_lead
+from tests.tracking.conftest import BROWSER, SAFE_LINKS, link_of, path_of, prospect, send_letters
+from tracking import tokens
+from tracking.fold import fold_all
+from tracking.models import Hit, Purpose, Tally, TrackedLink
+
+pytestmark = pytest.mark.django_db
+
+LANDING = "https://www.example.com/spring?utm_source=letter"
+
+
+@pytest.fixture
+def letter_with_link(letter_template):
+    letter_template.body += f"\n\nSee what is new: {LANDING}"
+    letter_template.save()
+    return letter_template
+
+
+def test_every_link_in_a_letters_e_mail_is_tracked_with_an_open_image_and_a_forward_link(
+    letter_with_link, settings, tmp_path
+):
+    lead = unclosed_lead(first_name="Grace", consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    email = Email.objects.get(key=f"letter:{letter.pk}")
+    assert LANDING not in email.text and LANDING not in email.html
+    click = link_of(letter, Purpose.CLICK, emailed=True)
+    assert click.url == LANDING and click.lead_id == lead.pk and click.email_key == email.key
+    assert f"{settings.CRM_BASE_URL}/t/{tokens.make(click.pk, tokens.CLICK)}" in email.text
+    assert f'<img src="{settings.CRM_BASE_URL}/o/' in email.html
+    assert f"{settings.CRM_BASE_URL}/f/" in email.text and "Pass it on" in email.text
+    # The printed letter has its own QR code and forward form, not the e-mail's.
+    assert link_of(letter, Purpose.SCAN, emailed=False).url == settings.CRM_TRACKING_LANDING_URL
+
+
+def test_a_click_redirects_to_the_destination_and_is_scored_once_a_day_with_its_implied_open(
+    letter_with_link, settings, tmp_path
+):
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    click = link_of(letter, Purpose.CLICK, emailed=True)
+    before = lead.score
+    for _ in range(3):
+        answer = prospect().get(f"/t/{tokens.make(click.pk, tokens.CLICK)}")
+        assert answer.status_code == 302 and answer["Location"] == LANDING
+    assert Hit.objects.count() == 3
+    lead.refresh_from_db()
+    assert lead.score == before  # nothing happens to the lead in the request
+
+    assert fold_all() == 3
+    kinds = list(Interaction.objects.filter(lead=lead).values_list("kind", flat=True))
+    assert kinds.count(InteractionKind.EMAIL_CLICK) == 1 and kinds.count(InteractionKind.EMAIL_OPEN) == 1
+    lead.refresh_from_db()
+    assert lead.score > before
+    email_tally = Tally.objects.get(scope="email", ref=f"letter:{letter.pk}")
+    assert (email_tally.clicks, email_tally.human_opens, email_tally.machine_clicks) == (3, 1, 0)
+    assert fold_all() == 0  # nothing folded twice
+
+
+def test_a_mail_scanner_and_an_open_one_second_after_sending_are_kept_as_machine_and_never_scored(
+    letter_with_link, settings, tmp_path
+):
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    email = Email.objects.get(key=f"letter:{letter.pk}")
+    opened = link_of(letter, Purpose.OPEN, emailed=True)
+    click = link_of(letter, Purpose.CLICK, emailed=True)
+    Email.objects.filter(pk=email.pk).update(sent_at=timezone.now() - timedelta(seconds=1))
+    score = lead.score
+
+    assert prospect().get(f"/o/{tokens.make(opened.pk, tokens.OPEN)}").status_code == 200  # one second after sending
+    assert prospect(SAFE_LINKS).get(f"/t/{tokens.make(click.pk, tokens.CLICK)}").status_code == 302  # SafeLinks
+    assert prospect("Mozilla/5.0").get(f"/o/{tokens.make(opened.pk, tokens.OPEN)}").status_code == 200  # Apple MPP
+    fold_all()
+
+    lead.refresh_from_db()
+    assert lead.score == score
+    assert not Interaction.objects.filter(lead=lead, kind__in=["email_open", "email_click"]).exists()
+    tally = Tally.objects.get(scope="email", ref=email.key)
+    assert (tally.human_opens, tally.machine_opens, tally.clicks, tally.machine_clicks) == (0, 2, 0, 1)
+    reasons = sorted(Hit.objects.values_list("machine", flat=True))
+    assert reasons == ["", "Apple privacy proxy", "scanner or preview"]  # the hindsight rule is the fold's
+
+
+def test_forged_truncated_and_cross_door_tokens_go_to_the_safe_default_and_record_nothing(
+    letter_with_link, settings, tmp_path
+):
+    settings.CRM_TRACKING_SAFE_URL = "https://www.example.com/"
+    unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    click = link_of(letter, Purpose.CLICK, emailed=True)
+    opened = link_of(letter, Purpose.OPEN, emailed=True)
+    good = tokens.make(click.pk, tokens.CLICK)
+    other_link = tokens.make(click.pk + 1, tokens.CLICK)[:-1] + good[-1]
+    for bad in (
+        good[:-1],  # truncated
+        good[:-1] + ("A" if good[-1] != "A" else "B"),  # forged
+        other_link,  # another id with this one's signature
+        tokens.make(opened.pk, tokens.OPEN),  # an open image's token used as a link
+        "0" + good,  # a second spelling of the id
+        "x" * 200,
+        "abc!defghijklmnop",
+    ):
+        answer = prospect().get(f"/t/{bad}")
+        assert answer.status_code == 302 and answer["Location"] == "https://www.example.com/", bad
+    assert prospect().get(f"/t/{tokens.make(10**9, tokens.CLICK)}")["Location"] == "https://www.example.com/"
+    assert not Hit.objects.exists()
+    # The image answers a GIF whatever it is given, and records only a real one.
+    for token in ("nothing", good, tokens.make(opened.pk, tokens.OPEN)):
+        image = prospect().get(f"/o/{token}")
+        assert image.status_code == 200 and image["Content-Type"] == "image/gif"
+    assert Hit.objects.count() == 1
+
+
+def test_a_head_or_a_prefetch_is_redirected_but_records_nothing(letter_with_link, settings, tmp_path):
+    unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    token = tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)
+    assert prospect().head(f"/t/{token}")["Location"] == LANDING
+    assert prospect(HTTP_SEC_PURPOSE="prefetch").get(f"/t/{token}")["Location"] == LANDING
+    assert prospect(HTTP_PURPOSE="prefetch").get(f"/t/{token}")["Location"] == LANDING
+    assert prospect().head(f"/o/{token}").status_code == 200
+    assert not Hit.objects.exists()
+
+
+def test_a_qr_scan_answers_the_letter_as_its_typed_code_does_and_brings_the_prospect_back(
+    letter_template, settings, tmp_path
+):
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_template, settings, tmp_path)
+    scan = link_of(letter, Purpose.SCAN, emailed=False)
+    answer = prospect().get(path_of(_qr_url(letter)))
+    assert answer.status_code == 302 and answer["Location"] == settings.CRM_TRACKING_LANDING_URL
+    assert Hit.objects.get().kind == "scan" and Hit.objects.get().link_id == scan.pk
+    fold_all()
+
+    letter.refresh_from_db()
+    lead.refresh_from_db()
+    assert letter.responded_at is not None  # the batch page counts it
+    scanned = Interaction.objects.get(lead=lead, kind=InteractionKind.QR_SCAN)
+    assert scanned.metadata["letter_code"] == letter.code
+    assert lead.stage in (Stage.INQUIRY, Stage.SALES_READY)  # an unclosed prospect who answers is back
+    assert lead.stage_changes.filter(to_stage=Stage.INQUIRY, reason__contains="QR").exists()
+
+
+def _qr_url(letter: Letter) -> str:
+    from tracking import links
+
+    return links.printed([letter.pk])[letter.pk].qr_url
+
+
+def test_the_letters_api_gives_the_qr_url_and_the_pdf_prints_it(letter_template, settings, tmp_path, users, api_as):
+    unclosed_lead(consent=True)
+    [letter] = send_letters(letter_template, settings, tmp_path)
+    marketing = api_as(users["marketing"])
+    one = marketing.get(f"/api/v1/letters/{letter.pk}/").json()
+    listed = marketing.get(f"/api/v1/letters/?lead={letter.lead_id}").json()["results"]
+    assert one["qr_url"] == listed[0]["qr_url"] == _qr_url(letter)
+    assert one["qr_url"].startswith(f"{settings.CRM_BASE_URL}/t/")
+    pdf = marketing.get(f"/api/v1/letters/{letter.pk}/pdf/")
+    assert pdf.status_code == 200 and b" re " in pdf.content or pdf.status_code == 200
+
+
+def test_links_are_written_only_by_the_product_and_never_point_where_a_request_says(
+    letter_with_link, settings, tmp_path
+):
+    unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    token = tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)
+    for extra in ("?next=https://evil.example", "?url=https://evil.example", "/https://evil.example"):
+        answer = prospect().get(f"/t/{token}{extra}")
+        assert "evil" not in answer.get("Location", ""), extra
+    assert TrackedLink.objects.filter(url__contains="evil").count() == 0
+
+
+def test_an_e_mail_written_from_the_lead_page_is_tracked_only_for_a_contact_who_agreed(users, api_as):
+    from tests.factories import lead_after
+
+    agreed = lead_after("call_inbound", contact__consent=True)
+    refused = lead_after("call_inbound", contact__consent=False)
+    csr = api_as(users["csr"])
+    text = "Here is the brochure: https://www.example.com/brochure.pdf"
+    for lead in (agreed, refused):
+        sent = csr.post(f"/api/v1/leads/{lead.pk}/email/", {"subject": "Brochure", "text": text}, format="json")
+        assert sent.status_code == 201, sent.content
+    tracked = Email.objects.get(to_address=agreed.contact.email)
+    plain = Email.objects.get(to_address=refused.contact.email)
+    assert "/t/" in tracked.text and "/o/" in tracked.html and "Pass it on" not in tracked.text  # one-to-one
+    assert "https://www.example.com/brochure.pdf" in plain.text and "/o/" not in plain.html
+
+
+def test_hits_wait_for_the_fold_without_touching_the_lead_and_the_browser_agent_is_a_person(
+    letter_with_link, settings, tmp_path, django_assert_max_num_queries
+):
+    unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    token = tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)
+    client = prospect(BROWSER)
+    client.get(f"/t/{token}")  # warm the link cache
+    with django_assert_max_num_queries(1):  # the INSERT of the hit, nothing else
+        client.get(f"/t/{token}")
+    hit = Hit.objects.last()
+    assert hit.machine == "" and hit.network == "198.51.100.0"  # the address cut to its network

@@ -1,0 +1,577 @@
+"""Folding raw hits into what sales and the score see, in bounded batches, each hit exactly once.
+
+`fold_batch()` is one transaction: it locks the one `FoldCursor` row, reads the next hits after
+it (at most CRM_TRACKING_FOLD_BATCH, in id order), and writes everything they mean:
+
+- e-mail opens and clicks, QR scans: judged person or machine (tracking.machines, plus the
+  hindsight rules below), counted per e-mail, letter and offer (`Tally`) and per lead and hour
+  (`LeadActivity`); a person's open scores once per e-mail per day (`ScoredMark`), a click once
+  per link per day and implies an open, a scan once per letter per day and answers the letter as
+  its typed code would (leads.codes.record_response);
+- page views: one `Visit` per session per visitor, folded into one `web_visit` interaction (pages,
+  seconds, return visit) once the visitor is known;
+- the leads that got an interaction: locked in id order, their last activity moved, a scanned
+  list name or unclosed lead brought back as an inquiry, each rescored once for the whole batch,
+  their stages settled; an owner hears when their lead turned hot from engagement alone.
+
+and moves the cursor past those hits. A worker killed mid-batch rolls it all back, cursor
+included, so the next run folds the same hits once (tests/integration/test_tracking_fold.py).
+
+Ids come from one sequence, so a hole in them is a hit still being written (or one rolled back):
+a batch stops before a hole younger than GAP_WAIT, so a slow INSERT is never stepped over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from leads import codes
+from leads.kinds import InteractionKind
+from leads.models import Interaction, Lead
+from leads.scores import apply_score, facts_for, write_scores
+from leads.stages import respond, settle_after_rescore
+from notifications.services import notify_many
+from outbox.models import Email
+from scoring.engine import HOT, score
+from scoring.models import ScoreChange
+from scoring.services import published_rule_book
+from tracking import tokens
+from tracking.models import (
+    FoldCursor,
+    Hit,
+    HitKind,
+    LeadActivity,
+    Scope,
+    ScoredMark,
+    TrackedLink,
+    Visit,
+    Visitor,
+)
+
+GAP_WAIT = timedelta(seconds=30)
+HIT_FIELDS = ("id", "at", "kind", "link_id", "visitor", "url", "seconds", "network", "machine", "site_key_id")
+MAX_PAGE_SECONDS = 4 * 3600
+ACTIVITY_FIELDS = ("opens", "machine_opens", "clicks", "scans", "forwards", "visits", "pages", "seconds")
+TALLY_FIELDS = ("human_opens", "machine_opens", "clicks", "machine_clicks", "scans", "forwards")
+ACTIVITY_OF = {"human_opens": "opens", "machine_opens": "machine_opens", "clicks": "clicks", "scans": "scans"}
+
+
+def fold_batch(limit: int | None = None) -> int:
+    """Fold the next batch of hits; returns how many hits it folded (0: nothing to do, or another
+    fold holds the cursor)."""
+    limit = limit or settings.CRM_TRACKING_FOLD_BATCH
+    with transaction.atomic():
+        cursor = FoldCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        if cursor is None:
+            if FoldCursor.objects.filter(pk=1).exists():
+                return 0  # another fold is running
+            cursor, _ = FoldCursor.objects.get_or_create(pk=1)
+            cursor = FoldCursor.objects.select_for_update().get(pk=1)
+        rows = list(Hit.objects.filter(id__gt=cursor.last_hit_id).order_by("id").values(*HIT_FIELDS)[:limit])
+        rows = _before_hole(rows, cursor.last_hit_id, timezone.now())
+        if rows:
+            Batch(rows).fold()
+            cursor.last_hit_id = rows[-1]["id"]
+            cursor.folded += len(rows)
+            cursor.updated_at = timezone.now()
+            cursor.save()
+        join_known_visits()
+    return len(rows)
+
+
+def fold_all(limit: int | None = None) -> int:
+    """Fold until nothing is left (tests, the bench, `manage.py fold_hits`)."""
+    total = 0
+    while folded := fold_batch(limit):
+        total += folded
+    return total
+
+
+def _before_hole(rows: list[dict], after: int, now: datetime) -> list[dict]:
+    expected = after + 1
+    for index, row in enumerate(rows):
+        if row["id"] != expected and now - row["at"] < GAP_WAIT and after > 0:
+            return rows[:index]  # an INSERT below this id may still commit: wait for it
+        expected = row["id"] + 1
+    return rows
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class Link:
+    id: int
+    purpose: str
+    lead_id: int | None
+    email_key: str
+    letter_id: int | None
+    offer_id: int | None
+    url: str
+    letter_code: str | None
+
+
+@dataclass
+class Batch:
+    rows: list[dict]
+    interactions: list[Interaction] = field(default_factory=list)
+    activity: dict = field(default_factory=lambda: defaultdict(lambda: dict.fromkeys(ACTIVITY_FIELDS, 0)))
+    tally: dict = field(default_factory=lambda: defaultdict(lambda: dict.fromkeys(TALLY_FIELDS, 0)))
+    last_activity: dict = field(default_factory=dict)
+    scanned_letters: list = field(default_factory=list)
+    scanned_leads: set = field(default_factory=set)
+    marks: set = field(default_factory=set)
+    visit_interactions: list = field(default_factory=list)
+    pending_visits: list = field(default_factory=list)
+
+    def fold(self) -> None:
+        link_hits = [row for row in self.rows if row["link_id"] is not None]
+        page_hits = [row for row in self.rows if row["kind"] in (HitKind.VIEW, HitKind.LEAVE)]
+        self.links = _links({row["link_id"] for row in link_hits} | _tokens_in(page_hits))
+        if link_hits:
+            self._fold_links(link_hits)
+        if page_hits:
+            self._fold_pages(page_hits)
+        touched = {interaction.lead_id for interaction in self.interactions} | set(self.visit_interactions)
+        if touched:
+            engaged(sorted(touched), self)
+        write_activity(self.activity)
+        write_tally(self.tally)
+        added = getattr(self.marks, "added", [])
+        ScoredMark.objects.bulk_create(
+            [ScoredMark(key=key[:120], day=timezone.localdate()) for key in added], ignore_conflicts=True
+        )
+
+    # --- opens, clicks, scans -------------------------------------------------------------------
+
+    def _fold_links(self, link_hits: list[dict]) -> None:
+        sent = _sent_at({link.email_key for link in self.links.values() if link.email_key})
+        machine = _all_at_once(link_hits, self.links)
+        self.marks = _marks(link_hits, self.links)
+        for row in link_hits:
+            link = self.links.get(row["link_id"])
+            if link is None:
+                continue  # a link that is gone (its contact erased): nothing is recorded
+            why = row["machine"] or machine.get(row["id"], "") or _too_soon(row, link, sent)
+            self._count(row, link, human=not why)
+            if why or link.lead_id is None:
+                continue
+            self._score(row, link, self.marks)
+
+    def _count(self, row: dict, link: Link, *, human: bool) -> None:
+        kind = row["kind"]
+        field_name = {
+            HitKind.OPEN: "human_opens" if human else "machine_opens",
+            HitKind.CLICK: "clicks" if human else "machine_clicks",
+            HitKind.SCAN: "scans",
+        }[kind]
+        if kind == HitKind.SCAN and not human:
+            return  # a scanner's scan is no scan at all
+        for scope, ref in scopes(link):
+            self.tally[(scope, ref)][field_name] += 1
+        if link.lead_id is not None and field_name in ACTIVITY_OF:
+            self.activity[(link.lead_id, _hour(row["at"]))][ACTIVITY_OF[field_name]] += 1
+
+    def _score(self, row: dict, link: Link, marks: set[str]) -> None:
+        day = row["at"].date().isoformat()
+        kind = row["kind"]
+        if kind in (HitKind.OPEN, HitKind.CLICK) and link.email_key:
+            key = f"o:{link.email_key}:{day}"
+            if key not in marks:
+                marks.add(key)
+                if kind == HitKind.CLICK:  # a click implies an open
+                    for scope, ref in scopes(link, email_only=True):
+                        self.tally[(scope, ref)]["human_opens"] += 1
+                    self.activity[(link.lead_id, _hour(row["at"]))]["opens"] += 1
+                self._interaction(link, InteractionKind.EMAIL_OPEN, row["at"], {"email": link.email_key})
+        if kind in (HitKind.CLICK, HitKind.SCAN):
+            key = f"{kind[0]}:{link.id}:{day}"
+            if key in marks:
+                return
+            marks.add(key)
+            metadata = {"link": link.url} | ({"email": link.email_key} if link.email_key else {})
+            if kind == HitKind.SCAN:
+                self._scan(link, row, metadata)
+            else:
+                self._interaction(link, InteractionKind.EMAIL_CLICK, row["at"], metadata)
+
+    def _scan(self, link: Link, row: dict, metadata: dict) -> None:
+        code = codes.resolve(link.letter_code) if link.letter_code else codes.NO_CODE
+        if code.letter is not None:
+            metadata = codes.record_response(code, metadata, at=row["at"]) or metadata
+        self.scanned_leads.add(link.lead_id)
+        self._interaction(link, InteractionKind.QR_SCAN, row["at"], metadata)
+
+    def _interaction(self, link: Link, kind: str, at: datetime, metadata: dict) -> None:
+        self.interactions.append(
+            Interaction(lead_id=link.lead_id, kind=kind, occurred_at=at, metadata=metadata, offer_id=link.offer_id)
+        )
+        self.last_activity[link.lead_id] = max(at, self.last_activity.get(link.lead_id, at))
+
+    # --- page views -----------------------------------------------------------------------------
+
+    def _fold_pages(self, page_hits: list[dict]) -> None:
+        visitors = _visitors(page_hits)
+        latest = _latest_visits(list(visitors.values()))
+        session = timedelta(minutes=settings.CRM_TRACKING_SESSION_MINUTES)
+        before = {id(visit): (visit.pages, visit.seconds) for visit in latest.values()}
+        touched: dict[int, Visit] = {}
+        for row in page_hits:
+            visitor = visitors[row["visitor"]]
+            self._identify(visitor, row)
+            visit = latest.get(visitor.pk)
+            if visit is not None and row["at"] - visit.last_hit_at > session:
+                visit = None
+            if row["kind"] == HitKind.VIEW:
+                if visit is None:
+                    visit = _new_visit(visitor, row, returning=visitor.pk in latest)
+                    latest[visitor.pk] = visit
+                    before[id(visit)] = (0, 0)
+                visit.pages += 1
+            elif visit is None:
+                continue  # a "leave" whose page view was long ago: nothing to add it to
+            _add_seconds(visit, row)
+            visit.last_hit_at = max(visit.last_hit_at, row["at"])
+            touched[id(visit)] = visit
+            visitor.last_seen_at = max(visitor.last_seen_at, row["at"])
+        Visit.objects.bulk_create([visit for visit in touched.values() if visit.pk is None])
+        Visit.objects.bulk_update(
+            [visit for visit in touched.values() if id(visit) in before and before[id(visit)] != (0, 0)],
+            ["pages", "seconds", "page_seconds", "last_hit_at"],
+            batch_size=500,
+        )
+        Visitor.objects.bulk_update(list(visitors.values()), ["last_seen_at", "lead"], batch_size=500)
+        for key, visit in touched.items():
+            if visit.visitor.lead_id is not None:
+                pages, seconds = before[key]
+                self._visit_seen(
+                    visit, visit.visitor.lead_id, pages=visit.pages - pages, seconds=visit.seconds - seconds
+                )
+
+    def _identify(self, visitor: Visitor, row: dict) -> None:
+        """A page reached through a tracked link (crm_t=<token> in its address) names its lead."""
+        if visitor.lead_id is not None:
+            return
+        token = _token_of(row["url"])
+        link_id = tokens.read(token, tokens.CLICK) if token else None
+        link = self.links.get(link_id) if link_id else None
+        if link is not None and link.lead_id is not None:
+            visitor.lead_id = link.lead_id
+
+    def _visit_seen(self, visit: Visit, lead_id: int, *, pages: int, seconds: int) -> None:
+        bucket = self.activity[(lead_id, _hour(visit.started_at))]
+        if visit.lead_id is None:
+            visit.lead_id = lead_id
+            bucket["visits"] += 1
+        bucket["pages"] += pages
+        bucket["seconds"] += seconds
+        self.visit_interactions.append(lead_id)
+        self.last_activity[lead_id] = max(visit.last_hit_at, self.last_activity.get(lead_id, visit.last_hit_at))
+        self.pending_visits.append(visit)
+
+
+def _new_visit(visitor: Visitor, row: dict, *, returning: bool) -> Visit:
+    query = parse_qs(urlsplit(row["url"]).query)
+    source = (query.get("utm_source") or [""])[0][:100]
+    return Visit(
+        visitor=visitor,
+        started_at=row["at"],
+        last_hit_at=row["at"],
+        landing_url=_without_token(row["url"])[:1000],
+        utm_source=source,
+        return_visit=returning,
+        page_seconds={},
+    )
+
+
+def _add_seconds(visit: Visit, row: dict) -> None:
+    if row["seconds"] is None:
+        return
+    page = _without_token(row["url"])[:300]
+    seconds = min(row["seconds"], MAX_PAGE_SECONDS)
+    if seconds > visit.page_seconds.get(page, 0):
+        visit.page_seconds[page] = seconds
+        visit.seconds = sum(visit.page_seconds.values())
+
+
+TOKEN_PARAM = re.compile(r"[?&]crm_t=([0-9A-Za-z]{12,24})")
+
+
+def _token_of(url: str) -> str:
+    match = TOKEN_PARAM.search(url or "")
+    return match.group(1) if match else ""
+
+
+def _without_token(url: str) -> str:
+    return re.sub(r"([?&])crm_t=[0-9A-Za-z]*&?", r"\1", url or "").rstrip("?&")
+
+
+def _tokens_in(page_hits: list[dict]) -> set[int]:
+    ids = set()
+    for row in page_hits:
+        token = _token_of(row["url"])
+        link_id = tokens.read(token, tokens.CLICK) if token else None
+        if link_id is not None:
+            ids.add(link_id)
+    return ids
+
+
+def _visitors(page_hits: list[dict]) -> dict[str, Visitor]:
+    wanted = {row["visitor"]: row for row in page_hits}
+    found = {visitor.token: visitor for visitor in Visitor.objects.filter(token__in=list(wanted))}
+    missing = [
+        Visitor(token=token, site_key_id=row["site_key_id"], first_seen_at=row["at"], last_seen_at=row["at"])
+        for token, row in wanted.items()
+        if token not in found
+    ]
+    Visitor.objects.bulk_create(missing)
+    found.update({visitor.token: visitor for visitor in missing})
+    return found
+
+
+def _latest_visits(visitors: list[Visitor]) -> dict[int, Visit]:
+    by_id = {visitor.pk: visitor for visitor in visitors}
+    newest = (
+        Visit.objects.filter(visitor_id__in=list(by_id))
+        .values("visitor_id")
+        .annotate(newest=Max("id"))
+        .values("newest")
+    )
+    latest = {}
+    for visit in Visit.objects.filter(pk__in=newest):
+        visit.visitor = by_id[visit.visitor_id]
+        latest[visit.visitor_id] = visit
+    return latest
+
+
+# --- links, e-mails and the machine rules -----------------------------------------------------
+
+
+def _links(ids: set[int]) -> dict[int, Link]:
+    if not ids:
+        return {}
+    rows = TrackedLink.objects.filter(pk__in=list(ids)).values_list(
+        "pk", "purpose", "lead_id", "email_key", "letter_id", "offer_id", "url", "letter__code"
+    )
+    return {row[0]: Link(*row) for row in rows}
+
+
+def _sent_at(keys: set[str]) -> dict[str, datetime | None]:
+    if not keys:
+        return {}
+    return dict(Email.objects.filter(key__in=list(keys)).values_list("key", "sent_at"))
+
+
+def _too_soon(row: dict, link: Link, sent: dict) -> str:
+    """An e-mail opened or clicked within seconds of going out was opened by the receiving
+    server's scanner or proxy, not by its reader; one not sent yet by nobody at all."""
+    if not link.email_key or row["kind"] not in (HitKind.OPEN, HitKind.CLICK):
+        return ""
+    sent_at = sent.get(link.email_key)
+    if sent_at is None:
+        return "before it was sent"
+    if row["at"] - sent_at < timedelta(seconds=settings.CRM_TRACKING_MACHINE_SECONDS):
+        return "seconds after sending"
+    return ""
+
+
+def _all_at_once(link_hits: list[dict], links: dict[int, Link]) -> dict[int, str]:
+    """Hits on two or more different links of one e-mail in the same second: a scanner following
+    every link, never a reader."""
+    seconds = defaultdict(list)
+    for row in link_hits:
+        link = links.get(row["link_id"])
+        if link is not None and link.email_key and row["kind"] == HitKind.CLICK:
+            seconds[(link.email_key, row["at"].replace(microsecond=0))].append(row)
+    machine = {}
+    for rows in seconds.values():
+        if len({row["link_id"] for row in rows}) > 1:
+            machine.update({row["id"]: "every link at once" for row in rows})
+    return machine
+
+
+def scopes(link: Link, *, email_only: bool = False):
+    """The counts a hit on this link adds to: its e-mail's, its letter's, its offer's."""
+    if link.email_key:
+        yield Scope.EMAIL, link.email_key
+    if email_only:
+        return
+    if link.letter_id:
+        yield Scope.LETTER, str(link.letter_id)
+    if link.offer_id:
+        yield Scope.OFFER, str(link.offer_id)
+
+
+def _marks(link_hits: list[dict], links: dict[int, Link]) -> set[str]:
+    """The marks already taken today for the e-mails, links and letters of this batch."""
+    wanted = set()
+    for row in link_hits:
+        link = links.get(row["link_id"])
+        if link is None:
+            continue
+        day = row["at"].date().isoformat()
+        if link.email_key:
+            wanted.add(f"o:{link.email_key}:{day}")
+        wanted.add(f"{row['kind'][0]}:{link.id}:{day}")
+    existing = set(ScoredMark.objects.filter(key__in=list(wanted)).values_list("key", flat=True))
+    return _Marks(existing)
+
+
+class _Marks(set):
+    """The marks known, and the ones this batch adds (written at the end of the batch)."""
+
+    def __init__(self, existing):
+        super().__init__(existing)
+        self.added = []
+
+    def add(self, key):
+        if key not in self:
+            self.added.append(key)
+        super().add(key)
+
+
+# --- the leads --------------------------------------------------------------------------------
+
+
+def engaged(lead_ids: list[int], batch: Batch) -> None:
+    """Lock the leads the batch gave interactions (in id order, as every bulk rescore does),
+    write those interactions, move their last activity, bring a scanned list name back as an
+    inquiry, rescore each once, settle their stages, and tell an owner whose lead turned hot."""
+    now = timezone.now()
+    book = published_rule_book()
+    leads = list(
+        Lead.objects.filter(pk__in=lead_ids, contact__erased_at__isnull=True)
+        .select_related("contact__company")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    alive = {lead.pk for lead in leads}
+    Interaction.objects.bulk_create([row for row in batch.interactions if row.lead_id in alive])
+    _write_visit_interactions(batch.pending_visits, alive)
+    was_hot = {lead.pk for lead in leads if lead.temperature == HOT}
+    for lead in leads:
+        latest = batch.last_activity.get(lead.pk)
+        if latest and (lead.last_activity_at is None or latest > lead.last_activity_at):
+            lead.last_activity_at = latest
+        if lead.pk in batch.scanned_leads:
+            respond(lead, kind=InteractionKind.QR_SCAN)
+    facts = facts_for(leads, now)
+    changes = [
+        change
+        for lead in leads
+        if (change := apply_score(lead, score(facts[lead.pk], book), "Engagement", now)) is not None
+    ]
+    write_scores(leads, with_activity=True)
+    ScoreChange.objects.bulk_create(changes)
+    settle_after_rescore(leads, book=book, why="Engagement", rules_changed=False)
+    _tell_owners([lead for lead in leads if lead.temperature == HOT and lead.pk not in was_hot])
+
+
+def _write_visit_interactions(pending: list[Visit], alive: set[int]) -> None:
+    """One web_visit interaction per visit of a known visitor: written with its first page,
+    brought up to date (pages, seconds) as the visit goes on."""
+    visits = [visit for visit in pending if visit.lead_id in alive]
+    old = [
+        Interaction(pk=visit.interaction_id, metadata=_visit_metadata(visit))
+        for visit in visits
+        if visit.interaction_id is not None
+    ]
+    new = [visit for visit in visits if visit.interaction_id is None]
+    rows = [
+        Interaction(
+            lead_id=visit.lead_id,
+            kind=InteractionKind.WEB_VISIT,
+            occurred_at=visit.started_at,
+            metadata=_visit_metadata(visit),
+        )
+        for visit in new
+    ]
+    Interaction.objects.bulk_create(rows)
+    for visit, row in zip(new, rows, strict=True):
+        visit.interaction = row
+    Interaction.objects.bulk_update(old, ["metadata"], batch_size=500)
+    Visit.objects.bulk_update(visits, ["lead", "interaction"], batch_size=500)
+
+
+def _visit_metadata(visit: Visit) -> dict:
+    return {
+        "pages": visit.pages,
+        "seconds": visit.seconds,
+        "return_visit": visit.return_visit,
+        "landing_page": visit.landing_url[:300],
+        **({"utm_source": visit.utm_source} if visit.utm_source else {}),
+    }
+
+
+def _tell_owners(leads: list[Lead]) -> None:
+    """An owner hears when their lead turns hot from what the prospect did (opens, clicks, scans,
+    visits) with nobody calling; an unowned sales-ready lead simply rises in the pool's order."""
+    owned = [lead for lead in leads if lead.owner_id is not None]
+    if not owned:
+        return
+    users = get_user_model().objects.in_bulk({lead.owner_id for lead in owned})
+    notify_many(
+        [
+            (users[lead.owner_id], lead, f"{lead.contact} turned hot from engagement (score {lead.score}): call them.")
+            for lead in owned
+        ]
+    )
+
+
+def join_known_visits(limit: int = 1000) -> int:
+    """Visits made before their visitor became known join the lead (its timeline, its score)."""
+    visits = list(
+        Visit.objects.filter(lead__isnull=True, visitor__lead__isnull=False)
+        .select_related("visitor")
+        .order_by("id")[:limit]
+    )
+    if not visits:
+        return 0
+    batch = Batch([])
+    for visit in visits:
+        batch._visit_seen(visit, visit.visitor.lead_id, pages=visit.pages, seconds=visit.seconds)
+    engaged(sorted(set(batch.visit_interactions)), batch)
+    write_activity(batch.activity)
+    return len(visits)
+
+
+# --- counters ---------------------------------------------------------------------------------
+
+
+def write_activity(activity: dict) -> None:
+    rows = [((lead_id, hour), counts) for (lead_id, hour), counts in activity.items() if any(counts.values())]
+    _upsert(LeadActivity._meta.db_table, ("lead_id", "hour"), ACTIVITY_FIELDS, rows)
+
+
+def write_tally(tally: dict) -> None:
+    rows = [(key, counts) for key, counts in tally.items() if any(counts.values())]
+    _upsert("tracking_tally", ("scope", "ref"), TALLY_FIELDS, rows)
+
+
+def _upsert(table: str, keys: tuple[str, ...], fields: tuple[str, ...], rows: list) -> None:
+    """INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n (PostgreSQL and SQLite alike)."""
+    if not rows:
+        return
+    columns = (*keys, *fields)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    adds = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in fields)
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        values = [value for key, counts in chunk for value in (*key, *(counts[name] for name in fields))]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}",
+                values,
+            )

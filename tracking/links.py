@@ -1,0 +1,162 @@
+"""Tracked addresses: written with the e-mail or letter they are in, read by the doors.
+
+Every http(s) address in an e-mail to a prospect becomes {base}/t/<token>, each e-mail carries
+an open image ({base}/o/<token>) and, for marketing, a "pass it on" link to the forward form
+({base}/f/<token>); each printed letter a QR code of its own {base}/t/<token>. The destination
+is stored on the link row, written only from what staff wrote or set (a template's text, an
+offer's landing page, CRM_TRACKING_LANDING_URL): a token cannot point anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from config.text import URL, as_html
+from tracking import tokens
+from tracking.models import Purpose, TrackedLink
+
+FORWARD_LINE = "Know someone who could use this? Pass it on: {url}"
+
+
+def address(link_id: int, door: str) -> str:
+    return f"{settings.CRM_BASE_URL}/{door}/{tokens.make(link_id, door)}"
+
+
+def click_address(link: TrackedLink) -> str:
+    return address(link.pk, tokens.CLICK)
+
+
+def landing_url(offer=None) -> str:
+    """Where a scan of a letter's QR code goes: the offer's landing page, else the company's."""
+    if offer is not None and getattr(offer, "landing_url", ""):
+        return offer.landing_url
+    return settings.CRM_TRACKING_LANDING_URL
+
+
+@lru_cache(maxsize=65_536)
+def _destination(link_id: int) -> tuple[str, str] | None:
+    row = TrackedLink.objects.filter(pk=link_id).values_list("purpose", "url").first()
+    return tuple(row) if row else None
+
+
+def destination(link_id: int) -> tuple[str, str] | None:
+    """(purpose, url) of a link, or None when there is no such link (any more). Links never
+    change, so each process keeps the ones it has seen; an erased contact's links may still
+    redirect from a process that saw them, but the fold records nothing for a link that is gone."""
+    return _destination(link_id)
+
+
+@dataclass
+class Draft:
+    """An e-mail about to be queued, to be tracked: its outbox key, its lead and its text."""
+
+    key: str
+    lead_id: int
+    text: str
+    letter_id: int | None = None
+    offer_id: int | None = None
+    marketing: bool = True
+
+
+@dataclass(frozen=True)
+class Tracked:
+    text: str
+    html: str
+
+
+def track_emails(drafts: list[Draft]) -> list[Tracked]:
+    """Write the tracked links of many e-mails in one INSERT and return each e-mail's text and
+    HTML with its addresses tracked, its open image, and (marketing) its forward link."""
+    rows: list[TrackedLink] = []
+    plans = []
+    for draft in drafts:
+        common = {"lead_id": draft.lead_id, "email_key": draft.key, "letter_id": draft.letter_id}
+        common["offer_id"] = draft.offer_id
+        urls = list(dict.fromkeys(match.group(0) for match in URL.finditer(draft.text)))
+        clicks = [TrackedLink(purpose=Purpose.CLICK, url=url[:1000], **common) for url in urls]
+        opened = TrackedLink(purpose=Purpose.OPEN, **common)
+        forward = TrackedLink(purpose=Purpose.FORWARD, **common) if draft.marketing else None
+        rows += clicks + [opened] + ([forward] if forward else [])
+        plans.append((draft, urls, clicks, opened, forward))
+    TrackedLink.objects.bulk_create(rows)
+    tracked = []
+    for draft, urls, clicks, opened, forward in plans:
+        swap = {url: click_address(link) for url, link in zip(urls, clicks, strict=True)}
+        text = URL.sub(lambda match, swap=swap: swap.get(match.group(0), match.group(0)), draft.text)
+        if forward is not None:
+            text += "\n\n" + FORWARD_LINE.format(url=address(forward.pk, tokens.FORWARD))
+        image = f'<img src="{address(opened.pk, tokens.OPEN)}" width="1" height="1" alt="">'
+        tracked.append(Tracked(text=text, html=as_html(text) + image))
+    return tracked
+
+
+def letter_links(letters: list, *, offer=None) -> None:
+    """The tracked addresses printed on letters, in one INSERT: each letter's QR code (to the
+    offer's landing page, else the company's), its forward form, and each address in its text."""
+    offer_id = offer.pk if offer is not None else None
+    rows = []
+    for letter in letters:
+        common = {"lead_id": letter.lead_id, "letter_id": letter.pk, "offer_id": offer_id}
+        rows.append(TrackedLink(purpose=Purpose.SCAN, url=landing_url(offer), **common))
+        rows.append(TrackedLink(purpose=Purpose.FORWARD, **common))
+        for url in dict.fromkeys(match.group(0) for match in URL.finditer(letter.text or "")):
+            rows.append(TrackedLink(purpose=Purpose.CLICK, url=url[:1000], **common))
+    TrackedLink.objects.bulk_create(rows)
+
+
+@dataclass(frozen=True)
+class Printed:
+    """What a printed letter shows of its tracked addresses."""
+
+    qr_url: str = ""
+    forward_url: str = ""
+    links: dict = None  # the address in the text → its tracked address
+
+    def text(self, text: str) -> str:
+        links = self.links or {}
+        return URL.sub(lambda match: links.get(match.group(0), match.group(0)), text or "")
+
+
+def printed(letter_ids: list[int]) -> dict[int, Printed]:
+    """The printed addresses of many letters, in one query: {letter id: Printed}."""
+    found: dict[int, dict] = {}
+    rows = TrackedLink.objects.filter(letter_id__in=letter_ids, email_key="").values_list(
+        "letter_id", "purpose", "pk", "url"
+    )
+    for letter_id, purpose, pk, url in rows.order_by("pk"):
+        entry = found.setdefault(letter_id, {"qr_url": "", "forward_url": "", "links": {}})
+        if purpose == Purpose.SCAN:
+            entry["qr_url"] = address(pk, tokens.CLICK)
+        elif purpose == Purpose.FORWARD:
+            entry["forward_url"] = address(pk, tokens.FORWARD)
+        elif purpose == Purpose.CLICK:
+            entry["links"][url] = address(pk, tokens.CLICK)
+    return {letter_id: Printed(**entry) for letter_id, entry in found.items()}
+
+
+def offer_link(offer) -> str:
+    """The tracked address to print on an offer's ads (to its landing page), made once."""
+    link = TrackedLink.objects.filter(offer=offer, lead__isnull=True, purpose=Purpose.CLICK).first()
+    if link is None:
+        link = TrackedLink.objects.create(offer=offer, purpose=Purpose.CLICK, url=landing_url(offer))
+    return click_address(link)
+
+
+def site_origins() -> frozenset[str]:
+    """Origins of the company's sites (the site keys'): a click sent there carries its token
+    (crm_t), so the site script can tell the visitor is that link's lead."""
+    from tracking.models import SiteKey
+
+    origins = set()
+    for allowed in SiteKey.objects.filter(revoked_at__isnull=True).values_list("allowed_origins", flat=True):
+        origins.update(allowed or [])
+    return frozenset(origins)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

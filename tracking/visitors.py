@@ -1,0 +1,18 @@
+"""Website visitors becoming known."""
+
+from django.utils import timezone
+
+from tracking.models import Visitor
+
+
+def identify(visitor: str, lead) -> None:
+    """The script's visitor id belongs to `lead` (it sent a web form with it, or followed a
+    tracked link of theirs to the site). Their visits so far join the lead at the next fold
+    (tracking.fold.join_known_visits); an id already known as someone else's stays theirs: one
+    browser shared by two people must not hand one's visits to the other."""
+    now = timezone.now()
+    known = Visitor.objects.filter(token=visitor).first()
+    if known is None:
+        Visitor.objects.get_or_create(token=visitor, defaults={"lead": lead, "first_seen_at": now, "last_seen_at": now})
+    elif known.lead_id is None:
+        Visitor.objects.filter(pk=known.pk, lead__isnull=True).update(lead=lead)
