@@ -60,7 +60,7 @@ class Offer(models.Model):
     landing_url = models.URLField(
         max_length=1000,
         blank=True,
-        help_text="The page its tracked address and the QR codes on its letters lead to (the company's site when empty).",
+        help_text="Where its tracked address and its letters' QR codes lead (the company's site when empty).",
     )
     launched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='offer',
             name='landing_url',
-            field=models.URLField(blank=True, help_text="The page its tracked address and the QR codes on its letters lead to (the company's site when empty).", max_length=1000),
+            field=models.URLField(blank=True, help_text="Where its tracked address and its letters' QR codes lead (the company's site when empty).", max_length=1000),
         ),
     ]
