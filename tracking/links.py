@@ -50,6 +50,11 @@ def destination(link_id: int) -> tuple[str, str] | None:
     return _destination(link_id)
 
 
+def forget() -> None:
+    """Drop this process's remembered destinations (tests: ids come back after a rollback)."""
+    _destination.cache_clear()
+
+
 @dataclass
 class Draft:
     """An e-mail about to be queued, to be tracked: its outbox key, its lead and its text."""
