@@ -212,3 +212,15 @@ def admin_log(scope: Scope) -> int:
     from django.contrib.admin.models import LogEntry
 
     return scope.rows(LogEntry).update(object_repr=ERASED_REPR, change_message="")
+
+
+def deleting(label: str):
+    """An eraser that deletes the snapshot's rows of one model."""
+    from django.apps import apps
+
+    def erase(scope: Scope) -> int:
+        model = apps.get_model(label)
+        return model._default_manager.filter(pk__in=scope.pks.get(label, [])).delete()[0]
+
+    erase.__doc__ = f"{label}: deleted."
+    return erase

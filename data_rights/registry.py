@@ -84,6 +84,14 @@ def _emails(scope: Scope) -> QuerySet:
     return _model("outbox.Email").objects.filter(condition)
 
 
+def _hits(scope: Scope) -> QuerySet:
+    """Raw hits on their tracked links and their website visitor ids (kept CRM_TRACKING_KEEP_DAYS)."""
+    links = scope.pks.get("tracking.TrackedLink", [])
+    visitors = _model("tracking.Visitor").objects.filter(pk__in=scope.pks.get("tracking.Visitor", []))
+    tokens = list(visitors.values_list("token", flat=True))
+    return _model("tracking.Hit").objects.filter(Q(link_id__in=links) | Q(visitor__in=tokens))
+
+
 def _erasure(scope: Scope) -> QuerySet:
     return _model("crm.Erasure").objects.filter(contact_id=scope.contact.pk)
 
@@ -141,6 +149,22 @@ COVERED: dict[str, Coverage] = {
         "merges", _merges, erasers.contact_merge, "the merged record's name, e-mail and phone removed and suppressed"
     ),
     "outbox.Email": Coverage("emails", _emails, erasers.email, "unsent deleted; sent ones emptied"),
+    "tracking.TrackedLink": Coverage(
+        "tracked_links", _of_leads("tracking.TrackedLink"), erasers.deleting("tracking.TrackedLink"), "deleted"
+    ),
+    "tracking.Visitor": Coverage(
+        "website_visitor_ids", _of_leads("tracking.Visitor"), erasers.deleting("tracking.Visitor"), "deleted"
+    ),
+    "tracking.Visit": Coverage(
+        "website_visits", _of_leads("tracking.Visit"), erasers.deleting("tracking.Visit"), "deleted"
+    ),
+    "tracking.Hit": Coverage("tracking_hits", _hits, erasers.deleting("tracking.Hit"), "deleted"),
+    "tracking.LeadActivity": Coverage(
+        "engagement_by_hour", _of_leads("tracking.LeadActivity"), erasers.kept, "kept: counts only"
+    ),
+    "tracking.PendingRescore": Coverage(
+        "waiting_rescore", _of_leads("tracking.PendingRescore"), erasers.deleting("tracking.PendingRescore"), "deleted"
+    ),
     "crm.Erasure": Coverage("erasure", _erasure, erasers.kept, "the audit row itself", export=False),
     "admin.LogEntry": Coverage("admin_log", _admin_log, erasers.admin_log, "descriptions replaced"),
 }
@@ -166,6 +190,10 @@ NOT_PERSONAL: dict[str, str] = {
     "followups.LetterBatch": "a send of a template; its combined PDF is rewritten by followups.Letter's erasure",
     "jobs.Job": "background jobs: kind, progress and ids in params",
     "jobs.JobSlice": "a job's slices: id ranges and cursors",
+    "tracking.SiteKey": "keys of the website script (hashed) and their allowed origins",
+    "tracking.FoldCursor": "how far the fold has come: one hit id",
+    "tracking.Tally": "counts per e-mail key, letter or offer: numbers only",
+    "tracking.ScoredMark": "which e-mail, link or letter already scored on a day: keys and dates only",
     "imports.BoughtList": "a bought list as a source: its name, vendor and price",
     "imports.ImportRun": "an import's settings, cursor and tally; its error messages say what was wrong, "
     "not the values. The uploaded file and the rejected rows hold personal data on disk under "

@@ -23,14 +23,15 @@ a batch stops before a hole younger than GAP_WAIT, so a slow INSERT is never ste
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -38,14 +39,8 @@ from django.utils import timezone
 from leads import codes
 from leads.kinds import InteractionKind
 from leads.models import Interaction, Lead
-from leads.scores import apply_score, facts_for, write_scores
-from leads.stages import respond, settle_after_rescore
-from notifications.services import notify_many
 from outbox.models import Email
-from scoring.engine import HOT, score
-from scoring.models import ScoreChange
-from scoring.services import published_rule_book
-from tracking import tokens
+from tracking import engaged, tokens
 from tracking.models import (
     FoldCursor,
     Hit,
@@ -90,10 +85,12 @@ def fold_batch(limit: int | None = None) -> int:
 
 
 def fold_all(limit: int | None = None) -> int:
-    """Fold until nothing is left (tests, the bench, `manage.py fold_hits`)."""
+    """Fold until nothing is left, then rescore every lead it touched (tests, the bench,
+    `manage.py fold_hits`); the worker does the same a bounded run at a time."""
     total = 0
     while folded := fold_batch(limit):
         total += folded
+    engaged.rescore_all()
     return total
 
 
@@ -108,6 +105,16 @@ def _before_hole(rows: list[dict], after: int, now: datetime) -> list[dict]:
 
 def _hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
+
+
+class NewInteraction(NamedTuple):
+    """An interaction the fold will write (plain values: model instances cost more than the rows)."""
+
+    lead_id: int
+    kind: str
+    occurred_at: datetime
+    metadata: dict
+    offer_id: int | None = None
 
 
 @dataclass
@@ -143,15 +150,10 @@ class Batch:
             self._fold_links(link_hits)
         if page_hits:
             self._fold_pages(page_hits)
-        touched = {interaction.lead_id for interaction in self.interactions} | set(self.visit_interactions)
-        if touched:
-            engaged(sorted(touched), self)
+        write_interactions(self)
         write_activity(self.activity)
         write_tally(self.tally)
-        added = getattr(self.marks, "added", [])
-        ScoredMark.objects.bulk_create(
-            [ScoredMark(key=key[:120], day=timezone.localdate()) for key in added], ignore_conflicts=True
-        )
+        write_marks(getattr(self.marks, "added", []))
 
     # --- opens, clicks, scans -------------------------------------------------------------------
 
@@ -214,9 +216,7 @@ class Batch:
         self._interaction(link, InteractionKind.QR_SCAN, row["at"], metadata)
 
     def _interaction(self, link: Link, kind: str, at: datetime, metadata: dict) -> None:
-        self.interactions.append(
-            Interaction(lead_id=link.lead_id, kind=kind, occurred_at=at, metadata=metadata, offer_id=link.offer_id)
-        )
+        self.interactions.append(NewInteraction(link.lead_id, kind, at, metadata, link.offer_id))
         self.last_activity[link.lead_id] = max(at, self.last_activity.get(link.lead_id, at))
 
     # --- page views -----------------------------------------------------------------------------
@@ -444,38 +444,44 @@ class _Marks(set):
 # --- the leads --------------------------------------------------------------------------------
 
 
-def engaged(lead_ids: list[int], batch: Batch) -> None:
-    """Lock the leads the batch gave interactions (in id order, as every bulk rescore does),
-    write those interactions, move their last activity, bring a scanned list name back as an
-    inquiry, rescore each once, settle their stages, and tell an owner whose lead turned hot."""
-    now = timezone.now()
-    book = published_rule_book()
-    leads = list(
-        Lead.objects.filter(pk__in=lead_ids, contact__erased_at__isnull=True)
-        .select_related("contact__company")
-        .select_for_update(of=("self",))
-        .order_by("pk")
+def write_interactions(batch: Batch) -> None:
+    """Write the batch's interactions (none for an erased contact's lead) and mark their leads
+    for one rescore each (tracking.engaged). No lead row is locked or written here."""
+    lead_ids = {row.lead_id for row in batch.interactions} | {visit.lead_id for visit in batch.pending_visits}
+    if not lead_ids:
+        return
+    alive = set(
+        Lead.objects.filter(pk__in=list(lead_ids), contact__erased_at__isnull=True).values_list("pk", flat=True)
     )
-    alive = {lead.pk for lead in leads}
-    Interaction.objects.bulk_create([row for row in batch.interactions if row.lead_id in alive])
+    insert_interactions([row for row in batch.interactions if row.lead_id in alive])
     _write_visit_interactions(batch.pending_visits, alive)
-    was_hot = {lead.pk for lead in leads if lead.temperature == HOT}
-    for lead in leads:
-        latest = batch.last_activity.get(lead.pk)
-        if latest and (lead.last_activity_at is None or latest > lead.last_activity_at):
-            lead.last_activity_at = latest
-        if lead.pk in batch.scanned_leads:
-            respond(lead, kind=InteractionKind.QR_SCAN)
-    facts = facts_for(leads, now)
-    changes = [
-        change
-        for lead in leads
-        if (change := apply_score(lead, score(facts[lead.pk], book), "Engagement", now)) is not None
-    ]
-    write_scores(leads, with_activity=True)
-    ScoreChange.objects.bulk_create(changes)
-    settle_after_rescore(leads, book=book, why="Engagement", rules_changed=False)
-    _tell_owners([lead for lead in leads if lead.temperature == HOT and lead.pk not in was_hot])
+    engaged.mark(
+        {
+            lead_id: (at, lead_id in batch.scanned_leads)
+            for lead_id, at in batch.last_activity.items()
+            if lead_id in alive
+        }
+    )
+
+
+def insert_interactions(rows: list[NewInteraction]) -> None:
+    """Many interactions in plain INSERTs: Django's bulk_create spends more building model rows
+    than the database spends storing them, and the fold writes hundreds of thousands."""
+    table = Interaction._meta.db_table
+    columns = "lead_id, kind, occurred_at, note, answers, metadata, offer_id, created_at"
+    row_sql = "(%s, %s, %s, '', '[]', %s, %s, %s)"
+    now = timezone.now()
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row_sql] * len(chunk)),
+                [
+                    value
+                    for row in chunk
+                    for value in (row.lead_id, row.kind, row.occurred_at, json.dumps(row.metadata), row.offer_id, now)
+                ],
+            )
 
 
 def _write_visit_interactions(pending: list[Visit], alive: set[int]) -> None:
@@ -514,21 +520,6 @@ def _visit_metadata(visit: Visit) -> dict:
     }
 
 
-def _tell_owners(leads: list[Lead]) -> None:
-    """An owner hears when their lead turns hot from what the prospect did (opens, clicks, scans,
-    visits) with nobody calling; an unowned sales-ready lead simply rises in the pool's order."""
-    owned = [lead for lead in leads if lead.owner_id is not None]
-    if not owned:
-        return
-    users = get_user_model().objects.in_bulk({lead.owner_id for lead in owned})
-    notify_many(
-        [
-            (users[lead.owner_id], lead, f"{lead.contact} turned hot from engagement (score {lead.score}): call them.")
-            for lead in owned
-        ]
-    )
-
-
 def join_known_visits(limit: int = 1000) -> int:
     """Visits made before their visitor became known join the lead (its timeline, its score)."""
     visits = list(
@@ -541,12 +532,26 @@ def join_known_visits(limit: int = 1000) -> int:
     batch = Batch([])
     for visit in visits:
         batch._visit_seen(visit, visit.visitor.lead_id, pages=visit.pages, seconds=visit.seconds)
-    engaged(sorted(set(batch.visit_interactions)), batch)
+    write_interactions(batch)
     write_activity(batch.activity)
     return len(visits)
 
 
 # --- counters ---------------------------------------------------------------------------------
+
+
+def write_marks(keys: list[str]) -> None:
+    today = timezone.localdate()
+    table = ScoredMark._meta.db_table
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (key, day) VALUES "
+                + ", ".join(["(%s, %s)"] * len(chunk))
+                + " ON CONFLICT DO NOTHING",
+                [value for key in chunk for value in (key[:120], today)],
+            )
 
 
 def write_activity(activity: dict) -> None:

@@ -218,3 +218,17 @@ class ScoredMark(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class PendingRescore(models.Model):
+    """A lead the fold gave interactions, waiting for its one rescore (tracking.engaged): however
+    many batches touched it meanwhile, it is rescored once. `last_activity_at` is the newest of
+    those interactions; `scanned`, whether one was a QR scan (a response: a list name or an
+    unclosed prospect becomes an inquiry)."""
+
+    lead = models.OneToOneField("leads.Lead", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    last_activity_at = models.DateTimeField()
+    scanned = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"lead {self.lead_id} to rescore"

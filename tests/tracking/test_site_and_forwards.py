@@ -237,3 +237,34 @@ def test_engagement_alone_that_makes_an_owned_lead_hot_notifies_its_owner(site_k
     assert lead.temperature == "hot"
     told = Notification.objects.filter(user=users["sales"], lead=lead, message__contains="turned hot from engagement")
     assert told.count() == 1
+
+
+def test_erasure_removes_visitor_ids_hits_and_tracked_links_and_the_export_includes_them(
+    site_key, form_key, letter_template, settings, tmp_path, users, api_as
+):
+    key, raw = site_key
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_template, settings, tmp_path)
+    from tracking.visitors import identify
+
+    identify(VISITOR, lead)
+    assert view(raw, "/pricing").status_code == 204
+    scan = _printed(letter).qr_url
+    prospect().get(path_of(scan))
+    fold_all()
+    manager = api_as(users["manager"])
+    export = manager.get(f"/api/v1/contacts/{lead.contact_id}/export/").json()
+    assert export["tracked_links"] and export["website_visitor_ids"] and export["website_visits"]
+    assert len(export["tracking_hits"]) == 2
+
+    assert manager.post(f"/api/v1/contacts/{lead.contact_id}/erase/").status_code == 200
+    from tracking.models import TrackedLink
+
+    assert not TrackedLink.objects.filter(lead=lead).exists()
+    assert not Visitor.objects.exists() and not Visit.objects.exists() and not Hit.objects.exists()
+    # The QR code now leads to the safe default and records nothing.
+    from tracking import links
+
+    links.forget()
+    assert prospect().get(path_of(scan))["Location"] == settings.CRM_TRACKING_SAFE_URL
+    assert not Hit.objects.exists()
