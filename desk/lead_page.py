@@ -14,6 +14,7 @@ from leads.selectors import lead_offers, lead_timeline, may_edit
 from sales.selectors import sales_panel
 from scoring.engine import RuleBook
 from scoring.services import published_rule_book
+from tracking.selectors import emails_of, engagement
 
 
 def lead_page(user, lead, *, form=None, logged=None, redeem_error: str = "", redeem_done: str = "") -> dict:
@@ -33,6 +34,8 @@ def lead_page(user, lead, *, form=None, logged=None, redeem_error: str = "", red
         **sales_panel(user, lead),
         **callback_panel(lead),
         **offers_panel(lead, error=redeem_error, done=redeem_done),
+        "engagement": engagement(lead),  # "since our last contact" (tracking)
+        "tracked_emails": emails_of(lead)[:5],
     }
 
 

@@ -15,6 +15,7 @@ from crm.roles import Role, has_role
 from leads.kinds import Stage
 from leads.models import Lead, LeadFeedback, Temperature
 from leads.selectors import visible_leads
+from tracking.selectors import recent_engagement
 
 
 def pool() -> QuerySet:
@@ -86,6 +87,9 @@ def decode_queue_cursor(cursor: str) -> tuple[int, datetime, int]:
         raise ValidationError({"after": ["Not a queue position this list gave out."]}) from exc
 
 
+RECENT_DAYS = 7  # the queue's "recent engagement": opens, clicks, scans and visits of the last week
+
+
 def queue_for(user, *, after: str = "", limit: int = QUEUE_PAGE) -> dict:
     """A salesperson's work list: their own open leads (on the first page), then the pool in
     priority order, paged by keyset (score, time ready, id) so page 1,000 costs what page 1 does."""
@@ -108,7 +112,14 @@ def queue_for(user, *, after: str = "", limit: int = QUEUE_PAGE) -> dict:
     page = list(pool_leads[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    return {"own": own, "pool": page, "next": encode_queue_cursor(page[-1]) if more else None}
+    engagement = recent_engagement([lead.pk for lead in [*own, *page]], days=RECENT_DAYS)
+    return {
+        "own": own,
+        "pool": page,
+        "next": encode_queue_cursor(page[-1]) if more else None,
+        "engagement": engagement,  # {lead id: what the prospect did in the last RECENT_DAYS days}
+        "recent_days": RECENT_DAYS,
+    }
 
 
 def feedback_by_source() -> list[dict]:

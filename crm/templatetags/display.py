@@ -94,3 +94,19 @@ def percent(ratio) -> str:
 def value_of(mapping, key):
     """mapping[key] in a template, for keys held in variables."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def duration(seconds) -> str:
+    """A span of seconds as people say it: "45 s", "3 min 20 s", "1 h 05 min"."""
+    try:
+        seconds = int(seconds or 0)
+    except (TypeError, ValueError):
+        return ""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
