@@ -16,6 +16,7 @@ from leads.models import LeadFeedback
 from reports.periods import Period
 from reports.router import reading_reports
 from reports.selectors import WON, cohort, money, ratio
+from tracking.models import Visit
 
 CENT = Decimal("0.01")
 
@@ -45,6 +46,7 @@ COLUMNS = [
     "cost_per_sale",
     "roi",
     "quality",
+    "visits",
 ]
 LABELS = {
     "source": "Source",
@@ -57,8 +59,11 @@ LABELS = {
     "cost_per_sale": "Cost per sale",
     "roi": "ROI",
     "quality": "Quality (1–5)",
+    "visits": "Site visits",
 }
 DEFINITIONS = {
+    "visits": "Visits to the company's site in the period (the website script), by their utm_source; "
+    "only when grouped by UTM source.",
     "leads": "Leads that first inquired in the period and came from the source.",
     "won": "Of those, won.",
     "close_ratio": "Won ÷ leads.",
@@ -169,14 +174,32 @@ def sources(period: Period, group_name: str = "utm_source", *, ordering: str = "
             totals[value] = (total + r["total"], count + r["ratings"])
         ratings = {value: total / count for value, (total, count) in totals.items()}
         costs = _costs(group, period)
-        for value in costs:
+        visits = _visits(period) if group.key == "utm_source" else {}
+        for value in [*costs, *visits]:
             rows.setdefault(value, {"leads": 0, "won": 0, "revenue": Decimal(0)})
         labels = _labels(group, rows)
     table = [
         _row(group, value, numbers, costs.get(value, Decimal(0)), ratings.get(value), labels)
+        | {"visits": visits.get(value, 0) if group.key == "utm_source" else None}
         for value, numbers in rows.items()
     ]
     return sort_rows(table, order_key, descending)
+
+
+def _visits(period: Period) -> dict[str, int]:
+    """Tracked site visits that began in the period, by their utm_source (normalized as leads'
+    are: "Radio" and "radio" are one source; no source is the "(none)" row)."""
+    counted = (
+        Visit.objects.filter(started_at__gte=period.since, started_at__lt=period.until)
+        .values("utm_source")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    found: dict[str, int] = {}
+    for row in counted:
+        value = (row["utm_source"] or "").strip().lower()
+        found[value] = found.get(value, 0) + row["n"]
+    return found
 
 
 MONEY_COLUMNS = {"revenue", "cost", "cost_per_lead", "cost_per_sale"}

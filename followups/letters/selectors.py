@@ -6,7 +6,8 @@ import math
 import re
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from campaigns.selectors import in_segment
@@ -14,6 +15,8 @@ from followups.models import Letter, LetterBatch, LetterStatus, LetterTemplate
 from leads.kinds import Stage
 from leads.models import Lead
 from outbox.selectors import email_sent
+from tracking.models import Scope
+from tracking.selectors import tally_of
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read off paper over the phone
 CODE_LENGTH = 8
@@ -80,8 +83,14 @@ def with_emailed(letters: QuerySet[Letter]) -> QuerySet[Letter]:
     return letters.annotate(emailed=email_sent(EMAIL_KEY))
 
 
+# What prospects did with a batch's letters and e-mails (tracking.fold counts them): opens by a
+# person, opens by privacy proxies and mail scanners (never scored), clicks, QR scans, forwards.
+ENGAGEMENT_COUNTS = ("human_opens", "machine_opens", "clicks", "scans", "forwards")
+
+
 def batch_report(batch: LetterBatch) -> dict:
-    """Letters sent, e-mailed, failed, responses, sales and revenue of a batch, and its
+    """Letters sent, e-mailed, failed, what prospects did with them (ENGAGEMENT_COUNTS), responses,
+    leads sales-ready after their letter, sales and revenue of a batch, and its
     conversion rate (sales ÷ letters sent) with its 95% interval beside the article's 4%.
     A sale counts when the lead was won after its letter went out; a letter counts as e-mailed
     once its e-mail was sent, not when it was queued."""
@@ -95,10 +104,13 @@ def batch_report(batch: LetterBatch) -> dict:
         "responses": sent.filter(responded_at__isnull=False).count(),
         "won": won.count(),
     }
+    counts["sales_ready"] = sent.filter(lead__sales_ready_at__gte=F("sent_at")).count()
     revenue = won.aggregate(total=Sum("lead__won_amount"))["total"]
     interval = wilson_interval(counts["won"], counts["sent"])
+    engagement = tally_of(Scope.LETTER, sent.annotate(ref=Cast("pk", CharField())).values("ref"))
     return {
         **counts,
+        **{name: engagement[name] for name in ENGAGEMENT_COUNTS},
         "revenue": f"{revenue or 0:.2f}",
         "response_rate": round(counts["responses"] / counts["sent"], 4) if counts["sent"] else None,
         "conversion_rate": round(counts["won"] / counts["sent"], 4) if counts["sent"] else None,

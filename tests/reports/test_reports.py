@@ -230,7 +230,8 @@ def test_every_report_answers_csv_with_formulas_neutralized(users):
     by_accept = client.get("/api/v1/reports/sources/", HTTP_ACCEPT="text/csv")
     assert by_accept["Content-Type"].startswith("text/csv")
     text = by_accept.content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "source,leads,won,close_ratio,revenue,cost,cost_per_lead,cost_per_sale,roi,quality"
+    header = "source,leads,won,close_ratio,revenue,cost,cost_per_lead,cost_per_sale,roi,quality,visits"
+    assert text.splitlines()[0] == header
     assert "'=cmd()" in text and "\n=cmd()" not in text
     for path in ("summary", "funnel"):
         response = client.get(f"/api/v1/reports/{path}/", {"format": "csv"})

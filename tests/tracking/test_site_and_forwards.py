@@ -268,3 +268,39 @@ def test_erasure_removes_visitor_ids_hits_and_tracked_links_and_the_export_inclu
     links.forget()
     assert prospect().get(path_of(scan))["Location"] == settings.CRM_TRACKING_SAFE_URL
     assert not Hit.objects.exists()
+
+
+def test_the_scoreboard_counts_tracked_visits_by_utm_source(site_key, users, api_as):
+    _key, raw = site_key
+    view(raw, "/?utm_source=Newsletter")
+    view(raw, "/?utm_source=newsletter", visitor="second-visitor")
+    view(raw, "/", visitor="third-visitor")
+    fold_all()
+    rows = api_as(users["marketing"]).get("/api/v1/reports/sources/").json()
+    visits = {row["source"]: row["visits"] for row in rows}
+    assert visits["newsletter"] == 2 and visits["(none)"] == 1
+    by_campaign = api_as(users["marketing"]).get("/api/v1/reports/sources/?group=campaign").json()
+    assert all(row["visits"] is None for row in by_campaign)
+
+
+def test_the_batch_report_shows_what_prospects_did_and_what_followed(
+    letter_template, settings, tmp_path, users, api_as
+):
+    letter_template.body += "\n\nSee https://www.example.com/spring"
+    letter_template.save()
+    unclosed_lead(consent=True)
+    unclosed_lead(consent=True)
+    letters = send_letters(letter_template, settings, tmp_path)
+    for letter in letters:
+        opened = tokens.make(link_of(letter, Purpose.OPEN, emailed=True).pk, tokens.OPEN)
+        prospect().get(f"/o/{opened}")
+        prospect("Mozilla/5.0").get(f"/o/{opened}")
+    prospect().get(path_of(_printed(letters[0]).qr_url))
+    fold_all()
+    report = api_as(users["marketing"]).get(f"/api/v1/letters/batches/{letters[0].batch_id}/").json()
+    assert (report["human_opens"], report["machine_opens"], report["scans"], report["clicks"]) == (2, 2, 1, 0)
+    assert report["responses"] == 1  # the scan answered its letter
+    from tests.factories import signed_in_client
+
+    html = signed_in_client(users["marketing"]).get(f"/letters/batches/{letters[0].batch_id}/").content.decode()
+    assert 'data-testid="human-opens">2<' in html and 'data-testid="scans">1<' in html
