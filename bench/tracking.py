@@ -45,7 +45,7 @@ def generate_hits(leads: int, hits: int) -> dict:
         low, high = cursor.fetchone()
         cursor.execute(
             "INSERT INTO tracking_hit (at, kind, link_id, visitor, url, referrer, agent, network, machine) "
-            "SELECT now() - (power(random(), 3) * interval '7 days'), t.purpose, t.id, '', '', '', "
+            "SELECT now() - (power(random(), 3) * interval '1 day'), t.purpose, t.id, '', '', '', "
             "CASE WHEN g %% 10 < 4 THEN %(scanner)s ELSE %(browser)s END, '198.51.100.0', "
             "CASE WHEN g %% 10 < 4 THEN 'scanner or preview' ELSE '' END "
             "FROM generate_series(1, %(hits)s) AS g "

@@ -332,7 +332,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-import-files": {"task": "imports.tasks.purge_import_files", "schedule": crontab(minute=37)},
     # Hits become interactions and scores within seconds; a run that finds the fold busy just ends.
-    "fold-hits": {"task": "tracking.tasks.fold_hits", "schedule": 2.0, "options": {"expires": 2}},
+    "fold-hits": {"task": "tracking.tasks.bulk_fold_hits", "schedule": 2.0, "options": {"expires": 2}},
     "keep-hit-partitions": {"task": "tracking.tasks.keep_hit_partitions", "schedule": crontab(hour=2, minute=25)},
 }
 

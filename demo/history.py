@@ -30,7 +30,9 @@ from followups.models import FollowUp
 from leads.models import Handover, Interaction, Lead, LeadFeedback, StageChange
 from leads.services import CONTACT_KINDS
 from notifications.models import Notification
+from outbox.models import Email
 from scoring.models import ScoreChange
+from tracking.models import TrackedLink
 
 # Every timestamp a service may write while a demo lead's story runs. An offer's deadline and
 # start are chosen by the demo itself, so they are not here.
@@ -64,6 +66,8 @@ STAMPS = (
     (Company, ("created_at",)),
     (Campaign, ("created_at",)),
     (Offer, ("created_at", "launched_at")),
+    (Email, ("created_at", "claimed_at", "sent_at")),
+    (TrackedLink, ("created_at",)),
 )
 
 

@@ -36,6 +36,8 @@ cat <<MSG
     marketing  marketing manager: offers, scoring rules
     manager    manager: everything, plus the Django admin at /admin/
   API docs: http://127.0.0.1:${PORT}/api/docs/   Demo web-form key: wf_demo_local_only_do_not_use_in_production
+  Website script for your site's pages (engagement tracking, docs/tracking.md):
+    <script src="${CRM_BASE_URL}/track.js" data-key="sk_demo_local_only_do_not_use_in_production" async></script>
   Worker and beat logs: var/log/worker.log, var/log/beat.log.   Ctrl-C stops everything.
 
 MSG

@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from leads import codes
@@ -92,6 +93,16 @@ def fold_all(limit: int | None = None) -> int:
         total += folded
     engaged.rescore_all()
     return total
+
+
+def among(values) -> list | RawSQL:
+    """The right side of an `__in` over thousands of values: on PostgreSQL one array parameter
+    (Django's list costs a parameter, and Python time, per value), elsewhere the list."""
+    values = list(values)
+    if connection.vendor != "postgresql" or not values:
+        return values
+    kind = "bigint" if isinstance(values[0], int) else "text"
+    return RawSQL(f"SELECT unnest(%s::{kind}[])", (values,))
 
 
 def _before_hole(rows: list[dict], after: int, now: datetime) -> list[dict]:
@@ -277,7 +288,8 @@ class Batch:
         bucket["pages"] += pages
         bucket["seconds"] += seconds
         self.visit_interactions.append(lead_id)
-        self.last_activity[lead_id] = max(visit.last_hit_at, self.last_activity.get(lead_id, visit.last_hit_at))
+        # The lead was last active when its newest interaction (this web_visit) happened.
+        self.last_activity[lead_id] = max(visit.started_at, self.last_activity.get(lead_id, visit.started_at))
         self.pending_visits.append(visit)
 
 
@@ -329,7 +341,7 @@ def _tokens_in(page_hits: list[dict]) -> set[int]:
 
 def _visitors(page_hits: list[dict]) -> dict[str, Visitor]:
     wanted = {row["visitor"]: row for row in page_hits}
-    found = {visitor.token: visitor for visitor in Visitor.objects.filter(token__in=list(wanted))}
+    found = {visitor.token: visitor for visitor in Visitor.objects.filter(token__in=among(wanted))}
     missing = [
         Visitor(token=token, site_key_id=row["site_key_id"], first_seen_at=row["at"], last_seen_at=row["at"])
         for token, row in wanted.items()
@@ -361,7 +373,7 @@ def _latest_visits(visitors: list[Visitor]) -> dict[int, Visit]:
 def _links(ids: set[int]) -> dict[int, Link]:
     if not ids:
         return {}
-    rows = TrackedLink.objects.filter(pk__in=list(ids)).values_list(
+    rows = TrackedLink.objects.filter(pk__in=among(ids)).values_list(
         "pk", "purpose", "lead_id", "email_key", "letter_id", "offer_id", "url", "letter__code"
     )
     return {row[0]: Link(*row) for row in rows}
@@ -370,7 +382,7 @@ def _links(ids: set[int]) -> dict[int, Link]:
 def _sent_at(keys: set[str]) -> dict[str, datetime | None]:
     if not keys:
         return {}
-    return dict(Email.objects.filter(key__in=list(keys)).values_list("key", "sent_at"))
+    return dict(Email.objects.filter(key__in=among(keys)).values_list("key", "sent_at"))
 
 
 def _too_soon(row: dict, link: Link, sent: dict) -> str:
@@ -424,7 +436,7 @@ def _marks(link_hits: list[dict], links: dict[int, Link]) -> set[str]:
         if link.email_key:
             wanted.add(f"o:{link.email_key}:{day}")
         wanted.add(f"{row['kind'][0]}:{link.id}:{day}")
-    existing = set(ScoredMark.objects.filter(key__in=list(wanted)).values_list("key", flat=True))
+    existing = set(ScoredMark.objects.filter(key__in=among(wanted)).values_list("key", flat=True))
     return _Marks(existing)
 
 
@@ -451,7 +463,7 @@ def write_interactions(batch: Batch) -> None:
     if not lead_ids:
         return
     alive = set(
-        Lead.objects.filter(pk__in=list(lead_ids), contact__erased_at__isnull=True).values_list("pk", flat=True)
+        Lead.objects.filter(pk__in=among(lead_ids), contact__erased_at__isnull=True).values_list("pk", flat=True)
     )
     insert_interactions([row for row in batch.interactions if row.lead_id in alive])
     _write_visit_interactions(batch.pending_visits, alive)

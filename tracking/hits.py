@@ -19,4 +19,9 @@ def request_facts(request) -> dict:
 
 
 def append(request, *, kind: str, link_id: int | None = None, **fields) -> None:
-    Hit.objects.create(kind=kind, link_id=link_id, **request_facts(request), **fields)
+    record(kind=kind, link_id=link_id, **request_facts(request), **fields)
+
+
+def record(*, kind: str, link_id: int | None = None, **fields) -> Hit:
+    """Append one hit: a door's request (`append`), or the demo's prospects (demo/engagement.py)."""
+    return Hit.objects.create(kind=kind, link_id=link_id, **fields)

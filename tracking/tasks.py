@@ -12,7 +12,7 @@ RUN_SECONDS = 20  # a run stops starting batches after this; beat's next run goe
 
 
 @shared_task
-def fold_hits() -> dict:
+def bulk_fold_hits() -> dict:
     """Beat, every 2 seconds: fold the waiting hits, a bounded batch a transaction, then rescore
     the leads they touched, each once. A run that finds the fold busy (another worker holds the
     cursor) rescores alongside it."""

@@ -26,6 +26,7 @@ from django.utils import timezone
 from campaigns.services import launch_offer, save_campaign, save_offer
 from crm.models import Company
 from crm.services import create_staff_user, update_contact
+from demo import engagement
 from demo.history import happened_at
 from followups.models import FollowUp, FollowUpStatus, LetterTemplate
 from followups.services import complete, mark_due, schedule_callback
@@ -405,6 +406,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created_users = self.users()
         self.form_key()
+        self.site_key()
         if not Lead.objects.exists():
             self.book()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -419,6 +421,10 @@ class Command(BaseCommand):
                 create_staff_user(username=username, role=role, password=DEMO_PASSWORD, email=f"{username}@example.com")
                 created.append(username)
         return created
+
+    def site_key(self) -> None:
+        """The demo key for the website script (demo/engagement.py), allowed where the form key is."""
+        engagement.site_key(FormKey.objects.get(name="demo website").allowed_origins)
 
     def form_key(self) -> None:
         """The demo key, allowed from the address the product is served at (CRM_BASE_URL)."""
@@ -456,6 +462,8 @@ class Command(BaseCommand):
         # Give the demo salesperson something to work: the best sales-ready lead, handed over today.
         ready = Lead.objects.filter(stage=Stage.SALES_READY, owner__isnull=True).order_by("-score", "pk").first()
         if ready is not None:
+            # Between calls the prospect read marketing's e-mail and the site (demo/engagement.py).
+            engagement.email_opened_and_clicked(ready, by=self.staff["marketing"], sent_at=self.ago(0.3))
             handover_lead(lead_id=ready.pk, owner_id=self.staff["sales"].pk, by=self.staff["manager"])
         julia = Lead.objects.get(contact__last_name="Rossi")
         tomorrow_at_ten = timezone.localtime(self.now + timedelta(days=1)).replace(hour=10, minute=0, second=0)
