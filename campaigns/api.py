@@ -86,6 +86,7 @@ class OfferSerializer(serializers.ModelSerializer):
             "remaining",
             "upsell_product",
             "upsell_pitch",
+            "landing_url",
             "placements",
             "status",
             "launched_at",
@@ -121,6 +122,7 @@ def offer_card(offer: Offer) -> dict:
         "remaining": offer.remaining,
         "upsell_product": offer.upsell_product,
         "upsell_pitch": offer.upsell_pitch,
+        "landing_url": offer.landing_url,
         "placements": [
             {"channel": c, "outlet": o, "starts_on": str(a), "ends_on": str(b), "cost": f"{cost:.2f}"}
             for c, o, a, b, cost in placements

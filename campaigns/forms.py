@@ -48,6 +48,7 @@ class OfferForm(forms.ModelForm):
             "quantity_limit",
             "upsell_product",
             "upsell_pitch",
+            "landing_url",
         ]
         widgets = {"details": forms.Textarea(attrs={"rows": 3}), "upsell_pitch": forms.Textarea(attrs={"rows": 2})}
 
