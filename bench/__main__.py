@@ -122,7 +122,15 @@ TARGETS = [
     ("redeem_16: exactly the limit succeed", "redeem_16", "over_or_under_limit", "<", 1),
     *[(f"{name} p99 < 1 s (1M leads, 10M interactions)", name, "p99_ms", "<", 1000.0) for name in REPORT_CASES],
     ("report_page_90d: the scoreboard p99 < 300 ms (issue 21)", REPORT_PAGE, "p99_ms", "<", 300.0),
+    ("pixel rps >= 50% of bare_json", "ratios", "pixel_vs_bare_json", ">=", 0.5),
+    ("redirect rps >= 50% of bare_json", "ratios", "redirect_vs_bare_json", ">=", 0.5),
+    ("pixel p99 < 20 ms (paced 200/s)", "pixel_paced", "p99_ms", "<", 20.0),
+    ("redirect p99 < 20 ms (paced 200/s)", "redirect_paced", "p99_ms", "<", 20.0),
+    ("fold_1m: 1M hits folded and scored < 60 s, one process", "fold_1m", "seconds", "<", 60.0),
+    ("fold_1m: no scoring interaction written twice", "fold_1m", "duplicates", "<", 1),
+    ("engagement_panel p99 < 50 ms (a lead with 10,000 hits)", "engagement_panel", "p99_ms", "<", 50.0),
 ]
+TRACKING_PACED_RATE = float(os.environ.get("BENCH_TRACKING_RATE", "200"))  # opens and clicks a second
 SEARCH_PACED_RATE = float(os.environ.get("BENCH_SEARCH_RATE", "50"))  # CSR searches and lookups a second
 QUEUE_PACED_RATE = float(os.environ.get("BENCH_QUEUE_RATE", "50"))  # salespeople opening their queue, a second
 # Fixed absolute rates, so that runs compare whatever the closed-loop maximum was that time.
@@ -529,6 +537,31 @@ def run_paced(
     }
 
 
+def run_tracking(config: Config, server: Server, env: dict[str, str], results: dict, tmp: Path) -> None:
+    """The open image and a tracked link at full speed and paced at BENCH_TRACKING_RATE (their
+    hits wait for the fold), the lead page's engagement panel at a lead with 10,000 hits, then a
+    million hits folded and scored by one process (bench/tracking.py)."""
+    print("Tracking: the open image and a tracked link, the engagement panel, a million hits folded ...", flush=True)
+    setup = json.loads(run_django(["-m", "bench.tracking", "setup"], env, timeout=1800).strip().splitlines()[-1])
+    files = {}
+    for name in ("pixel", "redirect"):
+        files[name] = tmp / f"{name}.txt"
+        files[name].write_text("\n".join(setup[f"{name}_paths"]) + "\n")
+    expect = {"pixel": "200", "redirect": "302"}
+    for name in ("pixel", "redirect"):
+        results[name] = with_load(
+            run_wrk, config, server, "tracking_paths", "/", [str(files[name]), expect[name]], label=name
+        )
+    for name in ("pixel", "redirect"):
+        args = ["track", "--paths", str(files[name]), "--expect", expect[name]]
+        results[f"{name}_paced"] = with_load(
+            run_paced, config, server, f"{name}_paced", TRACKING_PACED_RATE, args, "BENCH_TRACKING_RATE"
+        )
+    panel = run_django(["-m", "bench.tracking", "panel", str(setup["panel_lead"])], env)
+    results.update(json.loads(panel.strip().splitlines()[-1]))
+    results.update(json.loads(run_django(["-m", "bench.tracking", "fold"], env, timeout=3600).strip().splitlines()[-1]))
+
+
 def run_clients(server: Server, name: str, path: str, headers: list[str], samples: int, clients: int) -> dict:
     """A GET timed over a fixed number of responses by concurrent clients (bench/clients.py):
     two requests per client first, not counted, then `samples` timed ones, each status checked."""
@@ -600,8 +633,9 @@ def judge(results: dict) -> list[dict]:
             "letters_10k": "s",
             "followups_due_1000": "s",
             "import_1m": "s",
+            "fold_1m": "s",
         }.get(section, "ms")
-        if key in ("seq_scans", "over_or_under_limit"):
+        if key in ("seq_scans", "over_or_under_limit", "duplicates"):
             unit = "count"
         unit = {"rows_per_s": "rows/s", "worker_peak_mb": "MB"}.get(key, unit)
         valid = value is not None and all(results.get(s, {}).get("valid") for s in sources)
@@ -683,6 +717,15 @@ def print_report(results: dict, names: list[str]) -> None:
         for name in [*REPORT_CASES, REPORT_PAGE]:
             if name in results:
                 print_row(name, results[name])
+    fold = results.get("fold_1m")
+    if fold:
+        panel = results["engagement_panel"]
+        print(
+            f"\nTracking: {fold['hits']:,} hits on {fold['leads']:,} leads folded in {fold['fold_seconds']} s and "
+            f"{fold['leads_rescored']:,} leads rescored, {fold['seconds']} s in all ({fold['hits_per_s']:,} hits/s, "
+            f"one process); {fold['duplicates']} written twice. The engagement panel at a lead with "
+            f"{panel['hits']:,} hits: p50 {panel['p50_ms']} ms, p99 {panel['p99_ms']} ms."
+        )
     history = results.get("history_set_up")
     if history:
         print(
@@ -879,6 +922,10 @@ def main() -> int:
         "offer_lookup_paced",
         "redeem_16",
         "log_interaction_half_rate",
+        "pixel",
+        "redirect",
+        "pixel_paced",
+        "redirect_paced",
         *REPORT_CASES,
         REPORT_PAGE,
     ]
@@ -1007,6 +1054,7 @@ def main() -> int:
             )
 
             check_idempotency(results, env, prefix)
+            run_tracking(config, server, env, results, Path(tmp))
 
             print("Sales: database time of the queue's first page, and the query plans ...", flush=True)
             queue_db = json.loads(run_django(["-m", "bench.sales", "db"], env).strip().splitlines()[-1])
@@ -1046,7 +1094,7 @@ def main() -> int:
     bare = results["bare_json"]["rps"] or 1.0
     results["ratios"] = {
         f"{name}_vs_bare_json": round(results[name]["rps"] / bare, 4)
-        for name in ("capture_new", "capture_new_idempotent", "capture_merge", "log_interaction")
+        for name in ("capture_new", "capture_new_idempotent", "capture_merge", "log_interaction", "pixel", "redirect")
     }
 
     def ratio(name: str, other: str, key: str) -> float | None:

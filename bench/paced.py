@@ -67,6 +67,17 @@ def request_maker(args):
             for path in paths
         ]
         return lambda index: heads[index % len(heads)]
+    if args.endpoint == "track":  # a prospect's mail app or browser: no token, a browser's agent
+        with open(args.paths) as lines:
+            paths = [line.strip() for line in lines if line.strip()]
+        heads = [
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
+                f"User-Agent: Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Safari/605.1.15\r\nConnection: close\r\n\r\n"
+            ).encode()
+            for path in paths
+        ]
+        return lambda index: heads[index % len(heads)]
     if args.endpoint == "queue":
         head = (
             f"GET /api/v1/queue/ HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
@@ -113,6 +124,12 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
+def expected_status(args) -> int:
+    if args.endpoint == "track":
+        return args.expect
+    return 200 if args.endpoint in ("queue", "get") else 201
+
+
 async def run(args) -> dict:
     loop = asyncio.get_running_loop()
     make_request = request_maker(args)
@@ -142,7 +159,7 @@ async def run(args) -> dict:
         now = loop.time()
         latencies.append(now - due)
         last_done = max(last_done, now)
-        if status != (200 if args.endpoint in ("queue", "get") else 201):
+        if status != expected_status(args):
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             sample = sample or body[:300].decode("utf-8", "replace")
 
@@ -179,8 +196,9 @@ async def run(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("endpoint", choices=["capture", "interaction", "queue", "get"])
-    parser.add_argument("--paths", help="get: a file with one path a line, requested in turn")
+    parser.add_argument("endpoint", choices=["capture", "interaction", "queue", "get", "track"])
+    parser.add_argument("--paths", help="get, track: a file with one path a line, requested in turn")
+    parser.add_argument("--expect", type=int, default=200, help="track: the status expected (302 for /t/)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--form-key", help="capture: the X-Form-Key")

@@ -1,87 +1,201 @@
-"""Engagement tracking at volume: a campaign's hits generated in SQL (PostgreSQL), then folded.
+"""Engagement tracking at volume (PostgreSQL): the doors' set-up, a million hits folded, the
+lead page's panel at a lead with 10,000 hits. Run by bench/__main__.py as
+`python -m bench.tracking setup|fold|panel LEAD`; each prints one JSON line.
 
-`generate_hits(leads, hits)` gives `leads` new leads (bench.scoring.generate_leads) one sent
-e-mail each, with its open image and two links, and appends `hits` raw hits on them over the
-last week, most in its first days, as a campaign's opens and clicks arrive: every lead's hits
-interleaved in time, one open to two clicks, four in ten from machines (Apple's privacy proxy
-alone fetches about half of all open images). Nothing is folded.
+`generate_hits(leads, hits)` gives `leads` leads (the newest of the book, or new ones from
+bench.scoring.generate_leads) one sent e-mail each, with its open image and two links, and
+appends `hits` raw hits on them over the last day, most in its first hours, as a campaign's
+opens and clicks arrive: every lead's hits interleaved in time, one open to two clicks, four in
+ten from machines (Apple's privacy proxy alone fetches about half of all open images). Nothing
+is folded there.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import statistics
+import sys
 import time
 
 SCANNER = "Mozilla/5.0 (Windows NT 10.0) Microsoft Office/16.0"
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15"
+DOOR_LEADS = int(os.environ.get("BENCH_TRACKING_DOOR_LEADS", "10000"))  # e-mails the doors' requests hit
+FOLD_HITS = int(os.environ.get("BENCH_FOLD_HITS", "1000000"))
+FOLD_LEADS = int(os.environ.get("BENCH_FOLD_LEADS", "100000"))
+PANEL_HITS = 10_000
 
 
-def generate_hits(leads: int, hits: int) -> dict:
+def _django():
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+
+
+def email_links(leads: int, *, new: bool) -> tuple[str, int, int]:
+    """One sent e-mail with an open image and two links for each of `leads` leads; returns the
+    e-mails' key prefix and the first and last link ids."""
     from django.db import connection
 
     from bench.scoring import generate_leads
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM leads_lead")
-        first_lead = cursor.fetchone()[0]
-    generate_leads(leads)
-    tag = os.urandom(4).hex()
+        newest = cursor.fetchone()[0]
+    if new:
+        generate_leads(leads)
+        chosen = f"l.id > {newest}"
+    else:
+        chosen = f"l.id > {max(0, newest - leads)}"
+    tag = f"bench-{os.urandom(4).hex()}:"
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO outbox_email (key, to_address, reply_to, subject, text, html, created_at, sent_at, "
             "attempts, last_error) "
-            f"SELECT 'bench-{tag}:' || l.id, 'bench@bench.example', '', 'Spring offer', 'text', '', "
-            "now() - interval '31 days', now() - interval '31 days', 1, '' FROM leads_lead l WHERE l.id > %s",
-            [first_lead],
+            f"SELECT '{tag}' || l.id, 'bench@bench.example', '', 'Spring offer', 'text', '', "
+            f"now() - interval '2 days', now() - interval '2 days', 1, '' FROM leads_lead l WHERE {chosen}"
         )
         cursor.execute(
             "INSERT INTO tracking_trackedlink (purpose, url, lead_id, email_key, created_at) "
-            f"SELECT p.purpose, p.url, l.id, 'bench-{tag}:' || l.id, now() FROM leads_lead l CROSS JOIN "
+            f"SELECT p.purpose, p.url, l.id, '{tag}' || l.id, now() FROM leads_lead l CROSS JOIN "
             "(VALUES ('open', ''), ('click', 'https://www.example.com/a'), ('click', 'https://www.example.com/b')) "
-            "AS p(purpose, url) WHERE l.id > %s",
-            [first_lead],
+            f"AS p(purpose, url) WHERE {chosen}"
         )
-        cursor.execute("SELECT MIN(id), MAX(id) FROM tracking_trackedlink WHERE email_key LIKE %s", [f"bench-{tag}:%"])
+        cursor.execute("SELECT MIN(id), MAX(id) FROM tracking_trackedlink WHERE email_key LIKE %s", [f"{tag}%"])
         low, high = cursor.fetchone()
+    return tag, low, high
+
+
+def append_hits(low: int, high: int, hits: int, *, spread: str = "1 day") -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tracking_hit (at, kind, link_id, visitor, url, referrer, agent, network, machine) "
-            "SELECT now() - (power(random(), 3) * interval '1 day'), t.purpose, t.id, '', '', '', "
-            "CASE WHEN g %% 10 < 4 THEN %(scanner)s ELSE %(browser)s END, '198.51.100.0', "
-            "CASE WHEN g %% 10 < 4 THEN 'scanner or preview' ELSE '' END "
-            "FROM generate_series(1, %(hits)s) AS g "
+            f"SELECT now() - (power(random(), 3) * interval '{spread}'), t.purpose, t.id, '', '', '', "
+            "CASE WHEN m THEN %(scanner)s ELSE %(browser)s END, '198.51.100.0', "
+            "CASE WHEN m THEN 'scanner or preview' ELSE '' END "
+            "FROM (SELECT g, random() < 0.4 AS m FROM generate_series(1, %(hits)s) AS g) AS s "
             "JOIN tracking_trackedlink t ON t.id = %(low)s + (g::bigint * 7919) %% (%(high)s - %(low)s + 1) "
             "ORDER BY g",
             {"low": low, "high": high, "hits": hits, "scanner": SCANNER, "browser": BROWSER},
         )
         cursor.execute("ANALYZE tracking_hit; ANALYZE tracking_trackedlink; ANALYZE outbox_email")
+
+
+def generate_hits(leads: int, hits: int, *, new: bool = True) -> dict:
+    _tag, low, high = email_links(leads, new=new)
+    append_hits(low, high, hits)
     return {"leads": leads, "hits": hits, "links": high - low + 1}
 
 
-def fold_rate(leads: int, hits: int) -> dict:
-    """Generate, then fold everything in this process (one worker's work), timed."""
-    from django.db.models import Count
+def setup() -> dict:
+    """The doors' addresses (an open image and a link for each of DOOR_LEADS leads of the book)
+    and a lead with PANEL_HITS hits, folded, for the panel."""
+    from tracking import tokens
+    from tracking.fold import fold_all
+    from tracking.models import Purpose, TrackedLink
+
+    tag, low, high = email_links(DOOR_LEADS, new=False)
+    links = TrackedLink.objects.filter(pk__gte=low, pk__lte=high).values_list("pk", "purpose")
+    pixel = [f"/o/{tokens.make(pk, tokens.OPEN)}" for pk, purpose in links if purpose == Purpose.OPEN]
+    redirect = [f"/t/{tokens.make(pk, tokens.CLICK)}" for pk, purpose in links if purpose == Purpose.CLICK]
+    _tag, low, high = email_links(1, new=True)
+    append_hits(low, high, PANEL_HITS, spread="30 days")
+    fold_all()
+    lead_id = TrackedLink.objects.get(pk=low).lead_id
+    return {"pixel_paths": pixel, "redirect_paths": redirect, "panel_lead": lead_id, "email_tag": tag}
+
+
+def fold() -> dict:
+    """FOLD_HITS hits on FOLD_LEADS leads of the book (plus whatever the doors' runs appended),
+    folded into interactions and scores by this one process, timed; then checked: every hit
+    folded once (the cursor's count), no scoring interaction written twice."""
+    from django.db import connection
+    from django.db.models import Count, Max
 
     from leads.models import Interaction
-    from tracking.fold import fold_all
-    from tracking.models import FoldCursor
+    from tracking.engaged import rescore_engaged
+    from tracking.fold import fold_batch
+    from tracking.models import FoldCursor, Hit, PendingRescore
 
-    generated = generate_hits(leads, hits)
     started = time.perf_counter()
-    folded = fold_all()
+    generate_hits(FOLD_LEADS, FOLD_HITS, new=False)
+    generated = time.perf_counter() - started
+    before = FoldCursor.objects.filter(pk=1).values_list("folded", flat=True).first() or 0
+    waiting = Hit.objects.filter(
+        id__gt=FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
+    ).count()
+    started = time.perf_counter()
+    while fold_batch():
+        pass
+    folded_at = time.perf_counter() - started
+    rescored = 0
+    while taken := rescore_engaged():
+        rescored += taken
     seconds = time.perf_counter() - started
     cursor = FoldCursor.objects.get(pk=1)
     twice = (
-        Interaction.objects.filter(kind__in=["email_open", "email_click"])
-        .values("lead_id", "kind", "occurred_at")
+        Interaction.objects.filter(kind__in=["email_open", "email_click"], metadata__has_key="email")
+        .values("lead_id", "kind", "metadata", "occurred_at__date")
         .annotate(n=Count("id"))
         .filter(n__gt=1)
         .count()
     )
+    with connection.cursor() as db:
+        db.execute("SELECT pg_total_relation_size('tracking_hit')")
+        size = db.fetchone()[0]
     return {
-        **generated,
-        "folded": folded,
-        "seconds": round(seconds, 1),
-        "hits_per_second": round(folded / seconds) if seconds else None,
-        "cursor": cursor.folded,
-        "duplicates": twice,
+        "fold_1m": {
+            "hits": cursor.folded - before,
+            "waiting_at_start": waiting,
+            "leads": FOLD_LEADS,
+            "generate_seconds": round(generated, 1),
+            "fold_seconds": round(folded_at, 1),
+            "leads_rescored": rescored,
+            "seconds": round(seconds, 1),
+            "hits_per_s": round((cursor.folded - before) / seconds) if seconds else None,
+            "all_folded": cursor.last_hit_id == (Hit.objects.aggregate(m=Max("id"))["m"] or 0),
+            "left_to_rescore": PendingRescore.objects.count(),
+            "duplicates": twice,
+            "hits_table_mb": round(size / 2**20, 1),
+            "valid": cursor.folded - before == waiting and twice == 0,
+        }
     }
+
+
+def panel(lead_id: int, runs: int = 300) -> dict:
+    """What the lead page's engagement panel reads (since our last contact, the e-mails sent) for
+    a lead with PANEL_HITS hits, timed in this process: the database and the Python together."""
+    from leads.models import Lead
+    from tracking.selectors import emails_of, engagement
+
+    lead = Lead.objects.get(pk=lead_id)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        engagement(lead)
+        emails_of(lead)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {
+        "engagement_panel": {
+            "hits": PANEL_HITS,
+            "runs": runs,
+            "p50_ms": round(statistics.median(timings), 2),
+            "p99_ms": round(timings[int(runs * 0.99) - 1], 2),
+            "valid": engagement(lead).opens > 0,
+        }
+    }
+
+
+if __name__ == "__main__":
+    _django()
+    command = sys.argv[1]
+    if command == "setup":
+        print(json.dumps(setup()))
+    elif command == "fold":
+        print(json.dumps(fold()))
+    else:
+        print(json.dumps(panel(int(sys.argv[2]))))

@@ -314,14 +314,28 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # A sweep that cannot run before the next one is worthless: `expires` drops it from the queue.
-    "resume-stalled-jobs": {"task": "jobs.tasks.resume_stalled_jobs", "schedule": 5.0, "options": {"expires": 5}},
+    # django-celery-beat's database scheduler reads `expire_seconds` (it ignores `expires`,
+    # celery/django-celery-beat#280), so both are given.
+    "resume-stalled-jobs": {
+        "task": "jobs.tasks.resume_stalled_jobs",
+        "schedule": 5.0,
+        "options": {"expires": 5, "expire_seconds": 5},
+    },
     "alert-waiting-hot-leads": {"task": "sales.tasks.alert_waiting_hot_leads", "schedule": 300.0},
     "weekly-staff-briefing": {"task": "campaigns.tasks.send_staff_briefing", "schedule": 600.0},
     "apply-recency-decay": {"task": "leads.tasks.bulk_apply_decay", "schedule": crontab(hour=3, minute=5)},
-    "mark-due-followups": {"task": "followups.tasks.mark_due_followups", "schedule": 15.0, "options": {"expires": 15}},
+    "mark-due-followups": {
+        "task": "followups.tasks.mark_due_followups",
+        "schedule": 15.0,
+        "options": {"expires": 15, "expire_seconds": 15},
+    },
     "alert-overdue-followups": {"task": "followups.tasks.alert_overdue_followups", "schedule": 600.0},
     "alert-on-offers": {"task": "campaigns.tasks.alert_on_offers", "schedule": 900.0},
-    "send-pending-emails": {"task": "outbox.tasks.send_pending_emails", "schedule": 60.0, "options": {"expires": 60}},
+    "send-pending-emails": {
+        "task": "outbox.tasks.send_pending_emails",
+        "schedule": 60.0,
+        "options": {"expires": 60, "expire_seconds": 60},
+    },
     "purge-old-submissions": {
         "task": "crm.tasks.purge_old_submissions",
         "schedule": crontab(minute=47),
@@ -332,7 +346,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-import-files": {"task": "imports.tasks.purge_import_files", "schedule": crontab(minute=37)},
     # Hits become interactions and scores within seconds; a run that finds the fold busy just ends.
-    "fold-hits": {"task": "tracking.tasks.bulk_fold_hits", "schedule": 2.0, "options": {"expires": 2}},
+    "fold-hits": {
+        "task": "tracking.tasks.bulk_fold_hits",
+        "schedule": 2.0,
+        "options": {"expires": 2, "expire_seconds": 2},
+    },
     "keep-hit-partitions": {"task": "tracking.tasks.keep_hit_partitions", "schedule": crontab(hour=2, minute=25)},
 }
 
