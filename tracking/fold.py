@@ -552,6 +552,11 @@ def join_known_visits(limit: int = 1000) -> int:
 # --- counters ---------------------------------------------------------------------------------
 
 
+def forget_old_marks() -> int:
+    """Marks only matter for the day a hit happened on; hits arrive at most a day late."""
+    return ScoredMark.objects.filter(day__lt=timezone.localdate() - timedelta(days=2)).delete()[0]
+
+
 def write_marks(keys: list[str]) -> None:
     today = timezone.localdate()
     table = ScoredMark._meta.db_table

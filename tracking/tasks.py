@@ -6,7 +6,7 @@ from celery import shared_task
 
 from tracking import partitions
 from tracking.engaged import rescore_engaged
-from tracking.fold import fold_batch
+from tracking.fold import fold_batch, forget_old_marks
 
 RUN_SECONDS = 20  # a run stops starting batches after this; beat's next run goes on
 
@@ -27,5 +27,8 @@ def bulk_fold_hits() -> dict:
 
 @shared_task
 def keep_hit_partitions() -> dict:
-    """Beat, daily: the coming months' partitions ready, raw hits past their keeping dropped."""
-    return partitions.keep()
+    """Beat, daily: the coming months' partitions ready, raw hits past their keeping dropped, and
+    the marks of days that can no longer score again (older than yesterday) deleted."""
+    kept = partitions.keep()
+    kept["marks_deleted"] = forget_old_marks()
+    return kept

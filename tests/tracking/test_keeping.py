@@ -1,0 +1,49 @@
+"""Raw hits are kept CRM_TRACKING_KEEP_DAYS: on PostgreSQL whole months are dropped (the table is
+partitioned by month), elsewhere the rows are deleted; the coming months' partitions are made."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tracking import partitions
+from tracking.models import Hit, ScoredMark
+from tracking.tasks import keep_hit_partitions
+
+pytestmark = pytest.mark.django_db
+
+
+def hit(days_ago: float) -> Hit:
+    return Hit.objects.create(kind="open", link_id=1, at=timezone.now() - timedelta(days=days_ago))
+
+
+@pytest.mark.postgres
+def test_old_months_are_dropped_whole_and_the_coming_months_are_ready(settings):
+    settings.CRM_TRACKING_KEEP_DAYS = 90
+    now = timezone.now()
+    old_month = (now - timedelta(days=200)).date().replace(day=1)
+    partitions._create_month(connection, old_month)
+    old, recent = hit(200), hit(1)
+    stray = hit(400)  # a month with no partition of its own: the default partition took it
+    kept = partitions.keep(now)
+    assert partitions._name(old_month) in kept["dropped"]
+    assert kept["deleted"] == 1
+    assert list(Hit.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert old.pk != stray.pk
+    months = {start for _name, start in partitions._months()}
+    this_month = now.date().replace(day=1)
+    assert this_month in months and (this_month + timedelta(days=62)).replace(day=1) in months
+    assert partitions.keep(now)["created"] == []  # nothing to do twice
+
+
+def test_old_rows_are_deleted_where_months_are_not_partitions_and_old_marks_are_forgotten(settings):
+    settings.CRM_TRACKING_KEEP_DAYS = 90
+    recent = hit(1)
+    hit(120)  # on PostgreSQL the default partition holds it (no month partition that old)
+    ScoredMark.objects.create(key="o:old", day=date.today() - timedelta(days=5))
+    ScoredMark.objects.create(key="o:new", day=date.today())
+    kept = keep_hit_partitions()
+    assert kept["deleted"] == 1 and kept["marks_deleted"] == 1
+    assert list(Hit.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert list(ScoredMark.objects.values_list("key", flat=True)) == ["o:new"]
