@@ -53,6 +53,12 @@ class OfferForm(forms.ModelForm):
         widgets = {"details": forms.Textarea(attrs={"rows": 3}), "upsell_pitch": forms.Textarea(attrs={"rows": 2})}
 
     quantity_limit = forms.IntegerField(required=False, min_value=1, max_value=10_000_000, help_text="Empty: no limit.")
+    landing_url = forms.URLField(
+        required=False,
+        max_length=1000,
+        assume_scheme="https",
+        help_text="Where its tracked address and its letters' QR codes lead (the company's site when empty).",
+    )
 
     def __init__(self, *args, preselect_campaign=None, **kwargs):
         super().__init__(*args, **kwargs)

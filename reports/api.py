@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.spreadsheet import csv_lines
-from reports import pipeline, selectors, sources, tables
+from reports import engagement, pipeline, selectors, sources, tables
 from reports.periods import parse_period
 
 PERIOD = [
@@ -157,6 +157,29 @@ class SourcesView(ReportView):
 
     def table(self, data):
         return tables.sources_table(self.group, data)
+
+
+class OfferEngagementSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    headline = serializers.CharField()
+    tracked_url = serializers.CharField(allow_null=True, help_text="The offer's tracked address to print on ads.")
+    human_opens = serializers.IntegerField(help_text="Opens of its e-mails by a person.")
+    machine_opens = serializers.IntegerField(help_text="Opens by privacy proxies and mail scanners: never scored.")
+    clicks = serializers.IntegerField()
+    scans = serializers.IntegerField(help_text="Scans of its letters' QR codes.")
+    forwards = serializers.IntegerField()
+    leads = serializers.IntegerField(help_text="Leads that came on the offer.")
+    sales_ready = serializers.IntegerField(help_text="Of those, ever sales-ready.")
+    won = serializers.IntegerField()
+
+
+class OfferEngagementView(ReportView):
+    @extend_schema(responses=OfferEngagementSerializer(many=True), summary="What prospects did with each offer")
+    def get(self, request):
+        return Response(engagement.offers())
+
+    def table(self, data):
+        return tables.Table("offers", engagement.COLUMNS, [[row[c] for c in engagement.COLUMNS] for row in data])
 
 
 class PipelineView(ReportView):

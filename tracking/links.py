@@ -9,8 +9,8 @@ offer's landing page, CRM_TRACKING_LANDING_URL): a token cannot point anywhere e
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -37,22 +37,30 @@ def landing_url(offer=None) -> str:
     return settings.CRM_TRACKING_LANDING_URL
 
 
-@lru_cache(maxsize=65_536)
-def _destination(link_id: int) -> tuple[str, str] | None:
-    row = TrackedLink.objects.filter(pk=link_id).values_list("purpose", "url").first()
-    return tuple(row) if row else None
+CACHE_SECONDS = 60
+CACHE_SIZE = 65_536
+_cache: dict[int, tuple[float, tuple[str, str] | None]] = {}
 
 
 def destination(link_id: int) -> tuple[str, str] | None:
-    """(purpose, url) of a link, or None when there is no such link (any more). Links never
-    change, so each process keeps the ones it has seen; an erased contact's links may still
-    redirect from a process that saw them, but the fold records nothing for a link that is gone."""
-    return _destination(link_id)
+    """(purpose, url) of a link, or None when there is no such link (any more). Each process
+    keeps what it read for CACHE_SECONDS: a link erased with its contact, or an offer's address
+    moved to a new landing page, is seen within a minute (and the fold records nothing for a link
+    that is gone)."""
+    now = time.monotonic()
+    cached = _cache.get(link_id)
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    row = TrackedLink.objects.filter(pk=link_id).values_list("purpose", "url").first()
+    if len(_cache) >= CACHE_SIZE:
+        _cache.clear()
+    _cache[link_id] = (now, tuple(row) if row else None)
+    return _cache[link_id][1]
 
 
 def forget() -> None:
     """Drop this process's remembered destinations (tests: ids come back after a rollback)."""
-    _destination.cache_clear()
+    _cache.clear()
 
 
 @dataclass
@@ -144,11 +152,21 @@ def printed(letter_ids: list[int]) -> dict[int, Printed]:
 
 
 def offer_link(offer) -> str:
-    """The tracked address to print on an offer's ads (to its landing page), made once."""
+    """The tracked address to print on an offer's ads (to its landing page), made once and kept
+    pointing where the offer's landing page is."""
     link = TrackedLink.objects.filter(offer=offer, lead__isnull=True, purpose=Purpose.CLICK).first()
     if link is None:
         link = TrackedLink.objects.create(offer=offer, purpose=Purpose.CLICK, url=landing_url(offer))
+    elif link.url != landing_url(offer):
+        TrackedLink.objects.filter(pk=link.pk).update(url=landing_url(offer))
+        _cache.pop(link.pk, None)
     return click_address(link)
+
+
+def offer_saved(sender, instance, **kwargs) -> None:
+    """An offer with a landing page gets its printed tracked address (reports/engagement.py)."""
+    if instance.landing_url:
+        offer_link(instance)
 
 
 def site_origins() -> frozenset[str]:

@@ -44,7 +44,8 @@ class TrackedLink(models.Model):
     """One tracked address (/t/, /o/ or /f/ + its token): what it is on (an e-mail by its outbox
     key, a letter, an offer), whose it is (a lead, or nobody for an offer's printed address) and
     where it sends people. Its token is its id, signed (tracking.tokens): no personal data, and
-    nobody can make it point elsewhere. Rows are written with the e-mail or letter, never changed."""
+    nobody can make it point elsewhere. Rows are written with the e-mail or letter and never
+    changed, but for an offer's printed address, which follows the offer's landing page."""
 
     purpose = models.CharField(max_length=8, choices=Purpose.choices)
     url = models.URLField(max_length=1000, blank=True, help_text="Where a click or scan goes.")

@@ -212,3 +212,35 @@ def test_hits_wait_for_the_fold_without_touching_the_lead_and_the_browser_agent_
         client.get(f"/t/{token}")
     hit = Hit.objects.last()
     assert hit.machine == "" and hit.network == "198.51.100.0"  # the address cut to its network
+
+
+def test_an_offers_letters_scans_and_printed_address_count_for_the_offer(
+    letter_template, settings, tmp_path, users, api_as
+):
+    from tests.factories import live_offer
+
+    offer = live_offer(landing_url="https://www.example.com/spring")
+    letter_template.offer = offer
+    letter_template.save()
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_template, settings, tmp_path)
+    assert _qr_url(letter)
+    answer = prospect().get(path_of(_qr_url(letter)))
+    assert answer["Location"] == "https://www.example.com/spring"  # the offer's landing page
+    report = api_as(users["marketing"]).get("/api/v1/reports/offers/").json()
+    [row] = [row for row in report if row["code"] == offer.code]
+    printed = row["tracked_url"]
+    assert printed.startswith(f"{settings.CRM_BASE_URL}/t/")
+    assert prospect().get(path_of(printed))["Location"] == "https://www.example.com/spring"
+    fold_all()
+    [row] = [
+        row for row in api_as(users["marketing"]).get("/api/v1/reports/offers/").json() if row["code"] == offer.code
+    ]
+    assert (row["scans"], row["clicks"]) == (1, 1)
+    assert Interaction.objects.filter(lead=lead, kind="qr_scan", offer=offer).exists()
+    csv = api_as(users["marketing"]).get("/api/v1/reports/offers/?format=csv")
+    assert csv.content.decode("utf-8-sig").splitlines()[0].startswith("code,headline,tracked_url,human_opens")
+    # A new landing page: the printed address follows it.
+    offer.landing_url = "https://www.example.com/summer"
+    offer.save()
+    assert prospect().get(path_of(printed))["Location"] == "https://www.example.com/summer"
