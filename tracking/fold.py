@@ -140,18 +140,33 @@ class Link:
     letter_code: str | None
 
 
+class _Marks(set):
+    """The marks known ("this e-mail's open already scored that day"), and the ones this batch
+    adds (written at its end)."""
+
+    def __init__(self, existing=()):
+        super().__init__(existing)
+        self.added = []
+
+    def add(self, key):
+        if key not in self:
+            self.added.append(key)
+        super().add(key)
+
+
 @dataclass
 class Batch:
+    """One batch of hits and what it adds up to, written at the end of `fold`."""
+
     rows: list[dict]
-    interactions: list[Interaction] = field(default_factory=list)
+    interactions: list[NewInteraction] = field(default_factory=list)
     activity: dict = field(default_factory=lambda: defaultdict(lambda: dict.fromkeys(ACTIVITY_FIELDS, 0)))
     tally: dict = field(default_factory=lambda: defaultdict(lambda: dict.fromkeys(TALLY_FIELDS, 0)))
-    last_activity: dict = field(default_factory=dict)
-    scanned_letters: list = field(default_factory=list)
+    last_activity: dict = field(default_factory=dict)  # lead id -> its newest new interaction's time
     scanned_leads: set = field(default_factory=set)
-    marks: set = field(default_factory=set)
-    visit_interactions: list = field(default_factory=list)
-    pending_visits: list = field(default_factory=list)
+    marks: _Marks = field(default_factory=_Marks)
+    pending_visits: list = field(default_factory=list)  # visits of known visitors: their web_visit to write
+    identified: dict = field(default_factory=dict)  # visitor id -> the lead a tracked link named
 
     def fold(self) -> None:
         link_hits = [row for row in self.rows if row["link_id"] is not None]
@@ -164,7 +179,7 @@ class Batch:
         write_interactions(self)
         write_activity(self.activity)
         write_tally(self.tally)
-        write_marks(getattr(self.marks, "added", []))
+        write_marks(self.marks.added)
 
     # --- opens, clicks, scans -------------------------------------------------------------------
 
@@ -256,13 +271,13 @@ class Batch:
             visit.last_hit_at = max(visit.last_hit_at, row["at"])
             touched[id(visit)] = visit
             visitor.last_seen_at = max(visitor.last_seen_at, row["at"])
-        Visit.objects.bulk_create([visit for visit in touched.values() if visit.pk is None])
-        Visit.objects.bulk_update(
-            [visit for visit in touched.values() if id(visit) in before and before[id(visit)] != (0, 0)],
-            ["pages", "seconds", "page_seconds", "last_hit_at"],
-            batch_size=500,
-        )
-        Visitor.objects.bulk_update(list(visitors.values()), ["last_seen_at", "lead"], batch_size=500)
+        new = [visit for visit in touched.values() if visit.pk is None]
+        old = [visit for visit in touched.values() if visit.pk is not None]
+        Visit.objects.bulk_create(new)
+        Visit.objects.bulk_update(old, ["pages", "seconds", "page_seconds", "last_hit_at"], batch_size=500)
+        Visitor.objects.bulk_update(list(visitors.values()), ["last_seen_at"], batch_size=500)
+        for visitor_id, lead_id in self.identified.items():  # unless a form named them meanwhile
+            Visitor.objects.filter(pk=visitor_id, lead__isnull=True).update(lead_id=lead_id)
         for key, visit in touched.items():
             if visit.visitor.lead_id is not None:
                 pages, seconds = before[key]
@@ -279,6 +294,7 @@ class Batch:
         link = self.links.get(link_id) if link_id else None
         if link is not None and link.lead_id is not None:
             visitor.lead_id = link.lead_id
+            self.identified[visitor.pk] = link.lead_id
 
     def _visit_seen(self, visit: Visit, lead_id: int, *, pages: int, seconds: int) -> None:
         bucket = self.activity[(lead_id, _hour(visit.started_at))]
@@ -287,7 +303,6 @@ class Batch:
             bucket["visits"] += 1
         bucket["pages"] += pages
         bucket["seconds"] += seconds
-        self.visit_interactions.append(lead_id)
         # The lead was last active when its newest interaction (this web_visit) happened.
         self.last_activity[lead_id] = max(visit.started_at, self.last_activity.get(lead_id, visit.started_at))
         self.pending_visits.append(visit)
@@ -440,17 +455,6 @@ def _marks(link_hits: list[dict], links: dict[int, Link]) -> set[str]:
     return _Marks(existing)
 
 
-class _Marks(set):
-    """The marks known, and the ones this batch adds (written at the end of the batch)."""
-
-    def __init__(self, existing):
-        super().__init__(existing)
-        self.added = []
-
-    def add(self, key):
-        if key not in self:
-            self.added.append(key)
-        super().add(key)
 
 
 # --- the leads --------------------------------------------------------------------------------
