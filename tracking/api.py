@@ -14,7 +14,9 @@ from tracking import selectors
 
 
 class EngagementSerializer(serializers.Serializer):
-    since = serializers.DateTimeField(allow_null=True, help_text="Our last contact (or when the lead began).")
+    since = serializers.DateTimeField(
+        allow_null=True, help_text="Our last call or meeting; null when nobody has called yet (then everything counts)."
+    )
     opens = serializers.IntegerField(help_text="Opens by a person.")
     machine_opens = serializers.IntegerField(help_text="Opens by privacy proxies and mail scanners: never scored.")
     clicks = serializers.IntegerField()

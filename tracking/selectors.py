@@ -37,8 +37,9 @@ class Engagement:
 
 
 def since_last_contact(lead) -> datetime | None:
-    """Our last contact with the prospect (a call or meeting logged), or when the lead began."""
-    return lead.last_contacted_at or lead.created_at
+    """Our last contact with the prospect (a call or meeting logged); None when nobody has called
+    yet: then everything counts, the visits they made before they sent the form included."""
+    return lead.last_contacted_at
 
 
 def engagement(lead, since: datetime | None = None) -> Engagement:

@@ -48,15 +48,22 @@
   function seconds() {
     return Math.round((shown + (shownAt ? Date.now() - shownAt : 0)) / 1000);
   }
+  /* One "leave" each time the page is hidden (a tab switch, or leaving: pagehide follows a hidden
+     page, so it sends only if the page was still visible). */
+  var left = false;
+  function leave() {
+    if (shownAt) { shown += Date.now() - shownAt; shownAt = null; }
+    if (!left) { left = true; send("leave", seconds()); }
+  }
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") {
-      if (shownAt) { shown += Date.now() - shownAt; shownAt = null; }
-      send("leave", seconds());
+      leave();
     } else {
       shownAt = Date.now();
+      left = false;
     }
   });
-  window.addEventListener("pagehide", function () { send("leave", seconds()); });
+  window.addEventListener("pagehide", leave);
 
   /* Fill the visitor id into forms that ask for it: <input type="hidden" name="visitor">. */
   function fillForms() {
