@@ -455,8 +455,6 @@ def _marks(link_hits: list[dict], links: dict[int, Link]) -> set[str]:
     return _Marks(existing)
 
 
-
-
 # --- the leads --------------------------------------------------------------------------------
 
 
