@@ -12,7 +12,10 @@ def create_hits_table(apps, schema_editor):
 
 
 def drop_hits_table(apps, schema_editor):
-    schema_editor.execute("DROP TABLE tracking_hit CASCADE")
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP TABLE tracking_hit CASCADE")  # its partitions with it
+    else:
+        schema_editor.delete_model(apps.get_model("tracking", "Hit"))
 
 
 class Migration(migrations.Migration):
