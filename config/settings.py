@@ -138,7 +138,16 @@ DATABASES["reports"] = (
     else {**DATABASES["default"], "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {}))}
 )
 DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
-DATABASE_ROUTERS = ["reports.router.ReportsRouter"]
+# Tracking hits (every open, click and page view: tracking/hits.py) are appended through an alias
+# of their own whose commits do not wait for the disk (synchronous_commit off): the request is
+# answered as soon as PostgreSQL has the row. Only a crash of the database server itself can lose
+# the last fraction of a second of hits (docs/tracking.md); every other write waits as before.
+CRM_HITS_DATABASE = "default"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _hit_options = {**DATABASES["default"].get("OPTIONS", {}), "options": "-c synchronous_commit=off"}
+    DATABASES["hits"] = {**DATABASES["default"], "OPTIONS": _hit_options, "TEST": {"MIRROR": "default"}}
+    CRM_HITS_DATABASE = "hits"  # tests that share one transaction use "default"
+DATABASE_ROUTERS = ["reports.router.ReportsRouter", "tracking.router.HitsRouter"]
 CRM_REPORTS_DATABASE = "reports"  # the alias report reads use; tests that share one transaction use "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -85,11 +85,15 @@ def _plain_http(settings):
 def _reports_read_in_the_test_transaction(request, settings):
     """A test's rows live in its own uncommitted transaction, which the reports alias (a second
     connection, as a replica would be) cannot see: report reads use the test's connection,
-    except in the tests that ask for the alias (databases=["default", "reports"]) and commit."""
+    except in the tests that ask for the alias (databases=["default", "reports"]) and commit.
+    Tracking hits are written through the test's connection too, unless a test asks for their
+    alias ("hits")."""
     marker = request.node.get_closest_marker("django_db")
     databases = (marker.kwargs.get("databases") if marker else None) or []
     if "reports" not in databases:
         settings.CRM_REPORTS_DATABASE = "default"
+    if "hits" not in databases:  # the same for tracking hits' own alias (config/settings.py)
+        settings.CRM_HITS_DATABASE = "default"
 
 
 @pytest.fixture(autouse=True)

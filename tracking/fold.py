@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -138,6 +138,7 @@ class Link:
     offer_id: int | None
     url: str
     letter_code: str | None
+    followable: bool = False  # its contact agreed to marketing and did not ask us to stay away
 
 
 class _Marks(set):
@@ -286,13 +287,14 @@ class Batch:
                 )
 
     def _identify(self, visitor: Visitor, row: dict) -> None:
-        """A page reached through a tracked link (crm_t=<token> in its address) names its lead."""
+        """A page reached through a tracked link (crm_t=<token> in its address) names its lead, if
+        its contact agreed to marketing (tracking.visitors.identify says why)."""
         if visitor.lead_id is not None:
             return
         token = _token_of(row["url"])
         link_id = tokens.read(token, tokens.CLICK) if token else None
         link = self.links.get(link_id) if link_id else None
-        if link is not None and link.lead_id is not None:
+        if link is not None and link.lead_id is not None and link.followable:
             visitor.lead_id = link.lead_id
             self.identified[visitor.pk] = link.lead_id
 
@@ -388,8 +390,10 @@ def _latest_visits(visitors: list[Visitor]) -> dict[int, Visit]:
 def _links(ids: set[int]) -> dict[int, Link]:
     if not ids:
         return {}
-    rows = TrackedLink.objects.filter(pk__in=among(ids)).values_list(
-        "pk", "purpose", "lead_id", "email_key", "letter_id", "offer_id", "url", "letter__code"
+    rows = (
+        TrackedLink.objects.filter(pk__in=among(ids))
+        .values_list("pk", "purpose", "lead_id", "email_key", "letter_id", "offer_id", "url", "letter__code")
+        .annotate(followable=Q(lead__contact__consent=True, lead__contact__do_not_contact=False))
     )
     return {row[0]: Link(*row) for row in rows}
 

@@ -47,3 +47,27 @@ def test_old_rows_are_deleted_where_months_are_not_partitions_and_old_marks_are_
     assert kept["deleted"] == 1 and kept["marks_deleted"] == 1
     assert list(Hit.objects.values_list("pk", flat=True)) == [recent.pk]
     assert list(ScoredMark.objects.values_list("key", flat=True)) == ["o:new"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, databases=["default", "hits"])
+def test_a_door_appends_its_hit_through_the_alias_that_does_not_wait_for_the_disk(settings):
+    from django.db import connections
+    from django.test import Client
+
+    settings.CRM_HITS_DATABASE = "hits"
+    assert Client().get("/o/forged-or-not-it-answers").status_code == 200  # a bad token writes nothing
+    from tracking import tokens
+
+    assert (
+        Client(HTTP_USER_AGENT="Mozilla/5.0 (X11) Firefox/130.0").get(f"/o/{tokens.make(7, tokens.OPEN)}").status_code
+        == 200
+    )
+    with connections["hits"].cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"  # every other write still waits for the disk
+    [hit] = Hit.objects.all()  # committed: the default connection sees it
+    assert (hit.kind, hit.link_id, hit.machine) == ("open", 7, "")

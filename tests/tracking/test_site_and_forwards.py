@@ -225,7 +225,7 @@ def test_engagement_alone_that_makes_an_owned_lead_hot_notifies_its_owner(site_k
     from notifications.models import Notification
     from tests.factories import handed_over_lead
 
-    lead = handed_over_lead(users["sales"], by=users["csr"])
+    lead = handed_over_lead(users["sales"], by=users["csr"], contact__consent=True)
     assert lead.temperature != "hot"
     key, _raw = site_key
     from tracking.visitors import identify
@@ -308,3 +308,20 @@ def test_the_batch_report_shows_what_prospects_did_and_what_followed(
 
     html = signed_in_client(users["marketing"]).get(f"/letters/batches/{letters[0].batch_id}/").content.decode()
     assert 'data-testid="human-opens">2<' in html and 'data-testid="scans">1<' in html
+
+
+def test_a_visitor_who_did_not_agree_to_marketing_stays_anonymous(site_key, form_key, api_as):
+    _key, raw = site_key
+    view(raw, "/pricing")
+    _row, form = form_key
+    captured = api_as(None).post(
+        "/api/v1/capture/",
+        {"email": "no.thanks@example.com", "first_name": "Noa", "consent": False, "visitor": VISITOR},
+        format="json",
+        HTTP_X_FORM_KEY=form,
+    )
+    assert captured.status_code == 201, captured.content
+    fold_all()
+    [visit] = Visit.objects.all()
+    assert visit.lead_id is None and visit.pages == 1  # counted, never theirs
+    assert not Interaction.objects.filter(kind=InteractionKind.WEB_VISIT).exists()
