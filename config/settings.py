@@ -145,7 +145,13 @@ DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
 CRM_HITS_DATABASE = "default"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _hit_options = {**DATABASES["default"].get("OPTIONS", {}), "options": "-c synchronous_commit=off"}
-    DATABASES["hits"] = {**DATABASES["default"], "OPTIONS": _hit_options, "TEST": {"MIRROR": "default"}}
+    # No health check (a SELECT 1 each request): tracking.hits retries once on a connection gone stale.
+    DATABASES["hits"] = {
+        **DATABASES["default"],
+        "OPTIONS": _hit_options,
+        "CONN_HEALTH_CHECKS": False,
+        "TEST": {"MIRROR": "default"},
+    }
     CRM_HITS_DATABASE = "hits"  # tests that share one transaction use "default"
 DATABASE_ROUTERS = ["reports.router.ReportsRouter", "tracking.router.HitsRouter"]
 CRM_REPORTS_DATABASE = "reports"  # the alias report reads use; tests that share one transaction use "default"

@@ -8,12 +8,12 @@ model machinery would cost as much as the rest of the request.
 """
 
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 
 from config.throttling import client_address
-from tracking import machines
-from tracking.models import Hit
+from tracking import links, machines
+from tracking.models import Hit, HitKind, Purpose
 
 
 def request_facts(request) -> dict:
@@ -39,5 +39,44 @@ def record(*, kind: str, link_id: int | None = None, machine: str = "", **fields
     """Append one hit: a door's request (`append`), or the demo's prospects (demo/engagement.py)."""
     values = {"at": timezone.now(), "visitor": "", "url": "", "referrer": "", "agent": "", "network": ""}
     values |= fields | {"kind": kind, "link_id": link_id}
-    with connections[settings.CRM_HITS_DATABASE].cursor() as cursor:
-        cursor.execute(INSERT, [values.get(name) for name in COLUMNS] + [machine])
+    _execute(INSERT, [values.get(name) for name in COLUMNS] + [machine])
+
+
+FOLLOW = (
+    "WITH link AS (SELECT purpose, url FROM tracking_trackedlink WHERE id = %s), "
+    f"hit AS (INSERT INTO {Hit._meta.db_table} ({', '.join(COLUMNS)}, machine) "
+    "SELECT %s, CASE WHEN purpose = 'scan' THEN 'scan' ELSE 'click' END, %s, NULL, '', '', '', NULL, %s, %s, %s "
+    "FROM link) SELECT purpose, url FROM link"
+)
+
+
+def follow(request, link_id: int) -> tuple[str, str] | None:
+    """A tracked link followed: its (purpose, url), or None when there is no such link; its click
+    (a scan, for a QR code's link) appended. On PostgreSQL both are one statement, one round trip
+    on the hits alias; elsewhere the link is read, then the hit appended."""
+    alias = settings.CRM_HITS_DATABASE
+    if connections[alias].vendor != "postgresql":
+        found = links.destination(link_id)
+        if found is not None:
+            kind = HitKind.SCAN if found[0] == Purpose.SCAN else HitKind.CLICK
+            append(request, kind=kind, link_id=link_id)
+        return found
+    facts = request_facts(request)
+    row = _execute(FOLLOW, [link_id, timezone.now(), link_id, facts["agent"], facts["network"], facts["machine"]])
+    return tuple(row) if row else None
+
+
+def _execute(sql: str, params: list):
+    """One statement on the hits alias (its first row, if it returns any). That alias skips
+    Django's health check (a SELECT 1 a request), so a connection the database dropped (a restart)
+    is found stale here: it is closed and the statement sent once more on a fresh one."""
+    connection = connections[settings.CRM_HITS_DATABASE]
+    for attempt in (1, 2):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone() if cursor.description else None
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            connection.close()

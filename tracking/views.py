@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tracking import hits, links, machines, tokens
-from tracking.models import HitKind, Purpose
+from tracking.models import HitKind
 
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 _origins = (0.0, frozenset())
@@ -52,12 +52,15 @@ def follow(request, token: str):
     forged, damaged or unknown token goes to the safe default and records nothing, and so does
     a HEAD or a prefetch (only the destination is given)."""
     link_id = tokens.read(token, tokens.CLICK)
-    found = links.destination(link_id) if link_id is not None else None
+    if link_id is None:
+        return Redirect(settings.CRM_TRACKING_SAFE_URL)
+    if request.method == "GET" and not machines.is_prefetch(request.META):
+        found = hits.follow(request, link_id)  # the link read and its click appended: one round trip
+    else:
+        found = links.destination(link_id)
     if found is None:
         return Redirect(settings.CRM_TRACKING_SAFE_URL)
-    purpose, url = found
-    if request.method == "GET" and not machines.is_prefetch(request.META):
-        hits.append(request, kind=HitKind.SCAN if purpose == Purpose.SCAN else HitKind.CLICK, link_id=link_id)
+    _purpose, url = found
     return Redirect(_with_token(url or settings.CRM_TRACKING_LANDING_URL, token))
 
 

@@ -71,3 +71,25 @@ def test_a_door_appends_its_hit_through_the_alias_that_does_not_wait_for_the_dis
         assert cursor.fetchone()[0] == "on"  # every other write still waits for the disk
     [hit] = Hit.objects.all()  # committed: the default connection sees it
     assert (hit.kind, hit.link_id, hit.machine) == ("open", 7, "")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, databases=["default", "hits"])
+def test_a_hit_survives_a_connection_the_database_dropped(settings):
+    """The hits alias skips the per-request health check: a connection the server dropped (a
+    restart) is found stale when the hit is written, and the hit goes through a fresh one."""
+    from django.db import connections
+    from django.test import Client
+
+    from tracking import tokens
+
+    settings.CRM_HITS_DATABASE = "hits"
+    browser = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11) Firefox/130.0")
+    assert browser.get(f"/o/{tokens.make(7, tokens.OPEN)}").status_code == 200
+    with connections["hits"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert browser.get(f"/o/{tokens.make(8, tokens.OPEN)}").status_code == 200
+    assert sorted(Hit.objects.values_list("link_id", flat=True)) == [7, 8]
