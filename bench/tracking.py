@@ -144,7 +144,10 @@ def fold() -> dict:
         .count()
     )
     with connection.cursor() as db:
-        db.execute("SELECT pg_total_relation_size('tracking_hit')")
+        db.execute(  # a partitioned table's rows are in its partitions
+            "SELECT COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
+            "WHERE inhparent = 'tracking_hit'::regclass"
+        )
         size = db.fetchone()[0]
     return {
         "fold_1m": {
