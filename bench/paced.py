@@ -56,25 +56,17 @@ def request_maker(args):
                 "consent": True,
             },
         )
-    if args.endpoint == "get":
+    if args.endpoint in ("get", "track"):
+        # get: a staff member's GET with their token; track: a prospect's mail app or browser
         with open(args.paths) as lines:
             paths = [line.strip() for line in lines if line.strip()]
+        who = (
+            f"Authorization: Token {args.token}"
+            if args.endpoint == "get"
+            else "User-Agent: Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Safari/605.1.15"
+        )
         heads = [
-            (
-                f"GET {path} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
-                f"Authorization: Token {args.token}\r\nConnection: close\r\n\r\n"
-            ).encode()
-            for path in paths
-        ]
-        return lambda index: heads[index % len(heads)]
-    if args.endpoint == "track":  # a prospect's mail app or browser: no token, a browser's agent
-        with open(args.paths) as lines:
-            paths = [line.strip() for line in lines if line.strip()]
-        heads = [
-            (
-                f"GET {path} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n"
-                f"User-Agent: Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Safari/605.1.15\r\nConnection: close\r\n\r\n"
-            ).encode()
+            f"GET {path} HTTP/1.1\r\nHost: {args.host}:{args.port}\r\n{who}\r\nConnection: close\r\n\r\n".encode()
             for path in paths
         ]
         return lambda index: heads[index % len(heads)]

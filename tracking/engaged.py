@@ -24,6 +24,7 @@ from notifications.services import notify_many
 from scoring.engine import HOT, score
 from scoring.models import ScoreChange
 from scoring.services import published_rule_book
+from tracking import bulk
 from tracking.models import PendingRescore
 
 REASON = "Engagement"
@@ -31,21 +32,15 @@ REASON = "Engagement"
 
 def mark(rows: dict[int, tuple]) -> None:
     """Mark leads for their rescore: {lead id: (newest interaction's time, scanned)}."""
-    if not rows:
-        return
     table = PendingRescore._meta.db_table
     newest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    items = sorted(rows.items())
-    for start in range(0, len(items), 1000):
-        chunk = items[start : start + 1000]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (lead_id, last_activity_at, scanned) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (lead_id) DO UPDATE SET last_activity_at = {newest}({table}.last_activity_at, "
-                f"excluded.last_activity_at), scanned = ({table}.scanned OR excluded.scanned)",
-                [value for lead_id, (at, scanned) in chunk for value in (lead_id, at, scanned)],
-            )
+    bulk.insert(
+        table,
+        ("lead_id", "last_activity_at", "scanned"),
+        [(lead_id, at, scanned) for lead_id, (at, scanned) in sorted(rows.items())],
+        tail=f"ON CONFLICT (lead_id) DO UPDATE SET last_activity_at = {newest}({table}.last_activity_at, "
+        f"excluded.last_activity_at), scanned = ({table}.scanned OR excluded.scanned)",
+    )
 
 
 def rescore_engaged(limit: int | None = None) -> int:

@@ -41,7 +41,7 @@ from leads import codes
 from leads.kinds import InteractionKind
 from leads.models import Interaction, Lead
 from outbox.models import Email
-from tracking import engaged, tokens
+from tracking import bulk, engaged, tokens
 from tracking.models import (
     FoldCursor,
     Hit,
@@ -49,6 +49,7 @@ from tracking.models import (
     LeadActivity,
     Scope,
     ScoredMark,
+    Tally,
     TrackedLink,
     Visit,
     Visitor,
@@ -483,23 +484,10 @@ def write_interactions(batch: Batch) -> None:
 
 
 def insert_interactions(rows: list[NewInteraction]) -> None:
-    """Many interactions in plain INSERTs: Django's bulk_create spends more building model rows
-    than the database spends storing them, and the fold writes hundreds of thousands."""
-    table = Interaction._meta.db_table
-    columns = "lead_id, kind, occurred_at, note, answers, metadata, offer_id, created_at"
-    row_sql = "(%s, %s, %s, '', '[]', %s, %s, %s)"
     now = timezone.now()
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start : start + 1000]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row_sql] * len(chunk)),
-                [
-                    value
-                    for row in chunk
-                    for value in (row.lead_id, row.kind, row.occurred_at, json.dumps(row.metadata), row.offer_id, now)
-                ],
-            )
+    columns = ("lead_id", "kind", "occurred_at", "note", "answers", "metadata", "offer_id", "created_at")
+    values = [(row.lead_id, row.kind, row.occurred_at, json.dumps(row.metadata), row.offer_id, now) for row in rows]
+    bulk.insert(Interaction._meta.db_table, columns, values, row_sql="(%s, %s, %s, '', '[]', %s, %s, %s)")
 
 
 def _write_visit_interactions(pending: list[Visit], alive: set[int]) -> None:
@@ -565,41 +553,16 @@ def forget_old_marks() -> int:
 
 def write_marks(keys: list[str]) -> None:
     today = timezone.localdate()
-    table = ScoredMark._meta.db_table
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (key, day) VALUES "
-                + ", ".join(["(%s, %s)"] * len(chunk))
-                + " ON CONFLICT DO NOTHING",
-                [value for key in chunk for value in (key[:120], today)],
-            )
+    bulk.insert(
+        ScoredMark._meta.db_table, ("key", "day"), [(key[:120], today) for key in keys], tail="ON CONFLICT DO NOTHING"
+    )
 
 
 def write_activity(activity: dict) -> None:
     rows = [((lead_id, hour), counts) for (lead_id, hour), counts in activity.items() if any(counts.values())]
-    _upsert(LeadActivity._meta.db_table, ("lead_id", "hour"), ACTIVITY_FIELDS, rows)
+    bulk.add_counts(LeadActivity._meta.db_table, ("lead_id", "hour"), ACTIVITY_FIELDS, rows)
 
 
 def write_tally(tally: dict) -> None:
     rows = [(key, counts) for key, counts in tally.items() if any(counts.values())]
-    _upsert("tracking_tally", ("scope", "ref"), TALLY_FIELDS, rows)
-
-
-def _upsert(table: str, keys: tuple[str, ...], fields: tuple[str, ...], rows: list) -> None:
-    """INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n (PostgreSQL and SQLite alike)."""
-    if not rows:
-        return
-    columns = (*keys, *fields)
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    adds = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in fields)
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        values = [value for key, counts in chunk for value in (*key, *(counts[name] for name in fields))]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}",
-                values,
-            )
+    bulk.add_counts(Tally._meta.db_table, ("scope", "ref"), TALLY_FIELDS, rows)
