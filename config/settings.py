@@ -144,7 +144,9 @@ DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
 # the last fraction of a second of hits (docs/tracking.md); every other write waits as before.
 CRM_HITS_DATABASE = "default"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _hit_options = {**DATABASES["default"].get("OPTIONS", {}), "options": "-c synchronous_commit=off"}
+    # (PgBouncer in transaction mode refuses the `options` startup parameter: give `hits` a direct URL there.)
+    _hit_options = dict(DATABASES["default"].get("OPTIONS", {}))
+    _hit_options["options"] = (_hit_options.get("options", "") + " -c synchronous_commit=off").strip()
     # No health check (a SELECT 1 each request): tracking.hits retries once on a connection gone stale.
     DATABASES["hits"] = {
         **DATABASES["default"],

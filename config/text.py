@@ -46,14 +46,16 @@ def flatten(text: str) -> str:
 URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
-def as_html(text: str) -> str:
-    """Plain text as HTML paragraphs (a blank line between them), every character escaped and
-    every http(s) address a link: how a letter or an e-mail written as text reads in a mail app."""
+def as_html(text: str, *, links: frozenset[str] = frozenset()) -> str:
+    """Plain text as HTML paragraphs (a blank line between them), every character escaped; the
+    addresses in `links` (the product's own tracked ones) become links, nothing else does: an
+    address someone typed as their name must not become a link in our e-mail."""
     from django.utils.html import escape
 
+    def linked(escaped: str) -> str:
+        return URL.sub(
+            lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>' if m.group(0) in links else m.group(0), escaped
+        )
+
     paragraphs = [part.strip() for part in (text or "").split("\n\n") if part.strip()]
-    return "".join(f"<p>{_linked(escape(part)).replace(chr(10), '<br>')}</p>" for part in paragraphs)
-
-
-def _linked(escaped: str) -> str:
-    return URL.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped)
+    return "".join(f"<p>{linked(escape(part)).replace(chr(10), '<br>')}</p>" for part in paragraphs)

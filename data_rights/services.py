@@ -12,6 +12,7 @@ from data_rights import letters
 from data_rights.registry import COVERED
 from data_rights.selectors import scope_for
 from leads.models import Lead
+from tracking.models import FoldCursor
 
 
 def erase_contact(*, contact_id: int, by) -> Erasure:
@@ -30,6 +31,9 @@ def erase_contact(*, contact_id: int, by) -> Erasure:
         if contact.erased_at is not None:
             raise Conflict(f"This contact was already erased on {timezone.localtime(contact.erased_at):%Y-%m-%d}.")
         list(Lead.objects.select_for_update().filter(contact=contact).order_by("pk").values_list("pk", flat=True))
+        # A fold batch running now (it locks no lead) finishes first, and the next waits for us: no
+        # interaction, visit or visitor of theirs is written between our snapshot and its deletion.
+        FoldCursor.objects.select_for_update().filter(pk=1).first()
         scope = scope_for(contact, by=by)
         suppress(email=contact.email, phone=contact.phone)
         counts = {}

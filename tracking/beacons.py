@@ -51,6 +51,13 @@ def site_key(raw: str) -> SiteKey | None:
     return key
 
 
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme
+    except ValueError:  # "http://[x": not an address at all
+        return ""
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
@@ -69,11 +76,11 @@ def read(body: bytes, key: SiteKey) -> dict:
     seconds, referrer = data.get("seconds"), data.get("referrer") or ""
     if not isinstance(visitor, str) or not VISITOR.match(visitor):
         errors["visitor"] = ["The visitor id is 8 to 64 letters, digits, - or _."]
-    if not isinstance(url, str) or len(url) > 1000 or urlsplit(url).scheme not in ("http", "https"):
+    if not isinstance(url, str) or len(url) > 1000 or _scheme(url) not in ("http", "https"):
         errors["url"] = ["The page's http(s) address, at most 1,000 characters."]
     elif _origin(url) not in {origin.lower() for origin in key.allowed_origins}:
         errors["url"] = ["This page is not on a site this key allows."]
-    if event not in EVENTS:
+    if not isinstance(event, str) or event not in EVENTS:
         errors["event"] = ['"view" or "leave".']
     if seconds is not None and (type(seconds) is not int or not 0 <= seconds <= MAX_SECONDS):
         errors["seconds"] = ["Whole seconds on the page, 0 to 86400."]

@@ -107,10 +107,13 @@ def among(values) -> list | RawSQL:
 
 
 def _before_hole(rows: list[dict], after: int, now: datetime) -> list[dict]:
-    expected = after + 1
+    """The rows up to the first hole in their ids younger than GAP_WAIT (an INSERT below that id
+    may still commit: wait for it). Before the very first fold (`after` 0) nothing says where the
+    ids begin, so the first row is taken as it is."""
+    expected = after + 1 if after else None
     for index, row in enumerate(rows):
-        if row["id"] != expected and now - row["at"] < GAP_WAIT and after > 0:
-            return rows[:index]  # an INSERT below this id may still commit: wait for it
+        if expected is not None and row["id"] != expected and now - row["at"] < GAP_WAIT:
+            return rows[:index]
         expected = row["id"] + 1
     return rows
 
@@ -172,7 +175,13 @@ class Batch:
 
     def fold(self) -> None:
         link_hits = [row for row in self.rows if row["link_id"] is not None]
-        page_hits = [row for row in self.rows if row["kind"] in (HitKind.VIEW, HitKind.LEAVE)]
+        # A crawler's or a headless browser's page view is kept raw, never a visit (its "leave"
+        # then finds no visit to add to; a person's own "leave" counts whatever agent sent it).
+        page_hits = [
+            row
+            for row in self.rows
+            if row["kind"] == HitKind.LEAVE or (row["kind"] == HitKind.VIEW and not row["machine"])
+        ]
         self.links = _links({row["link_id"] for row in link_hits} | _tokens_in(page_hits))
         if link_hits:
             self._fold_links(link_hits)
@@ -221,7 +230,7 @@ class Batch:
             if key not in marks:
                 marks.add(key)
                 if kind == HitKind.CLICK:  # a click implies an open
-                    for scope, ref in scopes(link, email_only=True):
+                    for scope, ref in scopes(link):
                         self.tally[(scope, ref)]["human_opens"] += 1
                     self.activity[(link.lead_id, _hour(row["at"]))]["opens"] += 1
                 self._interaction(link, InteractionKind.EMAIL_OPEN, row["at"], {"email": link.email_key})
@@ -301,9 +310,10 @@ class Batch:
 
     def _visit_seen(self, visit: Visit, lead_id: int, *, pages: int, seconds: int) -> None:
         bucket = self.activity[(lead_id, _hour(visit.started_at))]
-        if visit.lead_id is None:
+        if visit.lead_id is None:  # joining now: the whole visit counts, its earlier pages included
             visit.lead_id = lead_id
             bucket["visits"] += 1
+            pages, seconds = visit.pages, visit.seconds
         bucket["pages"] += pages
         bucket["seconds"] += seconds
         # The lead was last active when its newest interaction (this web_visit) happened.
@@ -433,12 +443,10 @@ def _all_at_once(link_hits: list[dict], links: dict[int, Link]) -> dict[int, str
     return machine
 
 
-def scopes(link: Link, *, email_only: bool = False):
+def scopes(link: Link):
     """The counts a hit on this link adds to: its e-mail's, its letter's, its offer's."""
     if link.email_key:
         yield Scope.EMAIL, link.email_key
-    if email_only:
-        return
     if link.letter_id:
         yield Scope.LETTER, str(link.letter_id)
     if link.offer_id:
@@ -463,22 +471,36 @@ def _marks(link_hits: list[dict], links: dict[int, Link]) -> set[str]:
 # --- the leads --------------------------------------------------------------------------------
 
 
+# Followed only for a contact who agreed to marketing and did not ask us to stay away (whenever
+# the hit comes: consent withdrawn later stops them). A scan or a forward is the prospect answering
+# (as a call is) and is recorded for anyone not erased.
+FOLLOWED_KINDS = frozenset({InteractionKind.EMAIL_OPEN, InteractionKind.EMAIL_CLICK, InteractionKind.WEB_VISIT})
+
+
 def write_interactions(batch: Batch) -> None:
-    """Write the batch's interactions (none for an erased contact's lead) and mark their leads
-    for one rescore each (tracking.engaged). No lead row is locked or written here."""
+    """Write the batch's interactions (none for an erased contact's lead; opens, clicks and visits
+    only for a contact we may follow) and mark their leads for one rescore each
+    (tracking.engaged). No lead row is locked or written here."""
     lead_ids = {row.lead_id for row in batch.interactions} | {visit.lead_id for visit in batch.pending_visits}
     if not lead_ids:
         return
-    alive = set(
-        Lead.objects.filter(pk__in=among(lead_ids), contact__erased_at__isnull=True).values_list("pk", flat=True)
+    contacts = Lead.objects.filter(pk__in=among(lead_ids), contact__erased_at__isnull=True).values_list(
+        "pk", "contact__consent", "contact__do_not_contact"
     )
-    insert_interactions([row for row in batch.interactions if row.lead_id in alive])
-    _write_visit_interactions(batch.pending_visits, alive)
+    alive, followable = set(), set()
+    for lead_id, consent, do_not_contact in contacts:
+        alive.add(lead_id)
+        if consent and not do_not_contact:
+            followable.add(lead_id)
+    rows = [row for row in batch.interactions if row.lead_id in (followable if row.kind in FOLLOWED_KINDS else alive)]
+    insert_interactions(rows)
+    visits = _write_visit_interactions(batch.pending_visits, followable)
+    written = {row.lead_id for row in rows} | {visit.lead_id for visit in visits}
     engaged.mark(
         {
             lead_id: (at, lead_id in batch.scanned_leads)
             for lead_id, at in batch.last_activity.items()
-            if lead_id in alive
+            if lead_id in written
         }
     )
 
@@ -490,7 +512,7 @@ def insert_interactions(rows: list[NewInteraction]) -> None:
     bulk.insert(Interaction._meta.db_table, columns, values, row_sql="(%s, %s, %s, '', '[]', %s, %s, %s)")
 
 
-def _write_visit_interactions(pending: list[Visit], alive: set[int]) -> None:
+def _write_visit_interactions(pending: list[Visit], alive: set[int]) -> list[Visit]:
     """One web_visit interaction per visit of a known visitor: written with its first page,
     brought up to date (pages, seconds) as the visit goes on."""
     visits = [visit for visit in pending if visit.lead_id in alive]
@@ -514,6 +536,7 @@ def _write_visit_interactions(pending: list[Visit], alive: set[int]) -> None:
         visit.interaction = row
     Interaction.objects.bulk_update(old, ["metadata"], batch_size=500)
     Visit.objects.bulk_update(visits, ["lead", "interaction"], batch_size=500)
+    return visits
 
 
 def _visit_metadata(visit: Visit) -> dict:
@@ -529,7 +552,13 @@ def _visit_metadata(visit: Visit) -> dict:
 def join_known_visits(limit: int = 1000) -> int:
     """Visits made before their visitor became known join the lead (its timeline, its score)."""
     visits = list(
-        Visit.objects.filter(lead__isnull=True, visitor__lead__isnull=False)
+        Visit.objects.filter(
+            lead__isnull=True,
+            visitor__lead__isnull=False,
+            visitor__lead__contact__erased_at__isnull=True,
+            visitor__lead__contact__consent=True,
+            visitor__lead__contact__do_not_contact=False,
+        )
         .select_related("visitor")
         .order_by("id")[:limit]
     )

@@ -63,13 +63,22 @@ def forget() -> None:
     _cache.clear()
 
 
+def urls_in(text: str) -> frozenset[str]:
+    """The http(s) addresses written in a text."""
+    return frozenset(match.group(0) for match in URL.finditer(text or ""))
+
+
 @dataclass
 class Draft:
-    """An e-mail about to be queued, to be tracked: its outbox key, its lead and its text."""
+    """An e-mail about to be queued, to be tracked: its outbox key, its lead, its text (merge
+    fields filled in) and `destinations`, the addresses its writer wrote (in the text before the
+    merge): only those are tracked. An address that came in with a merged value (a name typed as
+    "https://…" in a web form) stays plain text, never a tracked link or a link at all."""
 
     key: str
     lead_id: int
     text: str
+    destinations: frozenset[str]
     letter_id: int | None = None
     offer_id: int | None = None
     marketing: bool = True
@@ -89,7 +98,8 @@ def track_emails(drafts: list[Draft]) -> list[Tracked]:
     for draft in drafts:
         common = {"lead_id": draft.lead_id, "email_key": draft.key, "letter_id": draft.letter_id}
         common["offer_id"] = draft.offer_id
-        urls = list(dict.fromkeys(match.group(0) for match in URL.finditer(draft.text)))
+        found = (match.group(0) for match in URL.finditer(draft.text))
+        urls = [url for url in dict.fromkeys(found) if url in draft.destinations]
         clicks = [TrackedLink(purpose=Purpose.CLICK, url=url[:1000], **common) for url in urls]
         opened = TrackedLink(purpose=Purpose.OPEN, **common)
         forward = TrackedLink(purpose=Purpose.FORWARD, **common) if draft.marketing else None
@@ -103,13 +113,15 @@ def track_emails(drafts: list[Draft]) -> list[Tracked]:
         if forward is not None:
             text += "\n\n" + FORWARD_LINE.format(url=address(forward.pk, tokens.FORWARD))
         image = f'<img src="{address(opened.pk, tokens.OPEN)}" width="1" height="1" alt="">'
-        tracked.append(Tracked(text=text, html=as_html(text) + image))
+        ours = frozenset(swap.values()) | ({address(forward.pk, tokens.FORWARD)} if forward else frozenset())
+        tracked.append(Tracked(text=text, html=as_html(text, links=ours) + image))
     return tracked
 
 
-def letter_links(letters: list, *, offer=None) -> None:
+def letter_links(letters: list, *, offer=None, destinations: frozenset[str] = frozenset()) -> None:
     """The tracked addresses printed on letters, in one INSERT: each letter's QR code (to the
-    offer's landing page, else the company's), its forward form, and each address in its text."""
+    offer's landing page, else the company's), its forward form, and each address of its text
+    that its template wrote (`destinations`: see Draft)."""
     offer_id = offer.pk if offer is not None else None
     rows = []
     for letter in letters:
@@ -117,7 +129,8 @@ def letter_links(letters: list, *, offer=None) -> None:
         rows.append(TrackedLink(purpose=Purpose.SCAN, url=landing_url(offer), **common))
         rows.append(TrackedLink(purpose=Purpose.FORWARD, **common))
         for url in dict.fromkeys(match.group(0) for match in URL.finditer(letter.text or "")):
-            rows.append(TrackedLink(purpose=Purpose.CLICK, url=url[:1000], **common))
+            if url in destinations:
+                rows.append(TrackedLink(purpose=Purpose.CLICK, url=url[:1000], **common))
     TrackedLink.objects.bulk_create(rows)
 
 

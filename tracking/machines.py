@@ -47,6 +47,7 @@ def scanner_network(address: str) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    ip = getattr(ip, "ipv4_mapped", None) or ip
     return any(ip in network for network in _NETWORKS)
 
 
@@ -74,5 +75,6 @@ def network_of(address: str) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return ""
+    ip = getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:1.2.3.4 (a dual-stack bind) is 1.2.3.4
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)

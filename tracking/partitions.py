@@ -109,17 +109,23 @@ def keep(now: datetime | None = None) -> dict:
         deleted, _ = Hit.objects.filter(at__lt=oldest).delete()
         return {"created": [], "dropped": [], "deleted": deleted}
     created, dropped = [], []
-    month = _month(now.date())
-    for _ in range(MONTHS_AHEAD):
-        if _create_month(connection, month):
-            created.append(_name(month))
-        month = _next_month(month)
-    for name, start in _months():
-        if _next_month(start) <= oldest.date():
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE {name}")
-            dropped.append(name)
-    with connection.cursor() as cursor:  # what the default partition caught: few rows, deleted
-        cursor.execute(f"DELETE FROM {TABLE}_default WHERE at < %s", [oldest])
-        deleted = cursor.rowcount
+    with connection.cursor() as cursor:  # the doors' INSERTs wait behind a partition's DDL: never long
+        cursor.execute("SET lock_timeout = '5s'")
+    try:
+        month = _month(now.date())
+        for _ in range(MONTHS_AHEAD):
+            if _create_month(connection, month):
+                created.append(_name(month))
+            month = _next_month(month)
+        for name, start in _months():
+            if _next_month(start) <= oldest.date():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP TABLE {name}")
+                dropped.append(name)
+        with connection.cursor() as cursor:  # what the default partition caught: few rows, deleted
+            cursor.execute(f"DELETE FROM {TABLE}_default WHERE at < %s", [oldest])
+            deleted = cursor.rowcount
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
     return {"created": created, "dropped": dropped, "deleted": deleted}

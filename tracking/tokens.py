@@ -46,6 +46,8 @@ def read(token: str, door: str) -> int | None:
     head, signature = token[:-SIGNATURE_LENGTH], token[-SIGNATURE_LENGTH:]
     if head.startswith("0") and head != "0":
         return None  # one spelling per id
+    if any(char not in _INDEX for char in signature):
+        return None
     link_id = 0
     for char in head:
         value = _INDEX.get(char)

@@ -15,8 +15,6 @@ def identify(visitor: str, lead) -> None:
     if not lead.contact.consent or lead.contact.do_not_contact:
         return
     now = timezone.now()
-    known = Visitor.objects.filter(token=visitor).first()
-    if known is None:
-        Visitor.objects.get_or_create(token=visitor, defaults={"lead": lead, "first_seen_at": now, "last_seen_at": now})
-    elif known.lead_id is None:
-        Visitor.objects.filter(pk=known.pk, lead__isnull=True).update(lead=lead)
+    # The fold may be writing the same id at this moment: whoever wrote the row, it gets the lead.
+    Visitor.objects.get_or_create(token=visitor, defaults={"lead": lead, "first_seen_at": now, "last_seen_at": now})
+    Visitor.objects.filter(token=visitor, lead__isnull=True).update(lead=lead)

@@ -178,6 +178,7 @@ def email_lead(
     template = template_for(template_id) if template_id not in (None, "") else None
     offer = template.offer if template is not None and template.offer_id else lead_offer
     subject, text = check(subject=subject, text=text, has_offer=offer is not None)
+    unmerged = text
     with transaction.atomic():
         lead = _lock(leads, lead_id)
         refuse_if_erased(lead.contact)
@@ -198,9 +199,12 @@ def email_lead(
             metadata={"template": template.pk if template else None, "marketing": template is not None},
         )
         key = f"{KEY}{logged.interaction.pk}"
+        written = links.urls_in(unmerged)  # the writer's addresses, never one a merged value brought
         html = merge.as_html(text)
         if lead.contact.consent:  # opens and clicks are followed only for those who agreed to marketing
-            draft = links.Draft(key=key, lead_id=lead.pk, text=text, marketing=template is not None)
+            draft = links.Draft(
+                key=key, lead_id=lead.pk, text=text, destinations=written, marketing=template is not None
+            )
             tracked = links.track_emails([draft])[0]
             text, html = tracked.text, tracked.html
         message = Message(

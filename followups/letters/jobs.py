@@ -84,7 +84,8 @@ def write_letters(batch: LetterBatch, leads: list) -> int:
     else:
         raise RuntimeError("Could not draw unique response codes for a chunk of letters")
     offer = batch.template.offer
-    links.letter_links(letters, offer=offer)
+    destinations = links.urls_in(batch.template.body)  # the template's own, never a merged value's
+    links.letter_links(letters, offer=offer, destinations=destinations)
     emailed = [letter for letter in letters if _can_email(letter.lead.contact)]
     tracked = links.track_emails(
         [
@@ -94,6 +95,7 @@ def write_letters(batch: LetterBatch, leads: list) -> int:
                 text=f"{letter.text}\n\nYour response code: {merge.display_code(letter.code)}",
                 letter_id=letter.pk,
                 offer_id=offer.pk if offer is not None else None,
+                destinations=destinations,
             )
             for letter in emailed
         ]

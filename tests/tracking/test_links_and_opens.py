@@ -244,3 +244,22 @@ def test_an_offers_letters_scans_and_printed_address_count_for_the_offer(
     offer.landing_url = "https://www.example.com/summer"
     offer.save()
     assert prospect().get(path_of(printed))["Location"] == "https://www.example.com/summer"
+
+
+def test_an_address_typed_as_a_name_is_never_tracked_nor_linked(letter_with_link, settings, tmp_path):
+    """A web form's first name "https://evil.example/login" merged into a letter must not become a
+    tracked link (an open redirect through our host) nor a link in our e-mail."""
+    unclosed_lead(consent=True, first_name="https://evil.example/login")
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    email = Email.objects.get(key=f"letter:{letter.pk}")
+    assert "https://evil.example/login" in email.text  # said as they wrote it, in plain text
+    assert 'href="https://evil.example' not in email.html
+    assert not TrackedLink.objects.filter(url__contains="evil").exists()
+    assert TrackedLink.objects.filter(url=LANDING).exists()  # the template's own address is tracked
+
+
+@pytest.mark.parametrize("token", ["5ééééééééééé", "5" + "é" * 11, "ab" + "\u0663" * 11])
+def test_tokens_with_any_character_answer_without_an_error(token):
+    assert prospect().get(f"/t/{token}").status_code == 302
+    assert prospect().get(f"/o/{token}").status_code == 200
+    assert prospect().get(f"/f/{token}").status_code == 404

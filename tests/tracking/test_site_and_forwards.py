@@ -325,3 +325,51 @@ def test_a_visitor_who_did_not_agree_to_marketing_stays_anonymous(site_key, form
     [visit] = Visit.objects.all()
     assert visit.lead_id is None and visit.pages == 1  # counted, never theirs
     assert not Interaction.objects.filter(kind=InteractionKind.WEB_VISIT).exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"visitor": VISITOR, "url": f"{SITE}/", "event": [1]},
+        {"visitor": VISITOR, "url": "http://[x", "event": "view"},
+        {"visitor": VISITOR, "url": f"{SITE}/", "event": {"a": 1}},
+        {"visitor": ["x"], "url": f"{SITE}/", "event": "view"},
+        {"visitor": VISITOR, "url": f"{SITE}/", "event": "leave", "seconds": True},
+        {"visitor": VISITOR, "url": f"{SITE}/", "event": "view", "referrer": 5},
+    ],
+)
+def test_malformed_beacons_are_refused_with_400_and_nothing_stored(site_key, body):
+    _key, raw = site_key
+    assert beacon(raw, body).status_code == 400
+    assert not Hit.objects.exists()
+
+
+def test_a_visitor_named_mid_visit_brings_the_whole_visit(site_key, form_key, api_as):
+    _key, raw = site_key
+    for page in ("/", "/pricing", "/contact"):
+        view(raw, page)
+    fold_all()  # folded while they are anonymous
+    _row, form = form_key
+    captured = api_as(None).post(
+        "/api/v1/capture/",
+        {"email": "mid@example.com", "first_name": "Mid", "consent": True, "visitor": VISITOR},
+        format="json",
+        HTTP_X_FORM_KEY=form,
+    )
+    beacon(raw, {"visitor": VISITOR, "url": f"{SITE}/contact", "event": "leave", "seconds": 30})
+    fold_all()
+    lead = Lead.objects.get(pk=captured.json()["lead"])
+    from tracking.selectors import engagement
+
+    seen = engagement(lead)
+    assert (seen.visits, seen.pages, seen.seconds) == (1, 3, 30)
+
+
+def test_a_crawlers_page_views_are_kept_raw_and_never_a_visit(site_key):
+    _key, raw = site_key
+    crawler = prospect("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+    body = json.dumps({"visitor": "crawler-0001", "url": f"{SITE}/pricing", "event": "view"})
+    answer = crawler.post(f"/api/v1/track/?k={raw}", data=body, content_type="text/plain", HTTP_ORIGIN=SITE)
+    assert answer.status_code == 204
+    fold_all()
+    assert Hit.objects.get().machine == "scanner or preview" and not Visit.objects.exists()
