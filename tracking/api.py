@@ -41,7 +41,7 @@ class SentEmailSerializer(serializers.Serializer):
     subject = serializers.CharField()
     sent_at = serializers.DateTimeField(allow_null=True)
     links = serializers.ListField(child=serializers.CharField())
-    open_url = serializers.CharField()
+    open_url = serializers.CharField(allow_blank=True, help_text="Its open image; empty for an untracked e-mail.")
     unsubscribe_url = serializers.CharField(allow_null=True)
     human_opens = serializers.IntegerField()
     machine_opens = serializers.IntegerField()

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
+from leads.kinds import EMAIL_SENT_KEY, InteractionKind
+from leads.models import Interaction
 from outbox.models import Email
 from tracking import links, tokens
 from tracking.models import LeadActivity, Purpose, Scope, Tally, TrackedLink
@@ -83,9 +85,16 @@ class SentEmail:
 
 
 def emails_of(lead) -> list[SentEmail]:
-    """The tracked e-mails sent to a lead, newest first, each with its addresses and counts."""
+    """The e-mails sent to a lead, newest first, each with its tracked addresses and counts: the
+    tracked ones (a letter's, one to a contact who agreed to marketing) and the untracked ones
+    written from the lead page (no open image: `open_url` empty, the counts 0)."""
     rows = TrackedLink.objects.filter(lead_id=lead.pk).exclude(email_key="").values_list("pk", "purpose", "email_key")
-    by_key: dict[str, dict] = {}
+    by_key: dict[str, dict] = {
+        f"{EMAIL_SENT_KEY}{pk}": {"links": [], "open": "", "forward": False}
+        for pk in Interaction.objects.filter(lead_id=lead.pk, kind=InteractionKind.EMAIL_SENT).values_list(
+            "pk", flat=True
+        )
+    }
     for pk, purpose, key in rows:
         entry = by_key.setdefault(key, {"links": [], "open": "", "forward": False})
         if purpose == Purpose.CLICK:

@@ -198,6 +198,12 @@ def test_an_e_mail_written_from_the_lead_page_is_tracked_only_for_a_contact_who_
     plain = Email.objects.get(to_address=refused.contact.email)
     assert "/t/" in tracked.text and "/o/" in tracked.html and "Pass it on" not in tracked.text  # one-to-one
     assert "https://www.example.com/brochure.pdf" in plain.text and "/o/" not in plain.html
+    # Both are listed: the untracked one without an open image or counts.
+    marketing = api_as(users["marketing"])
+    [listed] = marketing.get(f"/api/v1/emails/?lead={refused.pk}").json()
+    assert listed["subject"] == "Brochure" and listed["open_url"] == "" and listed["links"] == []
+    [followed] = marketing.get(f"/api/v1/emails/?lead={agreed.pk}").json()
+    assert followed["open_url"].startswith("http") and len(followed["links"]) == 1
 
 
 def test_hits_wait_for_the_fold_without_touching_the_lead_and_the_browser_agent_is_a_person(
