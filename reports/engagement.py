@@ -8,7 +8,7 @@ from campaigns.models import Offer
 from leads.kinds import Stage
 from leads.models import Lead
 from reports.router import reading_reports
-from tracking.links import click_address
+from tracking.links import link_address
 from tracking.models import Purpose, Scope, Tally, TrackedLink
 
 COLUMNS = [
@@ -43,7 +43,7 @@ def offers() -> list[dict]:
             .order_by()
         }
         printed = {
-            link.offer_id: click_address(link)
+            link.offer_id: link_address(link)
             for link in TrackedLink.objects.filter(offer__isnull=False, lead__isnull=True, purpose=Purpose.CLICK)
         }
     return [

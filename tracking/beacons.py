@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from config import throttling
 from tracking import hits
+from tracking.links import origin_of
 from tracking.models import HitKind, SiteKey, hash_site_key
 
 VISITOR = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -58,9 +59,9 @@ def _scheme(url: str) -> str:
         return ""
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+def allows(key: SiteKey | None, origin: str) -> bool:
+    """Whether the key lets pages of this origin (scheme://host[:port]) send beacons."""
+    return key is not None and origin.lower() in {allowed.lower() for allowed in key.allowed_origins}
 
 
 def read(body: bytes, key: SiteKey) -> dict:
@@ -78,7 +79,7 @@ def read(body: bytes, key: SiteKey) -> dict:
         errors["visitor"] = ["The visitor id is 8 to 64 letters, digits, - or _."]
     if not isinstance(url, str) or len(url) > 1000 or _scheme(url) not in ("http", "https"):
         errors["url"] = ["The page's http(s) address, at most 1,000 characters."]
-    elif _origin(url) not in {origin.lower() for origin in key.allowed_origins}:
+    elif not allows(key, origin_of(url)):
         errors["url"] = ["This page is not on a site this key allows."]
     if not isinstance(event, str) or event not in EVENTS:
         errors["event"] = ['"view" or "leave".']
@@ -102,7 +103,7 @@ def _throttle(request, visitor: str) -> None:
 
 
 def _answer(response, origin: str, key: SiteKey | None):
-    if key is not None and origin and origin.lower() in {allowed.lower() for allowed in key.allowed_origins}:
+    if origin and allows(key, origin):
         response["Access-Control-Allow-Origin"] = origin
     response["Vary"] = "Origin"
     return response
@@ -124,7 +125,7 @@ def beacon(request):
     try:
         if key is None:
             raise BadBeacon(403, {"detail": "Unknown or revoked site key."})
-        if origin and origin.lower() not in {allowed.lower() for allowed in key.allowed_origins}:
+        if origin and not allows(key, origin):
             raise BadBeacon(403, {"detail": "This origin is not allowed for this key."})
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.CRM_TRACKING_BEACON_MAX_BYTES:

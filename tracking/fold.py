@@ -580,6 +580,14 @@ def forget_old_marks() -> int:
     return ScoredMark.objects.filter(day__lt=timezone.localdate() - timedelta(days=2)).delete()[0]
 
 
+def count_forward(link: TrackedLink, at: datetime) -> None:
+    """A forward through the link's form (tracking.forwards), counted for its e-mail, letter and
+    offer and in its lead's hour, as the fold counts the other hits."""
+    counted = Link(link.pk, link.purpose, link.lead_id, link.email_key, link.letter_id, link.offer_id, link.url, None)
+    write_tally({key: dict.fromkeys(TALLY_FIELDS, 0) | {"forwards": 1} for key in scopes(counted)})
+    write_activity({(link.lead_id, _hour(at)): dict.fromkeys(ACTIVITY_FIELDS, 0) | {"forwards": 1}})
+
+
 def write_marks(keys: list[str]) -> None:
     today = timezone.localdate()
     bulk.insert(

@@ -79,15 +79,8 @@ def forward(link: TrackedLink, *, first_name, last_name="", email="", phone="", 
         )
         metadata = {"referred_lead": received.lead.pk} | ({"email": link.email_key} if link.email_key else {})
         record_interaction(referrer, kind=InteractionKind.EMAIL_FORWARD, book=published_rule_book(), metadata=metadata)
-        counted = fold.Link(link.pk, link.purpose, link.lead_id, link.email_key, link.letter_id, link.offer_id, "", "")
-        fold.write_tally({(scope, ref): _one_forward() for scope, ref in fold.scopes(counted)})
-        hour = timezone.now().replace(minute=0, second=0, microsecond=0)
-        fold.write_activity({(referrer.pk, hour): _one_forward(fold.ACTIVITY_FIELDS)})
+        fold.count_forward(link, timezone.now())
     return received
-
-
-def _one_forward(fields=fold.TALLY_FIELDS) -> dict:
-    return dict.fromkeys(fields, 0) | {"forwards": 1}
 
 
 @never_cache

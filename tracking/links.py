@@ -26,13 +26,22 @@ def address(link_id: int, door: str) -> str:
     return f"{settings.CRM_BASE_URL}/{door}/{tokens.make(link_id, door)}"
 
 
-def click_address(link: TrackedLink) -> str:
-    return address(link.pk, tokens.CLICK)
+DOORS = {Purpose.OPEN: tokens.OPEN, Purpose.FORWARD: tokens.FORWARD}  # a link or a QR code: /t/
+
+
+def address_of(link_id: int, purpose: str) -> str:
+    """A link's tracked address at the door its purpose opens."""
+    return address(link_id, DOORS.get(purpose, tokens.CLICK))
+
+
+def link_address(link: TrackedLink) -> str:
+    """The row's tracked address: /t/ for a link or a QR code, /o/ for an open image, /f/ for a forward form."""
+    return address_of(link.pk, link.purpose)
 
 
 def landing_url(offer=None) -> str:
     """Where a scan of a letter's QR code goes: the offer's landing page, else the company's."""
-    if offer is not None and getattr(offer, "landing_url", ""):
+    if offer is not None and offer.landing_url:
         return offer.landing_url
     return settings.CRM_TRACKING_LANDING_URL
 
@@ -108,12 +117,13 @@ def track_emails(drafts: list[Draft]) -> list[Tracked]:
     TrackedLink.objects.bulk_create(rows)
     tracked = []
     for draft, urls, clicks, opened, forward in plans:
-        swap = {url: click_address(link) for url, link in zip(urls, clicks, strict=True)}
+        swap = {url: link_address(link) for url, link in zip(urls, clicks, strict=True)}
         text = URL.sub(lambda match, swap=swap: swap.get(match.group(0), match.group(0)), draft.text)
+        ours = frozenset(swap.values())
         if forward is not None:
-            text += "\n\n" + FORWARD_LINE.format(url=address(forward.pk, tokens.FORWARD))
-        image = f'<img src="{address(opened.pk, tokens.OPEN)}" width="1" height="1" alt="">'
-        ours = frozenset(swap.values()) | ({address(forward.pk, tokens.FORWARD)} if forward else frozenset())
+            text += "\n\n" + FORWARD_LINE.format(url=link_address(forward))
+            ours |= {link_address(forward)}
+        image = f'<img src="{link_address(opened)}" width="1" height="1" alt="">'
         tracked.append(Tracked(text=text, html=as_html(text, links=ours) + image))
     return tracked
 
@@ -156,11 +166,11 @@ def printed(letter_ids: list[int]) -> dict[int, Printed]:
     for letter_id, purpose, pk, url in rows.order_by("pk"):
         entry = found.setdefault(letter_id, {"qr_url": "", "forward_url": "", "links": {}})
         if purpose == Purpose.SCAN:
-            entry["qr_url"] = address(pk, tokens.CLICK)
+            entry["qr_url"] = address_of(pk, purpose)
         elif purpose == Purpose.FORWARD:
-            entry["forward_url"] = address(pk, tokens.FORWARD)
+            entry["forward_url"] = address_of(pk, purpose)
         elif purpose == Purpose.CLICK:
-            entry["links"][url] = address(pk, tokens.CLICK)
+            entry["links"][url] = address_of(pk, purpose)
     return {letter_id: Printed(**entry) for letter_id, entry in found.items()}
 
 
@@ -173,7 +183,7 @@ def offer_link(offer) -> str:
     elif link.url != landing_url(offer):
         TrackedLink.objects.filter(pk=link.pk).update(url=landing_url(offer))
         _cache.pop(link.pk, None)
-    return click_address(link)
+    return link_address(link)
 
 
 def offer_saved(sender, instance, **kwargs) -> None:

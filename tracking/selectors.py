@@ -12,7 +12,7 @@ from django.utils import timezone
 from leads.kinds import EMAIL_SENT_KEY, InteractionKind
 from leads.models import Interaction
 from outbox.models import Email
-from tracking import links, tokens
+from tracking import links
 from tracking.models import LeadActivity, Purpose, Scope, Tally, TrackedLink
 
 ENGAGEMENT_FIELDS = ("opens", "machine_opens", "clicks", "scans", "forwards", "visits", "pages", "seconds")
@@ -98,9 +98,9 @@ def emails_of(lead) -> list[SentEmail]:
     for pk, purpose, key in rows:
         entry = by_key.setdefault(key, {"links": [], "open": "", "forward": False})
         if purpose == Purpose.CLICK:
-            entry["links"].append(links.address(pk, tokens.CLICK))
+            entry["links"].append(links.address_of(pk, purpose))
         elif purpose == Purpose.OPEN:
-            entry["open"] = links.address(pk, tokens.OPEN)
+            entry["open"] = links.address_of(pk, purpose)
         elif purpose == Purpose.FORWARD:
             entry["forward"] = True
     tallies = {tally.ref: tally for tally in Tally.objects.filter(scope=Scope.EMAIL, ref__in=list(by_key))}
