@@ -43,7 +43,7 @@ def record(*, kind: str, link_id: int | None = None, machine: str = "", **fields
 
 
 FOLLOW = (
-    "WITH link AS (SELECT purpose, url FROM tracking_trackedlink WHERE id = %s), "
+    "WITH link AS (SELECT purpose, url FROM tracking_trackedlink WHERE id = %s AND purpose IN ('click', 'scan')), "
     f"hit AS (INSERT INTO {Hit._meta.db_table} ({', '.join(COLUMNS)}, machine) "
     "SELECT %s, CASE WHEN purpose = 'scan' THEN 'scan' ELSE 'click' END, %s, NULL, '', '', '', NULL, %s, %s, %s "
     "FROM link) SELECT purpose, url FROM link"

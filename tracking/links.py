@@ -26,6 +26,7 @@ def address(link_id: int, door: str) -> str:
     return f"{settings.CRM_BASE_URL}/{door}/{tokens.make(link_id, door)}"
 
 
+FOLLOWED = (Purpose.CLICK, Purpose.SCAN)  # the purposes /t/ leads somewhere for
 DOORS = {Purpose.OPEN: tokens.OPEN, Purpose.FORWARD: tokens.FORWARD}  # a link or a QR code: /t/
 
 
@@ -60,7 +61,8 @@ def destination(link_id: int) -> tuple[str, str] | None:
     cached = _cache.get(link_id)
     if cached is not None and now - cached[0] < CACHE_SECONDS:
         return cached[1]
-    row = TrackedLink.objects.filter(pk=link_id).values_list("purpose", "url").first()
+    followed = TrackedLink.objects.filter(pk=link_id, purpose__in=FOLLOWED)  # an open image or a form is no link
+    row = followed.values_list("purpose", "url").first()
     if len(_cache) >= CACHE_SIZE:
         _cache.clear()
     _cache[link_id] = (now, tuple(row) if row else None)

@@ -103,11 +103,14 @@ def test_forged_truncated_and_cross_door_tokens_go_to_the_safe_default_and_recor
     opened = link_of(letter, Purpose.OPEN, emailed=True)
     good = tokens.make(click.pk, tokens.CLICK)
     other_link = tokens.make(click.pk + 1, tokens.CLICK)[:-1] + good[-1]
+    if other_link == tokens.make(click.pk + 1, tokens.CLICK):  # the same last character, 1 in 62
+        other_link = tokens.make(click.pk + 2, tokens.CLICK)[:-1] + good[-1]
     for bad in (
         good[:-1],  # truncated
         good[:-1] + ("A" if good[-1] != "A" else "B"),  # forged
         other_link,  # another id with this one's signature
         tokens.make(opened.pk, tokens.OPEN),  # an open image's token used as a link
+        tokens.make(opened.pk, tokens.CLICK),  # an open image's row behind a link's door: no link
         "0" + good,  # a second spelling of the id
         "x" * 200,
         "abc!defghijklmnop",
