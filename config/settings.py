@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "followups",
     "sales",
     "imports",
+    "nurture",
     "reports",
     "desk",
     "data_rights",
@@ -369,6 +370,22 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 2, "expire_seconds": 2},
     },
     "keep-hit-partitions": {"task": "tracking.tasks.keep_hit_partitions", "schedule": crontab(hour=2, minute=25)},
+    # Sequences: steps due by rows, worked in bounded batches; goals and triggers every minute.
+    "advance-sequences": {
+        "task": "nurture.tasks.bulk_advance_sequences",
+        "schedule": 30.0,
+        "options": {"expires": 30, "expire_seconds": 30},
+    },
+    "end-finished-enrolments": {
+        "task": "nurture.tasks.end_finished_enrolments",
+        "schedule": 60.0,
+        "options": {"expires": 60, "expire_seconds": 60},
+    },
+    "enrol-by-triggers": {
+        "task": "nurture.tasks.bulk_enrol_by_triggers",
+        "schedule": 600.0,
+        "options": {"expires": 600, "expire_seconds": 600},
+    },
 }
 
 # --- The product's own settings -------------------------------------------------------------
@@ -379,6 +396,13 @@ CRM_BASE_URL = (
     or os.environ.get("CRM_SITE_URL")
     or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 ).rstrip("/")
+# Sequences (nurture): enrolments a transaction, no marketing e-mail in the quiet hours (company
+# time, start and end hour; equal hours: none), at most this many sequence e-mails a day, and how
+# far back a trigger looks past its days when a sequence starts.
+CRM_NURTURE_BATCH = int(os.environ.get("CRM_NURTURE_BATCH", "1000"))
+CRM_NURTURE_QUIET_HOURS = tuple(int(h) for h in os.environ.get("CRM_NURTURE_QUIET_HOURS", "21-8").split("-"))
+CRM_NURTURE_DAILY_CAP = int(os.environ.get("CRM_NURTURE_DAILY_CAP", "50000"))
+CRM_NURTURE_TRIGGER_LOOKBACK_DAYS = int(os.environ.get("CRM_NURTURE_TRIGGER_LOOKBACK_DAYS", "30"))
 # The suppression list's hashing key (crm/suppression.py); SECRET_KEY when empty.
 CRM_SUPPRESSION_KEY = os.environ.get("CRM_SUPPRESSION_KEY", "")
 # Money on every page and export is in this ISO 4217 currency (amounts are stored without one).

@@ -19,6 +19,7 @@ from jobs.api import JobView
 from leads.api import CallerSearchView, ContactMergeView, LeadViewSet, RedeemOfferView, RulesOfEngagementView
 from leads.capture_api import CaptureView
 from notifications.api import NotificationsView
+from nurture.api import EnrolmentViewSet, SequenceViewSet
 from scoring.api import DraftView, PreviewView, PublishedRulesView, PublishView
 from tracking.api import EmailListView, LeadEngagementView
 from tracking.beacons import beacon
@@ -34,6 +35,8 @@ router.register("letters/templates", LetterTemplateViewSet, basename="letter-tem
 router.register("letters/batches", LetterBatchViewSet, basename="letter-batch")
 router.register("letters", LetterViewSet, basename="letter")
 router.register("imports", ImportViewSet, basename="import")
+router.register("sequences", SequenceViewSet, basename="sequence")
+router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -71,6 +74,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("reports/", include("reports.urls")),
     path("", include("tracking.urls")),
+    path("", include("nurture.urls")),
     path("", include("crm.urls")),
     path("", include("data_rights.urls")),
     path("", include("imports.urls")),

@@ -49,6 +49,7 @@ class FollowUpKind(models.TextChoices):
     CLOSED_UNCLOSED = "closed_unclosed", "After a visit with no sale"
     AFTER_SALE = "after_sale", "Advocacy and referrals"
     NEEDS_NOT_MET = "needs_not_met", "Needs not met: a manager calls"
+    NURTURE = "nurture", "A nurture sequence's call"
 
 
 class FollowUpStatus(models.TextChoices):
@@ -163,6 +164,9 @@ class LetterBatch(models.Model):
     unclosed_days = models.PositiveSmallIntegerField()
     selected_at = models.DateTimeField(help_text="The selection is taken as it stood at this moment.")
     pdf = models.CharField(max_length=300, blank=True, help_text="The combined PDF for the mail house.")
+    daily = models.BooleanField(
+        default=False, help_text="The day's letters of this template that nurture sequences added, one by one."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -171,6 +175,11 @@ class LetterBatch(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "letter batches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "selected_at"], condition=Q(daily=True), name="one_daily_batch_per_template_day"
+            )
+        ]
 
     def __str__(self):
         return f"{self.template} #{self.pk}"

@@ -80,6 +80,26 @@ def schedule_after_close(lead: Lead, *, outcome: str, closed_at: datetime, by=No
     return FollowUp.objects.bulk_create(rows)
 
 
+def give_calls(calls: list[tuple[Lead, str, bool, str]], *, at: datetime) -> list[FollowUp]:
+    """Call tasks a nurture sequence gives, in one INSERT: (lead, what to say, to its owner?, the
+    sequence's name). A call for the owner of a lead nobody owns goes to the CSR pool; beat's
+    mark_due announces each when it falls due, as any follow-up."""
+    rows = []
+    for lead, note, to_owner, origin in calls:
+        assignee = lead.owner if to_owner and lead.owner_id else None
+        rows.append(
+            FollowUp(
+                lead=lead,
+                kind=FollowUpKind.NURTURE,
+                due_at=at,
+                assignee=assignee,
+                pool="" if assignee else Role.CSR,
+                note=f"{origin}: {note}",
+            )
+        )
+    return FollowUp.objects.bulk_create(rows)
+
+
 def _clean_due_at(due_at) -> datetime:
     now = timezone.now()
     if not isinstance(due_at, datetime):

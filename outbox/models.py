@@ -15,6 +15,9 @@ class Email(models.Model):
     reply_to = models.CharField(
         max_length=254, blank=True, help_text="Where a reply goes (the writer of a personal e-mail)."
     )
+    unsubscribe_url = models.CharField(
+        max_length=300, blank=True, help_text="A marketing e-mail's one-click unsubscribe address (List-Unsubscribe)."
+    )
     subject = models.CharField(max_length=250)
     text = models.TextField()
     html = models.TextField(blank=True)

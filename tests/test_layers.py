@@ -24,6 +24,7 @@ LAYERS = [
     "followups",
     "sales",
     "imports",
+    "nurture",
     "reports",
     "desk",
     "data_rights",

@@ -20,6 +20,10 @@ from tracking import tokens
 from tracking.models import Purpose, TrackedLink
 
 FORWARD_LINE = "Know someone who could use this? Pass it on: {url}"
+UNSUBSCRIBE_LINE = "No more e-mails like this one? Unsubscribe: {url}"
+# Where an e-mail's writer wants its forward form (a referral request: "{{ referral_link }}");
+# without it the form's address goes on a line of its own at the end.
+FORWARD_HERE = "\x00forward\x00"
 
 
 def address(link_id: int, door: str) -> str:
@@ -38,6 +42,12 @@ def address_of(link_id: int, purpose: str) -> str:
 def link_address(link: TrackedLink) -> str:
     """The row's tracked address: /t/ for a link or a QR code, /o/ for an open image, /f/ for a forward form."""
     return address_of(link.pk, link.purpose)
+
+
+def unsubscribe_address(open_link_id: int) -> str:
+    """A marketing e-mail's unsubscribe address: its open image's id, signed for the "u" door.
+    Nothing else about the person is in it; the e-mail's lead says whose consent it withdraws."""
+    return address(open_link_id, tokens.UNSUBSCRIBE)
 
 
 def landing_url(offer=None) -> str:
@@ -99,11 +109,13 @@ class Draft:
 class Tracked:
     text: str
     html: str
+    unsubscribe_url: str = ""  # a marketing e-mail's: its last line, and its List-Unsubscribe header
 
 
 def track_emails(drafts: list[Draft]) -> list[Tracked]:
     """Write the tracked links of many e-mails in one INSERT and return each e-mail's text and
-    HTML with its addresses tracked, its open image, and (marketing) its forward link."""
+    HTML with its addresses tracked, its open image and, for marketing, its forward link (where
+    the text has FORWARD_HERE, else on a line of its own) and its unsubscribe link, last."""
     rows: list[TrackedLink] = []
     plans = []
     for draft in drafts:
@@ -122,11 +134,17 @@ def track_emails(drafts: list[Draft]) -> list[Tracked]:
         swap = {url: link_address(link) for url, link in zip(urls, clicks, strict=True)}
         text = URL.sub(lambda match, swap=swap: swap.get(match.group(0), match.group(0)), draft.text)
         ours = frozenset(swap.values())
+        unsubscribe = ""
         if forward is not None:
-            text += "\n\n" + FORWARD_LINE.format(url=link_address(forward))
-            ours |= {link_address(forward)}
+            if FORWARD_HERE in text:
+                text = text.replace(FORWARD_HERE, link_address(forward))
+            else:
+                text += "\n\n" + FORWARD_LINE.format(url=link_address(forward))
+            unsubscribe = unsubscribe_address(opened.pk)
+            text += "\n\n" + UNSUBSCRIBE_LINE.format(url=unsubscribe)
+            ours |= {link_address(forward), unsubscribe}
         image = f'<img src="{link_address(opened)}" width="1" height="1" alt="">'
-        tracked.append(Tracked(text=text, html=as_html(text, links=ours) + image))
+        tracked.append(Tracked(text=text, html=as_html(text, links=ours) + image, unsubscribe_url=unsubscribe))
     return tracked
 
 

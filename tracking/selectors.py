@@ -100,7 +100,7 @@ def emails_of(lead) -> list[SentEmail]:
         if purpose == Purpose.CLICK:
             entry["links"].append(links.address_of(pk, purpose))
         elif purpose == Purpose.OPEN:
-            entry["open"] = links.address_of(pk, purpose)
+            entry["open"], entry["open_id"] = links.address_of(pk, purpose), pk
         elif purpose == Purpose.FORWARD:
             entry["forward"] = True
     tallies = {tally.ref: tally for tally in Tally.objects.filter(scope=Scope.EMAIL, ref__in=list(by_key))}
@@ -115,7 +115,7 @@ def emails_of(lead) -> list[SentEmail]:
                 sent_at=email.sent_at,
                 links=entry["links"],
                 open_url=entry["open"],
-                unsubscribe_url=None,
+                unsubscribe_url=_unsubscribe_url(entry),
                 human_opens=tally.human_opens if tally else 0,
                 machine_opens=tally.machine_opens if tally else 0,
                 clicks=tally.clicks if tally else 0,
@@ -123,6 +123,13 @@ def emails_of(lead) -> list[SentEmail]:
             )
         )
     return found
+
+
+def _unsubscribe_url(entry: dict) -> str | None:
+    """A marketing e-mail's (one with a forward form) unsubscribe address; None for the others."""
+    if not entry["forward"] or "open_id" not in entry:
+        return None
+    return links.unsubscribe_address(entry["open_id"])
 
 
 def tally_of(scope: str, refs: list[str]) -> dict:

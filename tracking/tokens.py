@@ -1,8 +1,9 @@
 """Tokens of tracked addresses: a link's id in base 62 followed by an 11-character signature.
 
 The signature is an HMAC of the id and of the door it opens ("t" a link or QR code, "o" an open
-image, "f" the forward form), so a token cannot be forged, cut short, or carried from one door
-to another, and it says nothing about the person it was sent to. Checking one costs no query.
+image, "f" the forward form, "u" the unsubscribe page, on an e-mail's open image's id), so a token
+cannot be forged, cut short, or carried from one door to another, and it says nothing about the
+person it was sent to. Checking one costs no query.
 """
 
 import hashlib
@@ -13,7 +14,7 @@ from django.conf import settings
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SIGNATURE_LENGTH = 11  # 64 bits in base 62
 MAX_TOKEN_LENGTH = 24
-CLICK, OPEN, FORWARD = "t", "o", "f"
+CLICK, OPEN, FORWARD, UNSUBSCRIBE = "t", "o", "f", "u"
 _INDEX = {char: value for value, char in enumerate(ALPHABET)}
 
 

@@ -206,9 +206,17 @@ def email_lead(
                 key=key, lead_id=lead.pk, text=text, destinations=written, marketing=template is not None
             )
             tracked = links.track_emails([draft])[0]
-            text, html = tracked.text, tracked.html
+            text, html, unsubscribe = tracked.text, tracked.html, tracked.unsubscribe_url
+        else:
+            unsubscribe = ""
         message = Message(
-            key=key, to=lead.contact.email, reply_to=_reply_address(by), subject=subject, text=text, html=html
+            key=key,
+            to=lead.contact.email,
+            reply_to=_reply_address(by),
+            subject=subject,
+            text=text,
+            html=html,
+            unsubscribe_url=unsubscribe,
         )
         ids = queue_emails([message])
     return SentEmail(logged.interaction, ids[0], lead.contact.email, subject, text, template is not None)

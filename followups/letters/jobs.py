@@ -108,6 +108,7 @@ def write_letters(batch: LetterBatch, leads: list) -> int:
                 subject=letter.subject,
                 text=email.text,
                 html=email.html,
+                unsubscribe_url=email.unsubscribe_url,
             )
             for letter, email in zip(emailed, tracked, strict=True)
         ]

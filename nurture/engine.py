@@ -1,0 +1,265 @@
+"""Working the enrolments whose step has fallen due: the beat sweep's body.
+
+A batch is at most CRM_NURTURE_BATCH enrolments, read through the partial index on `due_at`
+(active ones only) and row-locked with SKIP LOCKED, so two workers never take the same one. In
+the batch's one transaction each enrolment first leaves if it must (ends.end_finished), then goes
+through its steps until a wait that has not ended, an e-mail held back by the quiet hours or the
+daily cap, or the end: every step done writes its StepRun (the database refuses a second one for
+the same enrolment and step), its e-mail (outbox, keyed nurture:<enrolment>:<step>), its letter or
+its call, all in bulk. A worker killed in the middle loses the transaction, and the next sweep
+does the batch again from the start: each step exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from campaigns.models import Offer
+from followups.letters import emails, merge
+from followups.letters.daily import add_to_daily_batch
+from followups.services import give_calls
+from leads.kinds import InteractionKind
+from leads.models import Interaction
+from nurture import clock, ends
+from nurture.models import Enrolment, EnrolmentStatus, SequenceStatus, StepRun
+from nurture.steps import REFERRAL_FIELD
+from outbox.services import Message, queue_emails
+from tracking import links
+
+logger = logging.getLogger(__name__)
+
+EMAIL_KEY = "nurture:"  # nurture:<enrolment id>:<step key>
+# What a branch's condition looks for since the previous step (a click is an open too).
+SIGNS = {
+    "opened": (InteractionKind.EMAIL_OPEN, InteractionKind.EMAIL_CLICK),
+    "clicked": (InteractionKind.EMAIL_CLICK,),
+    "scanned": (InteractionKind.QR_SCAN,),
+    "visited": (InteractionKind.WEB_VISIT,),
+}
+
+
+def email_key(enrolment_id: int, step_key: str) -> str:
+    return f"{EMAIL_KEY}{enrolment_id}:{step_key}"
+
+
+@dataclass
+class Work:
+    """What a batch will write, gathered first and written in bulk."""
+
+    now: datetime
+    sent_today: int
+    runs: list[StepRun] = field(default_factory=list)
+    emails: list[tuple[Enrolment, dict]] = field(default_factory=list)
+    letters: dict[int, list[tuple[Enrolment, dict]]] = field(default_factory=lambda: defaultdict(list))
+    calls: list[tuple[Enrolment, dict]] = field(default_factory=list)
+    seen: dict[tuple[int, str], datetime] = field(default_factory=dict)  # (lead, kind) → latest
+
+
+def advance_due(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Work one batch of due enrolments; returns how many were taken (0: nothing is due)."""
+    now = now or timezone.now()
+    limit = limit or settings.CRM_NURTURE_BATCH
+    with transaction.atomic():
+        due = list(
+            Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=EnrolmentStatus.ACTIVE, due_at__lte=now, sequence__status=SequenceStatus.ACTIVE)
+            .select_related("sequence", "lead__contact__company", "lead__owner", "lead__offer")
+            .order_by("due_at", "id")[:limit]
+        )
+        if not due:
+            return 0
+        ended = ends.end_finished(Enrolment.objects.filter(pk__in=[e.pk for e in due]), now=now)
+        going = [e for e in due if e.pk not in ended]
+        work = Work(now=now, sent_today=_sent_today(now))
+        done = _done_steps(going)
+        work.seen = _signs(going)
+        for enrolment in going:
+            _walk(enrolment, done[enrolment.pk], work)
+        _write(going, work)
+    return len(due)
+
+
+def advance_all(*, now: datetime | None = None, budget_seconds: float = 50.0) -> int:
+    """Batches until nothing is due or the budget is spent (the next sweep goes on)."""
+    import time
+
+    started, total = time.monotonic(), 0
+    while time.monotonic() - started < budget_seconds:
+        taken = advance_due(now=now)
+        total += taken
+        if not taken:
+            break
+    return total
+
+
+def _sent_today(now: datetime) -> int:
+    return StepRun.objects.filter(kind="email", done_at__gte=clock.day_start(now)).exclude(email_key="").count()
+
+
+def _done_steps(enrolments: list[Enrolment]) -> dict[int, set[str]]:
+    done: dict[int, set[str]] = {e.pk: set() for e in enrolments}
+    for enrolment_id, step in StepRun.objects.filter(enrolment__in=enrolments).values_list("enrolment_id", "step"):
+        done[enrolment_id].add(step)
+    return done
+
+
+def _signs(enrolments: list[Enrolment]) -> dict[tuple[int, str], datetime]:
+    """The latest open, click, scan and visit of each lead whose sequence branches on them."""
+    branching = [e for e in enrolments if any(s["kind"] == "branch" for s in e.sequence.steps)]
+    if not branching:
+        return {}
+    since = min(e.last_step_at for e in branching)
+    kinds = {kind for signs in SIGNS.values() for kind in signs}
+    rows = (
+        Interaction.objects.filter(lead_id__in=[e.lead_id for e in branching], kind__in=kinds, occurred_at__gt=since)
+        .values_list("lead_id", "kind")
+        .annotate(latest=Max("occurred_at"))
+    )
+    return {(lead_id, kind): latest for lead_id, kind, latest in rows}
+
+
+def _position(enrolment: Enrolment, steps: list[dict]) -> int:
+    for position, step in enumerate(steps):
+        if step["key"] == enrolment.next_step:
+            return position
+    return min(enrolment.next_position, len(steps))  # its step was taken out in an edit: go on from there
+
+
+def _walk(enrolment: Enrolment, done: set[str], work: Work) -> None:
+    """Do the enrolment's steps that are due, in order, and say what comes next."""
+    steps = enrolment.sequence.steps
+    position = _position(enrolment, steps)
+    for _ in range(len(steps) + 1):
+        if position >= len(steps):
+            enrolment.status, enrolment.ended_at, enrolment.due_at = EnrolmentStatus.DONE, work.now, None
+            enrolment.next_step, enrolment.waiting = "", False
+            return
+        step = steps[position]
+        if step["key"] in done:  # done before an edit moved it: never again
+            position += 1
+            continue
+        started = enrolment.waiting and enrolment.next_step == step["key"]  # this wait, begun earlier
+        enrolment.next_step, enrolment.next_position = step["key"], position
+        kind = step["kind"]
+        if kind == "wait":
+            if not started:
+                enrolment.waiting, enrolment.due_at = True, clock.wait_until(step, enrolment.last_step_at)
+            if enrolment.due_at > work.now:
+                return
+            _ran(enrolment, step, work, "waited")
+            position += 1
+            continue
+        if kind == "email":
+            hold = clock.quiet_until(work.now)
+            if hold is None and work.sent_today >= settings.CRM_NURTURE_DAILY_CAP:
+                hold = clock.next_day(work.now)
+            if hold is not None:
+                enrolment.due_at = hold
+                return
+            _ran(enrolment, step, work, _email(enrolment, step, work))
+        elif kind == "letter":
+            work.letters[step["template"]].append((enrolment, step))
+            _ran(enrolment, step, work, "added to the day's letter batch")
+        elif kind == "call":
+            work.calls.append((enrolment, step))
+            _ran(enrolment, step, work, "call task given")
+        elif kind == "branch":
+            yes = _holds(enrolment, step, work)
+            _ran(enrolment, step, work, "yes" if yes else "no")
+            target = step["then"] if yes else step["else"]
+            if target == "end":
+                position = len(steps)
+                continue
+            if target != "next":
+                position = next((p for p, s in enumerate(steps) if s["key"] == target), position + 1)
+                continue
+        position += 1
+
+
+def _ran(enrolment: Enrolment, step: dict, work: Work, outcome: str) -> None:
+    key = email_key(enrolment.pk, step["key"]) if outcome == "sent" else ""
+    run = StepRun(enrolment=enrolment, step=step["key"], kind=step["kind"], done_at=work.now, outcome=outcome[:200])
+    run.email_key = key
+    work.runs.append(run)
+    enrolment.last_step_at, enrolment.waiting, enrolment.due_at = work.now, False, work.now
+
+
+def _email(enrolment: Enrolment, step: dict, work: Work) -> str:
+    refusal = emails.why_not(enrolment.lead, marketing=True)
+    if refusal:
+        return f"not sent: {refusal}"[:200]
+    work.emails.append((enrolment, step))
+    work.sent_today += 1
+    return "sent"
+
+
+def _holds(enrolment: Enrolment, step: dict, work: Work) -> bool:
+    condition, lead = step["if"], enrolment.lead
+    if condition == "score_at_least":
+        return lead.score >= step["value"]
+    if condition == "stage":
+        return lead.stage == step["value"]
+    since = enrolment.last_step_at
+    return any(work.seen.get((lead.pk, kind), since) > since for kind in SIGNS[condition])
+
+
+def _write(enrolments: list[Enrolment], work: Work) -> None:
+    StepRun.objects.bulk_create(work.runs)  # a second run of a step is refused: the batch rolls back
+    Enrolment.objects.bulk_update(
+        enrolments,
+        ["status", "next_step", "next_position", "waiting", "due_at", "last_step_at", "ended_at"],
+        batch_size=1000,
+    )
+    _queue(work)
+    for template_id, items in work.letters.items():
+        add_to_daily_batch(template_id=template_id, leads=[e.lead for e, _step in items], at=work.now)
+    give_calls(
+        [
+            (enrolment.lead, step["note"], step.get("to") == "owner", f"{enrolment.sequence.name}")
+            for enrolment, step in work.calls
+        ],
+        at=work.now,
+    )
+
+
+def _queue(work: Work) -> None:
+    """Each e-mail merged for its lead, its links tracked, into the outbox: all in bulk."""
+    if not work.emails:
+        return
+    offers = Offer.objects.in_bulk({step["offer"] for _e, step in work.emails if step.get("offer")})
+    drafts, messages = [], []
+    for enrolment, step in work.emails:
+        lead = enrolment.lead
+        offer = offers.get(step["offer"]) if step.get("offer") else lead.offer  # the step's, else the lead's
+        values = merge.values_for(
+            lead=lead, code="", offer=offer, company_name=settings.CRM_COMPANY_NAME, today=timezone.localdate()
+        )
+        values[REFERRAL_FIELD] = links.FORWARD_HERE
+        subject = merge.merge(step["subject"], values).replace(links.FORWARD_HERE, "")
+        text = merge.merge(step["text"], values)
+        key = email_key(enrolment.pk, step["key"])
+        drafts.append(
+            links.Draft(
+                key=key,
+                lead_id=lead.pk,
+                text=text,
+                destinations=links.urls_in(step["text"]),
+                offer_id=offer.pk if offer is not None else None,
+            )
+        )
+        messages.append((key, lead.contact.email, subject))
+    tracked = links.track_emails(drafts)
+    queue_emails(
+        [
+            Message(key=key, to=to, subject=subject, text=t.text, html=t.html, unsubscribe_url=t.unsubscribe_url)
+            for (key, to, subject), t in zip(messages, tracked, strict=True)
+        ]
+    )

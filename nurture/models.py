@@ -1,0 +1,124 @@
+"""Nurture sequences: steps marketing writes once, worked on each enrolled lead over weeks.
+
+A sequence's steps are a list (`steps`), each with a `key` that never changes (s1, s2 …) so an
+edit never makes a done step new again. An enrolment is one lead in one sequence: its next step
+and when it falls due are columns, so the beat sweep reads the due ones through an index, and each
+step done is a row that the database refuses twice (one_run_per_step).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Trigger(models.TextChoices):
+    INQUIRY_NOT_READY = "inquiry_not_ready", "An inquiry not sales-ready after N days"
+    UNCLOSED = "unclosed", "Closed unclosed, N days ago"
+    CUSTOMER = "customer", "Became a customer, N days ago"
+    IMPORTED = "imported", "Imported on a bought list, N days ago"
+
+
+class SequenceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+
+
+class Sequence(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True)
+    trigger_days = models.PositiveSmallIntegerField(default=0)
+    steps = models.JSONField(default=list, help_text="The steps in order, each with its lasting key.")
+    next_key = models.PositiveIntegerField(default=1, help_text="The number the next new step's key gets.")
+    status = models.CharField(max_length=8, choices=SequenceStatus.choices, default=SequenceStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class EnrolmentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DONE = "done", "Done"
+    EXITED = "exited", "Exited"
+
+
+class ExitReason(models.TextChoices):
+    SALES_READY = "sales_ready", "Became sales-ready"
+    WON = "won", "Won"
+    RESPONDED = "responded", "Replied or called in"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    DO_NOT_CONTACT = "do_not_contact", "Marked do not contact"
+    ERASED = "erased", "Personal data erased"
+    CLOSED = "closed", "Closed as dead"
+    REMOVED = "removed", "Taken out by hand"
+
+
+class Enrolment(models.Model):
+    """One lead in one sequence. `next_step` is the key of the step to do when `due_at` comes;
+    `waiting` says that step is a wait already started (its end is `due_at`). `last_step_at` is
+    when the previous step was done: delays count from it, branches look at what happened since."""
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrolments")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrolments")
+    status = models.CharField(max_length=8, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE)
+    exit_reason = models.CharField(max_length=16, choices=ExitReason.choices, blank=True)
+    stage_at_enrolment = models.CharField(max_length=12)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by_trigger = models.BooleanField(default=False)
+    next_step = models.CharField(max_length=12, blank=True)
+    next_position = models.PositiveSmallIntegerField(default=0, help_text="Where next_step stood (for an edit).")
+    waiting = models.BooleanField(default=False)
+    due_at = models.DateTimeField(null=True, blank=True)
+    last_step_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-enrolled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sequence", "lead"], condition=Q(status="active"), name="one_active_enrolment_per_lead"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(ended_at__isnull=False), name="enrolment_ended_has_a_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="active"), name="enrolment_due_idx"),
+            models.Index(fields=["lead", "sequence"], name="enrolment_lead_idx"),
+            models.Index(fields=["sequence", "status"], name="enrolment_sequence_idx"),
+        ]
+
+    def __str__(self):
+        return f"lead {self.lead_id} in {self.sequence_id}"
+
+
+class StepRun(models.Model):
+    """One step done for one enrolment: once, whatever the retries (one_run_per_step)."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="runs")
+    step = models.CharField(max_length=12)
+    kind = models.CharField(max_length=8)
+    done_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=200, blank=True, help_text="What it did: sent, skipped and why, yes/no.")
+    email_key = models.CharField(max_length=200, blank=True, help_text="The outbox key of the e-mail it sent.")
+
+    class Meta:
+        ordering = ["done_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["enrolment", "step"], name="one_run_per_step")]
+        indexes = [models.Index(fields=["kind", "done_at"], name="steprun_kind_idx")]
+
+    def __str__(self):
+        return f"{self.step} of enrolment {self.enrolment_id}"
