@@ -46,6 +46,9 @@ SIGNS = {
 }
 
 
+ACTIONS = ("email", "letter", "call")  # what a branch counts from (a wait or a branch is not news to anyone)
+
+
 def email_key(enrolment_id: int, step_key: str) -> str:
     return f"{EMAIL_KEY}{enrolment_id}:{step_key}"
 
@@ -116,7 +119,7 @@ def _signs(enrolments: list[Enrolment]) -> dict[tuple[int, str], datetime]:
     branching = [e for e in enrolments if any(s["kind"] == "branch" for s in e.sequence.steps)]
     if not branching:
         return {}
-    since = min(e.last_step_at for e in branching)
+    since = min(_since(e) for e in branching)
     kinds = {kind for signs in SIGNS.values() for kind in signs}
     rows = (
         Interaction.objects.filter(lead_id__in=[e.lead_id for e in branching], kind__in=kinds, occurred_at__gt=since)
@@ -124,6 +127,11 @@ def _signs(enrolments: list[Enrolment]) -> dict[tuple[int, str], datetime]:
         .annotate(latest=Max("occurred_at"))
     )
     return {(lead_id, kind): latest for lead_id, kind, latest in rows}
+
+
+def _since(enrolment: Enrolment) -> datetime:
+    """Where a branch's "since" begins: the last e-mail, letter or call, else the entry."""
+    return enrolment.last_action_at or enrolment.enrolled_at
 
 
 def _position(enrolment: Enrolment, steps: list[dict]) -> int:
@@ -190,6 +198,8 @@ def _ran(enrolment: Enrolment, step: dict, work: Work, outcome: str) -> None:
     run.email_key = key
     work.runs.append(run)
     enrolment.last_step_at, enrolment.waiting, enrolment.due_at = work.now, False, work.now
+    if step["kind"] in ACTIONS:
+        enrolment.last_action_at = work.now
 
 
 def _email(enrolment: Enrolment, step: dict, work: Work) -> str:
@@ -207,7 +217,7 @@ def _holds(enrolment: Enrolment, step: dict, work: Work) -> bool:
         return lead.score >= step["value"]
     if condition == "stage":
         return lead.stage == step["value"]
-    since = enrolment.last_step_at
+    since = _since(enrolment)
     return any(work.seen.get((lead.pk, kind), since) > since for kind in SIGNS[condition])
 
 
@@ -215,7 +225,7 @@ def _write(enrolments: list[Enrolment], work: Work) -> None:
     StepRun.objects.bulk_create(work.runs)  # a second run of a step is refused: the batch rolls back
     Enrolment.objects.bulk_update(
         enrolments,
-        ["status", "next_step", "next_position", "waiting", "due_at", "last_step_at", "ended_at"],
+        ["status", "next_step", "next_position", "waiting", "due_at", "last_step_at", "last_action_at", "ended_at"],
         batch_size=1000,
     )
     _queue(work)

@@ -66,7 +66,9 @@ class ExitReason(models.TextChoices):
 class Enrolment(models.Model):
     """One lead in one sequence. `next_step` is the key of the step to do when `due_at` comes;
     `waiting` says that step is a wait already started (its end is `due_at`). `last_step_at` is
-    when the previous step was done: delays count from it, branches look at what happened since."""
+    when the previous step was done: delays count from it. A branch asks what happened since the
+    last e-mail, letter or call went (`last_action_at`, else since the lead entered), so the wait
+    before it is the time the prospect had to open, click, scan or visit."""
 
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrolments")
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrolments")
@@ -83,6 +85,9 @@ class Enrolment(models.Model):
     waiting = models.BooleanField(default=False)
     due_at = models.DateTimeField(null=True, blank=True)
     last_step_at = models.DateTimeField()
+    last_action_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last e-mail, letter or call went: a branch looks at what followed."
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

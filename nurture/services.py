@@ -24,7 +24,7 @@ from leads.kinds import Source, Stage
 from leads.models import Lead
 from nurture import ends
 from nurture.models import Enrolment, EnrolmentStatus, ExitReason, Sequence, SequenceStatus, Trigger
-from nurture.steps import clean_steps
+from nurture.steps import clean_steps, for_people
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def set_status(sequence_id: int, status: str) -> Sequence:
     with transaction.atomic():
         sequence = Sequence.objects.select_for_update().get(pk=sequence_id)
         if status == SequenceStatus.ACTIVE:
-            clean_steps(sequence.steps, existing=sequence.steps, next_key=sequence.next_key)
+            clean_steps(for_people(sequence.steps), existing=sequence.steps, next_key=sequence.next_key)
         sequence.status = status
         sequence.save(update_fields=["status", "updated_at"])
     return sequence
