@@ -33,6 +33,7 @@ from leads.models import ContactMerge, IdempotencyRecord, Interaction, Lead, Lea
 from leads.scores import rescore_lead
 from leads.stages import change_stage
 from notifications.models import Notification
+from nurture.models import Enrolment, EnrolmentStatus, ExitReason
 from outbox.models import Email
 from scoring.models import ScoreChange
 
@@ -212,6 +213,15 @@ def admin_log(scope: Scope) -> int:
     from django.contrib.admin.models import LogEntry
 
     return scope.rows(LogEntry).update(object_repr=ERASED_REPR, change_message="")
+
+
+def enrolment(scope: Scope) -> int:
+    """Their active enrolments in nurture sequences end, with the reason erased: nothing more is
+    sent to them. The rows (which sequence, when, which steps) hold nothing else about them."""
+    rows = Enrolment.objects.filter(pk__in=scope.pks.get("nurture.Enrolment", []), status=EnrolmentStatus.ACTIVE)
+    return rows.update(
+        status=EnrolmentStatus.EXITED, exit_reason=ExitReason.ERASED, ended_at=scope.now, due_at=None, waiting=False
+    )
 
 
 def deleting(label: str):

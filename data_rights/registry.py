@@ -71,17 +71,27 @@ def _merged_records(scope: Scope) -> QuerySet:
 def _emails(scope: Scope) -> QuerySet:
     """E-mails to their address or to a duplicate record's merged into them, their letters by
     e-mail (key letter:<id>), the e-mails people wrote them from the lead page (key
-    lead-email:<interaction id>) and the e-mails of the notifications about their leads (key
-    notification:<id>)."""
+    lead-email:<interaction id>), their sequences' e-mails (key nurture:<enrolment>:<step>) and
+    the e-mails of the notifications about their leads (key notification:<id>)."""
     keys = [f"letter:{pk}" for pk in scope.pks.get("followups.Letter", [])]
     written = _model("leads.Interaction").objects.filter(pk__in=scope.pks.get("leads.Interaction", []))
     keys += [f"{EMAIL_SENT_KEY}{pk}" for pk in written.filter(kind="email_sent").values_list("pk", flat=True)]
     keys += [f"notification:{pk}" for pk in scope.pks.get("notifications.Notification", [])]
+    keys += list(_steps_done(scope).exclude(email_key="").values_list("email_key", flat=True))  # sequences'
+
     condition = Q(key__in=keys)
     addresses = {scope.contact.email} | set(_merged_records(scope).values_list("merged_email", flat=True))
     for address in sorted(address for address in addresses if address):
         condition |= Q(to_address__iexact=address)
     return _model("outbox.Email").objects.filter(condition)
+
+
+def _of_enrolled_leads(scope: Scope) -> QuerySet:
+    return _model("nurture.Enrolment").objects.filter(lead_id__in=scope.lead_ids)
+
+
+def _steps_done(scope: Scope) -> QuerySet:
+    return _model("nurture.StepRun").objects.filter(enrolment_id__in=scope.pks.get("nurture.Enrolment", []))
 
 
 def _hits(scope: Scope) -> QuerySet:
@@ -148,6 +158,10 @@ COVERED: dict[str, Coverage] = {
     "leads.ContactMerge": Coverage(
         "merges", _merges, erasers.contact_merge, "the merged record's name, e-mail and phone removed and suppressed"
     ),
+    "nurture.Enrolment": Coverage(
+        "sequences", _of_enrolled_leads, erasers.enrolment, "active ones ended (reason: erased)"
+    ),
+    "nurture.StepRun": Coverage("sequence_steps", _steps_done, erasers.kept, "kept: step keys and outcomes only"),
     "outbox.Email": Coverage("emails", _emails, erasers.email, "unsent deleted; sent ones emptied"),
     "tracking.TrackedLink": Coverage(
         "tracked_links", _of_leads("tracking.TrackedLink"), erasers.deleting("tracking.TrackedLink"), "deleted"
@@ -187,6 +201,7 @@ NOT_PERSONAL: dict[str, str] = {
     "campaigns.Placement": "where ads run and what they cost",
     "followups.FollowUpScript": "the questions planned after a close",
     "followups.LetterTemplate": "letter templates with merge fields, no reader's data",
+    "nurture.Sequence": "a sequence's steps as marketing wrote them, with merge fields, no reader's data",
     "followups.LetterBatch": "a send of a template; its combined PDF is rewritten by followups.Letter's erasure",
     "jobs.Job": "background jobs: kind, progress and ids in params",
     "jobs.JobSlice": "a job's slices: id ranges and cursors",

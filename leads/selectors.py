@@ -132,6 +132,7 @@ def timeline(
         # "also e-mailed" once the outbox sent its e-mail (keyed letter:<id>, followups.letters)
         for letter in newest(letters.annotate(emailed=email_sent("letter:")), "-sent_at", "-id")
     ]
+    entries += _sequence_entries(within, limit)
     stage_changes = StageChange.objects.select_related("changed_by")
     entries += [{"at": c.changed_at, "type": "stage", "item": c} for c in newest(stage_changes, "-changed_at", "-id")]
     entries += [
@@ -155,7 +156,41 @@ def timeline(
 
 
 # Within one instant: the call, then the score it moved, the stage that followed, the hand-over.
-TIMELINE_ORDER = {"interaction": 0, "letter": 0, "redemption": 1, "score": 2, "stage": 3, "handover": 4, "accepted": 5}
+TIMELINE_ORDER = {
+    "interaction": 0,
+    "letter": 0,
+    "sequence": 0,
+    "sequence_step": 1,
+    "sequence_end": 6,
+    "redemption": 1,
+    "score": 2,
+    "stage": 3,
+    "handover": 4,
+    "accepted": 5,
+}
+
+
+def _sequence_entries(within, limit: int | None) -> list[dict]:
+    """Nurture sequences (the nurture app's, above this one: read through the lead's relation to
+    its enrolments): each entry into one, each e-mail, letter or call it gave, and each exit with
+    its reason."""
+    enrolments = Lead._meta.get_field("enrolments").related_model.objects.filter(lead_id__in=within)
+    enrolments = enrolments.select_related("sequence", "enrolled_by").order_by("-enrolled_at", "-id")
+    entries = []
+    for enrolment in enrolments[:limit] if limit else enrolments:
+        entries.append({"at": enrolment.enrolled_at, "type": "sequence", "item": enrolment})
+        if enrolment.ended_at is not None:
+            entries.append({"at": enrolment.ended_at, "type": "sequence_end", "item": enrolment})
+    runs = enrolments.model._meta.get_field("runs").related_model.objects.filter(
+        enrolment__lead_id__in=within, kind__in=("email", "letter", "call")
+    )
+    runs = runs.select_related("enrolment__sequence").order_by("-done_at", "-id")
+    for run in runs[:limit] if limit else runs:
+        run.lead_id = run.enrolment.lead_id
+        step = next((s for s in run.enrolment.sequence.steps if s["key"] == run.step), None)
+        run.subject = step.get("subject", "") if step else ""
+        entries.append({"at": run.done_at, "type": "sequence_step", "item": run})
+    return entries
 
 
 def _ownership_entries(handovers) -> list[dict]:
