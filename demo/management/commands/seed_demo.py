@@ -26,7 +26,7 @@ from django.utils import timezone
 from campaigns.services import launch_offer, save_campaign, save_offer
 from crm.models import Company
 from crm.services import create_staff_user, update_contact
-from demo import engagement
+from demo import engagement, nurture
 from demo.history import happened_at
 from followups.models import FollowUp, FollowUpStatus, LetterTemplate
 from followups.services import complete, mark_due, schedule_callback
@@ -474,6 +474,7 @@ class Command(BaseCommand):
             note="Call back tomorrow at 10: wants the second quote",
         )
         mark_due()  # the sale's after-sale call has come due, as beat would say within seconds
+        nurture.seed(self.staff["marketing"])  # marketing keeps the unclosed warm; customers get the after-sale
 
     def ago(self, days: float):
         return self.now - timedelta(days=days)
