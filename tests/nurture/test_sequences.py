@@ -249,3 +249,48 @@ def test_the_shipped_customer_sequence_asks_for_referrals_with_the_customers_for
     forward = next(word for word in referral_ask.text.split() if "/f/" in word)
     assert "pass this on: " + forward in referral_ask.text
     assert referral_ask.text.count("/f/") == 1  # the link where the writer put it, not again at the end
+
+
+def test_the_report_counts_entries_exits_each_emails_opens_and_what_followed(api_as, users):
+    from datetime import timedelta as delta
+
+    from django.test import Client
+
+    from tests.tracking.conftest import BROWSER
+    from tracking.fold import fold_all
+    from tracking.links import link_address
+    from tracking.models import Purpose, TrackedLink
+
+    seq = sequence([EMAIL, {"kind": "wait", "days": 2}, EMAIL])
+    reader, quiet, unreachable = prospect(), prospect(), LeadFactory(contact=ContactFactory(consent=False))
+    services.enrol(sequence_id=seq.pk, lead_ids=[reader.pk, quiet.pk, unreachable.pk])
+    sweep()
+    Email.objects.update(sent_at=timezone.now() - delta(minutes=5))  # delivered a while ago, as the outbox would
+    image = TrackedLink.objects.get(lead=reader, purpose=Purpose.OPEN)
+    Client(HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.23").get(link_address(image).split("crm.example.com")[1])
+    fold_all()
+    log_interaction(lead_id=quiet.pk, kind="call_inbound")
+    ends.end_finished()
+
+    report = api_as(users["marketing"]).get(f"/api/v1/sequences/{seq.pk}/report/").json()
+    assert (report["enrolled"], report["active"], report["done"]) == (3, 2, 0)
+    assert report["exited"]["responded"] == 1
+    first = report["steps"][0]
+    assert (first["done"], first["sent"], first["opened"], first["clicked"]) == (3, 2, 1, 0)
+    assert report["steps"][2]["done"] == 0
+
+
+def test_a_customers_referral_link_brings_a_referral_lead_the_scoreboard_counts(client):
+    from leads.kinds import Source
+    from leads.models import Lead
+
+    seq = sequence([{"kind": "email", "subject": "Who else?", "text": "Pass it on: {{ referral_link }}"}])
+    customer = lead_after("call_inbound", contact__consent=True)
+    services.enrol(sequence_id=seq.pk, lead_ids=[customer.pk])
+    sweep()
+    email = Email.objects.get(to_address=customer.contact.email)
+    forward = next(word for word in email.text.split() if "/f/" in word).split("crm.example.com")[1]
+    response = client.post(forward, {"first_name": "Nina", "email": "nina@example.org"})
+    assert response.status_code == 200
+    referral = Lead.objects.get(contact__email="nina@example.org")
+    assert (referral.source, referral.referrer_id) == (Source.REFERRAL, customer.pk)
