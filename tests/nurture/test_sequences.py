@@ -294,3 +294,20 @@ def test_a_customers_referral_link_brings_a_referral_lead_the_scoreboard_counts(
     assert response.status_code == 200
     referral = Lead.objects.get(contact__email="nina@example.org")
     assert (referral.source, referral.referrer_id) == (Source.REFERRAL, customer.pk)
+
+
+def test_a_sequence_email_goes_out_with_the_one_click_unsubscribe_headers(mailoutbox):
+    from outbox.services import send_email
+
+    seq = sequence([EMAIL])
+    lead = prospect()
+    services.enrol(sequence_id=seq.pk, lead_ids=[lead.pk])
+    sweep()
+    email = Email.objects.get(to_address=lead.contact.email)
+    assert send_email(email.pk)
+    sent = mailoutbox[0]
+    assert sent.extra_headers == {
+        "List-Unsubscribe": f"<{email.unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert "Unsubscribe: https://crm.example.com/u/" in sent.body
