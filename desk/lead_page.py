@@ -1,7 +1,7 @@
 """What the lead page shows, gathered from every app that knows something of the lead: its score
 and breakdown (leads.scores), its timeline (leads.selectors), the sales panel (sales), the
-follow-ups panel (followups) and the offers panel (leads). The console's caller panel is the
-same page in a narrower frame."""
+follow-ups panel (followups), the offers panel (leads) and the sequences panel (nurture). The
+console's caller panel is the same page in a narrower frame."""
 
 from followups.forms import callback_panel
 from followups.letters.emails import why_not
@@ -11,6 +11,7 @@ from leads.kinds import Stage
 from leads.models import Temperature
 from leads.scores import explain
 from leads.selectors import lead_offers, lead_timeline, may_edit
+from nurture.selectors import sequences_panel
 from sales.selectors import sales_panel
 from scoring.engine import RuleBook
 from scoring.services import published_rule_book
@@ -34,6 +35,7 @@ def lead_page(user, lead, *, form=None, logged=None, redeem_error: str = "", red
         **sales_panel(user, lead),
         **callback_panel(lead),
         **offers_panel(lead, error=redeem_error, done=redeem_done),
+        **sequences_panel(user, lead),  # the lead's enrolments (nurture)
         "engagement": engagement(lead),  # "since our last contact" (tracking)
         "tracked_emails": emails_of(lead)[:5],
     }

@@ -13,7 +13,7 @@ from config.errors import error_text
 from config.spreadsheet import csv_lines
 from crm.access import role_required, staff_required
 from crm.roles import Role, has_role, members
-from leads import services
+from leads import list_actions, services
 from leads.filters import filter_lead_list
 from leads.forms import BulkHandoverForm, LeadEditForm, LeadSearchForm
 from leads.kinds import Source, Stage
@@ -49,6 +49,7 @@ def lead_list(request):
     form, query = _list_view(request, request.GET)
     page = Paginator(_listed_leads(request, form), LIST_PAGE).get_page(request.GET.get("page"))
     is_manager = has_role(request.user, Role.MANAGER)
+    actions = list_actions.for_user(request.user)  # "Add to sequence" (nurture) and the like
     context = {
         "form": form,
         "page": page,
@@ -58,6 +59,9 @@ def lead_list(request):
         "can_export": has_role(request.user, Role.MARKETING, Role.MANAGER),
         "can_hand_over": is_manager,
         "handover_form": BulkHandoverForm(salespeople=form.salespeople) if is_manager else None,
+        "list_actions": actions,
+        # The form the row boxes belong to: the hand-over's, which the other actions share.
+        "bulk_form": "bulk-handover" if is_manager else ("bulk-actions" if actions else ""),
     }
     template = "leads/_lead_rows.html" if request.htmx else "leads/lead_list.html"
     return render(request, template, context, status=400 if form.errors and not request.htmx else 200)
