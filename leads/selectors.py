@@ -12,7 +12,7 @@ from crm.roles import Role, has_role
 from crm.selectors import phone_ending, phone_ends_with
 from leads.kinds import EMAIL_SENT_KEY, OPEN_STAGES, InteractionKind, Stage
 from leads.models import Handover, Interaction, Lead, StageChange
-from outbox.selectors import email_refused, email_sent
+from outbox.selectors import email_refused, email_sent, subject_of
 from scoring.engine import RuleBook
 from scoring.models import ScoreChange
 
@@ -184,11 +184,10 @@ def _sequence_entries(within, limit: int | None) -> list[dict]:
     runs = enrolments.model._meta.get_field("runs").related_model.objects.filter(
         enrolment__lead_id__in=within, kind__in=("email", "letter", "call")
     )
-    runs = runs.select_related("enrolment__sequence").order_by("-done_at", "-id")
+    runs = runs.select_related("enrolment__sequence").annotate(subject=subject_of("email_key"))
+    runs = runs.order_by("-done_at", "-id")
     for run in runs[:limit] if limit else runs:
         run.lead_id = run.enrolment.lead_id
-        step = next((s for s in run.enrolment.sequence.steps if s["key"] == run.step), None)
-        run.subject = step.get("subject", "") if step else ""
         entries.append({"at": run.done_at, "type": "sequence_step", "item": run})
     return entries
 

@@ -20,10 +20,12 @@ from nurture.steps import describe
 from tracking.models import Scope, Tally
 
 DEFINITIONS = {
-    "enrolled": "Leads that entered the sequence in the period (a lead once, however often it entered).",
-    "active": "Of those, still in it.",
-    "done": "Of those, through every step.",
-    "exited": "Of those, taken out, by reason: the goal reached, or no longer to be contacted.",
+    "enrolled": "Entries into the sequence in the period (a lead taken out and enrolled again enters twice).",
+    "leads": "The leads behind those entries, each once: what followed is counted on them.",
+    "active": "Of the entries, those still in it.",
+    "done": "Of the entries, those through every step.",
+    "exited": "Of the entries, those that left before the end, by reason: the goal reached, or no longer "
+    "to be contacted.",
     "sent": "The step's e-mails that went to the outbox (not those held back: no consent, no address).",
     "opened": "Of those, opened by a person at least once (a click counts; machine opens do not).",
     "clicked": "Of those, with a link clicked by a person.",
@@ -40,7 +42,8 @@ def report(sequence: Sequence, *, since: datetime | None = None, until: datetime
     if until is not None:
         enrolments = enrolments.filter(enrolled_at__lt=until)
     counts = enrolments.aggregate(
-        enrolled=Count("lead_id", distinct=True),
+        enrolled=Count("id"),
+        leads=Count("lead_id", distinct=True),
         active=Count("id", filter=Q(status=EnrolmentStatus.ACTIVE)),
         done=Count("id", filter=Q(status=EnrolmentStatus.DONE)),
     )

@@ -82,6 +82,7 @@ def report_tables(sequence: Sequence) -> dict:
     return {
         "people": [
             ("Enrolled", figures["enrolled"], definitions["enrolled"]),
+            ("Leads", figures["leads"], definitions["leads"]),
             ("Active", figures["active"], definitions["active"]),
             ("Done", figures["done"], definitions["done"]),
         ],

@@ -71,9 +71,13 @@ def save_sequence(*, sequence: Sequence | None = None, by=None, **fields) -> Seq
 def set_status(sequence_id: int, status: str) -> Sequence:
     """Start (active) or pause a sequence. Starting checks its steps again (a letter template may
     have been archived since): refused with every reason (400). Pausing holds every enrolment
-    where it is; starting again goes on from there."""
+    where it is; starting again goes on from there. A draft cannot be paused (409): it never ran."""
+    if status not in (SequenceStatus.ACTIVE, SequenceStatus.PAUSED):
+        raise ValidationError({"status": ["A sequence is started (active) or paused."]})
     with transaction.atomic():
         sequence = Sequence.objects.select_for_update().get(pk=sequence_id)
+        if status == SequenceStatus.PAUSED and sequence.status == SequenceStatus.DRAFT:
+            raise Conflict(f"{sequence.name!r} has not started: there is nothing to pause.")
         if status == SequenceStatus.ACTIVE:
             clean_steps(for_people(sequence.steps), existing=sequence.steps, next_key=sequence.next_key)
         sequence.status = status

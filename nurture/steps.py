@@ -237,7 +237,8 @@ def describe(step: dict) -> str:
     if kind == "email":
         return f"E-mail “{step['subject']}”"
     if kind == "letter":
-        return f"Printed letter (template {step['template']})"
+        name = LetterTemplate.objects.filter(pk=step["template"]).values_list("name", flat=True).first()
+        return f"Printed letter “{name or 'a template since deleted'}”"
     if kind == "call":
         return f"Call by the {'owner' if step.get('to') == 'owner' else 'CSR pool'}: {step['note'][:60]}"
     if kind == "wait":

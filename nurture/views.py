@@ -109,6 +109,8 @@ def _set_status(request, pk, status: str, done: str):
         services.set_status(sequence.pk, status)
     except ValidationError as exc:
         return _detail(request, sequence, refused=exc.messages, status=400)
+    except Conflict as exc:
+        return _detail(request, sequence, refused=[exc.detail], status=409)
     messages.success(request, done.format(name=sequence.name))
     return redirect("nurture-sequence", pk=sequence.pk)
 

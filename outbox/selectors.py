@@ -22,5 +22,10 @@ def email_refused(key_prefix: str) -> Subquery:
     return Subquery(refused.values("last_error")[:1])
 
 
+def subject_of(key_field: str) -> Subquery:
+    """The subject of the e-mail whose key is in the row's `key_field` (as it went: merged)."""
+    return Subquery(Email.objects.filter(key=OuterRef(key_field)).values("subject")[:1])
+
+
 def _key(key_prefix: str) -> Concat:
     return Concat(Value(key_prefix), Cast(OuterRef("pk"), CharField()))

@@ -185,7 +185,7 @@ def test_the_sequence_page_shows_its_steps_the_trigger_preview_and_the_report(us
     assert "E-mail “Still thinking it over, {{ first_name }}?”" in html
     assert "Wait 2 days" in html and "If opened" in html and "then step 4, else the end" in html
     assert "<strong>1</strong> lead" in html and f"/leads/{lost.pk}/" in html
-    assert "Leads that entered the sequence in the period" in html  # each figure with its definition
+    assert "Entries into the sequence in the period" in html  # each figure with its definition
     assert "Unsubscribed" in html and "Revenue" in html
 
 
