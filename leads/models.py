@@ -44,6 +44,14 @@ class Lead(models.Model):
         related_name="owned_leads",
     )
     score = models.PositiveSmallIntegerField(default=0)
+    # The score when it counted, kept for score analysis (reports.analysis): did the number mean
+    # what it said? Written by leads.scores (first inquiry) and leads.stages (sales-ready).
+    inquiry_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The score once its first inquiry was scored."
+    )
+    sales_ready_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The score when it last became sales-ready."
+    )
     temperature = models.CharField(max_length=4, choices=Temperature.choices, default=Temperature.COLD)
     rules_version = models.PositiveIntegerField(default=0)
     score_computed_at = models.DateTimeField(null=True, blank=True)

@@ -74,6 +74,8 @@ def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange 
         lead.hot_since = None
     lead.score, lead.temperature = result.total, result.temperature
     lead.rules_version, lead.score_computed_at = result.rules_version, now
+    if lead.inquiry_score is None and lead.inquired_at is not None:
+        lead.inquiry_score = result.total  # the score its first inquiry earned: score analysis reads it
     if old == (result.total, result.temperature, result.rules_version):
         return None
     return ScoreChange(
@@ -106,6 +108,7 @@ def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: 
             "score_computed_at",
             "hot_since",
             "first_hot_at",
+            "inquiry_score",
             *(also_save or []),
         ]
     )
@@ -140,6 +143,7 @@ SCORE_COLUMNS = (
     ("score_computed_at", "timestamptz"),
     ("hot_since", "timestamptz"),
     ("first_hot_at", "timestamptz"),
+    ("inquiry_score", "smallint"),
 )
 
 

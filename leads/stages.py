@@ -44,7 +44,8 @@ def _enter(lead: Lead, to_stage: str, at: datetime) -> list[str]:
         fields.append("inquired_at")
     if to_stage == Stage.SALES_READY:
         lead.sales_ready_at = at  # the pool's waiting time starts here
-        fields.append("sales_ready_at")
+        lead.sales_ready_score = lead.score  # what the score said when it did: score analysis reads it
+        fields += ["sales_ready_at", "sales_ready_score"]
     return fields
 
 
@@ -80,6 +81,7 @@ def change_stages(leads: list[Lead], *, to_stage: str, reason: Callable[[Lead], 
         update["inquired_at"] = Coalesce(F("inquired_at"), now)
     if to_stage == Stage.SALES_READY:
         update["sales_ready_at"] = now
+        update["sales_ready_score"] = F("score")
     Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(**update)
     for lead in leads:
         _enter(lead, to_stage, now)

@@ -54,6 +54,8 @@ class ContactFactory(factory.django.DjangoModelFactory):
 MADE_BY_THE_PRODUCT = frozenset(
     {
         "score",
+        "inquiry_score",
+        "sales_ready_score",
         "temperature",
         "rules_version",
         "score_computed_at",
