@@ -200,8 +200,8 @@ class VersionView(APIView):
     permission_classes = [IsMarketingOrManager]
 
     @extend_schema(responses=RuleSetSerializer)
-    def get(self, request, version: int):
-        return Response(rule_set_body(RuleSet.objects.get(version=version)))
+    def get(self, request, version: str):
+        return Response(rule_set_body(RuleSet.objects.get(version=int(version))))
 
 
 class DiffSerializer(serializers.Serializer):
@@ -218,8 +218,8 @@ class VersionDiffView(APIView):
     permission_classes = [IsMarketingOrManager]
 
     @extend_schema(responses=DiffSerializer)
-    def get(self, request, a: int, b: int):
-        return Response(selectors.version_diff(a, b))
+    def get(self, request, a: str, b: str):
+        return Response(selectors.version_diff(int(a), int(b)))
 
 
 class RestoreSerializer(serializers.Serializer):
@@ -232,7 +232,8 @@ class RestoreView(APIView):
     permission_classes = [IsMarketingOrManager]
 
     @extend_schema(request=RestoreSerializer, responses={202: PublishedSerializer})
-    def post(self, request, version: int):
+    def post(self, request, version: str):
+        version = int(version)
         data = RestoreSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.restore_version(version=version, by=request.user, note=data.validated_data["note"])

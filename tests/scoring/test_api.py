@@ -188,3 +188,17 @@ def test_only_marketing_and_managers_read_the_history(role, expected, users, api
     assert client.get("/api/v1/scoring/versions/1/diff/1/").status_code == expected
     if expected == 403:
         assert client.post("/api/v1/scoring/versions/1/restore/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/scoring/versions/99999999999999999999/",
+        "/api/v1/scoring/versions/1/diff/99999999999999999999/",
+        "/api/v1/scoring/versions/99999999999999999999/restore/",
+    ],
+)
+def test_a_version_number_too_big_for_any_database_is_not_found(api_as, users, url):
+    client = api_as(users["marketing"])
+    response = client.post(url, {}, format="json") if url.endswith("restore/") else client.get(url)
+    assert response.status_code == 404
