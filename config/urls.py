@@ -20,6 +20,7 @@ from leads.api import CallerSearchView, ContactMergeView, LeadViewSet, RedeemOff
 from leads.capture_api import CaptureView
 from notifications.api import NotificationsView
 from nurture.api import EnrolmentViewSet, SequenceViewSet
+from reports.analysis.api import SuggestView
 from scoring.api import DraftView, PreviewView, PublishedRulesView, PublishView
 from tracking.api import EmailListView, LeadEngagementView
 from tracking.beacons import beacon
@@ -57,6 +58,8 @@ api_v1 = [
     path("emails/", EmailListView.as_view(), name="api-emails"),
     path("track/", beacon, name="api-track"),
     path("reports/", include("reports.api_urls")),
+    path("reports/", include("reports.analysis.api_urls")),
+    path("scoring/draft/suggest/", SuggestView.as_view(), name="api-scoring-draft-suggest"),
     path("contacts/merge/", ContactMergeView.as_view(), name="api-contact-merge"),
     path("contacts/", include("data_rights.api_urls")),
     path("", include("sales.api_urls")),

@@ -1,0 +1,477 @@
+"""The ideal customer profile: who are our best customers, and what do they have in common?
+
+Customers are the contacts (or, ranked by company, the companies) with a won sale (won, or a
+customer since) closed in the period; a customer's revenue is the sum of those sales' amounts.
+The best customers are the top share of them by revenue: the database counts the customers,
+then finds the revenue of the N-th (ORDER BY revenue DESC … OFFSET N-1), and everyone with at
+least that much is in, ties at the threshold included.
+
+Each trait (industry code, size band, title, persona, region, postal area, source, products
+bought, upsell accepted) is one GROUP BY query that counts the distinct customers holding each
+value, among all of them and among the best; one more per trait counts the period's leads (the
+cohort that inquired in it) with the value. Python only turns those counts into shares, lifts
+and intervals (reports.stats); no query reads a customer at a time.
+
+From the same table come the segments (small / medium / large, one offering or several), the
+personas, the profile rules "Use as profile-fit points" writes into the scoring draft
+(`profile_rules`), and the campaign segment "Save as a segment" makes (`save_segment`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, Lower, Substr, Trim, Upper
+
+from config.errors import Conflict
+from crm.models import SizeBand
+from leads.kinds import Source
+from reports import stats
+from reports.analysis.outcomes import WON, outcomes, rounded
+from reports.periods import Period
+from reports.router import reading_reports
+from reports.selectors import cohort
+
+GROUPINGS = ("contact", "company")
+DEFAULT_TOP = 0.2
+TOP_RANGE = (0.01, 0.5)
+MIN_TOP_CUSTOMERS = 20  # fewer best customers than this and every lift is shaky
+MAX_VALUES = 20  # values shown per trait: those held by the most best customers
+POINTS_PER_LOG_LIFT = 15  # a lift of 2 ≈ 10 points, of 3 ≈ 16
+PROFILE_POINTS = (1, 20)
+NO_OFFER = "no offer"
+
+# The customer a won lead belongs to, by grouping: the path from a lead to its key.
+KEYS = {"contact": "contact_id", "company": "contact__company_id"}
+
+REVENUE = Coalesce(Sum("won_amount"), Value(Decimal("0")), output_field=DecimalField(max_digits=16, decimal_places=2))
+
+
+def _text(expression) -> Coalesce:
+    """A trait's value in SQL, with no value (no company, an empty field) as ""."""
+    return Coalesce(expression, Value(""), output_field=CharField())
+
+
+@dataclass(frozen=True)
+class Trait:
+    field: str
+    label: str
+    expression: object  # an expression over a lead, built by _text
+    profile_field: str | None = None  # its name in scoring.definition.PROFILE_FIELDS, when it is one
+    segment_key: str | None = None  # its filter in a campaign's segment (campaigns.selectors.SEGMENT_LOOKUPS)
+    blank: str | None = None  # what an empty value is called; None: null in the answer ("not recorded")
+
+
+TRAITS = (
+    Trait("industry_code", "Industry", _text(F("contact__company__industry_code")), "industry_code", "industry_codes"),
+    Trait("size_band", "Company size", _text(F("contact__company__size_band")), "size_band", "size_bands"),
+    # Titles are typed freely: "Owner" and " owner" are one title (a profile rule matches either case).
+    Trait("title", "Title", _text(Lower(Trim("contact__title"))), "title"),
+    Trait("persona", "Persona", _text(F("contact__persona")), "persona", "personas"),
+    Trait("region", "Region", _text(F("contact__company__region")), "region", "regions"),
+    Trait("postal_area", "Postal area", _text(Upper(Substr("contact__company__postal_code", 1, 3)))),
+    Trait("source", "Source", _text(F("source"))),
+    Trait("product", "Products bought", _text(F("offer__code")), blank=NO_OFFER),
+)
+UPSELL = Trait("upsell_accepted", "Upsell accepted", Value(""))
+
+SIZE_CLASSES = ("small", "medium", "large", "unknown")
+_BAND = "contact__company__size_band"
+_HEADS = "contact__company__head_count"
+SIZE_CLASS = Case(  # the size band where there is one, else the head count
+    When(**{f"{_BAND}__in": [SizeBand.MICRO, SizeBand.SMALL]}, then=Value("small")),
+    When(**{_BAND: SizeBand.MEDIUM}, then=Value("medium")),
+    When(**{f"{_BAND}__in": [SizeBand.LARGE, SizeBand.ENTERPRISE]}, then=Value("large")),
+    When(**{f"{_HEADS}__lt": 50}, then=Value("small")),
+    When(**{f"{_HEADS}__lt": 250}, then=Value("medium")),
+    When(**{f"{_HEADS}__gte": 250}, then=Value("large")),
+    default=Value("unknown"),
+    output_field=CharField(),
+)
+
+DEFINITIONS = {
+    "customers": "Contacts (or companies, ranked by company) with a won sale closed in the period; won means "
+    "won or a customer since. Ranked by company, sales of contacts with no company are left out.",
+    "revenue": "The sum of a customer's won amounts closed in the period.",
+    "top_customers": "The best customers: the top share of customers by revenue. The threshold is the revenue of "
+    "the last one in; customers tied with it are in too, and a customer with no revenue never is.",
+    "top_share": "Best customers with the value ÷ best customers.",
+    "all_share": "Customers with the value ÷ all customers (the best included).",
+    "lead_share": "Leads that first inquired in the period with the value ÷ those leads (none for the upsell, "
+    "which only a sale can take).",
+    "lift": "top_share ÷ all_share: 2 means the value is twice as common among the best customers as among all.",
+    "ci": "The 95 % interval of the lift: the rate ratio of the best customers against the rest of the customers "
+    "(reports.stats.rate_ratio, add-half), carried onto the top ÷ all scale. It lies above 1 exactly when the "
+    "best differ from the rest beyond the noise.",
+    "over_represented": "The interval lies wholly above 1 (ci_low > 1).",
+    "multiple_values": "A customer with several values (products bought, a company's contacts' titles, sales "
+    "from several sources) counts under each: shares need not add up to 1.",
+    "values": f"At most {MAX_VALUES} values per trait: those the most best customers hold, then the most customers.",
+    "title": "Titles are compared without case or surrounding spaces.",
+    "postal_area": "The first three characters of the company's postal code.",
+    "product": "The offer code of the customer's won sales; 'no offer' for a sale with none.",
+    "upsell_accepted": "Yes when any of the customer's won sales in the period took the upsell.",
+    "size": "Small: fewer than 50 employees (size band 1–9 or 10–49), medium: 50–249, large: 250 or more; from the "
+    "head count where no band is recorded.",
+    "breadth": "One offering: every won sale of the customer in the period was for one offer (or for none); "
+    "several: two or more (a sale with no offer counts as one offering).",
+    "profile_points": f"round({POINTS_PER_LOG_LIFT} × ln(lift)) of the least lifted value of a rule, within "
+    f"{PROFILE_POINTS[0]}–{PROFILE_POINTS[1]}.",
+}
+
+
+def parse(params) -> tuple[float, str]:
+    """(top, by) from request parameters (or a JSON body); a ValidationError keyed by field."""
+    errors = {}
+    top, raw = DEFAULT_TOP, params.get("top")
+    if raw is not None and str(raw).strip() != "":
+        low, high = TOP_RANGE
+        try:
+            top = float(str(raw).strip()) if not isinstance(raw, bool) else math.nan
+        except ValueError:
+            top = math.nan
+        if not low <= top <= high:  # NaN fails too
+            errors["top"] = [
+                f"Give the share of best customers as a number from {low} to {high} (1–50 %), e.g. 0.2 for the "
+                f"top 20 %; “{raw}” is not."
+            ]
+    by = params.get("by") or "contact"
+    if by not in GROUPINGS:
+        errors["by"] = [f"Rank customers by {' or '.join(GROUPINGS)}."]
+    if errors:
+        raise ValidationError(errors)
+    return top, by
+
+
+def _flag(condition: Q) -> Case:
+    """1 where a customer (a row grouped by customer) meets `condition`, else 0: for an outer
+    query to sum, since it may not filter on the inner one's aggregates."""
+    return Case(When(condition, then=Value(1)), default=Value(0))
+
+
+def _won(period: Period, key: str) -> QuerySet:
+    """The period's won sales that belong to a customer of the grouping."""
+    return outcomes(period).filter(WON, **{f"{key}__isnull": False})
+
+
+def _money(value) -> str:
+    return f"{value or Decimal(0):.2f}"
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def lift_interval(top_with: int, top_n: int, rest_with: int, rest_n: int) -> tuple[float | None, float | None]:
+    """The 95 % interval of top_share ÷ all_share. All customers are the best and the rest mixed
+    (all = f·top + (1-f)·rest, f the best's part), so with r = top ÷ rest the lift is r ÷ (f·r + 1 - f),
+    which grows with r and is 1 where r is: the interval of r (stats.rate_ratio) carried over."""
+    ratio, low, high = stats.rate_ratio(top_with, top_n, rest_with, rest_n)
+    if ratio is None:
+        return None, None
+    part = top_n / (top_n + rest_n)
+
+    def carried(r: float) -> float:
+        return r / (part * r + 1 - part)
+
+    return carried(low), carried(high)
+
+
+def _row(trait: Trait, value: str, top_with: int, all_with: int, counts: dict, leads_with: int | None) -> dict:
+    n_top, n_all, n_leads = counts["top_customers"], counts["customers"], counts["leads"]
+    top_share, all_share = _share(top_with, n_top), _share(all_with, n_all)
+    lift = round((top_with / n_top) / (all_with / n_all), 4) if n_top and all_with else None
+    ci_low, ci_high = lift_interval(top_with, n_top, all_with - top_with, n_all - n_top)
+    recorded = value != ""
+    return {
+        "field": trait.field,
+        "label": trait.label,
+        "value": value if recorded else trait.blank,
+        "display": _display(trait, value),
+        "top_customers": top_with,
+        "customers": all_with,
+        "top_share": top_share,
+        "all_share": all_share,
+        "lead_share": _share(leads_with, n_leads) if leads_with is not None else None,
+        "lift": lift,
+        "ci_low": rounded(ci_low),
+        "ci_high": rounded(ci_high),
+        "over_represented": ci_low is not None and ci_low > 1,
+    }
+
+
+def _display(trait: Trait, value: str) -> str:
+    if value == "":
+        return trait.blank or "not recorded"
+    if trait.field == "size_band" and value in SizeBand.values:
+        return SizeBand(value).label
+    if trait.field == "source" and value in Source.values:
+        return Source(value).label
+    return value
+
+
+def _trait_rows(trait: Trait, won: QuerySet, key: str, in_top: Q, counts: dict, leads: QuerySet) -> list[dict]:
+    """One trait's values: one GROUP BY over the customers' sales, one over the period's leads."""
+    rows = list(
+        won.annotate(value=trait.expression)
+        .values("value")
+        .annotate(customers=Count(key, distinct=True), top=Count(key, distinct=True, filter=in_top))
+        .order_by("-top", "-customers", "value")
+        .values_list("value", "top", "customers")[:MAX_VALUES]
+    )
+    values = [value for value, _top, _all in rows]
+    by_value = dict(
+        leads.annotate(value=trait.expression)
+        .filter(value__in=values)
+        .values("value")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("value", "n")
+    )
+    return [_row(trait, value, top, all_, counts, by_value.get(value, 0)) for value, top, all_ in rows]
+
+
+def _upsell_rows(won: QuerySet, key: str, in_top: Q, counts: dict) -> list[dict]:
+    took = Q(upsell_accepted=True)
+    yes = won.aggregate(all=Count(key, distinct=True, filter=took), top=Count(key, distinct=True, filter=took & in_top))
+    no = (counts["top_customers"] - yes["top"], counts["customers"] - yes["all"])
+    held = {"yes": (yes["top"], yes["all"]), "no": no}
+    return [_row(UPSELL, value, top, all_, counts, None) for value, (top, all_) in held.items() if all_]
+
+
+def _segments(won: QuerySet, customers: QuerySet, key: str, in_top: Q, top_filter: Q, counts: dict) -> dict:
+    n_top, n_all = counts["top_customers"], counts["customers"]
+    sizes = {
+        size: (top, all_)
+        for size, top, all_ in won.annotate(size=SIZE_CLASS)
+        .values("size")
+        .annotate(top=Count(key, distinct=True, filter=in_top), all=Count(key, distinct=True))
+        .order_by()
+        .values_list("size", "top", "all")
+    }
+    one, several = Q(offerings__lte=1), Q(offerings__gte=2)
+    flags = {"one_all": one, "one_top": one & top_filter, "several_all": several, "several_top": several & top_filter}
+    breadth = (
+        customers.annotate(offerings=Count(Coalesce("offer_id", Value(0)), distinct=True))
+        .annotate(**{f"is_{name}": _flag(condition) for name, condition in flags.items()})
+        .aggregate(**{name: Sum(f"is_{name}") for name in flags})
+    )
+
+    def segment(name: str, top: int, all_: int) -> dict:
+        return {
+            "segment": name,
+            "top_customers": top,
+            "customers": all_,
+            "top_share": _share(top, n_top),
+            "all_share": _share(all_, n_all),
+        }
+
+    return {
+        "size": [segment(size, *sizes.get(size, (0, 0))) for size in SIZE_CLASSES],
+        "breadth": [
+            segment("one offering", breadth["one_top"], breadth["one_all"]),
+            segment("several offerings", breadth["several_top"], breadth["several_all"]),
+        ],
+    }
+
+
+def _personas(traits: list[dict], limit: int = 5) -> list[dict]:
+    """The titles and personas the best customers hold most, from the traits table."""
+    held = [
+        row
+        for row in traits
+        if row["field"] in ("title", "persona") and row["value"] is not None and row["top_customers"]
+    ]
+    held.sort(key=lambda row: (-row["top_customers"], -(row["lift"] or 0)))
+    return [
+        {
+            key: row[key]
+            for key in ("field", "value", "top_customers", "top_share", "all_share", "lift", "over_represented")
+        }
+        for row in held[:limit]
+    ]
+
+
+def icp(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact") -> dict:
+    """The best customers of the period, what they share, and how sure we can be of it."""
+    key = KEYS[by]
+    answer = {
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "by": by,
+        "top": top,
+        "customers": 0,
+        "top_customers": 0,
+        "threshold": None,
+        "revenue": _money(None),
+        "top_revenue": _money(None),
+        "traits": [],
+        "segments": {"size": [], "breadth": []},
+        "personas": [],
+        "warnings": [],
+        "definitions": DEFINITIONS,
+    }
+    warnings = answer["warnings"]
+    with reading_reports():
+        won = _won(period, key)
+        customers = won.values(key).annotate(revenue=REVENUE).order_by()
+        summary = customers.annotate(pays=_flag(Q(revenue__gt=0))).aggregate(
+            customers=Count(key), total=Sum("revenue"), paying=Sum("pays")
+        )
+        answer["customers"], answer["revenue"] = summary["customers"], _money(summary["total"])
+        if by == "company":
+            homeless = outcomes(period).filter(WON, contact__company__isnull=True).count()
+            if homeless:
+                warnings.append(
+                    f"Won sales of the period with no company behind them ({homeless}) are left out when ranking "
+                    "companies."
+                )
+        if not summary["customers"]:
+            warnings.append(
+                "No customer had a won sale closed in the period: there is no one to draw a profile from. "
+                "Widen the period."
+            )
+            return answer
+        if not summary["paying"]:
+            warnings.append(
+                f"The period's {summary['customers']} customer{'s' if summary['customers'] != 1 else ''} brought no "
+                "revenue at all (every won amount is 0): there is nothing to rank them by, so no profile is drawn."
+            )
+            return answer
+        wanted = max(1, math.ceil(round(top * summary["customers"], 6)))
+        threshold = customers.order_by("-revenue", key).values_list("revenue", flat=True)[wanted - 1]
+        top_filter = Q(revenue__gte=threshold, revenue__gt=0)
+        best = customers.annotate(
+            best=_flag(top_filter), best_revenue=Case(When(top_filter, then="revenue"), default=Value(Decimal(0)))
+        ).aggregate(top_customers=Sum("best"), top_revenue=Sum("best_revenue"))
+        in_top = Q(**{f"{key}__in": customers.filter(top_filter).values(key)})
+        leads = cohort(period)
+        counts = {
+            "customers": summary["customers"],
+            "top_customers": best["top_customers"],
+            "leads": leads.count(),
+        }
+        answer.update(
+            top_customers=best["top_customers"],
+            threshold=_money(threshold if threshold > 0 else min_paying(customers)),
+            top_revenue=_money(best["top_revenue"]),
+        )
+        traits = [row for trait in TRAITS for row in _trait_rows(trait, won, key, in_top, counts, leads)]
+        traits += _upsell_rows(won, key, in_top, counts)
+        answer["segments"] = _segments(won, customers, key, in_top, top_filter, counts)
+    answer["traits"] = traits
+    answer["personas"] = _personas(traits)
+    warnings += _warnings(counts, wanted, summary["paying"], top)
+    return answer
+
+
+def min_paying(customers: QuerySet) -> Decimal:
+    """The least revenue above 0: the threshold when fewer customers paid anything than the top share asks for."""
+    return customers.filter(revenue__gt=0).order_by("revenue").values_list("revenue", flat=True)[0]
+
+
+def _warnings(counts: dict, wanted: int, paying: int, top: float) -> list[str]:
+    said = []
+    n_top, n_all = counts["top_customers"], counts["customers"]
+    if paying < wanted:
+        said.append(
+            f"Only {paying} of the {n_all} customers brought any revenue, fewer than the top {top * 100:g} % asks for "
+            f"({wanted}): the best customers are those {paying}."
+        )
+    elif n_top > wanted:
+        said.append(
+            f"Customers tie at the threshold: the best customers are {n_top} rather than {wanted}, all those tied in."
+        )
+    if n_top >= n_all:
+        said.append(
+            "Every customer is among the best (ties at the threshold), so there is no one to compare them with: "
+            "no value can be called over-represented. Widen the period or lower the top share."
+        )
+    elif n_top < MIN_TOP_CUSTOMERS:
+        said.append(
+            f"Only {n_top} best customer{'s' if n_top != 1 else ''} (at least {MIN_TOP_CUSTOMERS} are needed for "
+            "steady lifts): the lifts are shaky, and a value is called over-represented only where its interval "
+            "lies wholly above 1. Widen the period or raise the top share."
+        )
+    if not counts["leads"]:
+        said.append("No lead first inquired in the period: there is no share among leads to compare with.")
+    return said
+
+
+# --- What the profile is used for ------------------------------------------------------------------
+
+
+def profile_rules(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact") -> list[dict]:
+    """Profile rules in the scoring definition's format ("Use as profile-fit points"): for each
+    trait that is a profile field, the values over-represented among the best customers, worth
+    round(15 × ln(lift)) points of the least lifted of them, within 1–20. None from nothing: no
+    value over-represented, no rule."""
+    return rules_from(icp(period, top=top, by=by)["traits"])
+
+
+def rules_from(traits: list[dict]) -> list[dict]:
+    rules = []
+    for trait in TRAITS:
+        if trait.profile_field is None:
+            continue
+        found = [row for row in traits if row["field"] == trait.field and row["over_represented"] and row["value"]]
+        if not found:
+            continue
+        least = min(row["lift"] for row in found)
+        points = round(POINTS_PER_LOG_LIFT * math.log(least))
+        rules.append(
+            {
+                "key": f"icp_{trait.field}",
+                "label": f"Like our best customers: {trait.label.lower()}",
+                "field": trait.profile_field,
+                "values": [row["value"] for row in found],
+                "match": "exact",
+                "points": max(PROFILE_POINTS[0], min(PROFILE_POINTS[1], points)),
+            }
+        )
+    return rules
+
+
+def segment_from(traits: list[dict]) -> dict:
+    """A campaign segment (campaigns.services.validate_segment) of the over-represented values."""
+    segment = {}
+    for trait in TRAITS:
+        if trait.segment_key is None:
+            continue
+        values = [
+            row["value"] for row in traits if row["field"] == trait.field and row["over_represented"] and row["value"]
+        ]
+        if values:
+            segment[trait.segment_key] = values
+    return segment
+
+
+def save_segment(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact", user=None):
+    """ "Save as a segment": a campaign whose segment finds prospects who look like the best
+    customers (the over-represented industries, sizes, regions and personas). Refused (409) when
+    nothing is over-represented: a segment built on nothing would target everyone."""
+    from campaigns.services import save_campaign
+
+    found = icp(period, top=top, by=by)
+    segment = segment_from(found["traits"])
+    if not segment:
+        reasons = " ".join(found["warnings"])
+        raise Conflict(
+            "No industry, size, region or persona is over-represented among the best customers beyond the noise, "
+            f"so there is no look-alike to look for. {reasons}".strip()
+        )
+    share = f"{top * 100:g}"
+    grouping = ", by company" if by == "company" else ""
+    name = f"Look-alikes of our best customers (top {share} %, {found['start']}–{found['end']}{grouping})"
+    description = (
+        f"Prospects who look like the top {share} % of customers by revenue ({found['top_customers']} of "
+        f"{found['customers']}, at least {found['threshold']} each) whose sales closed from {found['start']} to "
+        f"{found['end']}: "
+        + "; ".join(f"{key.replace('_', ' ')} {', '.join(values)}" for key, values in segment.items())
+        + "."
+    )
+    return save_campaign(name=name, description=description, segment=segment, by=user)
