@@ -36,7 +36,11 @@ What it does, in order, and why:
 7. Reshapes the book into two years of a real scoreboard (bench/reports.py) and times every
    report API and the whole scoreboard page over HTTP, as the manager, with BENCH_REPORT_CLIENTS
    concurrent clients and BENCH_REPORT_SAMPLES (300) timed responses each (bench/clients.py).
-8. Prints a table with the targets, the machine's load average before and after each case, and
+8. After gunicorn stops, bench/nurture.py makes BENCH_NURTURE_ENROLMENTS (100,000) enrolments
+   whose e-mail step falls due at once and times one Celery worker through all of them, with
+   the plan of the sweep's read. BENCH_ONLY=nurture_advance runs that case alone, on a fresh
+   database, and writes var/bench-nurture_advance.json instead.
+9. Prints a table with the targets, the machine's load average before and after each case, and
    writes var/bench.json. A figure with any error (a status other than the expected one, or a
    socket error, or a failed check) is marked INVALID and the command exits 1; a missed target is
    only reported (exit 0).
@@ -129,6 +133,10 @@ TARGETS = [
     ("fold_1m: 1M hits folded and scored < 60 s, one process", "fold_1m", "seconds", "<", 60.0),
     ("fold_1m: no scoring interaction written twice", "fold_1m", "duplicates", "<", 1),
     ("engagement_panel p99 < 50 ms (a lead with 10,000 hits)", "engagement_panel", "p99_ms", "<", 50.0),
+    ("nurture_advance: every enrolment's due step done < 60 s, one worker", "nurture_advance", "seconds", "<", 60),
+    ("nurture_advance: worker peak memory < 300 MB", "nurture_advance", "worker_peak_mb", "<", 300),
+    ("nurture_advance: no step done twice", "nurture_advance", "duplicates", "<", 1),
+    ("nurture_advance: the due-step sweep reads enrolment_due_idx", "nurture_advance", "seq_scans", "<", 1),
 ]
 TRACKING_PACED_RATE = float(os.environ.get("BENCH_TRACKING_RATE", "200"))  # opens and clicks a second
 SEARCH_PACED_RATE = float(os.environ.get("BENCH_SEARCH_RATE", "50"))  # CSR searches and lookups a second
@@ -142,6 +150,15 @@ RESCORE_LEADS = int(os.environ.get("BENCH_RESCORE_LEADS", "1000000"))  # 0 skips
 LETTERS = int(os.environ.get("BENCH_LETTERS", "10000"))  # read by bench/followups.py too
 FOLLOWUPS_DUE = int(os.environ.get("BENCH_FOLLOWUPS_DUE", "1000"))
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000000"))  # read by bench/imports.py too; 0 skips it
+NURTURE_ENROLMENTS = int(os.environ.get("BENCH_NURTURE_ENROLMENTS", "100000"))  # bench/nurture.py; 0 skips it
+# Cases that run without the server or the book, so BENCH_ONLY=<case> runs one alone (on an
+# empty, migrated database): the module that measures it and what it says while it runs.
+ALONE = {
+    "nurture_advance": (
+        "bench.nurture",
+        f"Sequences: {NURTURE_ENROLMENTS:,} enrolments due at once, advanced by one worker ...",
+    ),
+}
 
 
 class BenchError(Exception):
@@ -634,6 +651,7 @@ def judge(results: dict) -> list[dict]:
             "followups_due_1000": "s",
             "import_1m": "s",
             "fold_1m": "s",
+            "nurture_advance": "s",
         }.get(section, "ms")
         if key in ("seq_scans", "over_or_under_limit", "duplicates"):
             unit = "count"
@@ -768,6 +786,8 @@ def print_report(results: dict, names: list[str]) -> None:
             f"{figure['worker_peak_mb']} MB, {figure['rows_imported_twice']} rows imported twice"
             f"  load {load_text(figure)}"
         )
+    if "nurture_advance" in results:
+        print_nurture(results["nurture_advance"])
     if "recovery_after_kill" in results:
         figure = results["recovery_after_kill"]
         print(
@@ -819,6 +839,56 @@ def print_report(results: dict, names: list[str]) -> None:
     print(f"\nWrote {RESULT_FILE.relative_to(ROOT)}")
 
 
+def print_nurture(figure: dict) -> None:
+    print(
+        f"{'nurture_advance':<27}{figure['enrolments']:,} enrolments advanced in {figure['seconds']} s "
+        f"({figure['enrolments_per_s']:,.0f}/s), one worker, peak {figure['worker_peak_mb']} MB; "
+        f"{figure['step_runs']:,} step runs, {figure['emails_queued']:,} e-mails, {figure['duplicates']} twice"
+        f"  load {load_text(figure)}"
+    )
+    print("  the due-step sweep's plan (EXPLAIN, every enrolment due):")
+    print("\n".join(f"    {line}" for line in figure["explain"].splitlines()))
+
+
+def run_alone(name: str) -> int:
+    """BENCH_ONLY=<case>: one case of ALONE on a fresh database, its figure and targets printed
+    and written to var/bench-<case>.json (var/bench.json keeps the last full run)."""
+    if name not in ALONE:
+        print(f"BENCH_ONLY={name}: only these cases run alone: {', '.join(ALONE)}", file=sys.stderr)
+        return 2
+    module, what = ALONE[name]
+    VAR.mkdir(exist_ok=True)
+    database = choose_database()
+    if database.note:
+        print(("WARNING: " if not database.representative else "note: ") + database.note)
+    redis_url, cache = choose_cache()
+    env = django_env(database, redis_url)
+    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
+    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    print(what, flush=True)
+    results = json.loads(run_django(["-m", module], env, timeout=3600).strip().splitlines()[-1])
+    for figure in results.values():
+        figure["valid"] = figure.get("status") == "done"
+    verdicts = zip(TARGETS, judge(results), strict=True)
+    results["targets"] = [verdict for (_label, section, *_rest), verdict in verdicts if section in results]
+    results["meta"] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "only": name,
+        "database": {"engine": database.engine, "name": database.name, "version": database.version},
+        "cache": cache,
+        "cpu_count": os.cpu_count(),
+        "commit": git_commit(),
+    }
+    out = VAR / f"bench-{name}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    if name == "nurture_advance":
+        print_nurture(results[name])
+    for verdict in results["targets"]:
+        print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
+    print(f"\nWrote {out.relative_to(ROOT)}")
+    return 0 if all(figure["valid"] for key, figure in results.items() if key in ALONE) else 1
+
+
 def server_log_problems() -> dict:
     """What gunicorn's log says went wrong: 500s and worker timeouts show there first."""
     text = GUNICORN_LOG.read_text(errors="replace") if GUNICORN_LOG.exists() else ""
@@ -846,6 +916,8 @@ def git_commit() -> str:
 
 
 def main() -> int:
+    if os.environ.get("BENCH_ONLY"):
+        return run_alone(os.environ["BENCH_ONLY"])
     config = Config()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -1088,6 +1160,14 @@ def main() -> int:
             )
         finally:
             server.stop()
+
+    if NURTURE_ENROLMENTS:  # last: its 100,000 leads and their e-mails change no figure above
+        module, what = ALONE["nurture_advance"]
+        print(what, flush=True)
+        nurture = json.loads(run_django(["-m", module], env, timeout=3600).strip().splitlines()[-1])
+        for figure in nurture.values():
+            figure["valid"] = figure.get("status") == "done"
+        results.update(nurture)
 
     for name in names:
         mark_validity(results[name])

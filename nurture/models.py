@@ -70,8 +70,10 @@ class Enrolment(models.Model):
     last e-mail, letter or call went (`last_action_at`, else since the lead entered), so the wait
     before it is the time the prospect had to open, click, scan or visit."""
 
-    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrolments")
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrolments")
+    # No index of their own: enrolment_sequence_idx and enrolment_lead_idx begin with them, and
+    # every index is one more entry to write for each step the sweep moves an enrolment on.
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrolments", db_index=False)
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrolments", db_index=False)
     status = models.CharField(max_length=8, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE)
     exit_reason = models.CharField(max_length=16, choices=ExitReason.choices, blank=True)
     stage_at_enrolment = models.CharField(max_length=12)
@@ -101,7 +103,8 @@ class Enrolment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["due_at"], condition=Q(status="active"), name="enrolment_due_idx"),
+            # The sweep's order (due_at, id): a batch is the index's first rows, not a sort of every due one.
+            models.Index(fields=["due_at", "id"], condition=Q(status="active"), name="enrolment_due_idx"),
             models.Index(fields=["lead", "sequence"], name="enrolment_lead_idx"),
             models.Index(fields=["sequence", "status"], name="enrolment_sequence_idx"),
         ]
@@ -113,7 +116,8 @@ class Enrolment(models.Model):
 class StepRun(models.Model):
     """One step done for one enrolment: once, whatever the retries (one_run_per_step)."""
 
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="runs")
+    # No index of its own: one_run_per_step begins with it.
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="runs", db_index=False)
     step = models.CharField(max_length=12)
     kind = models.CharField(max_length=8)
     done_at = models.DateTimeField(default=timezone.now)

@@ -1,6 +1,7 @@
 """Many rows in plain multi-row INSERTs, a chunk a statement: the fold writes hundreds of
 thousands of rows, and Django's bulk_create spends more building model instances than the
-database spends storing them. The same SQL runs on PostgreSQL and SQLite (3.24+ for upserts)."""
+database spends storing them. The same SQL runs on PostgreSQL and SQLite (3.24+ for upserts);
+insert_returning (the links of a batch of e-mails) sends an array a column on PostgreSQL."""
 
 from collections.abc import Iterable, Sequence
 
@@ -20,6 +21,36 @@ def insert(table: str, columns: Sequence[str], rows: list[Sequence], *, row_sql:
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(chunk))} {tail}",
                 [value for row in chunk for value in row],
             )
+
+
+def insert_returning(model, columns: Sequence[str], rows: list[Sequence]) -> list[int]:
+    """Rows of `model` (values for `columns`, its fields' attnames, in order) whose ids the
+    caller needs, in the order of the rows. On PostgreSQL one INSERT … SELECT FROM unnest(…), an
+    array a column: the server parses a few arrays, not tens of thousands of literals. Elsewhere
+    insert()'s multi-row VALUES, a chunk a statement, with RETURNING id."""
+    if not rows:
+        return []
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(model._meta.get_field(column).column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [model._meta.get_field(column).db_type(connection) for column in columns]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) "
+                "RETURNING id",
+                [list(values) for values in zip(*rows, strict=True)],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        ids: list[int] = []
+        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([row_sql] * len(chunk))} RETURNING id",
+                [value for row in chunk for value in row],
+            )
+            ids += [row[0] for row in cursor.fetchall()]
+        return ids
 
 
 def add_counts(table: str, keys: Sequence[str], fields: Sequence[str], rows: Iterable[tuple[tuple, dict]]) -> None:

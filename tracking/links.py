@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils import timezone
 
 from config.text import URL, as_html
-from tracking import tokens
+from tracking import bulk, tokens
 from tracking.models import Purpose, TrackedLink
 
 FORWARD_LINE = "Know someone who could use this? Pass it on: {url}"
@@ -115,35 +116,39 @@ class Tracked:
 def track_emails(drafts: list[Draft]) -> list[Tracked]:
     """Write the tracked links of many e-mails in one INSERT and return each e-mail's text and
     HTML with its addresses tracked, its open image and, for marketing, its forward link (where
-    the text has FORWARD_HERE, else on a line of its own) and its unsubscribe link, last."""
-    rows: list[TrackedLink] = []
+    the text has FORWARD_HERE, else on a line of its own) and its unsubscribe link, last. The
+    rows go in as plain values (tracking.bulk): a model instance a link cost more than the rest."""
+    rows: list[tuple] = []
     plans = []
+    now = timezone.now()
     for draft in drafts:
-        common = {"lead_id": draft.lead_id, "email_key": draft.key, "letter_id": draft.letter_id}
-        common["offer_id"] = draft.offer_id
         found = (match.group(0) for match in URL.finditer(draft.text))
         urls = [url for url in dict.fromkeys(found) if url in draft.destinations]
-        clicks = [TrackedLink(purpose=Purpose.CLICK, url=url[:1000], **common) for url in urls]
-        opened = TrackedLink(purpose=Purpose.OPEN, **common)
-        forward = TrackedLink(purpose=Purpose.FORWARD, **common) if draft.marketing else None
-        rows += clicks + [opened] + ([forward] if forward else [])
-        plans.append((draft, urls, clicks, opened, forward))
-    TrackedLink.objects.bulk_create(rows)
+        common = (draft.lead_id, draft.key, draft.letter_id, draft.offer_id, now)
+        plans.append((draft, urls, len(rows)))
+        rows += [(Purpose.CLICK.value, url[:1000], *common) for url in urls]
+        rows.append((Purpose.OPEN.value, "", *common))
+        if draft.marketing:
+            rows.append((Purpose.FORWARD.value, "", *common))
+    columns = ("purpose", "url", "lead_id", "email_key", "letter_id", "offer_id", "created_at")
+    ids = bulk.insert_returning(TrackedLink, columns, rows)
     tracked = []
-    for draft, urls, clicks, opened, forward in plans:
-        swap = {url: link_address(link) for url, link in zip(urls, clicks, strict=True)}
+    for draft, urls, first in plans:
+        swap = {url: address_of(ids[first + i], Purpose.CLICK) for i, url in enumerate(urls)}
         text = URL.sub(lambda match, swap=swap: swap.get(match.group(0), match.group(0)), draft.text)
         ours = frozenset(swap.values())
+        opened = ids[first + len(urls)]
         unsubscribe = ""
-        if forward is not None:
+        if draft.marketing:
+            forward = address_of(ids[first + len(urls) + 1], Purpose.FORWARD)
             if FORWARD_HERE in text:
-                text = text.replace(FORWARD_HERE, link_address(forward))
+                text = text.replace(FORWARD_HERE, forward)
             else:
-                text += "\n\n" + FORWARD_LINE.format(url=link_address(forward))
-            unsubscribe = unsubscribe_address(opened.pk)
+                text += "\n\n" + FORWARD_LINE.format(url=forward)
+            unsubscribe = unsubscribe_address(opened)
             text += "\n\n" + UNSUBSCRIBE_LINE.format(url=unsubscribe)
-            ours |= {link_address(forward), unsubscribe}
-        image = f'<img src="{link_address(opened)}" width="1" height="1" alt="">'
+            ours |= {forward, unsubscribe}
+        image = f'<img src="{address_of(opened, Purpose.OPEN)}" width="1" height="1" alt="">'
         tracked.append(Tracked(text=text, html=as_html(text, links=ours) + image, unsubscribe_url=unsubscribe))
     return tracked
 

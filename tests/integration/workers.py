@@ -19,10 +19,12 @@ def process_env(**extra: str) -> dict:
     }
 
 
-def start_worker(*queues: str, pool: str = "solo", **env: str) -> subprocess.Popen:
-    """A worker on the product's queues (plus `queues`). The solo pool keeps it one process, so
-    a SIGKILL takes all of it down, as a crashed machine would."""
-    names = ",".join([*queues, settings.REALTIME_QUEUE, settings.BULK_QUEUE])
+def start_worker(*queues: str, pool: str = "solo", realtime: bool = True, **env: str) -> subprocess.Popen:
+    """A worker on the product's queues (plus `queues`; without the realtime queue if `realtime`
+    is False: a bulk worker only, which leaves the e-mails it queues unsent). The solo pool keeps
+    it one process, so a SIGKILL takes all of it down, as a crashed machine would."""
+    product = [settings.REALTIME_QUEUE, settings.BULK_QUEUE] if realtime else [settings.BULK_QUEUE]
+    names = ",".join([*queues, *product])
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", names, "--pool", pool]
         + ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
