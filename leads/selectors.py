@@ -175,7 +175,7 @@ def _sequence_entries(within, limit: int | None) -> list[dict]:
     its enrolments): each entry into one, each e-mail, letter or call it gave, and each exit with
     its reason."""
     enrolments = Lead._meta.get_field("enrolments").related_model.objects.filter(lead_id__in=within)
-    enrolments = enrolments.select_related("sequence", "enrolled_by").order_by("-enrolled_at", "-id")
+    enrolments = enrolments.select_related("sequence", "enrolled_by", "ended_by").order_by("-enrolled_at", "-id")
     entries = []
     for enrolment in enrolments[:limit] if limit else enrolments:
         entries.append({"at": enrolment.enrolled_at, "type": "sequence", "item": enrolment})

@@ -65,12 +65,13 @@ def end_finished(enrolments: QuerySet[Enrolment] | None = None, *, now: datetime
     return ended
 
 
-def end(ids, *, reason: str, now: datetime | None = None) -> int:
-    """End these enrolments (the active ones among them) for `reason`."""
+def end(ids, *, reason: str, now: datetime | None = None, by=None) -> int:
+    """End these enrolments (the active ones among them) for `reason` (`by` a person, by hand)."""
     return Enrolment.objects.filter(pk__in=ids, status=EnrolmentStatus.ACTIVE).update(
         status=EnrolmentStatus.EXITED,
         exit_reason=reason,
         ended_at=now or timezone.now(),
+        ended_by=by,
         due_at=None,
         waiting=False,
     )

@@ -91,6 +91,14 @@ class Enrolment(models.Model):
         null=True, blank=True, help_text="When the last e-mail, letter or call went: a branch looks at what followed."
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who took the lead out by hand.",
+    )
 
     class Meta:
         ordering = ["-enrolled_at", "-id"]

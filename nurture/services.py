@@ -188,7 +188,7 @@ def start_sweep() -> None:
 def take_out(*, enrolment_id, by=None) -> Enrolment:
     """End an active enrolment by hand (reason removed); 409 for one already ended."""
     pk = parse_id(enrolment_id)
-    if not pk or not ends.end([pk], reason=ExitReason.REMOVED):
+    if not pk or not ends.end([pk], reason=ExitReason.REMOVED, by=by):
         if pk and Enrolment.objects.filter(pk=pk).exists():
             raise Conflict("This enrolment has ended already.")
         raise Enrolment.DoesNotExist

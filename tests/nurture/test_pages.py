@@ -286,6 +286,8 @@ def test_marketing_adds_a_lead_from_its_page_and_takes_it_out(users):
     assert "Taken out of Spring." in out and "Exited (Taken out by hand)" in out
     enrolment.refresh_from_db()
     assert enrolment.status == EnrolmentStatus.EXITED and enrolment.exit_reason == ExitReason.REMOVED
+    assert enrolment.ended_by == users["marketing"]
+    assert f"Left the sequence</strong> Spring: taken out by hand by {users['marketing']}" in out  # the timeline
     twice = page.post(f"/sequences/enrolments/{enrolment.pk}/take-out/", follow=True).content.decode()
     assert "This enrolment has ended already." in twice
 
