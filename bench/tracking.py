@@ -51,9 +51,9 @@ def email_links(leads: int, *, new: bool) -> tuple[str, int, int]:
     tag = f"bench-{os.urandom(4).hex()}:"
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO outbox_email (key, to_address, reply_to, subject, text, html, created_at, sent_at, "
-            "attempts, last_error) "
-            f"SELECT '{tag}' || l.id, 'bench@bench.example', '', 'Spring offer', 'text', '', "
+            "INSERT INTO outbox_email (key, to_address, reply_to, unsubscribe_url, subject, text, html, created_at, "
+            "sent_at, attempts, last_error) "
+            f"SELECT '{tag}' || l.id, 'bench@bench.example', '', '', 'Spring offer', 'text', '', "
             f"now() - interval '2 days', now() - interval '2 days', 1, '' FROM leads_lead l WHERE {chosen}"
         )
         cursor.execute(
