@@ -137,9 +137,15 @@ def calculator(request):
 @staff_required
 def download(request, name: str):
     """One of the page's tables as CSV, for the same period."""
+    return csv_download(request, name, tables.table_for)
+
+
+def csv_download(request, name: str, table_for):
+    """The table `table_for(name, params, period)` makes, as a CSV file named for its period; 400
+    with the reason for a bad setting, 404 for no such table (the scoreboard's, the analysis')."""
     try:
         period = parse_period(request.GET)
-        table = tables.table_for(name, request.GET, period)
+        table = table_for(name, request.GET, period)
     except ValidationError as exc:
         return HttpResponse(error_text(exc), status=400, content_type="text/plain; charset=utf-8")
     except LookupError as exc:

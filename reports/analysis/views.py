@@ -13,18 +13,17 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from config.errors import Conflict, error_text
-from config.spreadsheet import csv_lines
 from crm.access import role_required
 from crm.roles import Role
 from reports import charts
 from reports.analysis import calibration, icp, raters, rules, suggest, tables
 from reports.analysis.outcomes import MIN_OUTCOMES, rate
 from reports.periods import DEFAULT_DAYS, Period, parse_period
+from reports.views import csv_download
 
 marketing_only = role_required(Role.MARKETING, Role.MANAGER)
 
@@ -386,13 +385,4 @@ def save_segment(request):
 @marketing_only
 def download(request, name: str):
     """One of the page's tables as CSV, for the same period and settings."""
-    try:
-        period = parse_period(request.GET)
-        table = tables.table_for(name, request.GET, period)
-    except ValidationError as exc:
-        return HttpResponse(error_text(exc), status=400, content_type="text/plain; charset=utf-8")
-    except LookupError as exc:
-        raise Http404("No such table.") from exc
-    response = StreamingHttpResponse(csv_lines(table.columns, table.rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table.name}-{period.start}-{period.end}.csv"'
-    return response
+    return csv_download(request, name, tables.table_for)
