@@ -98,6 +98,15 @@ REPORT_PATHS = {
 }
 REPORT_CASES = [f"report_{report}_{period}" for period in ("90d", "2y") for report in REPORT_PATHS]
 REPORT_PAGE = "report_page_90d"  # GET /reports/ as a signed-in manager: every table at once
+# The score analysis (issue 20), each for the book's two years (bench/analysis.py).
+ANALYSIS_PATHS = {
+    "calibration": "/api/v1/reports/calibration/",
+    "raters": "/api/v1/reports/raters/",
+    "rules": "/api/v1/reports/rules/",
+    "icp": "/api/v1/reports/icp/",
+}
+ANALYSIS_CASES = [f"score_analysis_{name}" for name in ANALYSIS_PATHS]
+ANALYSIS_SAMPLES = int(os.environ.get("BENCH_ANALYSIS_SAMPLES", "20"))  # timed responses per analysis
 TARGETS = [
     # (label, section of bench.json, key, comparison, threshold)
     ("capture_new rps >= 25% of bare_json", "ratios", "capture_new_vs_bare_json", ">=", 0.25),
@@ -126,6 +135,7 @@ TARGETS = [
     ("redeem_16: exactly the limit succeed", "redeem_16", "over_or_under_limit", "<", 1),
     *[(f"{name} p99 < 1 s (1M leads, 10M interactions)", name, "p99_ms", "<", 1000.0) for name in REPORT_CASES],
     ("report_page_90d: the scoreboard p99 < 300 ms (issue 21)", REPORT_PAGE, "p99_ms", "<", 300.0),
+    *[(f"{name} p99 < 2 s (issue 20)", name, "p99_ms", "<", 2000.0) for name in ANALYSIS_CASES],
     ("pixel rps >= 50% of bare_json", "ratios", "pixel_vs_bare_json", ">=", 0.5),
     ("redirect rps >= 50% of bare_json", "ratios", "redirect_vs_bare_json", ">=", 0.5),
     ("pixel p99 < 20 ms (paced 200/s)", "pixel_paced", "p99_ms", "<", 20.0),
@@ -717,7 +727,7 @@ def print_report(results: dict, names: list[str]) -> None:
     print(header + "  (n: timed responses; load: 1-min average before->after)")
     print("-" * len(header))
     for name in names:
-        if name not in REPORT_CASES and name != REPORT_PAGE:
+        if name not in REPORT_CASES and name != REPORT_PAGE and name not in ANALYSIS_CASES:
             print_row(name, results[name])
     if "queue_db" in results:
         figure = results["queue_db"]
@@ -735,6 +745,8 @@ def print_report(results: dict, names: list[str]) -> None:
         for name in [*REPORT_CASES, REPORT_PAGE]:
             if name in results:
                 print_row(name, results[name])
+    if "score_analysis_book" in results:
+        print_analysis(results)
     fold = results.get("fold_1m")
     if fold:
         panel = results["engagement_panel"]
@@ -854,7 +866,9 @@ def run_alone(name: str) -> int:
     """BENCH_ONLY=<case>: one case of ALONE on a fresh database, its figure and targets printed
     and written to var/bench-<case>.json (var/bench.json keeps the last full run)."""
     if name not in ALONE:
-        print(f"BENCH_ONLY={name}: only these cases run alone: {', '.join(ALONE)}", file=sys.stderr)
+        print(
+            f"BENCH_ONLY={name}: only these cases run alone: {', '.join([*ALONE, 'score_analysis'])}", file=sys.stderr
+        )
         return 2
     module, what = ALONE[name]
     VAR.mkdir(exist_ok=True)
@@ -889,6 +903,116 @@ def run_alone(name: str) -> int:
     return 0 if all(figure["valid"] for key, figure in results.items() if key in ALONE) else 1
 
 
+def server_peak_mb(server: Server) -> float:
+    """The largest peak resident memory (VmHWM) among gunicorn's processes (its workers' is the
+    analyses' memory: each request runs in one of them)."""
+    if server.process is None:
+        return 0.0
+    pids = [server.process.pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.process.pid:
+            pids.append(int(stat.parent.name))
+    peak = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return round(peak / 1024, 1)
+
+
+def run_score_analysis(server: Server, env: dict[str, str], manager_token: str, start: str, results: dict) -> None:
+    """The four analyses of issue 20 for the book's two years, over HTTP as the manager: one
+    client, BENCH_ANALYSIS_SAMPLES timed responses each after two untimed; the queries one
+    request makes; gunicorn's peak memory after each."""
+    counted = json.loads(
+        run_django(["-m", "bench.analysis", "queries", start], env, timeout=1800).strip().splitlines()[-1]
+    )
+    api = [f"Authorization: Token {manager_token}"]
+    for name, path in ANALYSIS_PATHS.items():
+        case = f"score_analysis_{name}"
+        figure = with_load(run_clients, server, case, f"{path}?{urlencode({'start': start})}", api, ANALYSIS_SAMPLES, 1)
+        figure["queries_per_request"] = counted[name]["queries"]
+        figure["server_peak_mb"] = server_peak_mb(server)
+        results[case] = figure
+
+
+def print_analysis(results: dict) -> None:
+    book = results.get("score_analysis_book", {})
+    print(
+        f"\nScore analysis over HTTP, the book's two years: {book.get('leads', 0):,} leads, "
+        f"{book.get('outcomes_in_two_years', 0):,} outcomes, {book.get('interactions', 0):,} interactions; "
+        f"one client, {ANALYSIS_SAMPLES} timed responses each"
+    )
+    for name in ANALYSIS_CASES:
+        if name in results:
+            figure = results[name]
+            print_row(name, figure)
+            print(
+                f"{'':<40}{figure['queries_per_request']} queries a request, "
+                f"gunicorn peak {figure['server_peak_mb']} MB"
+            )
+
+
+def run_analysis_alone() -> int:
+    """BENCH_ONLY=score_analysis: the big book built alone (BENCH_RESCORE_LEADS leads generated
+    without their rescore, bench/reports.py's shape and BENCH_INTERACTIONS, then bench/analysis.py's
+    outcomes, companies and answers), gunicorn started, the four analyses timed."""
+    VAR.mkdir(exist_ok=True)
+    started = time.monotonic()
+    database = choose_database()
+    if database.engine != "postgresql":
+        print("BENCH_ONLY=score_analysis generates its book on PostgreSQL only", file=sys.stderr)
+        return 2
+    redis_url, cache = choose_cache()
+    env = django_env(database, redis_url)
+    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
+    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
+    print(f"Generating {RESCORE_LEADS:,} leads, then the scoreboard's shape and the analysis's ...", flush=True)
+    generated = json.loads(
+        run_django(["-m", "bench.analysis", "generate", str(RESCORE_LEADS)], env, timeout=3600).strip().splitlines()[-1]
+    )
+    book = json.loads(run_django(["-m", "bench.reports"], env, timeout=3600).strip().splitlines()[-1])
+    analysis = json.loads(run_django(["-m", "bench.analysis"], env, timeout=3600).strip().splitlines()[-1])
+    results: dict = {"score_analysis_book": {**generated, **book, **analysis}}
+    print(f"Book: {json.dumps(results['score_analysis_book'])}", flush=True)
+    server = Server(env, Config().workers)
+    try:
+        server.start()
+        run_score_analysis(server, env, fixtures["manager_token"], book["two_years_start"], results)
+    finally:
+        server.stop()
+    for name in ANALYSIS_CASES:
+        mark_validity(results[name])
+    verdicts = zip(TARGETS, judge(results), strict=True)
+    results["targets"] = [verdict for (_label, section, *_rest), verdict in verdicts if section in results]
+    results["meta"] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "only": "score_analysis",
+        "database": {"engine": database.engine, "name": database.name, "version": database.version},
+        "cache": cache,
+        "workers": Config().workers,
+        "cpu_count": os.cpu_count(),
+        "commit": git_commit(),
+        "total_seconds": round(time.monotonic() - started, 1),
+        "server_log": server_log_problems(),
+    }
+    out = VAR / "bench-score_analysis.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print_analysis(results)
+    for verdict in results["targets"]:
+        print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
+    print(f"\nWrote {out.relative_to(ROOT)}")
+    return 0 if all(results[name]["valid"] for name in ANALYSIS_CASES) else 1
+
+
 def server_log_problems() -> dict:
     """What gunicorn's log says went wrong: 500s and worker timeouts show there first."""
     text = GUNICORN_LOG.read_text(errors="replace") if GUNICORN_LOG.exists() else ""
@@ -916,6 +1040,8 @@ def git_commit() -> str:
 
 
 def main() -> int:
+    if os.environ.get("BENCH_ONLY") == "score_analysis":
+        return run_analysis_alone()
     if os.environ.get("BENCH_ONLY"):
         return run_alone(os.environ["BENCH_ONLY"])
     config = Config()
@@ -1158,6 +1284,13 @@ def main() -> int:
             results[REPORT_PAGE] = with_load(
                 run_clients, server, REPORT_PAGE, "/reports/", page, REPORT_SAMPLES, REPORT_CLIENTS
             )
+            if database.engine == "postgresql":  # the analysis's outcomes, companies and answers on that book
+                print("Score analysis: outcomes, companies and answers on the book, then each analysis ...", flush=True)
+                results["score_analysis_book"] = json.loads(
+                    run_django(["-m", "bench.analysis"], env, timeout=3600).strip().splitlines()[-1]
+                )
+                run_score_analysis(server, env, fixtures["manager_token"], book["two_years_start"], results)
+                names += ANALYSIS_CASES
         finally:
             server.stop()
 

@@ -206,7 +206,12 @@ class Interaction(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["lead", "-occurred_at"], name="interaction_lead_time_idx")]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="interaction_lead_time_idx"),
+            # The score analysis reads each outcome lead's answered interactions up to its close
+            # (reports.analysis.answers): a few in ten of a lead's interactions, found without the rest.
+            models.Index(fields=["lead", "occurred_at"], condition=~Q(answers=[]), name="interaction_answered_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} on lead {self.lead_id}"
