@@ -69,7 +69,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from bench.load import with_load
+from bench.load import peak_memory_mb, with_load
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -916,15 +916,7 @@ def server_peak_mb(server: Server) -> float:
             continue
         if int(fields[1]) == server.process.pid:
             pids.append(int(stat.parent.name))
-    peak = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except OSError:
-            continue
-    return round(peak / 1024, 1)
+    return peak_memory_mb(pids)
 
 
 def run_score_analysis(server: Server, env: dict[str, str], manager_token: str, start: str, results: dict) -> None:

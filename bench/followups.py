@@ -23,7 +23,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.load import with_load
+from bench.load import peak_memory_mb, with_load
 from bench.scoring import celery_process as _celery
 from bench.scoring import worker_process as _worker
 
@@ -48,15 +48,7 @@ def _peak_memory_mb(process: subprocess.Popen) -> float:
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     if children.exists():
         pids += [int(pid) for pid in children.read_text().split()]
-    peak = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except FileNotFoundError:
-            continue
-    return round(peak / 1024, 1)
+    return peak_memory_mb(pids)
 
 
 def letters_batch(count: int) -> dict:

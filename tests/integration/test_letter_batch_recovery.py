@@ -19,25 +19,11 @@ from followups.models import Letter, LetterTemplate
 from jobs.models import Job
 from leads.models import Lead
 from outbox.models import Email
-from tests.conftest import require_program
-from tests.integration.workers import OwnRedis, start_beat, start_worker, stop, use_broker, wait_for
+from tests.integration.workers import start_beat, start_worker, stop, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 LEADS = 3000
-
-
-@pytest.fixture
-def broker(settings):
-    require_program("redis-server")
-    redis = OwnRedis().start()
-    old = settings.CELERY_BROKER_URL
-    use_broker(redis.url)
-    try:
-        yield redis
-    finally:
-        redis.stop()
-        use_broker(old)
 
 
 def test_a_killed_worker_and_a_restarted_broker_leave_exactly_one_letter_per_lead(broker, settings, tmp_path):

@@ -16,8 +16,7 @@ from nurture import services
 from nurture.engine import EMAIL_KEY, email_key
 from nurture.models import Enrolment, StepRun
 from outbox.models import Email
-from tests.conftest import require_program
-from tests.integration.workers import OwnRedis, start_worker, stop, use_broker, wait_for
+from tests.integration.workers import start_worker, stop, wait_for
 from tracking.models import TrackedLink
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -29,20 +28,6 @@ WORKER = {
     "CRM_NURTURE_DAILY_CAP": "1000000",  # the cap and the quiet hours would hold e-mails back
     "CRM_NURTURE_QUIET_HOURS": "0-0",
 }
-
-
-@pytest.fixture
-def broker(settings):
-    """A Redis of the test's own: the e-mails' send tasks the bulk worker leaves queued go with it."""
-    require_program("redis-server")
-    redis = OwnRedis().start()
-    old = settings.CELERY_BROKER_URL
-    use_broker(redis.url)
-    try:
-        yield redis
-    finally:
-        redis.stop()
-        use_broker(old)
 
 
 def holds_a_batch(app_name: str) -> bool:
