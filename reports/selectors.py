@@ -1,23 +1,23 @@
 """The shared scoreboard's numbers: one definition of each, for the page, the API and the CSV.
 
 Every number is over a cohort: the leads created in the period (names bought on a list count
-only once they inquired), and where those leads are now. Aggregation happens in the database,
-one query per table, through the reports alias (reports.router); `DEFINITIONS` is what the
-page writes beside each number."""
+only once they inquired), and where those leads are now. The counts come from the daily
+rollups (reports.cohorts: stored days, and stale days counted live), through the reports alias
+(reports.router); `DEFINITIONS` is what the page writes beside each number. `stale` lets a page
+that shows many reports read which days are stale once."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import connections
-from django.db.models import Aggregate, Avg, Count, F, FloatField, Q, QuerySet, Sum
-from django.db.models.functions import TruncWeek
-from django.utils import timezone
+from django.db.models import Count, F, Q, QuerySet
 
 from leads.kinds import Source, Stage
 from leads.models import Lead
-from reports.periods import Period, company_zone
-from reports.router import reading_reports, reports_alias
+from reports import cohorts, rollups
+from reports.periods import Period
+from reports.router import reading_reports
 
 WON = Q(stage__in=[Stage.WON, Stage.CUSTOMER])
 OPEN_STAGES = [Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED]
@@ -62,65 +62,63 @@ def money(value) -> str | None:
     return f"{value:.2f}" if value is not None else None
 
 
-def median(queryset: QuerySet, field: str) -> float | None:
-    """The median of `field` over the rows: percentile_cont in PostgreSQL, the middle rows elsewhere."""
-    rows = queryset.filter(**{f"{field}__isnull": False})
-    if connections[reports_alias()].vendor == "postgresql":
-        return rows.aggregate(m=Median(field))["m"]
-    count = rows.count()
-    if not count:
+def median_of(spread: Counter) -> float | None:
+    """The median of values counted in a spread ({value: how many}): the middle value, or the
+    mean of the two middle ones (as PostgreSQL's percentile_cont(0.5) interpolates)."""
+    total = sum(spread.values())
+    if not total:
         return None
-    middle = list(rows.order_by(field).values_list(field, flat=True)[(count - 1) // 2 : count // 2 + 1])
-    return sum(middle) / len(middle)
+    wanted, found, seen = [(total - 1) // 2, total // 2], [], 0
+    for value in sorted(spread):
+        seen += spread[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+    return sum(found) / len(found)
 
 
-class Median(Aggregate):
-    """percentile_cont(0.5) WITHIN GROUP (ORDER BY field): PostgreSQL's exact median."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+def _mean(total, priced: int) -> Decimal | None:
+    return Decimal(total) / priced if priced else None
 
 
-def summary(period: Period, *, owner=None) -> dict:
+def cohort_counts(period: Period, *, owner=None, stale: cohorts.Stale | None = None) -> dict:
+    """The cohort's counts over the period (reports.rollups.DAY_COUNTS), for one owner or all."""
     with reading_reports():
-        leads = cohort(period, owner=owner)
-        counts = leads.aggregate(
-            leads=Count("id"),
-            inquiries=Count("id", filter=Q(stage=Stage.INQUIRY)),
-            sales_ready=Count("id", filter=Q(stage=Stage.SALES_READY)),
-            won=Count("id", filter=WON),
-            unclosed=Count("id", filter=Q(stage=Stage.UNCLOSED)),
-            dead=Count("id", filter=Q(stage=Stage.DEAD)),
-            upsells=Count("id", filter=WON & Q(upsell_accepted=True)),
-            upsell_revenue=Sum("upsell_amount", filter=WON),
-            with_upsell=Avg("won_amount", filter=WON & Q(upsell_accepted=True)),
-            without_upsell=Avg("won_amount", filter=WON & Q(upsell_accepted=False)),
-            referrals=Count("id", filter=Q(source="referral")),
-            revenue=Sum("won_amount", filter=WON),
-            avg_transaction=Avg("won_amount", filter=WON),
-            hot_unanswered=Count("id", filter=Q(first_hot_at__isnull=False, hot_response_seconds__isnull=True)),
-        )
-        cycle = median(leads.filter(WON), "sales_cycle_days")
-        response = median(leads, "hot_response_seconds")
+        return _total(cohorts.days(period, stale or cohorts.stale(), owner=owner).values())
+
+
+def summary(period: Period, *, owner=None, stale: cohorts.Stale | None = None) -> dict:
+    with reading_reports():
+        stale = stale or cohorts.stale()
+        counts = cohort_counts(period, owner=owner, stale=stale)
+        spread = cohorts.spreads(["cycle", "response"], stale, period=period, owner=owner)
+        cycle, response = median_of(spread["cycle"]), median_of(spread["response"])
         letters = letter_rates(period, owner=owner)
     return {
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         **{key: counts[key] for key in ("leads", "inquiries", "sales_ready", "won", "unclosed", "dead")},
-        "revenue": money(counts["revenue"] or Decimal(0)),
+        "revenue": money(counts["revenue"]),
         "close_ratio": ratio(counts["won"], counts["leads"]),
-        "avg_transaction": money(counts["avg_transaction"]),
+        "avg_transaction": money(_mean(counts["revenue"], counts["priced"])),
         "upsell_rate": ratio(counts["upsells"], counts["won"]),
-        "upsell_revenue": money(counts["upsell_revenue"] or Decimal(0)),
-        "avg_transaction_with_upsell": money(counts["with_upsell"]),
-        "avg_transaction_without_upsell": money(counts["without_upsell"]),
+        "upsell_revenue": money(counts["upsell_revenue"]),
+        "avg_transaction_with_upsell": money(_mean(counts["with_upsell"], counts["with_upsell_priced"])),
+        "avg_transaction_without_upsell": money(_mean(counts["without_upsell"], counts["without_upsell_priced"])),
         "referral_rate": ratio(counts["referrals"], counts["leads"]),
         "median_sales_cycle_days": round(cycle, 1) if cycle is not None else None,
         "median_hot_response_minutes": round(response / 60, 1) if response is not None else None,
         "hot_unanswered": counts["hot_unanswered"],
         **letters,
     }
+
+
+def _total(days) -> dict:
+    total = dict.fromkeys(rollups.DAY_FIELDS, 0)
+    for numbers in days:
+        for name in rollups.DAY_FIELDS:
+            total[name] += numbers[name]
+    return total
 
 
 def letter_rates(period: Period, *, owner=None) -> dict:
@@ -142,26 +140,21 @@ def letter_rates(period: Period, *, owner=None) -> dict:
 
 
 FUNNEL = [
-    ("inquiry", "Inquiry", "Every lead of the period: it responded.", Q()),
-    (
-        "sales_ready",
-        "Sales-ready",
-        "Met the rules of engagement at some point.",
-        Q(sales_ready_at__isnull=False) | WON,
-    ),
-    ("won", "Won", "A sale closed (customers included).", WON),
-    ("customer", "Customer", "Handed back to marketing after the sale.", Q(stage=Stage.CUSTOMER)),
+    ("inquiry", "Inquiry", "Every lead of the period: it responded."),
+    ("sales_ready", "Sales-ready", "Met the rules of engagement at some point."),
+    ("won", "Won", "A sale closed (customers included)."),
+    ("customer", "Customer", "Handed back to marketing after the sale."),
 ]
+# Each step's count among the cohort's (reports.rollups.DAY_COUNTS defines them).
+FUNNEL_FIELDS = {"inquiry": "leads", "sales_ready": "reached_sales_ready", "won": "won", "customer": "customers"}
 
 
-def funnel(period: Period, *, owner=None) -> list[dict]:
+def funnel(period: Period, *, owner=None, stale: cohorts.Stale | None = None) -> list[dict]:
     """Each stage with how many of the cohort reached it, the share of the cohort and of the stage before."""
-    with reading_reports():
-        counts = cohort(period, owner=owner).aggregate(
-            **{key: Count("id", filter=condition) for key, _, _, condition in FUNNEL}
-        )
+    total = cohort_counts(period, owner=owner, stale=stale)
+    counts = {key: total[field] for key, field in FUNNEL_FIELDS.items()}
     rows, previous, total = [], None, counts["inquiry"]
-    for key, label, definition, _ in FUNNEL:
+    for key, label, definition in FUNNEL:
         count = counts[key]
         rows.append(
             {
@@ -184,17 +177,15 @@ class Week:
     won: int
 
 
-def weekly(period: Period, *, owner=None) -> list[Week]:
+def weekly(period: Period, *, owner=None, stale: cohorts.Stale | None = None) -> list[Week]:
     """Leads arrived (first inquired) and, of those, won, per week of arrival."""
     with reading_reports():
-        rows = (
-            cohort(period, owner=owner)
-            .annotate(week=TruncWeek("inquired_at", tzinfo=company_zone()))
-            .values("week")
-            .annotate(leads=Count("id"), won=Count("id", filter=WON))
-            .order_by("week")
-        )
-        found = {timezone.localtime(row["week"], company_zone()).date(): row for row in rows}
+        per_day = cohorts.days(period, stale or cohorts.stale(), owner=owner)
+    found: dict = {}
+    for day, numbers in per_day.items():
+        week = found.setdefault(day - timedelta(days=day.weekday()), {"leads": 0, "won": 0})
+        week["leads"] += numbers["leads"]
+        week["won"] += numbers["won"]
     monday = period.start - timedelta(days=period.start.weekday())
     weeks = []
     while monday <= period.end:  # a quiet week is a zero, not a gap in the trend
@@ -204,20 +195,14 @@ def weekly(period: Period, *, owner=None) -> list[Week]:
     return weeks
 
 
-def score_distribution(*, owner=None) -> list[dict]:
+def score_distribution(*, owner=None, stale: cohorts.Stale | None = None) -> list[dict]:
     """Open leads now, in ten score bands (0–9 … 90–100)."""
     with reading_reports():
-        leads = Lead.objects.filter(stage__in=OPEN_STAGES)
-        if owner is not None:
-            leads = leads.filter(owner=owner)
-        counts = leads.aggregate(
-            **{
-                f"b{band}": Count("id", filter=Q(score__gte=band * 10, score__lt=band * 10 + 10 if band < 9 else 101))
-                for band in range(10)
-            }
-        )
+        bands = cohorts.spreads(["band"], stale or cohorts.stale(), owner=owner)["band"]
+        for score in cohorts.open_without_day(owner).values_list("score", flat=True):
+            bands[min(score // 10, 9)] += 1
     return [
-        {"band": f"{band * 10}–{band * 10 + 9 if band < 9 else 100}", "count": counts[f"b{band}"]} for band in range(10)
+        {"band": f"{band * 10}–{band * 10 + 9 if band < 9 else 100}", "count": bands.get(band, 0)} for band in range(10)
     ]
 
 
@@ -226,6 +211,7 @@ def arrivals_by_source(period: Period) -> list[dict]:
     with how many of them were won: marketing's "leads this week by source". One grouped query."""
     labels = dict(Source.choices)
     with reading_reports():
-        rows = list(cohort(period).values("source").annotate(leads=Count("id"), won=Count("id", filter=WON)).order_by())
+        counted = cohorts.sources(period, cohorts.stale(), "source")
+    rows = [{"source": value, "leads": row["leads"], "won": row["won"]} for value, row in counted.items()]
     rows.sort(key=lambda row: (-row["leads"], labels.get(row["source"], row["source"])))
     return [{**row, "label": labels.get(row["source"], row["source"])} for row in rows]

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from campaigns.models import Campaign, Channel, Offer, Placement
-from leads.models import LeadFeedback
+from reports import cohorts, selectors
 from reports.periods import Period
 from reports.router import reading_reports
-from reports.selectors import WON, cohort, money, ratio
+from reports.selectors import money, ratio
 from tracking.models import Visit
 
 CENT = Decimal("0.01")
@@ -145,45 +145,34 @@ def _normal(group: Grouping, value):
     return (value or "").strip().lower() if group.key == "utm_source" else value
 
 
-def sources(period: Period, group_name: str = "utm_source", *, ordering: str = "-leads") -> list[dict]:
+def sources(
+    period: Period, group_name: str = "utm_source", *, ordering: str = "-leads", stale: cohorts.Stale | None = None
+) -> list[dict]:
     group = grouping(group_name)
     order_key, descending = ordering.lstrip("-"), ordering.startswith("-")
     if order_key not in COLUMNS:
         raise ValidationError({"ordering": [f"Sort by one of: {', '.join(COLUMNS)} (- for descending)."]})
     with reading_reports():
-        leads = cohort(period)
-        counted = leads.values(group.key).annotate(
-            leads=Count("id"), won=Count("id", filter=WON), revenue=Sum("won_amount", filter=WON)
-        )
-        quality = (
-            LeadFeedback.objects.filter(lead__in=leads.values("pk"))
-            .values(f"lead__{group.key}")
-            .annotate(total=Sum("rating"), ratings=Count("id"))
-        )
-        rows: dict = {}
-        for row in counted.order_by():
-            value = _normal(group, row[group.key])
-            merged = rows.setdefault(value, {"leads": 0, "won": 0, "revenue": Decimal(0)})
-            merged["leads"] += row["leads"]
-            merged["won"] += row["won"]
-            merged["revenue"] += row["revenue"] or Decimal(0)
-        totals: dict = {}
-        for r in quality.order_by():  # "Radio" and "radio" are one source: their ratings merge too
-            value = _normal(group, r[f"lead__{group.key}"])
-            total, count = totals.get(value, (0, 0))
-            totals[value] = (total + r["total"], count + r["ratings"])
-        ratings = {value: total / count for value, (total, count) in totals.items()}
+        counted = cohorts.sources(period, stale or cohorts.stale(), group_name or "utm_source")
+        rows = {_value(group, value): numbers for value, numbers in counted.items()}
         costs = _costs(group, period)
         visits = _visits(period) if group.key == "utm_source" else {}
         for value in [*costs, *visits]:
-            rows.setdefault(value, {"leads": 0, "won": 0, "revenue": Decimal(0)})
+            rows.setdefault(value, {"leads": 0, "won": 0, "revenue": Decimal(0), "rating_total": 0, "ratings": 0})
         labels = _labels(group, rows)
     table = [
-        _row(group, value, numbers, costs.get(value, Decimal(0)), ratings.get(value), labels)
+        _row(group, value, numbers, costs.get(value, Decimal(0)), labels)
         | {"visits": visits.get(value, 0) if group.key == "utm_source" else None}
         for value, numbers in rows.items()
     ]
     return sort_rows(table, order_key, descending)
+
+
+def _value(group: Grouping, stored: str):
+    """A rollup's value as the costs and labels key it: the UTM source as text, an id as a number."""
+    if group.key == "utm_source":
+        return stored
+    return int(stored) if stored else None
 
 
 def _visits(period: Period) -> dict[str, int]:
@@ -217,8 +206,9 @@ def sort_rows(table: list[dict], column: str, descending: bool) -> list[dict]:
     return sorted(known, key=value, reverse=descending) + unknown
 
 
-def _row(group: Grouping, value, numbers: dict, cost: Decimal, rating, labels: dict) -> dict:
-    leads, won, revenue = numbers["leads"], numbers["won"], numbers["revenue"]
+def _row(group: Grouping, value, numbers: dict, cost: Decimal, labels: dict) -> dict:
+    leads, won, revenue = numbers["leads"], numbers["won"], Decimal(numbers["revenue"])
+    rating = numbers["rating_total"] / numbers["ratings"] if numbers["ratings"] else None
     if value in (None, ""):
         name = "(none)"
     else:
@@ -241,10 +231,8 @@ def _row(group: Grouping, value, numbers: dict, cost: Decimal, rating, labels: d
 def measured_rates(period: Period) -> dict:
     """The period's close rate and average deal, unrounded: the calculator's defaults."""
     with reading_reports():
-        counts = cohort(period).aggregate(
-            leads=Count("id"), won=Count("id", filter=WON), revenue=Sum("won_amount", filter=WON)
-        )
-    return rates(counts["leads"], counts["won"], counts["revenue"])
+        counts = selectors.cohort_counts(period)
+    return rates(counts["leads"], counts["won"], counts["revenue"] if counts["priced"] else None)
 
 
 def rates(leads: int, won: int, revenue) -> dict:

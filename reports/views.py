@@ -10,8 +10,9 @@ from config.spreadsheet import csv_lines
 from crm.access import staff_required
 from crm.roles import Role, has_role
 from crm.templatetags.display import percent
-from reports import charts, pipeline, selectors, sources, tables
+from reports import charts, cohorts, pipeline, selectors, sources, tables
 from reports.periods import parse_period
+from reports.router import reading_reports
 from reports.sources import GROUPINGS
 
 
@@ -23,15 +24,15 @@ def _period_or_default(request):
         return parse_period({}), exc.message_dict
 
 
-def _source_tables(request, period) -> list[dict]:
+def _source_tables(request, period, stale) -> list[dict]:
     found = []
     for name, group in GROUPINGS.items():
         ordering = request.GET.get(f"order_{name}") or "-leads"
         try:
-            rows = sources.sources(period, name, ordering=ordering)
+            rows = sources.sources(period, name, ordering=ordering, stale=stale)
         except ValidationError:
             ordering = "-leads"
-            rows = sources.sources(period, name, ordering=ordering)
+            rows = sources.sources(period, name, ordering=ordering, stale=stale)
         headers = _headers(request, name, ordering)
         found.append({"name": name, "group": group, "rows": rows, "ordering": ordering, "headers": headers})
     return found
@@ -66,12 +67,14 @@ def _roi_chart(rows: list[dict]) -> dict:
 @staff_required
 def scoreboard(request):
     period, period_errors = _period_or_default(request)
-    figures = selectors.summary(period)
-    mine = selectors.summary(period, owner=request.user) if has_role(request.user, Role.SALES) else None
-    funnel = selectors.funnel(period)
-    weekly = selectors.weekly(period)
-    scores = selectors.score_distribution()
-    source_tables = _source_tables(request, period)
+    with reading_reports():
+        stale = cohorts.stale()  # read once: which days every report below counts live
+    figures = selectors.summary(period, stale=stale)
+    mine = selectors.summary(period, owner=request.user, stale=stale) if has_role(request.user, Role.SALES) else None
+    funnel = selectors.funnel(period, stale=stale)
+    weekly = selectors.weekly(period, stale=stale)
+    scores = selectors.score_distribution(stale=stale)
+    source_tables = _source_tables(request, period, stale)
     context = {
         "period": period,
         "period_errors": period_errors,

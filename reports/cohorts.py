@@ -1,0 +1,117 @@
+"""A period's cohort read from the rollups: the stored rows of its fresh days, and its stale days
+(today, usually, and any day whose leads changed since the last refresh) counted live by
+reports.rollups.count. What the scoreboard's selectors add up into figures."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from leads.models import Lead
+from reports import rollups
+from reports.models import CohortDay, CohortSource, CohortSpread
+from reports.periods import Period
+
+
+@dataclass
+class Stale:
+    """Which days are counted live: `days`, or every day (`everything`: never counted yet)."""
+
+    days: frozenset
+    everything: bool
+
+    def __contains__(self, day: date) -> bool:
+        return self.everything or day in self.days
+
+    def within(self, period: Period) -> list[date]:
+        if self.everything:
+            return list(period_days(period))
+        return [day for day in self.days if period.start <= day <= period.end]
+
+
+def stale() -> Stale:
+    days = rollups.stale_days()
+    return Stale(frozenset(days or ()), days is None)
+
+
+def period_days(period: Period):
+    day = period.start
+    while day <= period.end:
+        yield day
+        day = date.fromordinal(day.toordinal() + 1)
+
+
+def days(period: Period, stale_now: Stale, *, owner=None) -> dict[date, dict]:
+    """The cohort's counts per day of the period (CohortDay's fields), for one owner or all."""
+    found: dict[date, dict] = defaultdict(lambda: dict.fromkeys(rollups.DAY_FIELDS, 0))
+    if not stale_now.everything:
+        stored = CohortDay.objects.filter(day__gte=period.start, day__lte=period.end)
+        if owner is not None:
+            stored = stored.filter(owner=owner)
+        sums = {name: Sum(name) for name in rollups.DAY_FIELDS}
+        for row in stored.values("day").annotate(**sums).order_by():
+            if row["day"] not in stale_now:
+                _add(found[row["day"]], row)
+    live = rollups.count(stale_now.within(period), only="days")
+    for (day, owner_id), numbers in live.days.items():
+        if owner is None or owner_id == owner.pk:
+            _add(found[day], numbers)
+    return found
+
+
+def sources(period: Period, stale_now: Stale, grouping: str) -> dict[str, dict]:
+    """The cohort's counts per value of one grouping, over the period."""
+    found: dict[str, dict] = defaultdict(lambda: dict.fromkeys(rollups.SOURCE_FIELDS, 0))
+    if not stale_now.everything:
+        stored = CohortSource.objects.filter(day__gte=period.start, day__lte=period.end, grouping=grouping)
+        sums = {name: Sum(name) for name in rollups.SOURCE_FIELDS}
+        for row in stored.values("day", "value").annotate(**sums).order_by():
+            if row["day"] not in stale_now:
+                _add(found[row["value"]], row, rollups.SOURCE_FIELDS)
+    live = rollups.count(stale_now.within(period), only="sources", groupings=[grouping])
+    for (_day, _grouping, value), numbers in live.sources.items():
+        _add(found[value], numbers, rollups.SOURCE_FIELDS)
+    return found
+
+
+def spreads(measures: list[str], stale_now: Stale, *, period: Period | None = None, owner=None) -> dict:
+    """For each measure, how many leads of the cohort (of every day, without a period) have each
+    of its values: {measure: Counter({value: leads})}."""
+    found: dict = {measure: Counter() for measure in measures}
+    if not stale_now.everything:
+        stored = CohortSpread.objects.filter(measure__in=measures)
+        if period is not None:
+            stored = stored.filter(day__gte=period.start, day__lte=period.end)
+        if owner is not None:
+            stored = stored.filter(owner=owner)
+        if stale_now.days:
+            stored = stored.exclude(day__in=stale_now.days)
+        for row in stored.values("measure", "value").annotate(n=Sum("leads")).order_by():
+            found[row["measure"]][row["value"]] += row["n"]
+    if period is not None:
+        live_days = stale_now.within(period)
+    else:
+        live_days = None if stale_now.everything else sorted(stale_now.days)
+    live = rollups.count(live_days, only="spreads", measures=measures)
+    for (_day, owner_id, measure, value), n in live.spreads.items():
+        if owner is None or owner_id == owner.pk:
+            found[measure][value] += n
+    return found
+
+
+def open_without_day(owner=None):
+    """Open leads with no first inquiry (none should be: an open lead has inquired), which no
+    cohort day holds: the score distribution counts them live."""
+    leads = Lead.objects.filter(stage__in=rollups.OPEN_STAGES, inquired_at__isnull=True)
+    return leads.filter(owner=owner) if owner is not None else leads
+
+
+def _add(total: dict, numbers: dict, names=rollups.DAY_FIELDS) -> None:
+    for name in names:
+        value = numbers[name]
+        if value is not None:
+            total[name] += Decimal(value) if isinstance(value, Decimal) else value

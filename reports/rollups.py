@@ -1,0 +1,290 @@
+"""Counting cohort days: the one definition of every rollup row, the days that are stale, and
+the refresh that counts stale days again (reports.models says why the rollups exist).
+
+`count(days)` counts the given company days from the leads, grouped by day, in the rollups'
+shape. The refresh stores what it returns; a report adds up stored rows for the days that are
+fresh and what `count` returns for the days that are stale (reports.cohorts), so the two paths
+share every definition and can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Least, TruncDate
+
+from leads.kinds import Source, Stage
+from leads.models import Lead, LeadFeedback
+from reports.models import (
+    QUARTER_SECONDS,
+    CohortDay,
+    CohortSource,
+    CohortSpread,
+    CountingDay,
+    RollupState,
+    StaleQuarter,
+)
+from reports.periods import Period, company_zone
+
+WON = Q(stage__in=[Stage.WON, Stage.CUSTOMER])
+OPEN_STAGES = [Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED]
+UPSOLD = WON & Q(upsell_accepted=True)
+NOT_UPSOLD = WON & Q(upsell_accepted=False)
+
+# CohortDay's counts, each over a day's cohort and one owner.
+DAY_COUNTS = {
+    "leads": Count("id"),
+    "inquiries": Count("id", filter=Q(stage=Stage.INQUIRY)),
+    "sales_ready": Count("id", filter=Q(stage=Stage.SALES_READY)),
+    "won": Count("id", filter=WON),
+    "unclosed": Count("id", filter=Q(stage=Stage.UNCLOSED)),
+    "dead": Count("id", filter=Q(stage=Stage.DEAD)),
+    "customers": Count("id", filter=Q(stage=Stage.CUSTOMER)),
+    "reached_sales_ready": Count("id", filter=Q(sales_ready_at__isnull=False) | WON),
+    "upsells": Count("id", filter=UPSOLD),
+    "referrals": Count("id", filter=Q(source=Source.REFERRAL)),
+    "hot_unanswered": Count("id", filter=Q(first_hot_at__isnull=False, hot_response_seconds__isnull=True)),
+    "revenue": Sum("won_amount", filter=WON, default=0),
+    "priced": Count("won_amount", filter=WON),
+    "upsell_revenue": Sum("upsell_amount", filter=WON, default=0),
+    "with_upsell": Sum("won_amount", filter=UPSOLD, default=0),
+    "with_upsell_priced": Count("won_amount", filter=UPSOLD),
+    "without_upsell": Sum("won_amount", filter=NOT_UPSOLD, default=0),
+    "without_upsell_priced": Count("won_amount", filter=NOT_UPSOLD),
+}
+DAY_FIELDS = tuple(DAY_COUNTS)
+
+# CohortSource: the lead column each grouping reads (a UTM source is merged in lower case).
+GROUPING_COLUMNS = {
+    "utm_source": "utm_source",
+    "campaign": "campaign_id",
+    "offer": "offer_id",
+    "placement": "placement_id",
+    "list": "bought_list_id",
+    "source": "source",  # the way in (web form, phone…): the desk's arrivals by source
+}
+SOURCE_COUNTS = {"leads": Count("id"), "won": Count("id", filter=WON), "revenue": Sum("won_amount", filter=WON)}
+SOURCE_FIELDS = ("leads", "won", "revenue", "rating_total", "ratings")
+
+# CohortSpread: which leads each measure spreads, and over what.
+SPREADS = {
+    "cycle": (WON & Q(sales_cycle_days__isnull=False), F("sales_cycle_days")),
+    "response": (Q(hot_response_seconds__isnull=False), F("hot_response_seconds")),
+    "band": (Q(stage__in=OPEN_STAGES), Least(F("score") / 10, Value(9))),  # 0–9 … 90–100
+}
+
+DAYS_A_RUN = 120  # the most days one refresh counts: a bulk change is caught up in bounded steps
+
+
+def source_value(grouping: str, raw) -> str:
+    """A grouping's value as the rollups keep it: the id as text, the UTM source stripped and in
+    lower case ("Radio" and "radio" are one source), "" for none."""
+    if raw is None:
+        return ""
+    return raw.strip().lower() if grouping == "utm_source" else str(raw)
+
+
+@dataclass
+class Counted:
+    """Rollup rows of some days, keyed as stored: (day, owner_id) → counts, (day, grouping,
+    value) → counts, (day, owner_id, measure, value) → leads."""
+
+    days: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    spreads: dict = field(default_factory=dict)
+
+
+def day_ranges(days) -> Q:
+    """The leads whose first inquiry falls on one of the company days (runs of days merged)."""
+    condition = Q(pk__in=[])
+    for first, last in runs(sorted(days)):
+        period = Period(first, last)
+        condition |= Q(inquired_at__gte=period.since, inquired_at__lt=period.until)
+    return condition
+
+
+def runs(days: list[date]) -> list[tuple[date, date]]:
+    found: list[list[date]] = []
+    for day in days:
+        if found and day - found[-1][1] == timedelta(days=1):
+            found[-1][1] = day
+        else:
+            found.append([day, day])
+    return [(first, last) for first, last in found]
+
+
+def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
+    """Rollup rows of the given company days (None: every day), counted from the leads: all of
+    them, or `only` "days", "sources" (of `groupings`) or "spreads" (of `measures`)."""
+    counted = Counted()
+    if days is not None and not days:
+        return counted
+    zone = company_zone()
+    chosen = Q(inquired_at__isnull=False) if days is None else day_ranges(days)
+    leads = Lead.objects.filter(chosen).annotate(day=TruncDate("inquired_at", tzinfo=zone)).order_by()
+    if only in ("", "days"):
+        for row in leads.values("day", "owner_id").annotate(**DAY_COUNTS):
+            counted.days[(row["day"], row["owner_id"])] = {name: row[name] for name in DAY_FIELDS}
+    if only in ("", "sources"):
+        for grouping in groupings or GROUPING_COLUMNS:
+            _count_sources(counted, leads, grouping)
+    if only in ("", "spreads"):
+        parts = [
+            leads.filter(SPREADS[measure][0])
+            .annotate(measure=Value(measure), value=SPREADS[measure][1])
+            .values("day", "owner_id", "measure", "value")
+            .annotate(n=Count("id"))
+            for measure in measures or SPREADS
+        ]
+        for row in parts[0].union(*parts[1:], all=True):  # one query for every measure
+            counted.spreads[(row["day"], row["owner_id"], row["measure"], row["value"])] = row["n"]
+    return counted
+
+
+def _count_sources(counted: Counted, leads, grouping: str) -> None:
+    column = GROUPING_COLUMNS[grouping]
+    for row in leads.values("day", column).annotate(**SOURCE_COUNTS):
+        numbers = _source_row(counted, row["day"], grouping, row[column])
+        numbers["leads"] += row["leads"]
+        numbers["won"] += row["won"]
+        numbers["revenue"] += row["revenue"] or 0
+    if grouping == "source":
+        return  # the ways in are counted, not rated: the return-on-source table rates by the others
+    ratings = (
+        LeadFeedback.objects.filter(lead__in=leads.values("pk"))
+        .annotate(day=TruncDate("lead__inquired_at", tzinfo=company_zone()))
+        .values("day", f"lead__{column}")
+        .annotate(total=Sum("rating"), ratings=Count("id"))
+        .order_by()
+    )
+    for row in ratings:
+        numbers = _source_row(counted, row["day"], grouping, row[f"lead__{column}"])
+        numbers["rating_total"] += row["total"]
+        numbers["ratings"] += row["ratings"]
+
+
+def _source_row(counted: Counted, day, grouping: str, raw) -> dict:
+    key = (day, grouping, source_value(grouping, raw))
+    return counted.sources.setdefault(key, {"leads": 0, "won": 0, "revenue": 0, "rating_total": 0, "ratings": 0})
+
+
+# --- Which days are stale ------------------------------------------------------------------------
+
+
+def zone_name() -> str:
+    return str(company_zone())
+
+
+def quarter_day(quarter: int, zone) -> date:
+    return datetime.fromtimestamp(quarter * QUARTER_SECONDS, tz=UTC).astimezone(zone).date()
+
+
+def quarters_of(day: date) -> tuple[int, int]:
+    """The quarters [first, last) a company day spans."""
+    period = Period(day, day)
+    return int(period.since.timestamp()) // QUARTER_SECONDS, int(period.until.timestamp()) // QUARTER_SECONDS
+
+
+def stale_days() -> set[date] | None:
+    """The days whose rollups are behind their leads (their quarters are stale, or a refresh is
+    counting them); None when every day is (never counted, or counted in another zone)."""
+    state = RollupState.objects.first()
+    if state is None or state.zone != zone_name():
+        return None
+    return quarter_days() | set(CountingDay.objects.values_list("day", flat=True))
+
+
+def quarter_days() -> set[date]:
+    zone = company_zone()
+    days, end = set(), None
+    for quarter in StaleQuarter.objects.order_by("quarter").values_list("quarter", flat=True).iterator(2000):
+        if end is None or quarter >= end:  # a day's quarters come in a run: one conversion a day
+            day = quarter_day(quarter, zone)
+            days.add(day)
+            end = quarters_of(day)[1]
+    return days
+
+
+# --- Counting stale days again -------------------------------------------------------------------
+
+# The quarter of a lead's first inquiry, as the triggers compute it (migration 0001).
+QUARTER_SQL = {
+    "postgresql": "floor(extract(epoch from inquired_at) / 900)::bigint",
+    "sqlite": "CAST(strftime('%%s', inquired_at) AS INTEGER) / 900",
+}
+
+
+def refresh(max_days: int = DAYS_A_RUN) -> int:
+    """Count up to `max_days` stale days (the latest first) into their rollup rows; how many were
+    counted. Two steps, so that a lead written while the days are counted never waits for it:
+    the days' stale quarters become counting days in a short transaction, then the counting
+    replaces their rows and clears them in another (one refresh at a time counts: the state row
+    is locked). A lead changed meanwhile marks its quarter stale again, to be counted next time."""
+    with transaction.atomic():
+        state = RollupState.objects.select_for_update().first() or RollupState.objects.create(zone="")
+        if state.zone != zone_name():
+            _start_over(state)
+    with transaction.atomic():
+        days = sorted(quarter_days(), reverse=True)[:max_days]
+        stale = Q(pk__in=[])
+        for first, last in runs(sorted(days)):
+            stale |= Q(quarter__gte=quarters_of(first)[0], quarter__lt=quarters_of(last)[1])
+        StaleQuarter.objects.filter(stale).delete()
+        CountingDay.objects.bulk_create([CountingDay(day=day) for day in days], ignore_conflicts=True)
+    with transaction.atomic():
+        RollupState.objects.select_for_update().first()
+        days = list(CountingDay.objects.values_list("day", flat=True))  # also a crashed refresh's
+        if not days:
+            return 0
+        for model in (CohortDay, CohortSource, CohortSpread):
+            model.objects.filter(day__in=days).delete()
+        _store(count(days))
+        CountingDay.objects.filter(day__in=days).delete()
+    return len(days)
+
+
+def refresh_all() -> int:
+    """Count every stale day (after a bulk load, and in tests); how many days were counted."""
+    total = 0
+    while counted := refresh():
+        total += counted
+    return total
+
+
+def _start_over(state: RollupState) -> None:
+    """Every day stale, in the company's zone: the rollups are counted again from nothing."""
+    for model in (CohortDay, CohortSource, CohortSpread, StaleQuarter, CountingDay):
+        model.objects.all().delete()
+    table, quarters = Lead._meta.db_table, StaleQuarter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quarters} (quarter) SELECT DISTINCT {QUARTER_SQL[connection.vendor]} "
+            f"FROM {table} WHERE inquired_at IS NOT NULL",
+            [],  # with parameters, "%%" is "%" on every backend
+        )
+    state.zone = zone_name()
+    state.save(update_fields=["zone"])
+
+
+def _store(counted: Counted) -> None:
+    CohortDay.objects.bulk_create(
+        [CohortDay(day=day, owner_id=owner, **numbers) for (day, owner), numbers in counted.days.items()],
+        batch_size=2000,
+    )
+    CohortSource.objects.bulk_create(
+        [
+            CohortSource(day=day, grouping=grouping, value=value, **numbers)
+            for (day, grouping, value), numbers in counted.sources.items()
+        ],
+        batch_size=2000,
+    )
+    CohortSpread.objects.bulk_create(
+        [
+            CohortSpread(day=day, owner_id=owner, measure=measure, value=value, leads=n)
+            for (day, owner, measure, value), n in counted.spreads.items()
+        ],
+        batch_size=2000,
+    )
