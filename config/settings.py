@@ -369,6 +369,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 2.0,
         "options": {"expires": 2, "expire_seconds": 2},
     },
+    # The scoreboard's rollups: stale days counted again in bounded steps (reports are exact meanwhile).
+    "refresh-report-rollups": {
+        "task": "reports.tasks.bulk_refresh_rollups",
+        "schedule": 10.0,
+        "options": {"expires": 10, "expire_seconds": 10},
+    },
     "keep-hit-partitions": {"task": "tracking.tasks.keep_hit_partitions", "schedule": crontab(hour=2, minute=25)},
     # Sequences: steps due by rows, worked in bounded batches; goals and triggers every minute.
     "advance-sequences": {
