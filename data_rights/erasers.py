@@ -30,7 +30,7 @@ from data_rights.scope import (
 from followups.models import OPEN_FOLLOWUP_STATUSES, FollowUp, FollowUpStatus, Letter, LetterStatus
 from leads.kinds import OPEN_STAGES, Stage
 from leads.models import ContactMerge, IdempotencyRecord, Interaction, Lead, LeadFeedback, StageChange
-from leads.scores import rescore_lead
+from leads.scores import forget_tallies, rescore_lead
 from leads.stages import change_stage
 from notifications.models import Notification
 from nurture.models import Enrolment, EnrolmentStatus, ExitReason
@@ -106,13 +106,16 @@ def lead(scope: Scope) -> int:
 
 def interaction(scope: Scope) -> int:
     """Notes and scripted answers go; metadata keeps only its links (KEPT_METADATA). The kind,
-    time, author, duration and offer stay: the activity counts and the letter responses."""
+    time, author, duration and offer stay: the activity counts and the letter responses. The
+    leads' score tallies, counted from the answers and metadata that went, are forgotten (NULL:
+    a later rescore counts what is left)."""
     rows = list(scope.rows(Interaction).only("pk", "metadata"))
     for row in rows:
         metadata = row.metadata if isinstance(row.metadata, dict) else {}
         row.metadata = {key: metadata[key] for key in KEPT_METADATA if key in metadata}
         row.note, row.answers = "", []
     Interaction.objects.bulk_update(rows, ["note", "answers", "metadata"], batch_size=500)
+    forget_tallies(scope.lead_ids)
     return len(rows)
 
 

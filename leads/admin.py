@@ -15,6 +15,7 @@ from leads.models import (
     RulesOfEngagement,
     StageChange,
 )
+from leads.scores import forget_tallies
 
 
 class StageChangeInline(admin.TabularInline):
@@ -61,10 +62,27 @@ class LeadAdmin(admin.ModelAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
+    """An interaction's metadata may be corrected and an interaction deleted here: either may
+    change what its lead's score counts, so the lead's tally is forgotten (leads.scores) and its
+    next rescore counts its interactions again."""
+
     list_display = ["lead", "kind", "occurred_at", "author"]
     list_filter = ["kind"]
     raw_id_fields = ["lead", "offer"]
     readonly_fields = ["lead", "kind", "occurred_at", "author", "answers", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_tallies([obj.lead_id])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget_tallies([obj.lead_id])
+
+    def delete_queryset(self, request, queryset):
+        lead_ids = set(queryset.values_list("lead_id", flat=True))
+        super().delete_queryset(request, queryset)
+        forget_tallies(lead_ids)
 
 
 @admin.register(FormKey)

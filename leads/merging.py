@@ -182,7 +182,7 @@ def merge_contacts(*, keep_id: int, merge_id: int, by) -> Merged:
     now = timezone.now()
     for lead in leads:
         lead.contact = keep
-        Interaction.objects.create(
+        noted = Interaction.objects.create(
             lead=lead,
             kind=InteractionKind.NOTE,
             occurred_at=now,
@@ -190,7 +190,8 @@ def merge_contacts(*, keep_id: int, merge_id: int, by) -> Merged:
             note=note,
             metadata={"merge": record.pk},
         )
-        rescore_lead(lead, reason=MERGED_REASON, book=book)
+        # A lead's interactions stay its own when it moves contact: its tally takes the note alone.
+        rescore_lead(lead, reason=MERGED_REASON, book=book, interaction=noted)
         settle(lead, book=book, by=by)
     return Merged(contact=keep, record=record, leads=leads)
 

@@ -55,6 +55,14 @@ class Lead(models.Model):
     temperature = models.CharField(max_length=4, choices=Temperature.choices, default=Temperature.COLD)
     rules_version = models.PositiveIntegerField(default=0)
     score_computed_at = models.DateTimeField(null=True, blank=True)
+    # What the score needs of the lead's interactions, kept as they are logged so that a rescore
+    # on one interaction never rereads the others (leads.scores: the tally). NULL: count them again.
+    score_tally = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text='{"version": rules version, "counts": {rule: n}, "answers": {question: [answer, at, id]}}',
+    )
 
     # Where it came from.
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.OTHER)

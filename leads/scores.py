@@ -1,13 +1,30 @@
 """A lead's score, saved: the facts the pure engine reads (`scoring.engine`) loaded from a lead
 and its interactions, and the result written back with its history (`ScoreChange`), for one
 lead or a chunk of them. The engine knows no models; this module is its shell on the lead side.
+
+The tally (`Lead.score_tally`) is what the score needs of a lead's interactions, kept on the lead
+so that logging one interaction costs the same on a lead with 3,000 as on a fresh one:
+
+    {"version": 7,                                  # the rules version the counts were made under
+     "counts": {"email_open": 12, "web_visit": 3},  # behaviour rule key → interactions it matched
+     "answers": {"timeline": ["this_month", "2026-05-02T10:00:00+00:00", 4711]}}
+                                                    # question → latest answer, its time and id
+
+`rescore_lead` given the interaction just logged adds it to a tally counted under the same
+rules (an answer replaces the held one only if it is later in (occurred_at, id) order, so a
+back-dated answer never overrides a newer one) and scores from the tally without reading the
+lead's other interactions. Anything else counts every interaction again and writes a fresh
+tally: a NULL or other-version tally, a rescore without an interaction, and every bulk rescore
+(`rescore_many`, tracking's engagement rescore). Whatever changes a lead's interactions another
+way sets the tally to NULL (`forget_tallies`: erasure, the admin).
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,19 +32,13 @@ from django.utils import timezone
 from leads.kinds import OPEN_STAGES
 from leads.models import Interaction, Lead
 from leads.stages import settle_after_rescore
-from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, Score, score
+from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, Score, rule_counts, score
 from scoring.models import ScoreChange
 from scoring.services import published_rule_book
 
 
-def facts_from_rows(lead, rows: Iterable[tuple], now: datetime) -> LeadFacts:
-    """Facts from a lead (with contact and company loaded) and its interaction rows
-    (kind, occurred_at, metadata, answers), oldest first."""
-    interactions, answers = [], {}
-    for kind, occurred_at, metadata, given in rows:
-        interactions.append(InteractionFact(kind, occurred_at, metadata or {}))
-        for pair in given or []:
-            answers[pair["question"]] = pair["answer"]  # the latest answer to a question counts
+def profile_of(lead) -> dict[str, str]:
+    """The profile facts of a lead with its contact and company loaded."""
     contact = lead.contact
     company = contact.company
     profile = {"title": contact.title, "persona": contact.persona}
@@ -39,11 +50,22 @@ def facts_from_rows(lead, rows: Iterable[tuple], now: datetime) -> LeadFacts:
             "country": company.country,
             "postal_code": company.postal_code,
         }
+    return profile
+
+
+def facts_from_rows(lead, rows: Iterable[tuple], now: datetime) -> LeadFacts:
+    """Facts from a lead (with contact and company loaded) and its interaction rows
+    (kind, occurred_at, metadata, answers), oldest first."""
+    interactions, answers = [], {}
+    for kind, occurred_at, metadata, given in rows:
+        interactions.append(InteractionFact(kind, occurred_at, metadata or {}))
+        for pair in given or []:
+            answers[pair["question"]] = pair["answer"]  # the latest answer to a question counts
     return LeadFacts(
         stage=lead.stage,
         interactions=tuple(interactions),
         answers=answers,
-        profile=profile,
+        profile=profile_of(lead),
         last_activity_at=lead.last_activity_at,
         now=now,
     )
@@ -56,6 +78,92 @@ def lead_facts(lead, now=None) -> LeadFacts:
     """Everything the engine needs about one lead: one query for its interactions."""
     rows = lead.interactions.order_by("occurred_at", "id").values_list(*INTERACTION_FIELDS)
     return facts_from_rows(lead, rows, now or timezone.now())
+
+
+# --- The tally ----------------------------------------------------------------------------------
+
+TALLY_FIELDS = ("id", *INTERACTION_FIELDS)
+
+
+def _moment(at: datetime) -> datetime:
+    """An interaction's time as the database keeps it (a naive one is read in the default time
+    zone, as Django saves it), in UTC: a tally's times compare and print alike whoever wrote them."""
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at, timezone.get_default_timezone())
+    return at.astimezone(UTC)
+
+
+def add_to_tally(tally: dict, pk: int, kind: str, occurred_at: datetime, metadata, given, *, book: RuleBook) -> None:
+    """Count one more interaction (its id, kind, time, metadata and answers) into `tally`, in place.
+
+    An answer replaces the one held for its question only when it comes later in (occurred_at, id)
+    order: a back-dated answer never overrides a newer one, as when reading them oldest first."""
+    counts = tally["counts"]
+    for key, number in rule_counts([InteractionFact(kind, occurred_at, metadata or {})], book).items():
+        counts[key] = counts.get(key, 0) + number
+    at = _moment(occurred_at)
+    held_answers = tally["answers"]
+    for pair in given or []:
+        held = held_answers.get(pair["question"])
+        if held is None or (at, pk) >= (datetime.fromisoformat(held[1]), held[2]):
+            held_answers[pair["question"]] = [pair["answer"], at.isoformat(), pk]
+
+
+def tally_rows(rows: Iterable[tuple], book: RuleBook) -> dict:
+    """The tally of interaction rows (id, kind, occurred_at, metadata, answers) in any order: the
+    same as adding them one by one (add_to_tally), for the price of reading them."""
+    interactions, latest = [], {}
+    for pk, kind, occurred_at, metadata, given in rows:
+        interactions.append(InteractionFact(kind, occurred_at, metadata or {}))
+        for pair in given or []:
+            held = latest.get(pair["question"])
+            if held is None or (occurred_at, pk) >= held[1:]:
+                latest[pair["question"]] = (pair["answer"], occurred_at, pk)
+    return {
+        "version": book.version,
+        "counts": dict(rule_counts(interactions, book)),
+        "answers": {question: [answer, _moment(at).isoformat(), pk] for question, (answer, at, pk) in latest.items()},
+    }
+
+
+def counted_under(tally, book: RuleBook) -> bool:
+    """Whether a stored tally holds counts made under this book (NULL or another version: no)."""
+    return isinstance(tally, dict) and tally.get("version") == book.version
+
+
+def tally_of(lead, book: RuleBook) -> dict:
+    """The tally of all of a lead's interactions: one query."""
+    return tally_rows(lead.interactions.order_by().values_list(*TALLY_FIELDS), book)
+
+
+def tallies_for(leads: list, book: RuleBook) -> dict[int, dict]:
+    """The tallies of many leads, with one query for all their interactions."""
+    rows = defaultdict(list)
+    interactions = Interaction.objects.filter(lead_id__in=[lead.pk for lead in leads]).order_by()
+    for lead_id, *row in interactions.values_list("lead_id", *TALLY_FIELDS):
+        rows[lead_id].append(row)
+    return {lead.pk: tally_rows(rows[lead.pk], book) for lead in leads}
+
+
+def facts_from_tally(lead, tally: dict, now: datetime) -> LeadFacts:
+    """Facts from a lead (with contact and company loaded) and its tally: no interaction read."""
+    return LeadFacts(
+        stage=lead.stage,
+        interactions=(),
+        answers={question: held[0] for question, held in tally["answers"].items()},
+        profile=profile_of(lead),
+        last_activity_at=lead.last_activity_at,
+        now=now,
+        counts=tally["counts"],
+        counts_version=tally["version"],
+    )
+
+
+def forget_tallies(lead_ids: Iterable[int]) -> int:
+    """Set the tally of these leads to NULL, so their next rescore counts their interactions
+    again: for whatever changes interactions other than by logging one (record_interaction) or
+    a bulk rescore, which keep it. Returns how many leads had one."""
+    return Lead.objects.filter(pk__in=list(lead_ids), score_tally__isnull=False).update(score_tally=None)
 
 
 def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange | None:
@@ -89,16 +197,35 @@ def apply_score(lead, result: Score, reason: str, now: datetime) -> ScoreChange 
     )
 
 
-def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: list[str] | None = None) -> Score:
+def rescore_lead(
+    lead,
+    *,
+    reason: str,
+    book: RuleBook | None = None,
+    also_save: list[str] | None = None,
+    interaction: Interaction | None = None,
+) -> Score:
     """Recompute and save a lead's score, keeping a ScoreChange when the number or version moved.
 
     The caller holds the lead's row lock (select_for_update) inside a transaction, so two
     interactions logged at once are scored one after the other and neither is lost.
     `also_save` names other fields the caller changed on `lead`, saved in the same UPDATE.
+    `interaction` is the one interaction the caller has just added to the lead (record_interaction's):
+    when the lead's tally was counted under `book`, it is added to the tally and the lead's other
+    interactions are not read. Otherwise (no interaction, a NULL tally, other rules) they are all
+    read once and counted again. The tally is saved in the same UPDATE as the score.
     """
     book = book or published_rule_book()
     now = timezone.now()
-    result = score(lead_facts(lead, now), book)
+    held = lead.score_tally
+    if interaction is not None and counted_under(held, book):
+        tally = {"version": book.version, "counts": dict(held["counts"]), "answers": dict(held["answers"])}
+        stored = json.loads(json.dumps([interaction.metadata, interaction.answers]))  # as a reread would see them
+        add_to_tally(tally, interaction.pk, interaction.kind, interaction.occurred_at, *stored, book=book)
+    else:
+        tally = tally_of(lead, book)
+    lead.score_tally = tally
+    result = score(facts_from_tally(lead, tally, now), book)
     change = apply_score(lead, result, reason, now)
     lead.save(
         update_fields=[
@@ -109,6 +236,7 @@ def rescore_lead(lead, *, reason: str, book: RuleBook | None = None, also_save: 
             "hot_since",
             "first_hot_at",
             "inquiry_score",
+            "score_tally",
             *(also_save or []),
         ]
     )
@@ -144,12 +272,14 @@ SCORE_COLUMNS = (
     ("hot_since", "timestamptz"),
     ("first_hot_at", "timestamptz"),
     ("inquiry_score", "smallint"),
+    ("score_tally", "jsonb"),
 )
 
 
 def write_scores(leads: list, *, with_activity: bool = False) -> None:
     """Save the score fields of many leads in one statement (and their `last_activity_at`, for
-    engagement folded in bulk: tracking.engaged).
+    engagement folded in bulk: tracking.engaged). Each lead's `score_tally` must be the one its
+    score was counted from (rescore_locked sees to it): a stale one would be trusted later.
 
     Django's bulk_update builds a CASE expression per field and row, which costs more than the
     scoring itself (about 2 ms a lead); on PostgreSQL one UPDATE … FROM (VALUES …) does the same.
@@ -159,7 +289,12 @@ def write_scores(leads: list, *, with_activity: bool = False) -> None:
     columns = SCORE_COLUMNS + ((("last_activity_at", "timestamptz"),) if with_activity else ())
     names = [name for name, _type in columns]
     table = connection.ops.quote_name(Lead._meta.db_table)
-    rows = [(lead.pk, *(getattr(lead, name) for name in names)) for lead in leads]
+    tally = Lead._meta.get_field("score_tally")
+
+    def value(lead, name):  # a tally as JSON text (SQLite) or psycopg's Jsonb; NULL stays NULL
+        return tally.get_db_prep_save(lead.score_tally, connection) if name == "score_tally" else getattr(lead, name)
+
+    rows = [(lead.pk, *(value(lead, name) for name in names)) for lead in leads]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             row_sql = "(%s::bigint, " + ", ".join(f"%s::{kind}" if kind else "%s" for _name, kind in columns) + ")"
@@ -175,6 +310,21 @@ def write_scores(leads: list, *, with_activity: bool = False) -> None:
             )
 
 
+def rescore_locked(leads: list, *, book: RuleBook, reason: str, now: datetime, with_activity: bool = False) -> None:
+    """Score leads the caller holds locked (contacts and companies loaded) from all their
+    interactions, counted again in one query, and write back in bulk: the scores, a fresh tally
+    each (and `last_activity_at` with `with_activity`), and the ScoreChange of each that moved."""
+    tallies = tallies_for(leads, book)
+    changes = []
+    for lead in leads:
+        lead.score_tally = tallies[lead.pk]
+        change = apply_score(lead, score(facts_from_tally(lead, lead.score_tally, now), book), reason, now)
+        if change is not None:
+            changes.append(change)
+    write_scores(leads, with_activity=with_activity)
+    ScoreChange.objects.bulk_create(changes)
+
+
 def rescore_many(
     lead_ids: list[int],
     *,
@@ -185,10 +335,10 @@ def rescore_many(
     rules_changed: bool = True,
 ) -> int:
     """Rescore a batch of leads in one transaction: lock them, load all their facts in two
-    queries, compute, and write back in bulk. Every lead ends on the book's version or, if
-    anything fails, stays on its old one. With `only_behind`, leads already on the book's
-    version once locked are left alone, so two tasks on the same slice never count a lead
-    twice. Returns how many leads were rescored."""
+    queries, compute, and write back in bulk (rescore_locked: fresh tallies too). Every lead
+    ends on the book's version or, if anything fails, stays on its old one. With `only_behind`,
+    leads already on the book's version once locked are left alone, so two tasks on the same
+    slice never count a lead twice. Returns how many leads were rescored."""
     now = timezone.now()
     with transaction.atomic():
         leads = list(
@@ -199,13 +349,6 @@ def rescore_many(
         )
         if only_behind:
             leads = [lead for lead in leads if lead.rules_version != book.version]
-        facts = facts_for(leads, now)
-        changes = []
-        for lead in leads:
-            change = apply_score(lead, score(facts[lead.pk], book), reason, now)
-            if change is not None:
-                changes.append(change)
-        write_scores(leads)
-        ScoreChange.objects.bulk_create(changes)
+        rescore_locked(leads, book=book, reason=reason, now=now)
         settle_after_rescore(leads, book=book, why=reason, by=by, rules_changed=rules_changed)
     return len(leads)

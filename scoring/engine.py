@@ -8,6 +8,7 @@ trivial to test, and the one place that decides what a number means.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -141,7 +142,11 @@ class InteractionFact:
 
 @dataclass(frozen=True)
 class LeadFacts:
-    """Everything the score depends on. `answers` maps question key to the latest option key."""
+    """Everything the score depends on. `answers` maps question key to the latest option key.
+
+    The behaviour lines need only how many interactions matched each rule: a caller that keeps
+    them as interactions come (leads.scores' tally) gives `counts` (rule key → number, from
+    `rule_counts`) with the version of the book they were counted under, and no interactions."""
 
     stage: str
     interactions: tuple[InteractionFact, ...]
@@ -149,6 +154,8 @@ class LeadFacts:
     profile: dict[str, str]
     last_activity_at: datetime | None
     now: datetime
+    counts: dict[str, int] | None = None
+    counts_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,12 +195,25 @@ def score(facts: LeadFacts, book: RuleBook) -> Score:
     return Score(total, book.thresholds.temperature(total), tuple(lines), book.version)
 
 
-def _behaviour_lines(facts: LeadFacts, book: RuleBook) -> list[Line]:
+def rule_counts(interactions: Iterable[InteractionFact], book: RuleBook) -> Counter[str]:
+    """How many of `interactions` each behaviour rule of the book matches (rule key → number;
+    an interaction of a kind with two rules, e.g. a web visit that is a return visit, counts for
+    both). Counts of two sets of interactions add up: what a tally kept as they come relies on."""
     counts: Counter[str] = Counter()
-    for interaction in facts.interactions:
+    for interaction in interactions:
         for rule in book.behaviour:
             if rule.matches(interaction):
                 counts[rule.key] += 1
+    return counts
+
+
+def _behaviour_lines(facts: LeadFacts, book: RuleBook) -> list[Line]:
+    if facts.counts is None:
+        counts = rule_counts(facts.interactions, book)
+    elif facts.counts_version != book.version:
+        raise ValueError(f"Counts made under rules version {facts.counts_version} cannot score version {book.version}.")
+    else:
+        counts = facts.counts
     lines = []
     for rule in book.behaviour:
         count = counts.get(rule.key)

@@ -18,11 +18,10 @@ from django.utils import timezone
 
 from leads.kinds import InteractionKind
 from leads.models import Lead
-from leads.scores import apply_score, facts_for, write_scores
+from leads.scores import rescore_locked
 from leads.stages import respond, settle_after_rescore
 from notifications.services import notify_many
-from scoring.engine import HOT, score
-from scoring.models import ScoreChange
+from scoring.engine import HOT
 from scoring.services import published_rule_book
 from tracking import bulk
 from tracking.models import PendingRescore
@@ -71,12 +70,7 @@ def _rescore(marks: dict[int, PendingRescore]) -> None:
             lead.last_activity_at = latest
         if marks[lead.pk].scanned:
             respond(lead, kind=InteractionKind.QR_SCAN)
-    facts = facts_for(leads, now)
-    changes = [
-        change for lead in leads if (change := apply_score(lead, score(facts[lead.pk], book), REASON, now)) is not None
-    ]
-    write_scores(leads, with_activity=True)
-    ScoreChange.objects.bulk_create(changes)
+    rescore_locked(leads, book=book, reason=REASON, now=now, with_activity=True)  # their tallies counted afresh
     settle_after_rescore(leads, book=book, why=REASON, rules_changed=False)
     _tell_owners([lead for lead in leads if lead.temperature == HOT and lead.pk not in was_hot])
 
