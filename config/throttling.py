@@ -44,15 +44,18 @@ def _full_key(key: str) -> str:
     return f"{settings.CACHES['default']['KEY_PREFIX']}:{key}"
 
 
-def _shared_hit(key: str, ttl: int, amount: int = 1) -> int:
+def _shared_hits(windows: list[tuple[str, int]], amount: int = 1) -> list[int]:
     if settings.REDIS_URL:
-        pipe = _redis().pipeline()
-        pipe.incrby(_full_key(key), amount)
-        pipe.expire(_full_key(key), ttl, nx=True)
-        count, _ = pipe.execute()
-        return count
-    cache.add(key, 0, ttl)
-    return cache.incr(key, amount)
+        pipe = _redis().pipeline(transaction=False)  # each INCR is atomic; no MULTI/EXEC needed
+        for key, ttl in windows:
+            pipe.incrby(_full_key(key), amount)
+            pipe.expire(_full_key(key), ttl, nx=True)
+        return pipe.execute()[::2]
+    counts = []
+    for key, ttl in windows:
+        cache.add(key, 0, ttl)
+        counts.append(cache.incr(key, amount))
+    return counts
 
 
 def _local_hit(key: str, ttl: int, amount: int = 1) -> int:
@@ -88,15 +91,20 @@ def _cache_answered() -> None:
 
 def hit(key: str, ttl: int, amount: int = 1) -> int:
     """Count one more request under `key` (or `amount` more); returns the count in this window."""
+    return hit_all([(key, ttl)], amount)[0]
+
+
+def hit_all(windows: list[tuple[str, int]], amount: int = 1) -> list[int]:
+    """`hit` for several (key, ttl) at once, in one round trip to Redis; the counts, in order."""
     if time.monotonic() < _down_until:
-        return _local_hit(key, ttl, amount)
+        return [_local_hit(key, ttl, amount) for key, ttl in windows]
     try:
-        count = _shared_hit(key, ttl, amount)
+        counts = _shared_hits(windows, amount)
     except Exception as exc:  # redis.RedisError, OSError, a cache backend's own errors
         _cache_failed(exc)
-        return _local_hit(key, ttl, amount)
+        return [_local_hit(key, ttl, amount) for key, ttl in windows]
     _cache_answered()
-    return count
+    return counts
 
 
 def unhit(key: str, ttl: int = 60) -> None:
@@ -120,14 +128,35 @@ def client_address(request) -> str:
 class FixedWindowThrottle(SimpleRateThrottle):
     """SimpleRateThrottle's rates and keys, counted per fixed window."""
 
-    def allow_request(self, request, view):
+    def window(self, request, view) -> tuple[str, int] | None:
+        """The (counter key, ttl) this request counts under; None when it is not throttled."""
         if self.rate is None:
-            return True
+            return None
         ident = self.get_cache_key(request, view)
         if ident is None:
-            return True
+            return None
         key, self.retry_after = window_key(ident, self.duration, self.timer())
-        return hit(key, ttl=self.duration + 1) <= self.num_requests
+        return key, self.duration + 1
+
+    def allow_request(self, request, view):
+        window = self.window(request, view)
+        return window is None or hit(*window) <= self.num_requests
 
     def wait(self):
         return self.retry_after
+
+
+def refusals(throttles: list, request, view) -> list[float | None]:
+    """The waits of those of `throttles` that refuse this request, as DRF's check_throttles
+    counts them (every throttle, none skipped), with the counters of every FixedWindowThrottle
+    hit in one round trip."""
+    fixed = [throttle for throttle in throttles if isinstance(throttle, FixedWindowThrottle)]
+    windows = [(throttle, throttle.window(request, view)) for throttle in fixed]
+    counted = [(throttle, window) for throttle, window in windows if window is not None]
+    counts = hit_all([window for _throttle, window in counted]) if counted else []
+    refused = {throttle for (throttle, _), count in zip(counted, counts, strict=True) if count > throttle.num_requests}
+    waits = []
+    for throttle in throttles:
+        if throttle in refused or (throttle not in fixed and not throttle.allow_request(request, view)):
+            waits.append(throttle.wait())
+    return waits

@@ -67,12 +67,15 @@ def find_or_create_contact(
     title, persona and company are one line each: a line break or control character is a field
     error (config.text).
     """
-    email, phone = normalized_reach(email=email, phone=phone)
-    given = {"first_name": first_name, "last_name": last_name, "title": title, "persona": persona}
-    given = {name: (value or "").strip() for name, value in given.items()}
-    refused = one_line_errors({**given, "company": (company_name or "").strip()})
-    if refused:  # a name with a line break would break every e-mail subject it is put in
-        raise ValidationError(refused)
+    email, phone, given = _checked_details(
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
+        title=title,
+        persona=persona,
+        company_name=company_name,
+    )
     for _attempt in range(3):
         contact = _matching_contact(email, phone)
         if contact is not None:
@@ -91,6 +94,46 @@ def find_or_create_contact(
         except IntegrityError:
             continue  # someone created the same person a moment ago: merge into theirs
     raise ValidationError({"email": ["This contact is being changed by someone else; try again."]})
+
+
+def _checked_details(*, email, phone, first_name, last_name, title, persona, company_name) -> tuple[str, str, dict]:
+    """(email, phone, the profile fields) as a contact keeps them, or ValidationError. Names,
+    title, persona and company are one line each."""
+    email, phone = normalized_reach(email=email, phone=phone)
+    given = {"first_name": first_name, "last_name": last_name, "title": title, "persona": persona}
+    given = {name: (value or "").strip() for name, value in given.items()}
+    refused = one_line_errors({**given, "company": (company_name or "").strip()})
+    if refused:  # a name with a line break would break every e-mail subject it is put in
+        raise ValidationError(refused)
+    return email, phone, given
+
+
+def unsaved_contact(
+    *,
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    title: str = "",
+    persona: str = "",
+    company_name: str = "",
+    consent: bool | None = None,
+) -> Contact:
+    """The contact find_or_create_contact would create for these details, normalized and checked
+    the same way (ValidationError otherwise), neither written nor given its company: for a caller
+    that writes a new person itself when no contact has their e-mail or phone (leads.intake's
+    `receive_new`, one statement for the whole arrival), and calls find_or_create_contact when
+    one does."""
+    email, phone, given = _checked_details(
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
+        title=title,
+        persona=persona,
+        company_name=company_name,
+    )
+    return Contact(email=email, phone=phone, consent=bool(consent), **given)
 
 
 def _matching_contact(email: str, phone: str) -> Contact | None:

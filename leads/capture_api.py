@@ -21,12 +21,12 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import database_unreachable
+from config.errors import Conflict, database_unreachable
 from config.parsers import FormParser, SafeJSONParser
 from config.text import validate_one_line
-from config.throttling import FixedWindowThrottle
+from config.throttling import FixedWindowThrottle, refusals
 from crm.normalize import normalize_phone
-from leads.capture import active_form_key, capture_submission
+from leads.capture import FormKeyChanged, active_form_key, capture_submission
 from leads.models import FormKey
 
 
@@ -106,6 +106,19 @@ class CaptureSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The website script's visitor id (window.crmVisitor): their earlier visits join the lead.",
     )
+
+    @property
+    def fields(self):
+        """The declared fields, copied and bound once per process instead of once per request
+        (DRF deep-copies them for every serializer: most of the time a capture's validation
+        took). Safe here because validating keeps nothing on a field: these are plain fields
+        with no context, defaults or nested serializers (the first instance, which they stay
+        bound to, is never read)."""
+        shared = type(self).__dict__.get("_shared_fields")
+        if shared is None:
+            shared = super().fields
+            type(self)._shared_fields = shared
+        return shared
 
     def validate_website(self, value):
         if value:
@@ -223,6 +236,12 @@ class CaptureView(APIView):
             patch_vary_headers(response, ["Origin"])
         return response
 
+    def check_throttles(self, request):
+        """DRF's, with both counters (per key, per address) hit in one round trip."""
+        waits = refusals(self.get_throttles(), request, self)
+        if waits:
+            self.throttled(request, max((wait for wait in waits if wait is not None), default=None))
+
     @extend_schema(
         request=CaptureSerializer,
         responses={201: CaptureResultSerializer, 200: CaptureResultSerializer},
@@ -233,7 +252,20 @@ class CaptureView(APIView):
         auth=[],
     )
     def post(self, request):
-        form_key: FormKey = request.auth
+        try:
+            return self._submit(request, request.auth)
+        except FormKeyChanged:
+            # Revoked or edited since this process read it: as if the key had just been read.
+            form_key = active_form_key(request.META.get("HTTP_X_FORM_KEY", "").strip(), fresh=True)
+            if form_key is None:
+                raise AuthenticationFailed("Unknown or revoked form key.") from None
+            request._auth = form_key
+            try:
+                return self._submit(request, form_key)
+            except FormKeyChanged:
+                raise Conflict("The form key is being changed; try again.") from None
+
+    def _submit(self, request, form_key: FormKey):
         origin = request.META.get("HTTP_ORIGIN", "")
         if origin and not cors_origin_allowed(origin, form_key):
             return Response({"detail": f"Origin {origin} may not use this form key."}, status=403)
@@ -250,7 +282,7 @@ class CaptureView(APIView):
             form_key=form_key,
             data=fields.validated_data,
             idempotency_key=idempotency_key,
-            body_hash=body_fingerprint(request.data),
+            body_hash=body_fingerprint(request.data) if idempotency_key else "",
         )
         response = Response(result.body, status=result.status_code)
         if result.replayed:

@@ -20,23 +20,26 @@ List imports write their rows in bulk (imports.writing) but open the same `list`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from campaigns.selectors import placement_for
+from config.inserts import NewRow, Ref, insert_rows
 from crm.models import Contact
-from crm.services import find_or_create_contact, known_contact
+from crm.services import company_for_name, find_or_create_contact, known_contact, unsaved_contact
 from leads import codes
 from leads.codes import NO_CODE, Code
 from leads.kinds import OPEN_STAGES, InteractionKind, Source
 from leads.models import FormKey, Handover, Lead
 from leads.ownership import give
 from leads.selectors import sees_every_lead, visible_leads
-from leads.services import LoggedInteraction, locked_open_lead, open_lead, record_interaction
-from scoring.services import published_rule_book
+from leads.services import LoggedInteraction, locked_open_lead, new_lead, open_lead, record_interaction
+from scoring.services import last_published_rule_book, published_rule_book, published_version_is
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -143,6 +146,116 @@ def receive(arrival: Arrival) -> Received:
                 offer=arrival.code.offer,
             )
     return Received(contact=contact, lead=logged.lead, created_contact=created, logged=logged)
+
+
+class _Unwritten(Exception):
+    """receive_new wrote nothing (anything written before its statement is rolled back)."""
+
+    def __init__(self, rules_changed: bool = False):
+        super().__init__()
+        self.rules_changed = rules_changed
+
+
+def receive_new(arrival: Arrival, *, also: Callable[[], list[NewRow]] | None = None) -> Received | None:
+    """`receive` for a person nobody knows yet, written by one statement (config.inserts): the
+    contact, the lead (scored before it is written: leads.services.new_lead), its first stage,
+    the interaction and the score history, and the rows `also` gives, written from the "contact"
+    and "lead" rows (the capture's idempotency record). One round trip and, outside a
+    transaction, a transaction of its own: every row or none.
+
+    The statement writes only if no contact has the person's e-mail or phone (the unique indexes
+    decide, waiting for a concurrent arrival of the same person to commit), the rules it was
+    scored with are still the published ones (this process's last read, checked in the statement:
+    after a publish the rules are read again and the statement tried again), and the arrival's
+    form key is still active and as given. Otherwise it writes nothing and returns None: call
+    `receive`, which takes the same arrival the longer way. None too, before any write, for an
+    arrival that `receive` alone handles: not on PostgreSQL, taken by a staff member, with a code,
+    a referrer or an owner, or scored at the sales-ready threshold (whether it is sales-ready at
+    once is the rules of engagement's to say). A row of `also` that a unique index refuses raises
+    IntegrityError, and nothing is written."""
+    if connection.vendor != "postgresql" or arrival.by is not None or arrival.code.text:
+        return None
+    if arrival.referrer is not None or arrival.owner is not None:
+        return None
+    person = arrival.person
+    contact = unsaved_contact(
+        email=person.email,
+        phone=person.phone,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        title=person.title,
+        company_name=person.company,
+        consent=person.consent,
+    )
+    book = last_published_rule_book() or published_rule_book()
+    for _attempt in range(3):
+        try:
+            return _write_new(arrival, contact, book, also)
+        except _Unwritten as unwritten:
+            contact.pk, contact.company = None, None
+            if not unwritten.rules_changed:
+                return None
+            book = published_rule_book()
+    return None
+
+
+def _write_new(arrival: Arrival, contact: Contact, book, also) -> Received:
+    company_name = (arrival.person.company or "").strip()
+    # A transaction of its own only when the statement is not all there is: a company to create
+    # first (gone again if the person is known), or a caller's transaction to keep usable.
+    with transaction.atomic() if company_name or connection.in_atomic_block else nullcontext():
+        if company_name:
+            contact.company = company_for_name(company_name)
+        rows = new_lead(
+            contact=contact,
+            kind=arrival.kind,
+            book=book,
+            note=arrival.note,
+            metadata=codes.record_response(arrival.code, arrival.metadata) or {},
+            stage_reason=arrival.stage_reason,
+            source=arrival.source,
+            form_key=arrival.form_key,
+            inquiry_reason=arrival.inquiry_reason,
+            **{name: arrival.utm.get(name, "") for name in UTM_FIELDS},
+        )
+        if rows.lead.score >= book.thresholds.sales_ready:
+            raise _Unwritten
+        rules_current = published_version_is(book.version)
+        key_current = _key_unchanged(arrival.form_key)
+        children = [("stage", rows.first_stage), ("interaction", rows.interaction), ("score", rows.score_change)]
+        rules_still_current, _key_still_current = insert_rows(
+            [
+                NewRow("contact", contact, only_if=[rules_current, key_current], skip_conflicts=True),
+                NewRow("lead", rows.lead, sources=("contact",), values={"contact_id": Ref("contact")}),
+                *(
+                    NewRow(name, row, sources=("lead",), values={"lead_id": Ref("lead")})
+                    for name, row in children
+                    if row is not None
+                ),
+                *(also() if also is not None else []),
+            ],
+            probes=[rules_current, key_current],
+        )
+        if contact.pk is None:
+            raise _Unwritten(rules_changed=not rules_still_current)
+    return Received(
+        contact=contact,
+        lead=rows.lead,
+        created_contact=True,
+        logged=LoggedInteraction(rows.interaction, rows.lead, rows.score),
+    )
+
+
+def _key_unchanged(form_key: FormKey | None) -> tuple[str, list]:
+    """SQL (with its parameters) true while the form key is active and as this process holds it."""
+    if form_key is None:
+        return "TRUE", []
+    origins = FormKey._meta.get_field("allowed_origins").get_db_prep_save(form_key.allowed_origins, connection)
+    return (
+        f"EXISTS (SELECT 1 FROM {FormKey._meta.db_table} WHERE id = %s AND revoked_at IS NULL AND name = %s"
+        " AND default_offer_code = %s AND allowed_origins = CAST(%s AS jsonb))",
+        [form_key.pk, form_key.name, form_key.default_offer_code, origins],
+    )
 
 
 def _may_take(arrival: Arrival) -> bool:

@@ -20,10 +20,11 @@ from crm.models import Contact
 from crm.services import update_company, update_contact
 from leads import codes
 from leads.kinds import LOGGED_BY_THE_PRODUCT, OPEN_STAGES, InteractionKind, Stage
-from leads.models import Interaction, Lead
+from leads.models import Interaction, Lead, StageChange
 from leads.scores import apply_score, facts_from_rows, rescore_lead, rescore_many
-from leads.stages import promote_if_ready, record_first_stage, respond, settle
+from leads.stages import first_stage, promote_if_ready, respond, settle
 from scoring.engine import RuleBook, Score, score
+from scoring.models import ScoreChange
 from scoring.services import published_rule_book
 
 # Our own outbound letters and e-mails and internal notes say nothing about the prospect's
@@ -190,9 +191,49 @@ def record_interaction(
             lead.hot_response_seconds = int((occurred_at - lead.first_hot_at).total_seconds())
             changed.append("hot_response_seconds")
     respond(lead, kind=kind, by=author)
-    result = rescore_lead(lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed)
+    result = rescore_lead(
+        lead, reason=f"{interaction.get_kind_display()} logged", book=book, also_save=changed, interaction=interaction
+    )
     settle(lead, book=book, by=author)
     return LoggedInteraction(interaction, lead, result)
+
+
+@dataclass(frozen=True)
+class NewLead:
+    """A new inquiry's rows, built and scored in memory, none of them written (`new_lead`)."""
+
+    lead: Lead
+    first_stage: StageChange
+    interaction: Interaction
+    score_change: ScoreChange | None
+    score: Score
+
+
+def new_lead(
+    *,
+    contact,
+    kind: str,
+    book: RuleBook,
+    by=None,
+    note: str = "",
+    metadata: dict | None = None,
+    stage_reason: str = "",
+    **lead_fields,
+) -> NewLead:
+    """The rows of a new inquiry born from its first interaction: the lead, scored before it is
+    written (all of its facts are in hand), its first stage, the interaction and the score
+    history. `open_lead` writes them; leads.intake's `receive_new` writes them and the contact
+    in one statement."""
+    now = timezone.now()
+    lead = Lead(contact=contact, stage=Stage.INQUIRY, inquired_at=now, last_activity_at=now, **lead_fields)
+    if by is not None and kind in CONTACT_KINDS:
+        lead.last_contacted_at = now
+    result = score(facts_from_rows(lead, [(kind, now, metadata, [])], now), book)
+    change = apply_score(lead, result, f"{InteractionKind(kind).label} logged", now)
+    interaction = Interaction(
+        lead=lead, kind=kind, occurred_at=now, author=by, note=note or "", metadata=metadata or {}
+    )
+    return NewLead(lead, first_stage(lead, by=by, reason=stage_reason), interaction, change, result)
 
 
 def open_lead(
@@ -206,28 +247,26 @@ def open_lead(
     stage_reason: str = "",
     **lead_fields,
 ) -> LoggedInteraction:
-    """A new inquiry born from its first interaction (a web form, a call).
-
-    All of a new lead's facts are in hand, so it is scored before it is written: one INSERT
-    each for the lead, its first stage, the interaction and the score history, which keeps
-    web-form capture, the busiest write, short.
-    """
-    now = timezone.now()
-    lead = Lead(contact=contact, stage=Stage.INQUIRY, inquired_at=now, last_activity_at=now, **lead_fields)
-    if by is not None and kind in CONTACT_KINDS:
-        lead.last_contacted_at = now
-    result = score(facts_from_rows(lead, [(kind, now, metadata, [])], now), book)
-    change = apply_score(lead, result, f"{InteractionKind(kind).label} logged", now)
-    lead.save()
-    record_first_stage(lead, by=by, reason=stage_reason)
-    interaction = Interaction.objects.create(
-        lead=lead, kind=kind, occurred_at=now, author=by, note=note or "", metadata=metadata or {}
+    """A new inquiry born from its first interaction (a web form, a call): `new_lead`'s rows,
+    one INSERT each, then sales-ready at once if it already meets the rules of engagement."""
+    rows = new_lead(
+        contact=contact,
+        kind=kind,
+        book=book,
+        by=by,
+        note=note,
+        metadata=metadata,
+        stage_reason=stage_reason,
+        **lead_fields,
     )
-    if change is not None:
-        change.lead = lead
-        change.save()
+    lead = rows.lead
+    lead.save(force_insert=True)
+    rows.first_stage.save(force_insert=True)
+    rows.interaction.save(force_insert=True)
+    if rows.score_change is not None:
+        rows.score_change.save(force_insert=True)
     promote_if_ready(lead, by=by, book=book)
-    return LoggedInteraction(interaction, lead, result)
+    return LoggedInteraction(rows.interaction, lead, rows.score)
 
 
 def update_lead(lead: Lead, *, by=None, **fields) -> Lead:

@@ -87,9 +87,14 @@ def change_stages(leads: list[Lead], *, to_stage: str, reason: Callable[[Lead], 
         _enter(lead, to_stage, now)
 
 
+def first_stage(lead: Lead, *, by=None, reason: str = "") -> StageChange:
+    """The opening entry of a new lead's stage history, not yet written."""
+    return StageChange(lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason=reason[:200])
+
+
 def record_first_stage(lead: Lead, *, by=None, reason: str = "") -> None:
-    """The opening entry of a new lead's stage history."""
-    StageChange.objects.create(lead=lead, from_stage="", to_stage=lead.stage, changed_by=by, reason=reason[:200])
+    """The opening entry of a new lead's stage history, written."""
+    first_stage(lead, by=by, reason=reason).save(force_insert=True)
 
 
 # --- When a lead moves by itself ----------------------------------------------------------------

@@ -21,6 +21,7 @@ from scoring.engine import RuleBook, RuleBookError
 from scoring.models import RuleSet, RuleSetStatus
 
 _parsed_books: dict[int, RuleBook] = {}
+_published_version: int | None = None  # the version this process last read as the published one
 
 
 class NoPublishedRules(RuntimeError):
@@ -46,10 +47,30 @@ def _cached_book(version: int, definition) -> RuleBook:
 
 def published_rule_book() -> RuleBook:
     """The published rule book: one small query, parsing cached per version."""
+    global _published_version
     row = RuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).values_list("version", "definition").first()
     if row is None:
         raise NoPublishedRules("No published scoring rule set.")
-    return _cached_book(*row)
+    book = _cached_book(*row)
+    _published_version = book.version
+    return book
+
+
+def last_published_rule_book() -> RuleBook | None:
+    """The rule book this process last read as the published one, with no query (None before
+    the first read). Only for a writer that checks, in the very statement that writes, that this
+    version is still the published one (`published_version_is`), and reads the rules afresh with
+    `published_rule_book` when it is not: leads.intake's `receive_new`. Published versions never
+    change, so the version alone says the rules are the same; a test that rewrites a version's
+    rules in place clears `_parsed_books`, which empties this too."""
+    version = _published_version
+    return None if version is None else _parsed_books.get(version)
+
+
+def published_version_is(version: int) -> tuple[str, list]:
+    """SQL (with its parameters) true while `version` is the published rule set's."""
+    table = RuleSet._meta.db_table
+    return f"EXISTS (SELECT 1 FROM {table} WHERE status = %s AND version = %s)", [RuleSetStatus.PUBLISHED, version]
 
 
 # --- Drafts and publishing --------------------------------------------------------------------

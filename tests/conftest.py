@@ -147,6 +147,9 @@ def _fresh_cache():
 
     links.forget()  # link ids come back after a test's rollback: no destination from an earlier test
     beacons._keys.clear()
+    from leads import capture
+
+    capture._known_keys.clear()  # form key ids come back after a rollback too
     views._origins = (0.0, frozenset())
     yield
 
