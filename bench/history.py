@@ -1,11 +1,12 @@
 """Leads with a long history for `make bench`: `python -m bench.history LEAD_IDS_FILE`.
 
-log_interaction rescores the lead, and the rescore reads every interaction the lead has, so its
-cost grows with the lead's history; the set-up leads of the plain case have one interaction
+log_interaction rescores the lead; before the tally (leads.scores) that reread every interaction
+the lead has, so its cost grew with the lead's history, and log_interaction_3000 shows that it no
+longer does. The set-up leads of the plain case have one interaction
 each. bench/__main__.py posts real captures for HISTORY_LEADS leads (a form interaction each)
 and then runs this script on their ids, while the server is up: for each lead it bulk-inserts
 BENCH_HISTORY - 1 older interactions (e-mail opens and clicks, web visits and notes, spread over
-the year before the capture), so each holds BENCH_HISTORY (1,000), and then recomputes its
+the year before the capture), so each holds BENCH_HISTORY (3,000), and then recomputes its
 stored score through the product's own rescore (`rescore_lead`, under the lead's row lock, as
 an interaction does), so the lead is in a state the product could have reached: its score,
 temperature and score history agree with its interactions. Prints one JSON line: the leads,
@@ -18,7 +19,7 @@ import sys
 import time
 from datetime import timedelta
 
-HISTORY = int(os.environ.get("BENCH_HISTORY", "1000"))  # interactions a history lead holds
+HISTORY = int(os.environ.get("BENCH_HISTORY", "3000"))  # interactions a history lead holds
 KINDS = ("email_open", "web_visit", "email_click", "note")
 
 

@@ -5,7 +5,8 @@ The million generated leads (bench/scoring.py) are given the shape of a real boo
 (first inquiries) spread over two years, every stage (10% won with amounts, cycles and upsells), twelve UTM
 sources, ten campaigns with twenty offers and sixty placements, referrals, first responses to
 hot leads, sales' ratings; and interactions are added until the book holds BENCH_INTERACTIONS
-(10,000,000). Then VACUUM (ANALYZE) of the two tables. The reports themselves are timed by
+(10,000,000). Then VACUUM (ANALYZE) of the two tables, and the scoreboard's rollups counted
+(count_rollups). The reports themselves are timed by
 bench/__main__.py over HTTP, through the bench's gunicorn, with concurrent clients
 (bench/clients.py), as the signed-in manager bench/fixtures.py made.
 """
@@ -106,6 +107,32 @@ def fill_interactions(cursor) -> dict:
     return {"interactions": cursor.fetchone()[0], "leads": leads, "fill_seconds": seconds}
 
 
+def count_rollups() -> dict:
+    """The scoreboard's rollups counted over the reshaped book, as the beat task would after a
+    bulk change (every day is stale), then a working day's state: today's leads and two older
+    days' changed since the last refresh, so the reports count those days live, as they would
+    between two refreshes of a busy book."""
+    from django.db import connection
+
+    from reports import rollups
+
+    started = time.perf_counter()
+    days = rollups.refresh_all()
+    seconds = round(time.perf_counter() - started, 1)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in ("reports_cohortday", "reports_cohortsource", "reports_cohortspread"):
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+        for days_ago in (0, 3, 40):
+            cursor.execute(
+                "UPDATE leads_lead SET score = 100 - score WHERE id IN (SELECT id FROM leads_lead "
+                "WHERE inquired_at >= now() - %s * interval '1 day' - interval '1 hour' "
+                "AND inquired_at < now() - %s * interval '1 day' AND stage = 'inquiry' LIMIT 5)",
+                [days_ago, days_ago],
+            )
+    return {"rollup_days": days, "rollups_seconds": seconds, "stale_days": len(rollups.stale_days() or ())}
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
@@ -123,6 +150,7 @@ def main() -> None:
             cursor.execute("VACUUM (ANALYZE) leads_lead")
             cursor.execute("VACUUM (ANALYZE) leads_interaction")
         shape["vacuum_seconds"] = round(time.perf_counter() - started, 1)
+    shape |= count_rollups()
     # The first day of the two-year period, in the server's time zone, for the `2y` cases.
     two_years = (timezone.localdate() - timezone.timedelta(days=729)).isoformat()
     print(json.dumps({**shape, **filled, "two_years_start": two_years}))
