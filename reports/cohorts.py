@@ -5,7 +5,7 @@ reports.rollups.count. What the scoreboard's selectors add up into figures."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -19,10 +19,22 @@ from reports.periods import Period
 
 @dataclass
 class Stale:
-    """Which days are counted live: `days`, or every day (`everything`: never counted yet)."""
+    """Which days are counted live: `days`, or every day (`everything`: never counted yet).
+
+    Read once per request and passed to every report of a page, it also keeps what it counted:
+    each kind of live count (days, sources, spreads) is made once over all its days, the first
+    time a report asks, and every report takes its period's days from it."""
 
     days: frozenset
     everything: bool
+    counted: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def live(self, kind: str) -> rollups.Counted:
+        """The live counts of one kind ("days", "sources", "spreads") of every stale day; only
+        when not `everything` (the callers count a period's days then)."""
+        if kind not in self.counted:
+            self.counted[kind] = rollups.count(sorted(self.days), only=kind)
+        return self.counted[kind]
 
     def __contains__(self, day: date) -> bool:
         return self.everything or day in self.days
@@ -56,9 +68,9 @@ def days(period: Period, stale_now: Stale, *, owner=None) -> dict[date, dict]:
         for row in stored.values("day").annotate(**sums).order_by():
             if row["day"] not in stale_now:
                 _add(found[row["day"]], row)
-    live = rollups.count(stale_now.within(period), only="days")
+    live = rollups.count(stale_now.within(period), only="days") if stale_now.everything else stale_now.live("days")
     for (day, owner_id), numbers in live.days.items():
-        if owner is None or owner_id == owner.pk:
+        if period.start <= day <= period.end and (owner is None or owner_id == owner.pk):
             _add(found[day], numbers)
     return found
 
@@ -72,9 +84,13 @@ def sources(period: Period, stale_now: Stale, grouping: str) -> dict[str, dict]:
         for row in stored.values("day", "value").annotate(**sums).order_by():
             if row["day"] not in stale_now:
                 _add(found[row["value"]], row, rollups.SOURCE_FIELDS)
-    live = rollups.count(stale_now.within(period), only="sources", groupings=[grouping])
-    for (_day, _grouping, value), numbers in live.sources.items():
-        _add(found[value], numbers, rollups.SOURCE_FIELDS)
+    if stale_now.everything:
+        live = rollups.count(stale_now.within(period), only="sources", groupings=[grouping])
+    else:
+        live = stale_now.live("sources")
+    for (day, counted_grouping, value), numbers in live.sources.items():
+        if counted_grouping == grouping and period.start <= day <= period.end:
+            _add(found[value], numbers, rollups.SOURCE_FIELDS)
     return found
 
 
@@ -92,12 +108,13 @@ def spreads(measures: list[str], stale_now: Stale, *, period: Period | None = No
             stored = stored.exclude(day__in=stale_now.days)
         for row in stored.values("measure", "value").annotate(n=Sum("leads")).order_by():
             found[row["measure"]][row["value"]] += row["n"]
-    if period is not None:
-        live_days = stale_now.within(period)
+    if stale_now.everything:
+        live = rollups.count(stale_now.within(period) if period else None, only="spreads", measures=measures)
     else:
-        live_days = None if stale_now.everything else sorted(stale_now.days)
-    live = rollups.count(live_days, only="spreads", measures=measures)
-    for (_day, owner_id, measure, value), n in live.spreads.items():
+        live = stale_now.live("spreads")
+    for (day, owner_id, measure, value), n in live.spreads.items():
+        if measure not in found or (period is not None and not period.start <= day <= period.end):
+            continue
         if owner is None or owner_id == owner.pk:
             found[measure][value] += n
     return found

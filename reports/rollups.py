@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Least, TruncDate
 
 from leads.kinds import Source, Stage
@@ -118,7 +118,9 @@ def runs(days: list[date]) -> list[tuple[date, date]]:
 
 def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
     """Rollup rows of the given company days (None: every day), counted from the leads: all of
-    them, or `only` "days", "sources" (of `groupings`) or "spreads" (of `measures`)."""
+    them, or `only` "days", "sources" (of `groupings`) or "spreads" (of `measures`). Each kind is
+    one pass over the days' leads (the sources' ratings one more), however many groupings or
+    measures: a live count costs a page a few scans of today's leads, not one per table."""
     counted = Counted()
     if days is not None and not days:
         return counted
@@ -129,41 +131,54 @@ def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
         for row in leads.values("day", "owner_id").annotate(**DAY_COUNTS):
             counted.days[(row["day"], row["owner_id"])] = {name: row[name] for name in DAY_FIELDS}
     if only in ("", "sources"):
-        for grouping in groupings or GROUPING_COLUMNS:
-            _count_sources(counted, leads, grouping)
+        _count_sources(counted, leads, list(groupings or GROUPING_COLUMNS))
     if only in ("", "spreads"):
-        parts = [
-            leads.filter(SPREADS[measure][0])
-            .annotate(measure=Value(measure), value=SPREADS[measure][1])
-            .values("day", "owner_id", "measure", "value")
-            .annotate(n=Count("id"))
-            for measure in measures or SPREADS
-        ]
-        for row in parts[0].union(*parts[1:], all=True):  # one query for every measure
-            counted.spreads[(row["day"], row["owner_id"], row["measure"], row["value"])] = row["n"]
+        _count_spreads(counted, leads, list(measures or SPREADS))
     return counted
 
 
-def _count_sources(counted: Counted, leads, grouping: str) -> None:
-    column = GROUPING_COLUMNS[grouping]
-    for row in leads.values("day", column).annotate(**SOURCE_COUNTS):
-        numbers = _source_row(counted, row["day"], grouping, row[column])
-        numbers["leads"] += row["leads"]
-        numbers["won"] += row["won"]
-        numbers["revenue"] += row["revenue"] or 0
-    if grouping == "source":
-        return  # the ways in are counted, not rated: the return-on-source table rates by the others
+def _count_sources(counted: Counted, leads, groupings: list[str]) -> None:
+    """Every grouping's counts from one query grouped by all their columns at once (a row per
+    combination of values, summed into each grouping here), and their ratings from one more."""
+    columns = {grouping: GROUPING_COLUMNS[grouping] for grouping in groupings}
+    for row in leads.values("day", *set(columns.values())).annotate(**SOURCE_COUNTS):
+        for grouping, column in columns.items():
+            numbers = _source_row(counted, row["day"], grouping, row[column])
+            numbers["leads"] += row["leads"]
+            numbers["won"] += row["won"]
+            numbers["revenue"] += row["revenue"] or 0
+    # The ways in are counted, not rated: the return-on-source table rates by the others.
+    rated = {grouping: f"lead__{column}" for grouping, column in columns.items() if grouping != "source"}
+    if not rated:
+        return
     ratings = (
         LeadFeedback.objects.filter(lead__in=leads.values("pk"))
         .annotate(day=TruncDate("lead__inquired_at", tzinfo=company_zone()))
-        .values("day", f"lead__{column}")
+        .values("day", *set(rated.values()))
         .annotate(total=Sum("rating"), ratings=Count("id"))
         .order_by()
     )
     for row in ratings:
-        numbers = _source_row(counted, row["day"], grouping, row[f"lead__{column}"])
-        numbers["rating_total"] += row["total"]
-        numbers["ratings"] += row["ratings"]
+        for grouping, column in rated.items():
+            numbers = _source_row(counted, row["day"], grouping, row[column])
+            numbers["rating_total"] += row["total"]
+            numbers["ratings"] += row["ratings"]
+
+
+def _count_spreads(counted: Counted, leads, measures: list[str]) -> None:
+    """Every measure's spread from one query: each lead's value of each measure (NULL where the
+    measure does not spread it) as a column, grouped by all of them, split per measure here."""
+    values = {
+        f"spread_{measure}": Case(When(SPREADS[measure][0], then=SPREADS[measure][1]), output_field=IntegerField())
+        for measure in measures
+    }
+    rows = leads.annotate(**values).values("day", "owner_id", *values).annotate(n=Count("id"))
+    for row in rows:
+        for measure in measures:
+            value = row[f"spread_{measure}"]
+            if value is not None:
+                key = (row["day"], row["owner_id"], measure, value)
+                counted.spreads[key] = counted.spreads.get(key, 0) + row["n"]
 
 
 def _source_row(counted: Counted, day, grouping: str, raw) -> dict:
