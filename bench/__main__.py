@@ -63,7 +63,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -111,6 +111,8 @@ TARGETS = [
     # (label, section of bench.json, key, comparison, threshold)
     ("capture_new rps >= 25% of bare_json", "ratios", "capture_new_vs_bare_json", ">=", 0.25),
     ("capture_new_half_rate p99 < 50 ms", "capture_new_half_rate", "p99_ms", "<", 50.0),
+    ("capture_new_c8 >= 750 leads/s (issue 21: 10x DjangoCRM, 6x BottleCRM)", "capture_new_c8", "rps", ">=", 750.0),
+    ("capture_new_c1 p50 < 3 ms (issue 21)", "capture_new_c1", "p50_ms", "<", 3.0),
     ("log_interaction p99 < 25 ms", "log_interaction", "p99_ms", "<", 25.0),
     (
         "log_interaction_3000_paced p50 < 1.5x a fresh lead's (issue 21)",
@@ -181,6 +183,10 @@ ALONE = {
         f"Sequences: {NURTURE_ENROLMENTS:,} enrolments due at once, advanced by one worker ...",
     ),
 }
+
+
+# The modes that build what they need themselves (BENCH_ONLY=…), beside the ALONE cases.
+BUILT_ALONE = ("score_analysis", "scoreboard", "intake")
 
 
 class BenchError(Exception):
@@ -681,7 +687,7 @@ def judge(results: dict) -> list[dict]:
         }.get(section, "ms")
         if key in ("seq_scans", "over_or_under_limit", "duplicates"):
             unit = "count"
-        unit = {"rows_per_s": "rows/s", "worker_peak_mb": "MB"}.get(key, unit)
+        unit = {"rows_per_s": "rows/s", "worker_peak_mb": "MB", "rps": "req/s"}.get(key, unit)
         valid = value is not None and all(results.get(s, {}).get("valid") for s in sources)
         if value is None:
             met = False
@@ -883,7 +889,7 @@ def run_alone(name: str) -> int:
     and written to var/bench-<case>.json (var/bench.json keeps the last full run)."""
     if name not in ALONE:
         print(
-            f"BENCH_ONLY={name}: only these cases run alone: {', '.join([*ALONE, 'score_analysis', 'scoreboard'])}",
+            f"BENCH_ONLY={name}: only these cases run alone: {', '.join([*ALONE, *BUILT_ALONE])}",
             file=sys.stderr,
         )
         return 2
@@ -918,6 +924,73 @@ def run_alone(name: str) -> int:
         print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
     print(f"\nWrote {out.relative_to(ROOT)}")
     return 0 if all(figure["valid"] for key, figure in results.items() if key in ALONE) else 1
+
+
+def run_intake(config: Config, server: Server, form_key: str, prefix: str, results: dict) -> None:
+    """capture_new with 8 clients (wrk -t2 -c8) and with one (-t1 -c1): the issue 21 side by side
+    with the other Django CRMs (docs/performance.md, intake_peers). Each its own e-mails."""
+    for name, connections, threads in (("capture_new_c8", 8, 2), ("capture_new_c1", 1, 1)):
+        clients = replace(config, connections=connections, threads=threads)
+        results[name] = with_load(
+            run_wrk, clients, server, "capture_new", "/api/v1/capture/", [form_key, f"{prefix}{name}{{phase}}"], name
+        )
+
+
+def run_intake_alone() -> int:
+    """BENCH_ONLY=intake: a fresh database with no book, gunicorn started, bare_json and
+    capture_new at wrk's 16 connections, then capture_new at 8 and at 1 (run_intake)."""
+    VAR.mkdir(exist_ok=True)
+    started = time.monotonic()
+    config = Config()
+    database = choose_database()
+    redis_url, cache = choose_cache()
+    env = django_env(database, redis_url)
+    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
+    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
+    prefix = secrets.token_hex(4)
+    results: dict = {}
+    server = Server(env, config.workers)
+    try:
+        server.start()
+        results["bare_json"] = with_load(run_wrk, config, server, "bare_json", "/bench/bare-json/", [])
+        results["capture_new"] = with_load(
+            run_wrk, config, server, "capture_new", "/api/v1/capture/", [fixtures["form_key"], prefix + "{phase}"]
+        )
+        run_intake(config, server, fixtures["form_key"], prefix, results)
+    finally:
+        server.stop()
+    names = ["bare_json", "capture_new", "capture_new_c8", "capture_new_c1"]
+    for name in names:
+        mark_validity(results[name])
+    results["ratios"] = {
+        "capture_new_vs_bare_json": round(results["capture_new"]["rps"] / results["bare_json"]["rps"], 3)
+    }
+    verdicts = zip(TARGETS, judge(results), strict=True)
+    results["targets"] = [
+        verdict
+        for (_label, section, key, *_rest), verdict in verdicts
+        if section in names or key == "capture_new_vs_bare_json"
+    ]
+    results["meta"] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "only": "intake",
+        "database": {"engine": database.engine, "name": database.name, "version": database.version},
+        "cache": cache,
+        "workers": config.workers,
+        "cpu_count": os.cpu_count(),
+        "commit": git_commit(),
+        "total_seconds": round(time.monotonic() - started, 1),
+        "server_log": server_log_problems(),
+    }
+    out = VAR / "bench-intake.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for name in names:
+        print_row(name, results[name])
+    for verdict in results["targets"]:
+        print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
+    print(f"\nWrote {out.relative_to(ROOT)}")
+    return 0 if all(results[name]["valid"] for name in names) else 1
 
 
 def run_reports(server: Server, fixtures: dict, book: dict, results: dict) -> None:
@@ -1123,6 +1196,8 @@ def main() -> int:
         return run_analysis_alone()
     if os.environ.get("BENCH_ONLY") == "scoreboard":
         return run_scoreboard_alone()
+    if os.environ.get("BENCH_ONLY") == "intake":
+        return run_intake_alone()
     if os.environ.get("BENCH_ONLY"):
         return run_alone(os.environ["BENCH_ONLY"])
     config = Config()
@@ -1184,6 +1259,8 @@ def main() -> int:
         "capture_new_idempotent_paced_after_load",
         "bare_json",
         "capture_new",
+        "capture_new_c8",
+        "capture_new_c1",
         "capture_new_idempotent",
         "capture_merge",
         "log_interaction",
@@ -1250,6 +1327,7 @@ def main() -> int:
             results["capture_new"] = with_load(
                 run_wrk, config, server, "capture_new", "/api/v1/capture/", [form_key, prefix + "{phase}"]
             )
+            run_intake(config, server, form_key, prefix, results)
             results["capture_new_idempotent"] = with_load(
                 run_wrk,
                 config,
