@@ -926,6 +926,34 @@ def run_alone(name: str) -> int:
     return 0 if all(figure["valid"] for key, figure in results.items() if key in ALONE) else 1
 
 
+def finish_alone(only: str, results: dict, names: list[str], database: Database, cache: str, started: float) -> int:
+    """What every BENCH_ONLY mode ends with: the targets of what it measured, its meta, written to
+    var/bench-<only>.json and printed; 0 when every figure of `names` is valid."""
+    verdicts = zip(TARGETS, judge(results), strict=True)
+    results["targets"] = [
+        verdict
+        for (_label, section, key, *_rest), verdict in verdicts
+        if section in results and (section != "ratios" or key in results["ratios"])  # measured in this mode
+    ]
+    results["meta"] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "only": only,
+        "database": {"engine": database.engine, "name": database.name, "version": database.version},
+        "cache": cache,
+        "workers": Config().workers,
+        "cpu_count": os.cpu_count(),
+        "commit": git_commit(),
+        "total_seconds": round(time.monotonic() - started, 1),
+        "server_log": server_log_problems(),
+    }
+    out = VAR / f"bench-{only}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    for verdict in results["targets"]:
+        print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
+    print(f"\nWrote {out.relative_to(ROOT)}")
+    return 0 if all(results[name]["valid"] for name in names) else 1
+
+
 def run_intake(config: Config, server: Server, form_key: str, prefix: str, results: dict) -> None:
     """capture_new with 8 clients (wrk -t2 -c8) and with one (-t1 -c1): the issue 21 side by side
     with the other Django CRMs (docs/performance.md, intake_peers). Each its own e-mails."""
@@ -966,31 +994,9 @@ def run_intake_alone() -> int:
     results["ratios"] = {
         "capture_new_vs_bare_json": round(results["capture_new"]["rps"] / results["bare_json"]["rps"], 3)
     }
-    verdicts = zip(TARGETS, judge(results), strict=True)
-    results["targets"] = [
-        verdict
-        for (_label, section, key, *_rest), verdict in verdicts
-        if section in names or key == "capture_new_vs_bare_json"
-    ]
-    results["meta"] = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "only": "intake",
-        "database": {"engine": database.engine, "name": database.name, "version": database.version},
-        "cache": cache,
-        "workers": config.workers,
-        "cpu_count": os.cpu_count(),
-        "commit": git_commit(),
-        "total_seconds": round(time.monotonic() - started, 1),
-        "server_log": server_log_problems(),
-    }
-    out = VAR / "bench-intake.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
     for name in names:
         print_row(name, results[name])
-    for verdict in results["targets"]:
-        print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
-    print(f"\nWrote {out.relative_to(ROOT)}")
-    return 0 if all(results[name]["valid"] for name in names) else 1
+    return finish_alone("intake", results, names, database, cache, started)
 
 
 def run_reports(server: Server, fixtures: dict, book: dict, results: dict) -> None:
@@ -1040,27 +1046,8 @@ def run_scoreboard_alone() -> int:
     names = [*REPORT_CASES, REPORT_PAGE]
     for name in names:
         mark_validity(results[name])
-    verdicts = zip(TARGETS, judge(results), strict=True)
-    results["targets"] = [verdict for (_label, section, *_rest), verdict in verdicts if section in results]
-    results["meta"] = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "only": "scoreboard",
-        "database": {"engine": database.engine, "name": database.name, "version": database.version},
-        "cache": cache,
-        "workers": Config().workers,
-        "cpu_count": os.cpu_count(),
-        "commit": git_commit(),
-        "total_seconds": round(time.monotonic() - started, 1),
-        "server_log": server_log_problems(),
-    }
-    out = VAR / "bench-scoreboard.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    for name in names:
         print_row(name, results[name])
-    for verdict in results["targets"]:
-        print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
-    print(f"\nWrote {out.relative_to(ROOT)}")
-    return 0 if all(results[name]["valid"] for name in names) else 1
+    return finish_alone("scoreboard", results, names, database, cache, started)
 
 
 def server_peak_mb(server: Server) -> float:
@@ -1143,26 +1130,8 @@ def run_analysis_alone() -> int:
         server.stop()
     for name in ANALYSIS_CASES:
         mark_validity(results[name])
-    verdicts = zip(TARGETS, judge(results), strict=True)
-    results["targets"] = [verdict for (_label, section, *_rest), verdict in verdicts if section in results]
-    results["meta"] = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "only": "score_analysis",
-        "database": {"engine": database.engine, "name": database.name, "version": database.version},
-        "cache": cache,
-        "workers": Config().workers,
-        "cpu_count": os.cpu_count(),
-        "commit": git_commit(),
-        "total_seconds": round(time.monotonic() - started, 1),
-        "server_log": server_log_problems(),
-    }
-    out = VAR / "bench-score_analysis.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
     print_analysis(results)
-    for verdict in results["targets"]:
-        print(f"{verdict['target']:<70}{verdict['value']!s:>12} {verdict['unit']}   {verdict['result']}")
-    print(f"\nWrote {out.relative_to(ROOT)}")
-    return 0 if all(results[name]["valid"] for name in ANALYSIS_CASES) else 1
+    return finish_alone("score_analysis", results, ANALYSIS_CASES, database, cache, started)
 
 
 def server_log_problems() -> dict:

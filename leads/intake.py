@@ -56,6 +56,18 @@ class Person:
     title: str = ""
     consent: bool | None = None
 
+    def contact_details(self) -> dict:
+        """As crm.services' find_or_create_contact and unsaved_contact take them."""
+        return {
+            "email": self.email,
+            "phone": self.phone,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "title": self.title,
+            "company_name": self.company,
+            "consent": self.consent,
+        }
+
 
 @dataclass(frozen=True)
 class Arrival:
@@ -101,16 +113,7 @@ def receive(arrival: Arrival) -> Received:
     with transaction.atomic():
         if arrival.by is not None and not sees_every_lead(arrival.by) and not _may_take(arrival):
             return ALREADY_KNOWN
-        person = arrival.person
-        contact, created = find_or_create_contact(
-            email=person.email,
-            phone=person.phone,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            title=person.title,
-            company_name=person.company,
-            consent=person.consent,
-        )
+        contact, created = find_or_create_contact(**arrival.person.contact_details())
         if arrival.referrer is not None and contact.pk == arrival.referrer.contact_id:
             raise ValidationError({"referrals": [f"{contact} is the customer themselves, not someone they refer."]})
         lead = None if created else locked_open_lead(contact)
@@ -177,16 +180,7 @@ def receive_new(arrival: Arrival, *, also: Callable[[], list[NewRow]] | None = N
         return None
     if arrival.referrer is not None or arrival.owner is not None:
         return None
-    person = arrival.person
-    contact = unsaved_contact(
-        email=person.email,
-        phone=person.phone,
-        first_name=person.first_name,
-        last_name=person.last_name,
-        title=person.title,
-        company_name=person.company,
-        consent=person.consent,
-    )
+    contact = unsaved_contact(**arrival.person.contact_details())
     book = last_published_rule_book() or published_rule_book()
     for _attempt in range(3):
         try:

@@ -236,29 +236,11 @@ def new_lead(
     return NewLead(lead, first_stage(lead, by=by, reason=stage_reason), interaction, change, result)
 
 
-def open_lead(
-    *,
-    contact,
-    kind: str,
-    book: RuleBook,
-    by=None,
-    note: str = "",
-    metadata: dict | None = None,
-    stage_reason: str = "",
-    **lead_fields,
-) -> LoggedInteraction:
-    """A new inquiry born from its first interaction (a web form, a call): `new_lead`'s rows,
-    one INSERT each, then sales-ready at once if it already meets the rules of engagement."""
-    rows = new_lead(
-        contact=contact,
-        kind=kind,
-        book=book,
-        by=by,
-        note=note,
-        metadata=metadata,
-        stage_reason=stage_reason,
-        **lead_fields,
-    )
+def open_lead(*, book: RuleBook, by=None, **inquiry) -> LoggedInteraction:
+    """A new inquiry born from its first interaction (a web form, a call): `new_lead`'s rows
+    (`inquiry`: the rest of new_lead's arguments), one INSERT each, then sales-ready at once if
+    it already meets the rules of engagement."""
+    rows = new_lead(book=book, by=by, **inquiry)
     lead = rows.lead
     lead.save(force_insert=True)
     rows.first_stage.save(force_insert=True)
