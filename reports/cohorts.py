@@ -75,6 +75,22 @@ def days(period: Period, stale_now: Stale, *, owner=None) -> dict[date, dict]:
     return found
 
 
+def every_day(stale_now: Stale, names: tuple[str, ...]) -> dict:
+    """CohortDay's `names` over every day and owner (the open pipeline: whatever the period)."""
+    found = dict.fromkeys(names, 0)
+    if stale_now.everything:
+        live = rollups.count(None, only="days")
+    else:
+        stored = CohortDay.objects.all()
+        if stale_now.days:
+            stored = stored.exclude(day__in=stale_now.days)
+        _add(found, stored.aggregate(**{name: Sum(name) for name in names}), names)
+        live = stale_now.live("days")
+    for numbers in live.days.values():
+        _add(found, numbers, names)
+    return found
+
+
 def sources(period: Period, stale_now: Stale, grouping: str) -> dict[str, dict]:
     """The cohort's counts per value of one grouping, over the period."""
     found: dict[str, dict] = defaultdict(lambda: dict.fromkeys(rollups.SOURCE_FIELDS, 0))

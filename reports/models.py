@@ -78,6 +78,11 @@ class CohortDay(models.Model):
     with_upsell_priced = models.IntegerField(default=0)
     without_upsell = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     without_upsell_priced = models.IntegerField(default=0)
+    # The pipeline calculator's open leads (every day's, whatever the period): how many, what
+    # their estimates add up to, and how many have none.
+    open_leads = models.IntegerField(default=0)
+    open_value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    open_without_estimate = models.IntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["day", "owner"], name="cohortday_day_idx")]

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 
 from config.money import NotAnAmount, parse_money
-from leads.models import Lead
+from reports import cohorts
 from reports.router import reading_reports
-from reports.selectors import OPEN_STAGES, money
+from reports.selectors import money
 
 LIMIT = Decimal("1e12")
 MIN_CLOSE_RATE = Decimal("0.0001")  # below one sale in ten thousand leads the figures mean nothing
@@ -58,17 +58,19 @@ def parse_inputs(params) -> dict:
 
 def open_pipeline() -> dict:
     """The open leads now, what their estimates add up to, and how many have no estimate: the
-    sum says nothing of those, so "worth $0.00" must not stand for leads nobody has valued."""
+    sum says nothing of those, so "worth $0.00" must not stand for leads nobody has valued.
+    Every cohort day's rollup (reports.cohorts), and the open leads with no day counted live."""
     with reading_reports():
-        now = Lead.objects.filter(stage__in=OPEN_STAGES).aggregate(
+        days = cohorts.every_day(cohorts.stale(), ("open_leads", "open_value", "open_without_estimate"))
+        dayless = cohorts.open_without_day().aggregate(
             leads=Count("id"),
             value=Sum("estimated_value"),
             without_estimate=Count("id", filter=Q(estimated_value__isnull=True)),
         )
     return {
-        "open_leads": now["leads"],
-        "open_value": now["value"] or Decimal(0),
-        "open_without_estimate": now["without_estimate"],
+        "open_leads": days["open_leads"] + dayless["leads"],
+        "open_value": Decimal(days["open_value"]) + (dayless["value"] or 0),
+        "open_without_estimate": days["open_without_estimate"] + dayless["without_estimate"],
     }
 
 

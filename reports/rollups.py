@@ -54,6 +54,9 @@ DAY_COUNTS = {
     "with_upsell_priced": Count("won_amount", filter=UPSOLD),
     "without_upsell": Sum("won_amount", filter=NOT_UPSOLD, default=0),
     "without_upsell_priced": Count("won_amount", filter=NOT_UPSOLD),
+    "open_leads": Count("id", filter=Q(stage__in=OPEN_STAGES)),
+    "open_value": Sum("estimated_value", filter=Q(stage__in=OPEN_STAGES), default=0),
+    "open_without_estimate": Count("id", filter=Q(stage__in=OPEN_STAGES, estimated_value__isnull=True)),
 }
 DAY_FIELDS = tuple(DAY_COUNTS)
 

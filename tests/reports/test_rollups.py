@@ -24,7 +24,7 @@ from crm.models import Contact
 from imports.models import BoughtList
 from leads.kinds import Source, Stage
 from leads.models import Lead, LeadFeedback
-from reports import rollups, selectors, sources
+from reports import pipeline, rollups, selectors, sources
 from reports.models import CohortDay, StaleQuarter
 from reports.periods import Period, company_zone
 from tests.factories import make_user
@@ -95,6 +95,7 @@ def random_lead(rng: random.Random, world, contact) -> Lead:
         sales_ready_at=inquired + timedelta(days=1) if stage == Stage.SALES_READY or rng.random() < 0.3 else None,
         first_hot_at=inquired if rng.random() < 0.4 else None,
         hot_response_seconds=rng.randrange(30, 9000) if rng.random() < 0.3 else None,
+        estimated_value=Decimal(rng.randrange(0, 900000)) / 100 if rng.random() < 0.6 else None,
     )
 
 
@@ -121,6 +122,8 @@ def change_some(rng: random.Random, world) -> None:
     Lead.objects.filter(pk__in=pick(5)).update(inquired_at=timezone.now() - timedelta(days=rng.randrange(0, 40)))
     Lead.objects.filter(pk__in=pick(10)).update(score=rng.randrange(0, 101))
     Lead.objects.filter(pk__in=pick(5)).update(utm_source="Newspaper")
+    Lead.objects.filter(pk__in=pick(6)).update(estimated_value=Decimal("777.77"))
+    Lead.objects.filter(pk__in=pick(3)).update(estimated_value=None)
     for lead in Lead.objects.filter(pk__in=pick(4), stage=Stage.WON):
         lead.won_amount = Decimal("1234.50")
         lead.save(update_fields=["won_amount"])
@@ -282,6 +285,12 @@ def assert_every_figure_is_plain(world) -> None:
         assert {key: leads for key, (leads, _won) in arrivals.items()} == dict(plain_arrivals)
     for owner in [None, *world["owners"]]:
         assert [band["count"] for band in selectors.score_distribution(owner=owner)] == plain_bands(owner)
+    open_leads = [lead for lead in Lead.objects.all() if lead.stage in rollups.OPEN_STAGES]
+    assert pipeline.open_pipeline() == {
+        "open_leads": len(open_leads),
+        "open_value": sum((lead.estimated_value or 0 for lead in open_leads), Decimal(0)),
+        "open_without_estimate": sum(lead.estimated_value is None for lead in open_leads),
+    }
 
 
 def test_every_figure_equals_the_plain_count_before_and_after_refreshes(world):
