@@ -59,6 +59,14 @@ class LeadAdmin(admin.ModelAdmin):
     ]
     inlines = [StageChangeInline]
 
+    def save_model(self, request, obj, form, change):
+        """Only the fields the form changed: the rest of the row (the score, its tally, the stage)
+        may have moved since the page was read, and writing them back would undo that."""
+        if change:
+            obj.save(update_fields=form.changed_data)
+        else:
+            super().save_model(request, obj, form, change)
+
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):

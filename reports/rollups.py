@@ -9,6 +9,8 @@ share every definition and can never disagree.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -237,30 +239,110 @@ QUARTER_SQL = {
 
 def refresh(max_days: int = DAYS_A_RUN) -> int:
     """Count up to `max_days` stale days (the latest first) into their rollup rows; how many were
-    counted. Two steps, so that a lead written while the days are counted never waits for it:
-    the days' stale quarters become counting days in a short transaction, then the counting
-    replaces their rows and clears them in another (one refresh at a time counts: the state row
-    is locked). A lead changed meanwhile marks its quarter stale again, to be counted next time."""
-    with transaction.atomic():
-        state = RollupState.objects.select_for_update().first() or RollupState.objects.create(zone="")
-        if state.zone != zone_name():
-            _start_over(state)
-    with transaction.atomic():
-        days = sorted(quarter_days(), reverse=True)[:max_days]
-        stale = Q(pk__in=[])
-        for first, last in runs(sorted(days)):
-            stale |= Q(quarter__gte=quarters_of(first)[0], quarter__lt=quarters_of(last)[1])
-        StaleQuarter.objects.filter(stale).delete()
-        CountingDay.objects.bulk_create([CountingDay(day=day) for day in days], ignore_conflicts=True)
-    with transaction.atomic():
-        RollupState.objects.select_for_update().first()
-        days = list(CountingDay.objects.values_list("day", flat=True))  # also a crashed refresh's
-        if not days:
+    counted (0 too when another refresh is running). Two steps, so that a lead written while the
+    days are counted never waits for it: the days' stale quarters become counting days in a short
+    transaction, then the counting replaces their rows and clears them in another. A lead changed
+    meanwhile marks its quarter stale again, to be counted next time.
+
+    One catch on PostgreSQL: a writer whose quarter was already marked adds no mark of its own
+    (ON CONFLICT DO NOTHING), so once the first step has taken that mark away, only the counting
+    can see its change, and only after it commits. So the counting waits for every transaction
+    of this database that was writing when the marks were taken (`_writers`, `_wait_for`), up to
+    WAIT_SECONDS; past that the days stay counting (stale to every report) and the next refresh
+    tries again."""
+    with _one_refresh() as mine:
+        if not mine:
             return 0
-        for model in (CohortDay, CohortSource, CohortSpread):
-            model.objects.filter(day__in=days).delete()
-        _store(count(days))
-        CountingDay.objects.filter(day__in=days).delete()
+        with transaction.atomic():
+            state = RollupState.objects.select_for_update().first() or RollupState.objects.create(zone="")
+            if state.zone != zone_name():
+                _start_over(state)
+        if connection.vendor != "postgresql":  # one writer at a time: nothing to wait for
+            with transaction.atomic():
+                _take_quarters(max_days)
+                return _count_taken()
+        with transaction.atomic():
+            _take_quarters(max_days)
+            writers = _writers()
+        if not _wait_for(writers):
+            return 0
+        with transaction.atomic():
+            return _count_taken()
+
+
+WAIT_SECONDS = 30.0  # how long a refresh waits for the writers of the quarters it took
+LOCK_KEY = 21_0001  # the advisory lock one refresh at a time holds (PostgreSQL)
+
+
+@contextmanager
+def _one_refresh():
+    """Whether this refresh may run: on PostgreSQL, a session's advisory lock, so that two never
+    interleave their steps (a day taken by one while the other counts it would be lost)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+def _take_quarters(max_days: int) -> None:
+    """The latest stale days' quarters become counting days."""
+    days = sorted(quarter_days(), reverse=True)[:max_days]
+    stale = Q(pk__in=[])
+    for first, last in runs(sorted(days)):
+        stale |= Q(quarter__gte=quarters_of(first)[0], quarter__lt=quarters_of(last)[1])
+    StaleQuarter.objects.filter(stale).delete()
+    CountingDay.objects.bulk_create([CountingDay(day=day) for day in days], ignore_conflicts=True)
+
+
+def _writers() -> list[str]:
+    """The transactions writing in this database now, but this one's: read after the marks were
+    taken, so every writer that found its quarter marked (and added no mark) is among them. From
+    pg_stat_activity, which shows the app's own user every session of the same user."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(array_agg(backend_xid::text), '{}') FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def _wait_for(writers: list[str]) -> bool:
+    """Whether every one of `writers` ended (committed or rolled back) within WAIT_SECONDS."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while writers:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(array_agg(backend_xid::text), '{}') FROM pg_stat_activity"
+                " WHERE datname = current_database() AND backend_xid::text = ANY(%s)",
+                [writers],
+            )
+            writers = cursor.fetchone()[0]
+        if not writers:
+            break
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _count_taken() -> int:
+    """Count the counting days (also a crashed or timed-out refresh's) and replace their rows."""
+    RollupState.objects.select_for_update().first()
+    days = list(CountingDay.objects.values_list("day", flat=True))
+    if not days:
+        return 0
+    for model in (CohortDay, CohortSource, CohortSpread):
+        model.objects.filter(day__in=days).delete()
+    _store(count(days))
+    CountingDay.objects.filter(day__in=days).delete()
     return len(days)
 
 

@@ -375,3 +375,69 @@ def test_a_lead_written_while_a_refresh_counts_neither_waits_nor_is_lost(world, 
     rollups.refresh_all()
     assert not StaleQuarter.objects.exists()
     assert_every_figure_is_plain(world)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_that_found_its_quarter_marked_is_counted_once_it_commits(world):
+    """A writer whose quarter was already marked stale adds no mark (ON CONFLICT DO NOTHING). If
+    the refresh takes that mark while the writer is still open, only the counting can see the
+    change: it waits for the writer to commit, so the change is in the stored day."""
+    import threading
+
+    from django.db import connections, transaction
+
+    make_book(random.Random(13), world, size=60)
+    rollups.refresh_all()
+    target = Lead.objects.filter(stage=Stage.INQUIRY).first()
+    Lead.objects.filter(pk=target.pk).update(score=(target.score + 50) % 101)  # its quarter marked, committed
+    written, go, counted = threading.Event(), threading.Event(), []
+
+    def close_it_slowly():
+        try:
+            with transaction.atomic():
+                Lead.objects.filter(pk=target.pk).update(stage=Stage.WON, won_amount=Decimal("888.00"))
+                written.set()
+                go.wait(10)
+        finally:
+            connections.close_all()
+
+    def refresh():
+        try:
+            counted.append(rollups.refresh())
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=close_it_slowly)
+    writer.start()
+    assert written.wait(10)
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    refresher.join(timeout=1.0)
+    assert refresher.is_alive(), "the refresh counted while a writer of its day was open"
+    go.set()
+    writer.join(10)
+    refresher.join(30)
+    assert counted == [1]
+    assert not StaleQuarter.objects.exists()  # nothing left to say the day is stale: it must be right
+    assert_every_figure_is_plain(world)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_refresh_at_a_time(world):
+    """A second refresh while one holds the lock counts nothing (two would lose a day between them)."""
+    from django.db import connections
+
+    make_book(random.Random(17), world, size=20)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [rollups.LOCK_KEY])
+        assert rollups.refresh() == 0
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [rollups.LOCK_KEY])
+        assert rollups.refresh_all() > 0
+    finally:
+        other.close()
+    assert_every_figure_is_plain(world)
