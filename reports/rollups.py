@@ -319,6 +319,7 @@ def _wait_for(writers: list[str]) -> bool:
     deadline = time.monotonic() + WAIT_SECONDS
     while writers:
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction keeps its first view of the sessions
             cursor.execute(
                 "SELECT coalesce(array_agg(backend_xid::text), '{}') FROM pg_stat_activity"
                 " WHERE datname = current_database() AND backend_xid::text = ANY(%s)",
