@@ -28,6 +28,7 @@ from campaigns.models import Campaign, Offer, Redemption
 from crm.models import Company, Contact
 from followups.models import FollowUp
 from leads.models import Handover, Interaction, Lead, LeadFeedback, StageChange
+from leads.scores import forget_tallies
 from leads.services import CONTACT_KINDS
 from notifications.models import Notification
 from outbox.models import Email
@@ -79,6 +80,8 @@ def happened_at(when: datetime) -> Iterator[None]:
     shift = began - when
     if shift.total_seconds() <= 0:
         return
+    # Their score tallies hold the answers' times as logged: counted again at the next rescore.
+    forget_tallies(set(Interaction.objects.filter(created_at__gte=began).values_list("lead_id", flat=True)))
     # A follow-up planned in this step is due as long after the step as the script says.
     FollowUp.objects.filter(created_at__gte=began).update(due_at=F("due_at") - shift)
     for model, fields in STAMPS:
