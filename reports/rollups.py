@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Least, TruncDate
 
@@ -143,31 +143,60 @@ def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
 
 
 def _count_sources(counted: Counted, leads, groupings: list[str]) -> None:
-    """Every grouping's counts from one query grouped by all their columns at once (a row per
-    combination of values, summed into each grouping here), and their ratings from one more."""
+    """Every grouping's counts from one query over the leads grouped by all their columns at
+    once, added up per grouping (_per_column), and their ratings from one more."""
     columns = {grouping: GROUPING_COLUMNS[grouping] for grouping in groupings}
-    for row in leads.values("day", *set(columns.values())).annotate(**SOURCE_COUNTS):
-        for grouping, column in columns.items():
-            numbers = _source_row(counted, row["day"], grouping, row[column])
-            numbers["leads"] += row["leads"]
-            numbers["won"] += row["won"]
-            numbers["revenue"] += row["revenue"] or 0
+    by_column = {column: grouping for grouping, column in columns.items()}
+    rows = leads.values("day", *by_column).annotate(**SOURCE_COUNTS)
+    for day, column, value, sums in _per_column(rows, list(by_column), ["leads", "won", "revenue"]):
+        numbers = _source_row(counted, day, by_column[column], value)
+        numbers["leads"] += sums["leads"]
+        numbers["won"] += sums["won"]
+        numbers["revenue"] += sums["revenue"] or 0
     # The ways in are counted, not rated: the return-on-source table rates by the others.
-    rated = {grouping: f"lead__{column}" for grouping, column in columns.items() if grouping != "source"}
+    rated = {f"lead__{column}": grouping for grouping, column in columns.items() if grouping != "source"}
     if not rated:
         return
     ratings = (
         LeadFeedback.objects.filter(lead__in=leads.values("pk"))
         .annotate(day=TruncDate("lead__inquired_at", tzinfo=company_zone()))
-        .values("day", *set(rated.values()))
+        .values("day", *rated)
         .annotate(total=Sum("rating"), ratings=Count("id"))
         .order_by()
     )
-    for row in ratings:
-        for grouping, column in rated.items():
-            numbers = _source_row(counted, row["day"], grouping, row[column])
-            numbers["rating_total"] += row["total"]
-            numbers["ratings"] += row["ratings"]
+    for day, column, value, sums in _per_column(ratings, list(rated), ["total", "ratings"]):
+        numbers = _source_row(counted, day, rated[column], value)
+        numbers["rating_total"] += sums["total"]
+        numbers["ratings"] += sums["ratings"]
+
+
+def _per_column(rows, columns: list[str], sums: list[str]):
+    """(day, column, value, {sum: total}) for each day and value of each of `columns`, from `rows`
+    (a values() query grouped by "day" and all of them). On PostgreSQL the database adds them up
+    (GROUPING SETS over the query): a row per value, not one per combination of values, which is
+    about one per lead."""
+    conn = connections[rows.db]
+    if conn.vendor != "postgresql":
+        for row in rows:
+            for column in columns:
+                yield row["day"], column, row[column], {name: row[name] for name in sums}
+        return
+    inner, params = rows.query.get_compiler(using=rows.db).as_sql()
+    day, keys = conn.ops.quote_name("day"), [conn.ops.quote_name(column) for column in columns]
+    totals = [f"SUM({conn.ops.quote_name(name)})" for name in sums]
+    flags = [f"GROUPING({key})" for key in keys]
+    sets = [f"({day}, {key})" for key in keys]
+    sql = (
+        f"SELECT {day}, {', '.join(keys + totals + flags)} FROM ({inner}) AS combinations "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            values = row[1 : 1 + len(columns)]
+            added = row[1 + len(columns) : 1 + len(columns) + len(sums)]
+            grouped = row[-len(columns) :].index(0)  # the one column this row is grouped by: GROUPING() 0
+            yield row[0], columns[grouped], values[grouped], dict(zip(sums, added, strict=True))
 
 
 def _count_spreads(counted: Counted, leads, measures: list[str]) -> None:
