@@ -183,7 +183,8 @@ def _per_column(rows, columns: list[str], sums: list[str]):
         return
     inner, params = rows.query.get_compiler(using=rows.db).as_sql()
     day, keys = conn.ops.quote_name("day"), [conn.ops.quote_name(column) for column in columns]
-    totals = [f"SUM({conn.ops.quote_name(name)})" for name in sums]
+    # SUM of a count is a numeric in PostgreSQL: cast back to what the query gives (bigint for counts).
+    totals = [f"CAST(SUM({conn.ops.quote_name(name)}) AS {_sum_type(rows, name)})" for name in sums]
     flags = [f"GROUPING({key})" for key in keys]
     sets = [f"({day}, {key})" for key in keys]
     sql = (
@@ -197,6 +198,15 @@ def _per_column(rows, columns: list[str], sums: list[str]):
             added = row[1 + len(columns) : 1 + len(columns) + len(sums)]
             grouped = row[-len(columns) :].index(0)  # the one column this row is grouped by: GROUPING() 0
             yield row[0], columns[grouped], values[grouped], dict(zip(sums, added, strict=True))
+
+
+WHOLE = ("IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField")
+
+
+def _sum_type(rows, name: str) -> str:
+    """The SQL type the sum of a column of `rows` is kept in: bigint for counts and whole
+    numbers, numeric (unbounded) for amounts."""
+    return "bigint" if rows.query.annotations[name].output_field.get_internal_type() in WHOLE else "numeric"
 
 
 def _count_spreads(counted: Counted, leads, measures: list[str]) -> None:
