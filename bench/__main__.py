@@ -1015,26 +1015,37 @@ def run_reports(server: Server, fixtures: dict, book: dict, results: dict) -> No
     )
 
 
-def run_scoreboard_alone() -> int:
-    """BENCH_ONLY=scoreboard: the scoreboard's book alone (BENCH_RESCORE_LEADS leads generated
-    without their rescore, then bench/reports.py's two years, BENCH_INTERACTIONS and the
-    rollups), gunicorn started, every report and the page timed over HTTP."""
+def build_big_book(only: str, then: str) -> tuple | None:
+    """The big book of a BENCH_ONLY mode, on a fresh PostgreSQL database: BENCH_RESCORE_LEADS
+    leads generated without their rescore, then bench/reports.py's two years. (database, cache,
+    the Django env, the fixtures, what the generation and the shaping printed); None on SQLite."""
     VAR.mkdir(exist_ok=True)
-    started = time.monotonic()
     database = choose_database()
     if database.engine != "postgresql":
-        print("BENCH_ONLY=scoreboard generates its book on PostgreSQL only", file=sys.stderr)
-        return 2
+        print(f"BENCH_ONLY={only} generates its book on PostgreSQL only", file=sys.stderr)
+        return None
     redis_url, cache = choose_cache()
     env = django_env(database, redis_url)
     print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
     run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
     fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
-    print(f"Generating {RESCORE_LEADS:,} leads, then the scoreboard's two years ...", flush=True)
+    print(f"Generating {RESCORE_LEADS:,} leads, {then} ...", flush=True)
     generated = json.loads(
         run_django(["-m", "bench.analysis", "generate", str(RESCORE_LEADS)], env, timeout=3600).strip().splitlines()[-1]
     )
     book = json.loads(run_django(["-m", "bench.reports"], env, timeout=3600).strip().splitlines()[-1])
+    return database, cache, env, fixtures, generated, book
+
+
+def run_scoreboard_alone() -> int:
+    """BENCH_ONLY=scoreboard: the scoreboard's book alone (BENCH_RESCORE_LEADS leads generated
+    without their rescore, then bench/reports.py's two years, BENCH_INTERACTIONS and the
+    rollups), gunicorn started, every report and the page timed over HTTP."""
+    started = time.monotonic()
+    built = build_big_book("scoreboard", "then the scoreboard's two years")
+    if built is None:
+        return 2
+    database, cache, env, fixtures, generated, book = built
     results: dict = {"reports_book": {**generated, **book}}
     print(f"Book: {json.dumps(results['reports_book'])}", flush=True)
     server = Server(env, Config().workers)
@@ -1103,22 +1114,11 @@ def run_analysis_alone() -> int:
     """BENCH_ONLY=score_analysis: the big book built alone (BENCH_RESCORE_LEADS leads generated
     without their rescore, bench/reports.py's shape and BENCH_INTERACTIONS, then bench/analysis.py's
     outcomes, companies and answers), gunicorn started, the four analyses timed."""
-    VAR.mkdir(exist_ok=True)
     started = time.monotonic()
-    database = choose_database()
-    if database.engine != "postgresql":
-        print("BENCH_ONLY=score_analysis generates its book on PostgreSQL only", file=sys.stderr)
+    built = build_big_book("score_analysis", "then the scoreboard's shape and the analysis's")
+    if built is None:
         return 2
-    redis_url, cache = choose_cache()
-    env = django_env(database, redis_url)
-    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
-    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
-    print(f"Generating {RESCORE_LEADS:,} leads, then the scoreboard's shape and the analysis's ...", flush=True)
-    generated = json.loads(
-        run_django(["-m", "bench.analysis", "generate", str(RESCORE_LEADS)], env, timeout=3600).strip().splitlines()[-1]
-    )
-    book = json.loads(run_django(["-m", "bench.reports"], env, timeout=3600).strip().splitlines()[-1])
+    database, cache, env, fixtures, generated, book = built
     analysis = json.loads(run_django(["-m", "bench.analysis"], env, timeout=3600).strip().splitlines()[-1])
     results: dict = {"score_analysis_book": {**generated, **book, **analysis}}
     print(f"Book: {json.dumps(results['score_analysis_book'])}", flush=True)
