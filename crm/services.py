@@ -96,7 +96,9 @@ def find_or_create_contact(
     raise ValidationError({"email": ["This contact is being changed by someone else; try again."]})
 
 
-def _checked_details(*, email, phone, first_name, last_name, title, persona, company_name) -> tuple[str, str, dict]:
+def _checked_details(
+    *, email="", phone="", first_name="", last_name="", title="", persona="", company_name=""
+) -> tuple[str, str, dict]:
     """(email, phone, the profile fields) as a contact keeps them, or ValidationError. Names,
     title, persona and company are one line each."""
     email, phone = normalized_reach(email=email, phone=phone)
@@ -108,31 +110,13 @@ def _checked_details(*, email, phone, first_name, last_name, title, persona, com
     return email, phone, given
 
 
-def unsaved_contact(
-    *,
-    email: str = "",
-    phone: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    title: str = "",
-    persona: str = "",
-    company_name: str = "",
-    consent: bool | None = None,
-) -> Contact:
-    """The contact find_or_create_contact would create for these details, normalized and checked
-    the same way (ValidationError otherwise), neither written nor given its company: for a caller
-    that writes a new person itself when no contact has their e-mail or phone (leads.intake's
-    `receive_new`, one statement for the whole arrival), and calls find_or_create_contact when
-    one does."""
-    email, phone, given = _checked_details(
-        email=email,
-        phone=phone,
-        first_name=first_name,
-        last_name=last_name,
-        title=title,
-        persona=persona,
-        company_name=company_name,
-    )
+def unsaved_contact(*, consent: bool | None = None, **details) -> Contact:
+    """The contact find_or_create_contact would create for these details (its arguments, the same
+    names), normalized and checked the same way (ValidationError otherwise), neither written nor
+    given its company: for a caller that writes a new person itself when no contact has their
+    e-mail or phone (leads.intake's `receive_new`, one statement for the whole arrival), and
+    calls find_or_create_contact when one does."""
+    email, phone, given = _checked_details(**details)
     return Contact(email=email, phone=phone, consent=bool(consent), **given)
 
 

@@ -110,14 +110,10 @@ def forget_form_key(form_key: FormKey) -> None:
     _known_keys.pop(form_key.key_hash, None)
 
 
-def _key_facts(form_key: FormKey) -> tuple:
-    return (form_key.revoked_at, form_key.name, form_key.allowed_origins, form_key.default_offer_code)
-
-
 def _as_stored(form_key: FormKey) -> FormKey:
     """The key read again; FormKeyChanged (and forgotten here) if it is no longer as held."""
     stored = FormKey.objects.filter(pk=form_key.pk).first()
-    if stored is None or _key_facts(stored) != _key_facts(form_key):
+    if stored is None or stored.acting_facts() != form_key.acting_facts():
         forget_form_key(form_key)
         raise FormKeyChanged
     return stored

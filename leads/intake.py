@@ -244,12 +244,10 @@ def _key_unchanged(form_key: FormKey | None) -> tuple[str, list]:
     """SQL (with its parameters) true while the form key is active and as this process holds it."""
     if form_key is None:
         return "TRUE", []
-    origins = FormKey._meta.get_field("allowed_origins").get_db_prep_save(form_key.allowed_origins, connection)
-    return (
-        f"EXISTS (SELECT 1 FROM {FormKey._meta.db_table} WHERE id = %s AND revoked_at IS NULL AND name = %s"
-        " AND default_offer_code = %s AND allowed_origins = CAST(%s AS jsonb))",
-        [form_key.pk, form_key.name, form_key.default_offer_code, origins],
-    )
+    fields = [FormKey._meta.get_field(name) for name in FormKey.ACTING_FIELDS]
+    same = " AND ".join(f"{each.column} IS NOT DISTINCT FROM CAST(%s AS {each.db_type(connection)})" for each in fields)
+    held = [each.get_db_prep_save(getattr(form_key, each.attname), connection) for each in fields]
+    return f"EXISTS (SELECT 1 FROM {FormKey._meta.db_table} WHERE id = %s AND {same})", [form_key.pk, *held]
 
 
 def _may_take(arrival: Arrival) -> bool:

@@ -243,6 +243,10 @@ class FormKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # What a capture acts on: a key a process holds in memory (leads.capture) is still good while
+    # these are as it read them, which leads.intake also checks inside its one statement.
+    ACTING_FIELDS = ("revoked_at", "name", "allowed_origins", "default_offer_code")
+
     class Meta:
         ordering = ["name"]
 
@@ -252,6 +256,9 @@ class FormKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def acting_facts(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.ACTING_FIELDS)
 
 
 class IdempotencyRecord(models.Model):
