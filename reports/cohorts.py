@@ -29,9 +29,13 @@ class Stale:
     everything: bool
     counted: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def live(self, kind: str) -> rollups.Counted:
-        """The live counts of one kind ("days", "sources", "spreads") of every stale day; only
-        when not `everything` (the callers count a period's days then)."""
+    def live(self, kind: str, period: Period | None = None, **which) -> rollups.Counted:
+        """The live counts of one kind ("days", "sources", "spreads") of the stale days: of every
+        stale day, counted once and kept (the caller takes its period's days), or when
+        `everything` is stale, of the `period`'s days alone (every day without one) and of
+        `which` groupings or measures only, counted for this caller."""
+        if self.everything:
+            return rollups.count(self.within(period) if period else None, only=kind, **which)
         if kind not in self.counted:
             self.counted[kind] = rollups.count(sorted(self.days), only=kind)
         return self.counted[kind]
@@ -68,7 +72,7 @@ def days(period: Period, stale_now: Stale, *, owner=None) -> dict[date, dict]:
         for row in stored.values("day").annotate(**sums).order_by():
             if row["day"] not in stale_now:
                 _add(found[row["day"]], row)
-    live = rollups.count(stale_now.within(period), only="days") if stale_now.everything else stale_now.live("days")
+    live = stale_now.live("days", period)
     for (day, owner_id), numbers in live.days.items():
         if period.start <= day <= period.end and (owner is None or owner_id == owner.pk):
             _add(found[day], numbers)
@@ -78,15 +82,12 @@ def days(period: Period, stale_now: Stale, *, owner=None) -> dict[date, dict]:
 def every_day(stale_now: Stale, names: tuple[str, ...]) -> dict:
     """CohortDay's `names` over every day and owner (the open pipeline: whatever the period)."""
     found = dict.fromkeys(names, 0)
-    if stale_now.everything:
-        live = rollups.count(None, only="days")
-    else:
+    if not stale_now.everything:
         stored = CohortDay.objects.all()
         if stale_now.days:
             stored = stored.exclude(day__in=stale_now.days)
         _add(found, stored.aggregate(**{name: Sum(name) for name in names}), names)
-        live = stale_now.live("days")
-    for numbers in live.days.values():
+    for numbers in stale_now.live("days").days.values():
         _add(found, numbers, names)
     return found
 
@@ -100,10 +101,7 @@ def sources(period: Period, stale_now: Stale, grouping: str) -> dict[str, dict]:
         for row in stored.values("day", "value").annotate(**sums).order_by():
             if row["day"] not in stale_now:
                 _add(found[row["value"]], row, rollups.SOURCE_FIELDS)
-    if stale_now.everything:
-        live = rollups.count(stale_now.within(period), only="sources", groupings=[grouping])
-    else:
-        live = stale_now.live("sources")
+    live = stale_now.live("sources", period, groupings=[grouping])
     for (day, counted_grouping, value), numbers in live.sources.items():
         if counted_grouping == grouping and period.start <= day <= period.end:
             _add(found[value], numbers, rollups.SOURCE_FIELDS)
@@ -124,10 +122,7 @@ def spreads(measures: list[str], stale_now: Stale, *, period: Period | None = No
             stored = stored.exclude(day__in=stale_now.days)
         for row in stored.values("measure", "value").annotate(n=Sum("leads")).order_by():
             found[row["measure"]][row["value"]] += row["n"]
-    if stale_now.everything:
-        live = rollups.count(stale_now.within(period) if period else None, only="spreads", measures=measures)
-    else:
-        live = stale_now.live("spreads")
+    live = stale_now.live("spreads", period, measures=measures)
     for (day, owner_id, measure, value), n in live.spreads.items():
         if measure not in found or (period is not None and not period.start <= day <= period.end):
             continue
