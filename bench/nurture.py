@@ -13,8 +13,9 @@ last line of its output):
   10,000 leads a call and asks a worker to sweep when it commits, which would start the work
   before the clock). Then VACUUM (ANALYZE) and a CHECKPOINT, as autovacuum would have been by in
   the days the enrolments waited for their step. Then one worker (`celery worker --pool solo`,
-  the bulk queue only: one process; CRM_NURTURE_DAILY_CAP raised above the enrolments, no quiet
-  hours) is sent `nurture.tasks.bulk_advance_sequences`, and the clock runs until every
+  the bulk queue only: one process, whose sweep works two batches at a time in two threads;
+  CRM_NURTURE_DAILY_CAP raised above the enrolments, no quiet hours) is sent
+  `nurture.tasks.bulk_advance_sequences`, and the clock runs until every
   enrolment's e-mail step is done: `seconds`, `enrolments_per_s`, the worker's peak memory
   (VmHWM) and CPU time, and the checks: one StepRun and one outbox e-mail (key `nurture:…`) per
   enrolment, none twice, each enrolment now waiting at its wait step. The bench sends the task

@@ -9,6 +9,7 @@ fields refuse what is left (a line break, a tab) with a field error: crm.service
 and companies, the capture serializer, referrals, list imports.
 """
 
+import html
 import re
 
 from django.core.exceptions import ValidationError
@@ -49,8 +50,9 @@ URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 def as_html(text: str, *, links: frozenset[str] = frozenset()) -> str:
     """Plain text as HTML paragraphs (a blank line between them), every character escaped; the
     addresses in `links` (the product's own tracked ones) become links, nothing else does: an
-    address someone typed as their name must not become a link in our e-mail."""
-    from django.utils.html import escape
+    address someone typed as their name must not become a link in our e-mail. Escaped as
+    django.utils.html.escape does (html.escape, quotes too), without its SafeString wrapper: a
+    sweep writes a hundred thousand of these."""
 
     def linked(escaped: str) -> str:
         return URL.sub(
@@ -58,4 +60,4 @@ def as_html(text: str, *, links: frozenset[str] = frozenset()) -> str:
         )
 
     paragraphs = [part.strip() for part in (text or "").split("\n\n") if part.strip()]
-    return "".join(f"<p>{linked(escape(part)).replace(chr(10), '<br>')}</p>" for part in paragraphs)
+    return "".join(f"<p>{linked(html.escape(part)).replace(chr(10), '<br>')}</p>" for part in paragraphs)

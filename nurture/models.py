@@ -78,8 +78,11 @@ class Enrolment(models.Model):
     exit_reason = models.CharField(max_length=16, choices=ExitReason.choices, blank=True)
     stage_at_enrolment = models.CharField(max_length=12)
     enrolled_at = models.DateTimeField(default=timezone.now)
+    # enrolled_by and ended_by: indexed only where set (enrolment_staff_idx, enrolment_ended_by_idx):
+    # most enrolments come from a trigger and end by themselves, and the sweep's every step wrote
+    # an entry of nobody into both.
     enrolled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     by_trigger = models.BooleanField(default=False)
     next_step = models.CharField(max_length=12, blank=True)
@@ -98,6 +101,7 @@ class Enrolment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="Who took the lead out by hand.",
+        db_index=False,
     )
 
     class Meta:
@@ -115,6 +119,8 @@ class Enrolment(models.Model):
             models.Index(fields=["due_at", "id"], condition=Q(status="active"), name="enrolment_due_idx"),
             models.Index(fields=["lead", "sequence"], name="enrolment_lead_idx"),
             models.Index(fields=["sequence", "status"], name="enrolment_sequence_idx"),
+            models.Index(fields=["enrolled_by"], condition=Q(enrolled_by__isnull=False), name="enrolment_staff_idx"),
+            models.Index(fields=["ended_by"], condition=Q(ended_by__isnull=False), name="enrolment_ended_by_idx"),
         ]
 
     def __str__(self):

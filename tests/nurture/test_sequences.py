@@ -311,3 +311,33 @@ def test_a_sequence_email_goes_out_with_the_one_click_unsubscribe_headers(mailou
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     assert "Unsubscribe: https://crm.example.com/u/" in sent.body
+
+
+def test_a_batch_reads_as_many_times_for_twelve_leads_as_for_three_and_merges_each_ones_company(letter_template):
+    """The sweep's statements do not grow with its batch, whatever its steps: each lead's
+    company, owner and offer are read once for all of them, the lead's few columns the sweep
+    uses come with the batch, and each e-mail still carries its own lead's company."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CompanyFactory
+
+    steps = [
+        {**EMAIL, "text": "For everyone at {{ company }}: https://www.example.com/spring"},
+        {"kind": "letter", "template": letter_template.pk},
+        {"kind": "call", "note": "Ask about spring", "to": "owner"},
+    ]
+
+    def batch_of(count):
+        leads = [prospect(company=CompanyFactory(name=f"Firm {count}-{n}")) for n in range(count)]
+        services.enrol(sequence_id=sequence(steps, name=f"Spring {count}").pk, lead_ids=[lead.pk for lead in leads])
+        with CaptureQueriesContext(connection) as statements:
+            assert sweep() == count
+        for lead in leads:
+            email = Email.objects.get(to_address=lead.contact.email, key__startswith="nurture:")
+            assert email.text.startswith(f"For everyone at {lead.contact.company.name}: ")
+            assert Letter.objects.filter(lead=lead).count() == FollowUp.objects.filter(lead=lead).count() == 1
+        return len(statements)
+
+    batch_of(1)  # the day's letter batch is made by the first
+    assert batch_of(3) == batch_of(12)

@@ -1,0 +1,37 @@
+"""Who enrolled a lead by hand and who took one out: indexed only where set. Most enrolments
+come from a trigger and end by themselves, and every step the sweep moves an enrolment on wrote
+an entry of nobody into both indexes (an enrolment's update is never HOT: due_at is indexed)."""
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('leads', '0020_lead_score_tally'),
+        ('nurture', '0004_enrolment_ended_by'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name='enrolment',
+            name='ended_by',
+            field=models.ForeignKey(blank=True, db_index=False, help_text='Who took the lead out by hand.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AlterField(
+            model_name='enrolment',
+            name='enrolled_by',
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AddIndex(
+            model_name='enrolment',
+            index=models.Index(condition=models.Q(('enrolled_by__isnull', False)), fields=['enrolled_by'], name='enrolment_staff_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='enrolment',
+            index=models.Index(condition=models.Q(('ended_by__isnull', False)), fields=['ended_by'], name='enrolment_ended_by_idx'),
+        ),
+    ]
