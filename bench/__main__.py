@@ -186,7 +186,7 @@ ALONE = {
 
 
 # The modes that build what they need themselves (BENCH_ONLY=…), beside the ALONE cases.
-BUILT_ALONE = ("score_analysis", "scoreboard", "intake")
+BUILT_ALONE = ("score_analysis", "scoreboard", "intake", "tracking_doors")
 
 
 class BenchError(Exception):
@@ -587,7 +587,18 @@ def run_tracking(config: Config, server: Server, env: dict[str, str], results: d
     hits wait for the fold), the lead page's engagement panel at a lead with 10,000 hits, then a
     million hits folded and scored by one process (bench/tracking.py)."""
     print("Tracking: the open image and a tracked link, the engagement panel, a million hits folded ...", flush=True)
-    setup = json.loads(run_django(["-m", "bench.tracking", "setup"], env, timeout=1800).strip().splitlines()[-1])
+    setup = run_doors(config, server, env, results, tmp)
+    panel = run_django(["-m", "bench.tracking", "panel", str(setup["panel_lead"])], env)
+    results.update(json.loads(panel.strip().splitlines()[-1]))
+    results.update(json.loads(run_django(["-m", "bench.tracking", "fold"], env, timeout=3600).strip().splitlines()[-1]))
+
+
+def run_doors(config: Config, server: Server, env: dict[str, str], results: dict, tmp: Path, *, new=False) -> dict:
+    """The open image and a tracked link at full speed and paced (bench/tracking.py's setup:
+    BENCH_TRACKING_DOOR_LEADS e-mails' links, on the book's newest leads or on `new` ones);
+    returns the setup's figures."""
+    command = "setup-new" if new else "setup"
+    setup = json.loads(run_django(["-m", "bench.tracking", command], env, timeout=1800).strip().splitlines()[-1])
     files = {}
     for name in ("pixel", "redirect"):
         files[name] = tmp / f"{name}.txt"
@@ -602,9 +613,40 @@ def run_tracking(config: Config, server: Server, env: dict[str, str], results: d
         results[f"{name}_paced"] = with_load(
             run_paced, config, server, f"{name}_paced", TRACKING_PACED_RATE, args, "BENCH_TRACKING_RATE"
         )
-    panel = run_django(["-m", "bench.tracking", "panel", str(setup["panel_lead"])], env)
-    results.update(json.loads(panel.strip().splitlines()[-1]))
-    results.update(json.loads(run_django(["-m", "bench.tracking", "fold"], env, timeout=3600).strip().splitlines()[-1]))
+    return setup
+
+
+def run_doors_alone() -> int:
+    """BENCH_ONLY=tracking_doors: a fresh database with no book, gunicorn started, bare_json, then
+    the open image and a tracked link at full speed and paced (run_doors)."""
+    VAR.mkdir(exist_ok=True)
+    started = time.monotonic()
+    config = Config()
+    database = choose_database()
+    redis_url, cache = choose_cache()
+    env = django_env(database, redis_url)
+    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
+    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    run_django(["-m", "bench.fixtures"], env)
+    results: dict = {}
+    server = Server(env, config.workers)
+    try:
+        server.start()
+        results["bare_json"] = with_load(run_wrk, config, server, "bare_json", "/bench/bare-json/", [])
+        with tempfile.TemporaryDirectory() as tmp:
+            run_doors(config, server, env, results, Path(tmp), new=True)
+    finally:
+        server.stop()
+    names = ["bare_json", "pixel", "redirect", "pixel_paced", "redirect_paced"]
+    for name in names:
+        mark_validity(results[name])
+    results["ratios"] = {
+        f"{name}_vs_bare_json": round(results[name]["rps"] / results["bare_json"]["rps"], 3)
+        for name in ("pixel", "redirect")
+    }
+    for name in names:
+        print_row(name, results[name])
+    return finish_alone("tracking_doors", results, names, database, cache, started)
 
 
 def run_clients(server: Server, name: str, path: str, headers: list[str], samples: int, clients: int) -> dict:
@@ -666,7 +708,11 @@ def mark_validity(figure: dict) -> dict:
 
 
 # The cases a ratio is made of, where they are not capture_new and bare_json: both must be valid.
-RATIO_SOURCES = {"log_interaction_3000_paced_p50_vs_fresh": ["log_interaction_3000_paced", "log_interaction_paced"]}
+RATIO_SOURCES = {
+    "log_interaction_3000_paced_p50_vs_fresh": ["log_interaction_3000_paced", "log_interaction_paced"],
+    "pixel_vs_bare_json": ["pixel", "bare_json"],
+    "redirect_vs_bare_json": ["redirect", "bare_json"],
+}
 
 
 def judge(results: dict) -> list[dict]:
@@ -1167,6 +1213,8 @@ def main() -> int:
         return run_scoreboard_alone()
     if os.environ.get("BENCH_ONLY") == "intake":
         return run_intake_alone()
+    if os.environ.get("BENCH_ONLY") == "tracking_doors":
+        return run_doors_alone()
     if os.environ.get("BENCH_ONLY"):
         return run_alone(os.environ["BENCH_ONLY"])
     config = Config()

@@ -90,14 +90,15 @@ def generate_hits(leads: int, hits: int, *, new: bool = True) -> dict:
     return {"leads": leads, "hits": hits, "links": high - low + 1}
 
 
-def setup() -> dict:
-    """The doors' addresses (an open image and a link for each of DOOR_LEADS leads of the book)
-    and a lead with PANEL_HITS hits, folded, for the panel."""
+def setup(*, new: bool = False) -> dict:
+    """The doors' addresses (an open image and a link for each of DOOR_LEADS leads of the book,
+    or of as many new leads with `new`: BENCH_ONLY=tracking_doors has no book) and a lead with
+    PANEL_HITS hits, folded, for the panel."""
     from tracking import tokens
     from tracking.fold import fold_all
     from tracking.models import Purpose, TrackedLink
 
-    tag, low, high = email_links(DOOR_LEADS, new=False)
+    tag, low, high = email_links(DOOR_LEADS, new=new)
     links = TrackedLink.objects.filter(pk__gte=low, pk__lte=high).values_list("pk", "purpose")
     pixel = [f"/o/{tokens.make(pk, tokens.OPEN)}" for pk, purpose in links if purpose == Purpose.OPEN]
     redirect = [f"/t/{tokens.make(pk, tokens.CLICK)}" for pk, purpose in links if purpose == Purpose.CLICK]
@@ -196,8 +197,8 @@ def panel(lead_id: int, runs: int = 300) -> dict:
 if __name__ == "__main__":
     _django()
     command = sys.argv[1]
-    if command == "setup":
-        print(json.dumps(setup()))
+    if command in ("setup", "setup-new"):
+        print(json.dumps(setup(new=command == "setup-new")))
     elif command == "fold":
         print(json.dumps(fold()))
     else:

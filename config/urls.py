@@ -67,6 +67,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: the tracking doors (/o/, /t/) answer every open and click a campaign brings, the
+    # most requests of any; resolved here before the dozens of patterns below are tried.
+    path("", include("tracking.urls")),
     # Browsers, feed readers and PDF viewers ask for /favicon.ico whatever the page says: the icon's file.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico")), name="favicon"),
     path("admin/", admin.site.urls),
@@ -76,7 +79,6 @@ urlpatterns = [
     path("scoring/", include("scoring.urls")),
     path("jobs/", include("jobs.urls")),
     path("reports/", include("reports.urls")),
-    path("", include("tracking.urls")),
     path("", include("nurture.urls")),
     path("", include("crm.urls")),
     path("", include("data_rights.urls")),

@@ -21,34 +21,60 @@ import re
 
 from django.conf import settings
 
-SCANNER_AGENTS = re.compile(
-    r"bot\b|crawler|spider|preview|safelinks|mimecast|proofpoint|barracuda|forcepoint|symantec|trendmicro|"
-    r"fortiguard|cisco|ironport|sophos|zscaler|microsoft office|ms-office|msoffice|outlook-(ios|android)|"
-    r"skypeuripreview|slack|teams|discord|whatsapp|facebookexternalhit|linkedin|headless|phantomjs|"
-    r"python-|curl/|wget/|go-http-client|java/|okhttp|axios|node-fetch|libwww|httpclient|scrapy",
-    re.IGNORECASE,
-)
+# Words in a lower-cased agent that give a scanner, a preview fetcher or a script away, looked
+# for as plain substrings (`in`: C speed, one pass each), and "bot" as a word's end (googlebot,
+# bingbot, "bot/1.0"). One case-insensitive regex of the same alternation cost 57 µs an agent,
+# more than the rest of the open image's request.
+SCANNER_WORDS = (
+    "crawler", "spider", "preview", "safelinks", "mimecast", "proofpoint", "barracuda", "forcepoint", "symantec",
+    "trendmicro", "fortiguard", "cisco", "ironport", "sophos", "zscaler", "microsoft office", "ms-office",
+    "msoffice", "outlook-ios", "outlook-android", "skypeuripreview", "slack", "teams", "discord", "whatsapp",
+    "facebookexternalhit", "linkedin", "headless", "phantomjs", "python-", "curl/", "wget/", "go-http-client",
+    "java/", "okhttp", "axios", "node-fetch", "libwww", "httpclient", "scrapy",
+)  # fmt: skip
+BOT = re.compile(r"bot\b")
+
+
+def scanner_agent(agent: str) -> bool:
+    lowered = agent.lower()
+    return any(word in lowered for word in SCANNER_WORDS) or BOT.search(lowered) is not None
+
+
 APPLE_PRIVACY_PROXY = "Mozilla/5.0"
 PREFETCH_HEADERS = (("HTTP_SEC_PURPOSE", "prefetch"), ("HTTP_PURPOSE", "prefetch"), ("HTTP_X_MOZ", "prefetch"))
 
 
 def _networks():
-    return [ipaddress.ip_network(text.strip(), strict=False) for text in settings.CRM_TRACKING_MACHINE_NETWORKS]
+    """CRM_TRACKING_MACHINE_NETWORKS as (version, first, last) integer ranges: a comparison of
+    integers a network, where `ip in network` built objects each time."""
+    ranges = []
+    for text in settings.CRM_TRACKING_MACHINE_NETWORKS:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+        ranges.append((network.version, int(network.network_address), int(network.broadcast_address)))
+    return ranges
 
 
 _NETWORKS = None
+
+
+def _ip(address: str):
+    """The address as an ipaddress object (::ffff:1.2.3.4, a dual-stack bind, is 1.2.3.4), or None."""
+    try:
+        ip = ipaddress.ip_address(address) if ":" in address else ipaddress.IPv4Address(address)
+    except ValueError:
+        return None
+    return getattr(ip, "ipv4_mapped", None) or ip
 
 
 def scanner_network(address: str) -> bool:
     global _NETWORKS
     if _NETWORKS is None:
         _NETWORKS = _networks()
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    ip = _ip(address)
+    if ip is None:
         return False
-    ip = getattr(ip, "ipv4_mapped", None) or ip
-    return any(ip in network for network in _NETWORKS)
+    version, number = ip.version, int(ip)
+    return any(version == v and first <= number <= last for v, first, last in _NETWORKS)
 
 
 def is_prefetch(meta: dict) -> bool:
@@ -61,7 +87,7 @@ def judge(agent: str, address: str) -> str:
         return "no browser"
     if agent.strip() == APPLE_PRIVACY_PROXY:
         return "Apple privacy proxy"
-    if SCANNER_AGENTS.search(agent):
+    if scanner_agent(agent):
         return "scanner or preview"
     if address and scanner_network(address):
         return "scanner network"
@@ -71,10 +97,9 @@ def judge(agent: str, address: str) -> str:
 def network_of(address: str) -> str:
     """The client's address cut to its network (/24, /48): enough to tell floods and scanners
     apart, not enough to name a household."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    ip = _ip(address)
+    if ip is None:
         return ""
-    ip = getattr(ip, "ipv4_mapped", None) or ip  # ::ffff:1.2.3.4 (a dual-stack bind) is 1.2.3.4
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+    if ip.version == 4:
+        return str(ipaddress.IPv4Address(int(ip) & ~0xFF))  # /24
+    return str(ipaddress.IPv6Address(int(ip) & ~((1 << 80) - 1)))  # /48

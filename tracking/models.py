@@ -112,7 +112,9 @@ class Hit(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["link_id"], name="hit_link_idx"),
-            models.Index(fields=["visitor"], name="hit_visitor_idx"),
+            # Only hits with a visitor (page views): an open or a click has none, and every
+            # one of them wrote an entry of "" into the index before.
+            models.Index(fields=["visitor"], name="hit_visitor_idx", condition=~Q(visitor="")),
         ]
 
     def __str__(self):

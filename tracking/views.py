@@ -5,13 +5,14 @@
 hit (one INSERT, tracking.hits) and answer. No lead is read, locked or rescored here."""
 
 import base64
+import functools
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -45,7 +46,25 @@ class Redirect(HttpResponseRedirect):
     allowed_schemes = ["http", "https"]
 
 
-@never_cache
+NEVER_CACHED = "max-age=0, no-cache, no-store, must-revalidate, private"  # as never_cache sets it
+
+
+def uncached(view):
+    """What django.views.decorators.cache.never_cache adds, set directly: its merging of the
+    Cache-Control header cost a tenth of these doors' requests. No cache or proxy keeps an open,
+    a click or its redirect, so each one reaches us."""
+
+    @functools.wraps(view)
+    def answer(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = NEVER_CACHED
+        response["Expires"] = http_date()
+        return response
+
+    return answer
+
+
+@uncached
 @require_http_methods(["GET", "HEAD"])
 def follow(request, token: str):
     """302 to the link's destination, recording the click (a scan, for a QR code's link); a
@@ -64,16 +83,14 @@ def follow(request, token: str):
     return Redirect(_with_token(url or settings.CRM_TRACKING_LANDING_URL, token))
 
 
-@never_cache
+@uncached
 @require_http_methods(["GET", "HEAD"])
 def opened(request, token: str):
     """The open image: a 1×1 GIF whatever the token; a real token's GET is recorded."""
     link_id = tokens.read(token, tokens.OPEN)
     if link_id is not None and request.method == "GET":
         hits.append(request, kind=HitKind.OPEN, link_id=link_id)
-    response = HttpResponse(GIF, content_type="image/gif")
-    response["Cache-Control"] = "no-store, max-age=0"
-    return response
+    return HttpResponse(GIF, content_type="image/gif")
 
 
 def landing(request):
