@@ -34,7 +34,7 @@ def mark(rows: dict[int, tuple]) -> None:
     table = PendingRescore._meta.db_table
     newest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     bulk.insert(
-        table,
+        PendingRescore,
         ("lead_id", "last_activity_at", "scanned"),
         [(lead_id, at, scanned) for lead_id, (at, scanned) in sorted(rows.items())],
         tail=f"ON CONFLICT (lead_id) DO UPDATE SET last_activity_at = {newest}({table}.last_activity_at, "

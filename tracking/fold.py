@@ -507,9 +507,9 @@ def write_interactions(batch: Batch) -> None:
 
 def insert_interactions(rows: list[NewInteraction]) -> None:
     now = timezone.now()
-    columns = ("lead_id", "kind", "occurred_at", "note", "answers", "metadata", "offer_id", "created_at")
-    values = [(row.lead_id, row.kind, row.occurred_at, json.dumps(row.metadata), row.offer_id, now) for row in rows]
-    bulk.insert(Interaction._meta.db_table, columns, values, row_sql="(%s, %s, %s, '', '[]', %s, %s, %s)")
+    columns = ("lead_id", "kind", "occurred_at", "metadata", "offer_id")
+    values = [(row.lead_id, row.kind, row.occurred_at, json.dumps(row.metadata), row.offer_id) for row in rows]
+    bulk.insert(Interaction, columns, values, fixed={"note": "", "answers": "[]", "created_at": now})
 
 
 def _write_visit_interactions(pending: list[Visit], alive: set[int]) -> list[Visit]:
@@ -590,16 +590,14 @@ def count_forward(link: TrackedLink, at: datetime) -> None:
 
 def write_marks(keys: list[str]) -> None:
     today = timezone.localdate()
-    bulk.insert(
-        ScoredMark._meta.db_table, ("key", "day"), [(key[:120], today) for key in keys], tail="ON CONFLICT DO NOTHING"
-    )
+    bulk.insert(ScoredMark, ("key", "day"), [(key[:120], today) for key in keys], tail="ON CONFLICT DO NOTHING")
 
 
 def write_activity(activity: dict) -> None:
     rows = [((lead_id, hour), counts) for (lead_id, hour), counts in activity.items() if any(counts.values())]
-    bulk.add_counts(LeadActivity._meta.db_table, ("lead_id", "hour"), ACTIVITY_FIELDS, rows)
+    bulk.add_counts(LeadActivity, ("lead_id", "hour"), ACTIVITY_FIELDS, rows)
 
 
 def write_tally(tally: dict) -> None:
     rows = [(key, counts) for key, counts in tally.items() if any(counts.values())]
-    bulk.add_counts(Tally._meta.db_table, ("scope", "ref"), TALLY_FIELDS, rows)
+    bulk.add_counts(Tally, ("scope", "ref"), TALLY_FIELDS, rows)

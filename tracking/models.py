@@ -182,7 +182,8 @@ class LeadActivity(models.Model):
     """What a lead's prospect did in one hour: the sums the engagement panel and the queue read
     ("since our last contact", to the hour), kept by the fold."""
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    # Found by one_activity_row_per_lead_hour (lead, hour): no index of lead alone to write too.
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+", db_index=False)
     hour = models.DateTimeField()
     opens = models.PositiveIntegerField(default=0)
     machine_opens = models.PositiveIntegerField(default=0)
