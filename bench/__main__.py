@@ -619,15 +619,8 @@ def run_doors(config: Config, server: Server, env: dict[str, str], results: dict
 def run_doors_alone() -> int:
     """BENCH_ONLY=tracking_doors: a fresh database with no book, gunicorn started, bare_json, then
     the open image and a tracked link at full speed and paced (run_doors)."""
-    VAR.mkdir(exist_ok=True)
     started = time.monotonic()
-    config = Config()
-    database = choose_database()
-    redis_url, cache = choose_cache()
-    env = django_env(database, redis_url)
-    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
-    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    run_django(["-m", "bench.fixtures"], env)
+    config, database, cache, env, _fixtures = fresh_alone()
     results: dict = {}
     server = Server(env, config.workers)
     try:
@@ -1010,18 +1003,24 @@ def run_intake(config: Config, server: Server, form_key: str, prefix: str, resul
         )
 
 
-def run_intake_alone() -> int:
-    """BENCH_ONLY=intake: a fresh database with no book, gunicorn started, bare_json and
-    capture_new at wrk's 16 connections, then capture_new at 8 and at 1 (run_intake)."""
+def fresh_alone() -> tuple[Config, Database, str, dict[str, str], dict]:
+    """Where a BENCH_ONLY mode with no book starts: a fresh, migrated database and the fixtures
+    (config, database, cache, the Django environment, the fixtures' figures)."""
     VAR.mkdir(exist_ok=True)
-    started = time.monotonic()
-    config = Config()
     database = choose_database()
     redis_url, cache = choose_cache()
     env = django_env(database, redis_url)
     print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
     run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
     fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
+    return Config(), database, cache, env, fixtures
+
+
+def run_intake_alone() -> int:
+    """BENCH_ONLY=intake: a fresh database with no book, gunicorn started, bare_json and
+    capture_new at wrk's 16 connections, then capture_new at 8 and at 1 (run_intake)."""
+    started = time.monotonic()
+    config, database, cache, env, fixtures = fresh_alone()
     prefix = secrets.token_hex(4)
     results: dict = {}
     server = Server(env, config.workers)

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
@@ -182,7 +182,7 @@ def _lane_until(deadline: float, now: datetime | None) -> int:
     try:
         return _batches_until(deadline, now)
     finally:
-        connection.close()  # the lane's thread's own connection, not the caller's
+        connections.close_all()  # this lane's thread's own connections, not the caller's
 
 
 def _sent_today(now: datetime) -> int:

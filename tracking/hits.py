@@ -104,7 +104,7 @@ def _execute(sql: str, params: list):
 def _prepares(connection) -> bool:
     """Whether to EXECUTE the prepared statements on this connection, preparing them first if
     it has not got them yet: on PostgreSQL, over a connection kept between requests."""
-    if connection.vendor != "postgresql" or not connection.settings_dict.get("CONN_MAX_AGE"):
+    if connection.vendor != "postgresql" or connection.settings_dict.get("CONN_MAX_AGE") == 0:  # None: kept forever
         return False
     if connection.connection in _prepared:
         return True
