@@ -36,10 +36,14 @@ def add_to_daily_batch(*, template_id: int, leads: list, at: datetime) -> Letter
 
 
 def _write_pdf(batch_id: int) -> None:
-    batch = LetterBatch.objects.select_related("template").get(pk=batch_id)
-    try:
-        batch.pdf = write_combined_pdf(batch)
-    except OSError:  # the letters stand; the next addition writes the PDF again
-        logger.exception("Could not write the PDF of letter batch %s", batch_id)
-        return
-    LetterBatch.objects.filter(pk=batch_id).update(pdf=batch.pdf)
+    """One writer at a time per batch: its row is locked first and its letters read after, so
+    whichever addition writes last writes every letter committed before it, when two workers, or
+    the two lanes of one nurture sweep, add letters to the same batch at once."""
+    with transaction.atomic():
+        batch = LetterBatch.objects.select_for_update(of=("self",)).select_related("template").get(pk=batch_id)
+        try:
+            batch.pdf = write_combined_pdf(batch)
+        except OSError:  # the letters stand; the next addition writes the PDF again
+            logger.exception("Could not write the PDF of letter batch %s", batch_id)
+            return
+        LetterBatch.objects.filter(pk=batch_id).update(pdf=batch.pdf)

@@ -10,6 +10,7 @@ The finish writes the combined PDF for the mail house, streaming the letters fro
 """
 
 import os
+import threading
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -122,7 +123,7 @@ def write_combined_pdf(batch: LetterBatch) -> str:
     folder = settings.CRM_LETTERS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     name = f"batch-{batch.pk}.pdf"
-    partial = folder / f".{name}.{os.getpid()}"
+    partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"  # a writer's own, even in one process
     letters = (
         Letter.objects.filter(batch=batch, status=LetterStatus.SENT)
         .select_related("lead__contact__company")

@@ -56,3 +56,27 @@ def other_connections() -> int:
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return cursor.fetchone()[0]
+
+
+def test_two_lanes_adding_letters_to_the_days_batch_leave_one_whole_pdf(settings, tmp_path, letter_template):
+    """Both lanes add letters to the same day's batch and each rewrites its PDF once it commits
+    (one writer at a time: followups.letters.daily._write_pdf): the PDF left has every letter,
+    and no partial file is left beside it."""
+    import io
+
+    from pypdf import PdfReader
+
+    from followups.models import LetterBatch
+
+    settings.CRM_NURTURE_BATCH = 4
+    settings.CRM_LETTERS_DIR = tmp_path
+    seq = sequence([{"kind": "letter", "template": letter_template.pk}])
+    leads = [prospect() for _ in range(24)]
+    services.enrol(sequence_id=seq.pk, lead_ids=[lead.pk for lead in leads])
+
+    assert engine.advance_all() == 24
+
+    batch = LetterBatch.objects.get(template=letter_template, daily=True)
+    assert batch.letters.count() == 24
+    assert len(PdfReader(io.BytesIO((tmp_path / batch.pdf).read_bytes())).pages) == 24
+    assert [path.name for path in tmp_path.iterdir()] == [batch.pdf]  # no partial file left
