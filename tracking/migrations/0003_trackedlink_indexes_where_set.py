@@ -4,13 +4,40 @@ written with each one (the nurture sweep's largest statement was this INSERT).
 - lead: trackedlink_lead_idx (lead, purpose) already finds a lead's links; its own index goes.
 - letter and offer: indexed only where set (an e-mail's links have no letter, most no offer);
   a letter's or an offer's links are found as before, deletes included.
+
+The state changes here; the database's indexes change online (config.online_indexes): the
+letter and offer indexes built CONCURRENTLY before the old ones are dropped, no foreign key
+dropped and checked again.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
+from config import online_indexes
+
+
+PARTIAL = [
+    models.Index(fields=["letter"], name="trackedlink_letter_idx", condition=models.Q(letter__isnull=False)),
+    models.Index(fields=["offer"], name="trackedlink_offer_idx", condition=models.Q(offer__isnull=False)),
+]
+
+
+def forwards(apps, schema_editor):
+    link = apps.get_model("tracking", "TrackedLink")
+    for index in PARTIAL:
+        online_indexes.add_index(schema_editor, link, index)
+    for column in ("lead_id", "letter_id", "offer_id"):
+        online_indexes.drop_field_index(schema_editor, link, column)
+
+def backwards(apps, schema_editor):
+    link = apps.get_model("tracking", "TrackedLink")
+    for column in ("lead_id", "letter_id", "offer_id"):
+        online_indexes.add_field_index(schema_editor, link, column)
+    for index in PARTIAL:
+        online_indexes.remove_index(schema_editor, index.name)
 
 class Migration(migrations.Migration):
+    atomic = False  # CONCURRENTLY cannot run in a transaction
     dependencies = [
         ("campaigns", "0007_offer_landing_url"),
         ("followups", "0004_letterbatch_daily_alter_followup_kind_and_more"),
@@ -19,52 +46,57 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="trackedlink",
-            name="lead",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="leads.lead",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trackedlink",
-            name="letter",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="tracked_links",
-                to="followups.letter",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="trackedlink",
-            name="offer",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="campaigns.offer",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="trackedlink",
-            index=models.Index(
-                condition=models.Q(("letter__isnull", False)), fields=["letter"], name="trackedlink_letter_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="trackedlink",
-            index=models.Index(
-                condition=models.Q(("offer__isnull", False)), fields=["offer"], name="trackedlink_offer_idx"
-            ),
-        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="trackedlink",
+                    name="lead",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="leads.lead",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trackedlink",
+                    name="letter",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tracked_links",
+                        to="followups.letter",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="trackedlink",
+                    name="offer",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="campaigns.offer",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="trackedlink",
+                    index=models.Index(
+                        condition=models.Q(("letter__isnull", False)), fields=["letter"], name="trackedlink_letter_idx"
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="trackedlink",
+                    index=models.Index(
+                        condition=models.Q(("offer__isnull", False)), fields=["offer"], name="trackedlink_offer_idx"
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(forwards, backwards, elidable=False)],
+        )
     ]

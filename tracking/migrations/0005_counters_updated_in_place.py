@@ -10,6 +10,8 @@ one_activity_row_per_lead_hour (lead, hour) finds a lead's rows.
 import django.db.models.deletion
 from django.db import migrations, models
 
+from config import online_indexes
+
 TABLES = ("tracking_tally", "tracking_leadactivity")
 
 
@@ -25,19 +27,33 @@ def full_pages(apps, schema_editor):
             schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
 
 
+def drop_lead_index(apps, schema_editor):
+    online_indexes.drop_field_index(schema_editor, apps.get_model("tracking", "LeadActivity"), "lead_id")
+
+
+def add_lead_index(apps, schema_editor):
+    online_indexes.add_field_index(schema_editor, apps.get_model("tracking", "LeadActivity"), "lead_id")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("leads", "0020_lead_score_tally"),
         ("tracking", "0004_hit_visitor_index_where_known"),
     ]
 
+    atomic = False  # DROP INDEX CONCURRENTLY cannot run in a transaction
     operations = [
-        migrations.AlterField(
-            model_name="leadactivity",
-            name="lead",
-            field=models.ForeignKey(
-                db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="leads.lead"
-            ),
+        migrations.SeparateDatabaseAndState(  # the index dropped online, the foreign key untouched
+            state_operations=[
+                migrations.AlterField(
+                    model_name="leadactivity",
+                    name="lead",
+                    field=models.ForeignKey(
+                        db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="leads.lead"
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(drop_lead_index, add_lead_index, elidable=False)],
         ),
         migrations.RunPython(room_on_each_page, full_pages, elidable=False),
     ]
