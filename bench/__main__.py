@@ -937,10 +937,7 @@ def run_alone(name: str) -> int:
     database = choose_database()
     if database.note:
         print(("WARNING: " if not database.representative else "note: ") + database.note)
-    redis_url, cache = choose_cache()
-    env = django_env(database, redis_url)
-    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
-    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+    cache, env = migrated(database)
     print(what, flush=True)
     results = json.loads(run_django(["-m", module], env, timeout=3600).strip().splitlines()[-1])
     for figure in results.values():
@@ -1008,12 +1005,21 @@ def fresh_alone() -> tuple[Config, Database, str, dict[str, str], dict]:
     (config, database, cache, the Django environment, the fixtures' figures)."""
     VAR.mkdir(exist_ok=True)
     database = choose_database()
+    cache, env = migrated(database)
+    return Config(), database, cache, env, fixtures_of(env)
+
+
+def migrated(database: Database) -> tuple[str, dict[str, str]]:
+    """The cache and the Django environment of a BENCH_ONLY mode, its fresh database migrated."""
     redis_url, cache = choose_cache()
     env = django_env(database, redis_url)
     print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
     run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
-    return Config(), database, cache, env, fixtures
+    return cache, env
+
+
+def fixtures_of(env: dict[str, str]) -> dict:
+    return json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
 
 
 def run_intake_alone() -> int:
@@ -1069,11 +1075,8 @@ def build_big_book(only: str, then: str) -> tuple | None:
     if database.engine != "postgresql":
         print(f"BENCH_ONLY={only} generates its book on PostgreSQL only", file=sys.stderr)
         return None
-    redis_url, cache = choose_cache()
-    env = django_env(database, redis_url)
-    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
-    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
+    cache, env = migrated(database)
+    fixtures = fixtures_of(env)
     print(f"Generating {RESCORE_LEADS:,} leads, {then} ...", flush=True)
     generated = json.loads(
         run_django(["-m", "bench.analysis", "generate", str(RESCORE_LEADS)], env, timeout=3600).strip().splitlines()[-1]
@@ -1231,11 +1234,8 @@ def main() -> int:
     database = choose_database()
     if database.note:
         print(("WARNING: " if not database.representative else "note: ") + database.note)
-    redis_url, cache = choose_cache()
-    env = django_env(database, redis_url)
-    print(f"Database {database.engine} '{database.name}' recreated; migrating ...", flush=True)
-    run_django(["manage.py", "migrate", "--noinput", "-v", "0"], env)
-    fixtures = json.loads(run_django(["-m", "bench.fixtures"], env).strip().splitlines()[-1])
+    cache, env = migrated(database)
+    fixtures = fixtures_of(env)
     form_key, token = fixtures["form_key"], fixtures["token"]
     prefix = secrets.token_hex(4)  # this run's capture_new e-mails
     results: dict = {}

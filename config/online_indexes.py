@@ -10,7 +10,7 @@ default) they are the plain statements.
 from __future__ import annotations
 
 
-def _drop(schema_editor, name: str) -> None:
+def remove_index(schema_editor, name: str) -> None:
     concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
     schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {schema_editor.quote_name(name)}")
 
@@ -32,7 +32,7 @@ def add_index(schema_editor, model, index) -> None:
     """`index` on `model`'s table, CONCURRENTLY on PostgreSQL (an interrupted earlier build is
     dropped first); nothing when it is already there."""
     if _invalid(schema_editor, index.name):
-        _drop(schema_editor, index.name)
+        remove_index(schema_editor, index.name)
     with schema_editor.connection.cursor() as cursor:
         there = schema_editor.connection.introspection.get_constraints(cursor, model._meta.db_table)
     if index.name in there:
@@ -43,10 +43,6 @@ def add_index(schema_editor, model, index) -> None:
         schema_editor.add_index(model, index)
 
 
-def remove_index(schema_editor, name: str) -> None:
-    _drop(schema_editor, name)
-
-
 def field_index_name(schema_editor, model, column: str) -> str:
     """The name Django gave the index of a field with db_index (a foreign key's by default)."""
     return schema_editor._create_index_name(model._meta.db_table, [column], suffix="")
@@ -54,7 +50,7 @@ def field_index_name(schema_editor, model, column: str) -> str:
 
 def drop_field_index(schema_editor, model, column: str) -> None:
     """The index Django made for a field's db_index, dropped (its constraint untouched)."""
-    _drop(schema_editor, field_index_name(schema_editor, model, column))
+    remove_index(schema_editor, field_index_name(schema_editor, model, column))
 
 
 def add_field_index(schema_editor, model, column: str) -> None:
@@ -65,3 +61,20 @@ def add_field_index(schema_editor, model, column: str) -> None:
     schema_editor.execute(
         f"CREATE INDEX {concurrently}IF NOT EXISTS {schema_editor.quote_name(name)} ON {table} ({quoted})"
     )
+
+
+def to_partial(schema_editor, model, columns: tuple[str, ...], partial: tuple = ()) -> None:
+    """The field indexes of `columns` (Django's db_index ones) replaced by the `partial` indexes:
+    those built first, then these dropped, the foreign keys untouched."""
+    for index in partial:
+        add_index(schema_editor, model, index)
+    for column in columns:
+        drop_field_index(schema_editor, model, column)
+
+
+def from_partial(schema_editor, model, columns: tuple[str, ...], partial: tuple = ()) -> None:
+    """to_partial undone (a migration going back)."""
+    for column in columns:
+        add_field_index(schema_editor, model, column)
+    for index in partial:
+        remove_index(schema_editor, index.name)

@@ -12,25 +12,20 @@ from django.db import migrations, models
 from config import online_indexes
 
 
-PARTIAL = [
+COLUMNS = ("enrolled_by_id", "ended_by_id")  # their own indexes go
+PARTIAL = (  # built first
     models.Index(fields=["enrolled_by"], condition=models.Q(enrolled_by__isnull=False), name="enrolment_staff_idx"),
     models.Index(fields=["ended_by"], condition=models.Q(ended_by__isnull=False), name="enrolment_ended_by_idx"),
-]
+)
 
 
 def forwards(apps, schema_editor):
-    enrolment = apps.get_model("nurture", "Enrolment")
-    for index in PARTIAL:
-        online_indexes.add_index(schema_editor, enrolment, index)
-    for column in ("enrolled_by_id", "ended_by_id"):
-        online_indexes.drop_field_index(schema_editor, enrolment, column)
+    online_indexes.to_partial(schema_editor, apps.get_model("nurture", "Enrolment"), COLUMNS, PARTIAL)
+
 
 def backwards(apps, schema_editor):
-    enrolment = apps.get_model("nurture", "Enrolment")
-    for column in ("enrolled_by_id", "ended_by_id"):
-        online_indexes.add_field_index(schema_editor, enrolment, column)
-    for index in PARTIAL:
-        online_indexes.remove_index(schema_editor, index.name)
+    online_indexes.from_partial(schema_editor, apps.get_model("nurture", "Enrolment"), COLUMNS, PARTIAL)
+
 
 class Migration(migrations.Migration):
     atomic = False  # CONCURRENTLY cannot run in a transaction

@@ -16,25 +16,20 @@ from django.db import migrations, models
 from config import online_indexes
 
 
-PARTIAL = [
+COLUMNS = ("lead_id", "letter_id", "offer_id")  # their own indexes go
+PARTIAL = (  # built first
     models.Index(fields=["letter"], name="trackedlink_letter_idx", condition=models.Q(letter__isnull=False)),
     models.Index(fields=["offer"], name="trackedlink_offer_idx", condition=models.Q(offer__isnull=False)),
-]
+)
 
 
 def forwards(apps, schema_editor):
-    link = apps.get_model("tracking", "TrackedLink")
-    for index in PARTIAL:
-        online_indexes.add_index(schema_editor, link, index)
-    for column in ("lead_id", "letter_id", "offer_id"):
-        online_indexes.drop_field_index(schema_editor, link, column)
+    online_indexes.to_partial(schema_editor, apps.get_model("tracking", "TrackedLink"), COLUMNS, PARTIAL)
+
 
 def backwards(apps, schema_editor):
-    link = apps.get_model("tracking", "TrackedLink")
-    for column in ("lead_id", "letter_id", "offer_id"):
-        online_indexes.add_field_index(schema_editor, link, column)
-    for index in PARTIAL:
-        online_indexes.remove_index(schema_editor, index.name)
+    online_indexes.from_partial(schema_editor, apps.get_model("tracking", "TrackedLink"), COLUMNS, PARTIAL)
+
 
 class Migration(migrations.Migration):
     atomic = False  # CONCURRENTLY cannot run in a transaction

@@ -37,22 +37,22 @@ def _rebuild(schema_editor, where: str, suffix: str) -> None:
     schema_editor.execute(f"ALTER INDEX {BUILDING} RENAME TO {NAME}")
 
 
-def forwards(apps, schema_editor):
-    hit = apps.get_model("tracking", "Hit")
+def _swap(apps, schema_editor, old, new, where: str, suffix: str) -> None:
+    """The visitor index `old` made `new`: on PostgreSQL rebuilt online with `where`."""
     if schema_editor.connection.vendor != "postgresql":
-        schema_editor.remove_index(hit, EVERY)
-        schema_editor.add_index(hit, KNOWN)
+        hit = apps.get_model("tracking", "Hit")
+        schema_editor.remove_index(hit, old)
+        schema_editor.add_index(hit, new)
         return
-    _rebuild(schema_editor, "WHERE visitor <> ''", "known")
+    _rebuild(schema_editor, where, suffix)
+
+
+def forwards(apps, schema_editor):
+    _swap(apps, schema_editor, EVERY, KNOWN, "WHERE visitor <> ''", "known")
 
 
 def backwards(apps, schema_editor):
-    hit = apps.get_model("tracking", "Hit")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.remove_index(hit, KNOWN)
-        schema_editor.add_index(hit, EVERY)
-        return
-    _rebuild(schema_editor, "", "every")
+    _swap(apps, schema_editor, KNOWN, EVERY, "", "every")
 
 
 class Migration(migrations.Migration):

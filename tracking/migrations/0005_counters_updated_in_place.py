@@ -28,11 +28,11 @@ def full_pages(apps, schema_editor):
 
 
 def drop_lead_index(apps, schema_editor):
-    online_indexes.drop_field_index(schema_editor, apps.get_model("tracking", "LeadActivity"), "lead_id")
+    online_indexes.to_partial(schema_editor, apps.get_model("tracking", "LeadActivity"), ("lead_id",))
 
 
 def add_lead_index(apps, schema_editor):
-    online_indexes.add_field_index(schema_editor, apps.get_model("tracking", "LeadActivity"), "lead_id")
+    online_indexes.from_partial(schema_editor, apps.get_model("tracking", "LeadActivity"), ("lead_id",))
 
 
 class Migration(migrations.Migration):
