@@ -10,7 +10,10 @@ bench's environment. Each prints one JSON line (the last line of its output).
   lead (two interactions each, the second changing one answer), and won amounts. The CSRs are made
   through crm.services, as bench/fixtures.py makes its users; the rows are generated straight into
   the database (one UPDATE or INSERT … SELECT each), as bench/scoring.py and bench/reports.py
-  generate theirs. Then VACUUM (ANALYZE) of the tables it changed.
+  generate theirs. Then the outcome leads of the two years are rescored by leads.scores'
+  bulk rescore (what a publish's rescore job runs, without moving stages), which counts each one's
+  closing tally, as closing a lead through sales.services does; then VACUUM (ANALYZE).
+- `closing`: that rescore alone, on a book built before closing tallies were kept.
 - `generate N`: N leads as bench/scoring.py generates them, without the full rescore (for
   `BENCH_ONLY=score_analysis`, where no figure reads the stored score).
 - `queries START`: the number of SQL queries one request of each analysis makes, counted in this
@@ -113,6 +116,38 @@ def shape(cursor) -> dict:
     }
 
 
+def count_closing_tallies(chunk: int = 2000) -> dict:
+    """Rescore the outcome leads of the two years with leads.scores.rescore_locked, a chunk a
+    transaction, as a publish's rescore job does (stages left as they are: the book stays the book),
+    which counts their closing tallies."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from leads.models import Lead
+    from leads.scores import rescore_locked
+    from scoring.services import published_rule_book
+
+    started = time.perf_counter()
+    book, now = published_rule_book(), timezone.now()
+    ids = list(
+        Lead.objects.filter(stage__in=["won", "customer", "unclosed", "dead"], closed_at__gte=now - timedelta(days=729))
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+    for first in range(0, len(ids), chunk):
+        with transaction.atomic():
+            leads = list(
+                Lead.objects.filter(pk__in=ids[first : first + chunk])
+                .select_related("contact__company")
+                .select_for_update(of=("self",))
+                .order_by("pk")
+            )
+            rescore_locked(leads, book=book, reason="bench: the outcomes' closing tallies", now=now)
+    return {"closing_tallies": len(ids), "closing_tallies_seconds": round(time.perf_counter() - started, 1)}
+
+
 def count_outcomes(cursor) -> int:
     cursor.execute(
         "SELECT COUNT(*) FROM leads_lead WHERE stage IN ('won', 'customer', 'unclosed', 'dead') "
@@ -161,8 +196,13 @@ def main() -> None:
         generate_leads(int(sys.argv[2]))
         print(json.dumps({"generate_seconds": round(time.perf_counter() - started, 1)}))
         return
+    if sys.argv[1:2] == ["closing"]:
+        print(json.dumps(count_closing_tallies()))
+        return
     with connection.cursor() as cursor:
         shaped = shape(cursor)
+    shaped |= count_closing_tallies()
+    with connection.cursor() as cursor:
         started = time.perf_counter()
         for table in ("leads_lead", "leads_interaction", "crm_contact", "crm_company"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")

@@ -63,6 +63,15 @@ class Lead(models.Model):
         editable=False,
         help_text='{"version": rules version, "counts": {rule: n}, "answers": {question: [answer, at, id]}}',
     )
+    # The same tally of its interactions up to its close, and who recorded which answer, kept for
+    # score analysis (reports.analysis) so that it never rereads the outcomes' interactions.
+    # Written with the tally (leads.scores); NULL: not closed, or to be counted again.
+    closing_tally = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text='The tally up to closed_at, plus "answered": [[question, author id, answer, n], ...].',
+    )
 
     # Where it came from.
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.OTHER)

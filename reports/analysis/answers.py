@@ -8,10 +8,17 @@ the reports alias and return counts, never a lead.
 
 The outcome leads themselves are `outcomes(period)` compiled for that alias, so "an outcome in
 the period" means the same here as in every other analysis.
+
+Most outcome leads carry their closing tally (`Lead.closing_tally`, leads.scores): the latest
+answer to each question up to the close and who recorded which answer, counted when the lead
+closed. Those are read from it, one small JSON value a lead, not from their interactions; the
+others (closed before it was kept, or forgotten since) are read from their interactions as
+above. The two sets of leads never overlap, so their counts add up.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connections
@@ -74,6 +81,35 @@ _LATEST = """
 """
 
 
+# The same two counts from the closing tallies of the leads that have one ("o.tally").
+_COUNTED_BY_AUTHOR = {
+    "postgresql": """
+        SELECT e.item ->> 0, (e.item ->> 1)::bigint, o.source, e.item ->> 2,
+               SUM((e.item ->> 3)::integer), COUNT(*), SUM(o.won)
+        FROM outcome_leads o CROSS JOIN LATERAL jsonb_array_elements(o.tally -> 'answered') AS e(item)
+        GROUP BY 1, 2, 3, 4
+    """,
+    "sqlite": """
+        SELECT json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'), o.source, json_extract(e.value, '$[2]'),
+               SUM(json_extract(e.value, '$[3]')), COUNT(*), SUM(o.won)
+        FROM outcome_leads o JOIN json_each(o.tally, '$.answered') AS e
+        GROUP BY 1, 2, 3, 4
+    """,
+}
+_COUNTED_LATEST = {
+    "postgresql": """
+        SELECT e.key, e.value ->> 0, COUNT(*), SUM(o.won)
+        FROM outcome_leads o CROSS JOIN LATERAL jsonb_each(o.tally -> 'answers') AS e
+        GROUP BY 1, 2
+    """,
+    "sqlite": """
+        SELECT e.key, json_extract(e.value, '$[0]'), COUNT(*), SUM(o.won)
+        FROM outcome_leads o JOIN json_each(o.tally, '$.answers') AS e
+        GROUP BY 1, 2
+    """,
+}
+
+
 @dataclass(frozen=True)
 class AuthorAnswers:
     question: str
@@ -95,13 +131,40 @@ def won_flag():
     return Case(When(WON, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
+def _vendor(connection) -> str:
+    return "postgresql" if connection.vendor == "postgresql" else "sqlite"
+
+
 def _run(period: Period, select: str) -> list[tuple]:
-    leads = outcomes(period).order_by().annotate(is_won=won_flag()).values_list("id", "source", "closed_at", "is_won")
+    """`select` over the answers of the outcome leads without a closing tally, read from their interactions."""
+    leads = (
+        outcomes(period)
+        .filter(closing_tally__isnull=True)
+        .order_by()
+        .annotate(is_won=won_flag())
+        .values_list("id", "source", "closed_at", "is_won")
+    )
     leads_sql, params = compiled(leads)
     connection = connections[reports_alias()]
-    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-    elements = _ELEMENTS[vendor].format(interaction=connection.ops.quote_name(Interaction._meta.db_table))
+    elements = _ELEMENTS[_vendor(connection)].format(interaction=connection.ops.quote_name(Interaction._meta.db_table))
     sql = f"WITH outcome_leads (id, source, closed_at, won) AS ({leads_sql}), answers AS ({elements}) {select}"
+    with reading_reports(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _run_counted(period: Period, selects: dict[str, str]) -> list[tuple]:
+    """The vendor's select of `selects` over the closing tallies of the outcome leads that have one."""
+    leads = (
+        outcomes(period)
+        .filter(closing_tally__isnull=False)
+        .order_by()
+        .annotate(is_won=won_flag())
+        .values_list("source", "is_won", "closing_tally")
+    )
+    leads_sql, params = compiled(leads)
+    connection = connections[reports_alias()]
+    sql = f"WITH outcome_leads (source, won, tally) AS ({leads_sql}) {selects[_vendor(connection)]}"
     with reading_reports(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -110,9 +173,17 @@ def _run(period: Period, select: str) -> list[tuple]:
 def by_author(period: Period) -> list[AuthorAnswers]:
     """Every recorded answer with an author on the period's outcome leads, grouped by question,
     author, the lead's source and answer."""
-    return [AuthorAnswers(*row) for row in _run(period, _BY_AUTHOR)]
+    counts = defaultdict(lambda: [0, 0, 0])
+    for *key, answered, leads, won in [*_run_counted(period, _COUNTED_BY_AUTHOR), *_run(period, _BY_AUTHOR)]:
+        held = counts[tuple(key)]
+        held[0], held[1], held[2] = held[0] + int(answered), held[1] + leads, held[2] + int(won or 0)
+    return [AuthorAnswers(*key, *held) for key, held in counts.items()]
 
 
 def latest(period: Period) -> dict[tuple[str, str], tuple[int, int]]:
     """{(question, answer): (leads, won)}: the answer each outcome lead ended with, before its close."""
-    return {(question, answer): (leads, int(won or 0)) for question, answer, leads, won in _run(period, _LATEST)}
+    counts = defaultdict(lambda: (0, 0))
+    for question, answer, leads, won in [*_run_counted(period, _COUNTED_LATEST), *_run(period, _LATEST)]:
+        held = counts[(question, answer)]
+        counts[(question, answer)] = (held[0] + leads, held[1] + int(won or 0))
+    return dict(counts)

@@ -3,10 +3,14 @@ published rules, how often it fired on the period's outcome leads, the close rat
 without it, the lift (with ÷ without) with its 95 % interval, and the points the outcomes
 suggest (reports.stats.suggested_points: shrunken log odds).
 
-Two queries, on the reports alias: one over the outcome leads with a 0/1 flag per behaviour and
-profile rule (an EXISTS per behaviour rule, a condition on the contact and company per profile
-rule), summed; one over their scripted answers (reports.analysis.answers), the answer each lead
-ended with to each question before its close, as the engine counts it.
+On the reports alias: the outcome leads with a 0/1 flag per behaviour and profile rule (a
+condition on the contact and company per profile rule), summed; and their scripted answers
+(reports.analysis.answers), the answer each lead ended with to each question before its close, as
+the engine counts it. A behaviour rule's flag comes from the lead's closing tally
+(`Lead.closing_tally`, counted by leads.scores under the published rules when it closed, or at the
+publish's rescore since) where it was counted under the published rules, and from the lead's
+interactions up to its close for the others: two queries over two sets of leads that never
+overlap, added up.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ METHOD = (
 
 def rules(period: Period) -> dict:
     book = published_rule_book()
-    total, won, fired = _flags(period, book.behaviour, book.profile)
+    total, won, fired = _flags(period, book)
     ended_with = answers.latest(period)
     rows = []
     for i, rule in enumerate(book.behaviour):
@@ -139,17 +143,61 @@ def _one(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _flags(period: Period, behaviour, profile) -> tuple[int, int, dict[str, tuple[int, int]]]:
-    """(outcomes, won, {flag: (leads it fired on, won among them)}) in one query.
+def _flags(period: Period, book) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """(outcomes, won, {flag: (leads it fired on, won among them)}): the outcome leads whose
+    closing tally was counted under the book, then the others, added up."""
+    counted = Q(closing_tally__version=book.version)
+    first, second = _counted_flags(period, counted, book), _scanned_flags(period, counted, book)
+    return (
+        first[0] + second[0],
+        first[1] + second[1],
+        {
+            name: (fired + more_fired, won + more_won)
+            for (name, (fired, won)), (more_fired, more_won) in zip(first[2].items(), second[2].values(), strict=True)
+        },
+    )
 
-    The outcome leads carry a 0/1 per profile rule (a condition on their contact and company);
-    their interactions up to the close are read once, grouped by lead, with a 0/1 per behaviour
-    rule (did any match?); the two are joined and summed. One pass over the interactions, not a
-    lookup per lead and rule."""
+
+def _summed(leads_sql: str, params: tuple, columns: list[str], joined: str = "") -> list[int]:
+    sql = f"SELECT {', '.join(['COUNT(*)', 'SUM(o.is_won)', *columns])} FROM ({leads_sql}) o {joined}"
+    connection = connections[reports_alias()]
+    with reading_reports(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [int(value or 0) for value in cursor.fetchone()]
+
+
+def _named(row: list[int], book) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    names = [f"p{i}" for i in range(len(book.profile))] + [f"b{i}" for i in range(len(book.behaviour))]
+    return row[0], row[1], {name: (row[2 + 2 * i], row[3 + 2 * i]) for i, name in enumerate(names)}
+
+
+def _profile_flags(leads, book):
+    """The outcome leads with their won flag and a 0/1 per profile rule (their contact and company)."""
+    return leads.order_by().annotate(
+        is_won=answers.won_flag(), **{f"p{i}": _one(profile_fits(rule)) for i, rule in enumerate(book.profile)}
+    )
+
+
+def _counted_flags(period: Period, counted: Q, book) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """The leads whose closing tally holds the book's counts: a behaviour rule fired on one when its
+    key is among the counts (a count is kept only from 1). One pass over those leads."""
+    leads = _profile_flags(outcomes(period).filter(counted), book).annotate(
+        **{f"b{i}": _one(Q(closing_tally__counts__has_key=rule.key)) for i, rule in enumerate(book.behaviour)}
+    )
+    names = [*(f"p{i}" for i in range(len(book.profile))), *(f"b{i}" for i in range(len(book.behaviour)))]
+    leads_sql, params = answers.compiled(leads.values_list("id", "is_won", *names))
+    return _named(_summed(leads_sql, params, [f"SUM(o.{name}), SUM(o.{name} * o.is_won)" for name in names]), book)
+
+
+def _scanned_flags(period: Period, counted: Q, book) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """The other outcome leads: their interactions up to the close are read once, grouped by lead,
+    with a 0/1 per behaviour rule (did any match?), joined to the leads and summed. One pass over
+    the interactions, not a lookup per lead and rule."""
+    behaviour, profile = book.behaviour, book.profile
     leads = (
-        outcomes(period)
-        .order_by()
-        .annotate(is_won=answers.won_flag(), **{f"p{i}": _one(profile_fits(rule)) for i, rule in enumerate(profile)})
+        _profile_flags(outcomes(period), book)
+        .annotate(is_counted=_one(counted))
+        .filter(is_counted=0)
         .values_list("id", "is_won", *(f"p{i}" for i in range(len(profile))))
     )
     leads_sql, leads_params = answers.compiled(leads)
@@ -166,6 +214,8 @@ def _flags(period: Period, behaviour, profile) -> tuple[int, int, dict[str, tupl
                 occurred_at__lte=F("lead__closed_at"),
                 kind__in={rule.kind for rule in behaviour},
             )
+            .annotate(lead_counted=_one(Q(lead__closing_tally__version=book.version)))
+            .filter(lead_counted=0)
             .order_by()
             .values("lead_id")
             .annotate(**{f"b{i}": Max(_one(behaviour_matches(rule))) for i, rule in enumerate(behaviour)})
@@ -173,13 +223,7 @@ def _flags(period: Period, behaviour, profile) -> tuple[int, int, dict[str, tupl
         fired_sql, fired_params = answers.compiled(fired)
         joined = f"LEFT JOIN ({fired_sql}) f ON f.lead_id = o.id"
         columns += [f"SUM(COALESCE(f.b{i}, 0)), SUM(COALESCE(f.b{i}, 0) * o.is_won)" for i in range(len(behaviour))]
-    sql = f"SELECT {', '.join(['COUNT(*)', 'SUM(o.is_won)', *columns])} FROM ({leads_sql}) o {joined}"
-    connection = connections[reports_alias()]
-    with reading_reports(), connection.cursor() as cursor:
-        cursor.execute(sql, (*leads_params, *fired_params))
-        row = [int(value or 0) for value in cursor.fetchone()]
-    names = [f"p{i}" for i in range(len(profile))] + [f"b{i}" for i in range(len(behaviour))]
-    return row[0], row[1], {name: (row[2 + 2 * i], row[3 + 2 * i]) for i, name in enumerate(names)}
+    return _named(_summed(leads_sql, (*leads_params, *fired_params), columns, joined), book)
 
 
 def _warnings(total: int, rows: list[dict]) -> list[str]:
