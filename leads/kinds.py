@@ -26,6 +26,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 OPEN_STAGES = frozenset({Stage.LIST, Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED})
+# Where a lead's story ends, for score analysis: won (or a customer since), unclosed or dead.
+OUTCOME_STAGES = (Stage.WON, Stage.CUSTOMER, Stage.UNCLOSED, Stage.DEAD)
 
 
 class InteractionKind(TextChoices):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from leads.kinds import InteractionKind, Source, Stage
+from leads.kinds import OUTCOME_STAGES, InteractionKind, Source, Stage
 
 __all__ = [
     "Stage",
@@ -177,6 +177,19 @@ class Lead(models.Model):
                 name="lead_owner_open_idx",
             ),
             models.Index(fields=["hot_since"], condition=Q(temperature="hot"), name="lead_hot_since_idx"),
+            # Score analysis (reports.analysis): the outcomes of a period counted, and banded by the
+            # score they had, from the index alone; and those still without a closing tally found.
+            models.Index(
+                fields=["closed_at"],
+                include=["stage", "sales_ready_score", "inquiry_score"],
+                condition=Q(stage__in=OUTCOME_STAGES),
+                name="lead_outcome_idx",
+            ),
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(stage__in=OUTCOME_STAGES, closing_tally__isnull=True),
+                name="lead_untallied_idx",
+            ),
         ]
 
     def __str__(self):

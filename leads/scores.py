@@ -19,11 +19,13 @@ tally: a NULL or other-version tally, a rescore without an interaction, and ever
 way sets the tally to NULL (`forget_tallies`: erasure, the admin).
 
 A closed lead keeps a second one, `Lead.closing_tally`: the tally of its interactions up to its
-close (`closed_at`), with who recorded which scripted answer (`"answered"`), for score analysis,
-which would otherwise reread every interaction of 200,000 outcomes (reports.analysis). It is
-counted and added to alongside the tally, by the same rules: closing a lead counts it, an
-interaction dated after the close leaves it alone, and NULL (forgotten, never counted) sends the
-analyses back to the interactions for that lead.
+close (`closed_at`), with who recorded which scripted answer (`"answered"`) and the profile its
+contact and company had when it closed (`"profile"`, as `profile_of` reads it), for score
+analysis, which would otherwise reread every interaction of 200,000 outcomes and join their
+contacts and companies (reports.analysis). It is counted and added to alongside the tally, by the
+same rules: closing a lead counts it, an interaction dated after the close leaves it alone, a
+recount keeps the profile of the same close, and NULL (forgotten, never counted) sends the analyses
+back to the interactions and the contact for that lead.
 """
 
 from __future__ import annotations
@@ -137,11 +139,11 @@ def tally_rows(rows: Iterable[tuple], book: RuleBook) -> dict:
 CLOSING_FIELDS = (*TALLY_FIELDS, "author_id")
 
 
-def closing_rows(rows: Iterable[tuple], closed_at: datetime | None, book: RuleBook) -> dict | None:
+def closing_rows(rows: Iterable[tuple], closed_at: datetime | None, book: RuleBook, profile: dict) -> dict | None:
     """The closing tally of a lead closed at `closed_at` from its interaction rows (CLOSING_FIELDS,
-    any order): the tally of those up to the close, and `"answered"`, how many times each person
-    recorded each answer to each question then ([[question, author id, answer, n], ...], sorted).
-    None for a lead that was never closed."""
+    any order) and its profile then: the tally of those up to the close; `"answered"`, how many
+    times each person recorded each answer to each question then ([[question, author id, answer,
+    n], ...], sorted); the close's time and the profile. None for a lead that was never closed."""
     if closed_at is None:
         return None
     before = [row for row in rows if row[2] <= closed_at]
@@ -150,7 +152,20 @@ def closing_rows(rows: Iterable[tuple], closed_at: datetime | None, book: RuleBo
     for *_row, given, author_id in before:
         _count_answers(answered, given, author_id)
     tally["answered"] = _answered_list(answered)
+    tally["closed_at"] = _moment(closed_at).isoformat()
+    tally["profile"] = profile
     return tally
+
+
+def closing_profile(lead) -> dict[str, str] | None:
+    """The profile a closed lead's closing tally records: the one recorded at this same close when
+    its tally has it (a recount, e.g. a publish's, keeps it), else its contact's and company's now."""
+    if lead.closed_at is None:
+        return None
+    held = lead.closing_tally
+    if isinstance(held, dict) and "profile" in held and held.get("closed_at") == _moment(lead.closed_at).isoformat():
+        return held["profile"]
+    return profile_of(lead)
 
 
 def _count_answers(answered: Counter, given, author_id: int | None) -> None:
@@ -168,9 +183,10 @@ def add_to_closing(closing: dict, interaction: Interaction, stored: list, *, boo
     """A copy of a closing tally with one more interaction dated up to the close counted in."""
     tally = {"version": book.version, "counts": dict(closing["counts"]), "answers": dict(closing["answers"])}
     add_to_tally(tally, interaction.pk, interaction.kind, interaction.occurred_at, *stored, book=book)
-    answered = Counter({(q, author, answer): n for q, author, answer, n in closing.get("answered", [])})
+    answered = Counter({(q, author, answer): n for q, author, answer, n in closing["answered"]})
     _count_answers(answered, stored[1], interaction.author_id)
     tally["answered"] = _answered_list(answered)
+    tally["closed_at"], tally["profile"] = closing["closed_at"], closing["profile"]
     return tally
 
 
@@ -182,7 +198,7 @@ def counted_under(tally, book: RuleBook) -> bool:
 def tally_of(lead, book: RuleBook) -> tuple[dict, dict | None]:
     """The tally of all of a lead's interactions and its closing tally: one query."""
     rows = list(lead.interactions.order_by().values_list(*CLOSING_FIELDS))
-    return tally_rows((row[:5] for row in rows), book), closing_rows(rows, lead.closed_at, book)
+    return tally_rows((row[:5] for row in rows), book), closing_rows(rows, lead.closed_at, book, closing_profile(lead))
 
 
 def tallies_for(leads: list, book: RuleBook) -> dict[int, tuple[dict, dict | None]]:
@@ -194,7 +210,7 @@ def tallies_for(leads: list, book: RuleBook) -> dict[int, tuple[dict, dict | Non
     return {
         lead.pk: (
             tally_rows((row[:5] for row in rows[lead.pk]), book),
-            closing_rows(rows[lead.pk], lead.closed_at, book),
+            closing_rows(rows[lead.pk], lead.closed_at, book, closing_profile(lead)),
         )
         for lead in leads
     }
@@ -276,7 +292,8 @@ def rescore_lead(
     now = timezone.now()
     held, closing = lead.score_tally, lead.closing_tally
     before_close = interaction is not None and lead.closed_at is not None and interaction.occurred_at <= lead.closed_at
-    if interaction is not None and counted_under(held, book) and (not before_close or counted_under(closing, book)):
+    closing_held = counted_under(closing, book) and "profile" in closing
+    if interaction is not None and counted_under(held, book) and (not before_close or closing_held):
         tally = {"version": book.version, "counts": dict(held["counts"]), "answers": dict(held["answers"])}
         stored = json.loads(json.dumps([interaction.metadata, interaction.answers]))  # as a reread would see them
         add_to_tally(tally, interaction.pk, interaction.kind, interaction.occurred_at, *stored, book=book)

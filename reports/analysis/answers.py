@@ -170,20 +170,24 @@ def _run_counted(period: Period, selects: dict[str, str]) -> list[tuple]:
         return cursor.fetchall()
 
 
-def by_author(period: Period) -> list[AuthorAnswers]:
+def by_author(period: Period, *, untallied: int) -> list[AuthorAnswers]:
     """Every recorded answer with an author on the period's outcome leads, grouped by question,
-    author, the lead's source and answer."""
+    author, the lead's source and answer. `untallied`: how many have no closing tally (0: none of
+    their interactions is read)."""
     counts = defaultdict(lambda: [0, 0, 0])
-    for *key, answered, leads, won in [*_run_counted(period, _COUNTED_BY_AUTHOR), *_run(period, _BY_AUTHOR)]:
+    scanned = _run(period, _BY_AUTHOR) if untallied else []
+    for *key, answered, leads, won in [*_run_counted(period, _COUNTED_BY_AUTHOR), *scanned]:
         held = counts[tuple(key)]
         held[0], held[1], held[2] = held[0] + int(answered), held[1] + leads, held[2] + int(won or 0)
     return [AuthorAnswers(*key, *held) for key, held in counts.items()]
 
 
-def latest(period: Period) -> dict[tuple[str, str], tuple[int, int]]:
-    """{(question, answer): (leads, won)}: the answer each outcome lead ended with, before its close."""
+def latest(period: Period, *, untallied: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(question, answer): (leads, won)}: the answer each outcome lead ended with, before its
+    close. `untallied` as for by_author."""
     counts = defaultdict(lambda: (0, 0))
-    for question, answer, leads, won in [*_run_counted(period, _COUNTED_LATEST), *_run(period, _LATEST)]:
+    scanned = _run(period, _LATEST) if untallied else []
+    for question, answer, leads, won in [*_run_counted(period, _COUNTED_LATEST), *scanned]:
         held = counts[(question, answer)]
         counts[(question, answer)] = (held[0] + leads, held[1] + int(won or 0))
     return dict(counts)

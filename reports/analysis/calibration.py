@@ -68,7 +68,7 @@ def histogram(period: Period, at: str) -> tuple[dict[int, int], dict[int, int]]:
             outcomes(period)
             .filter(**{f"{field}__isnull": False})
             .values_list(field)
-            .annotate(leads=Count("id"), won=Count("id", filter=WON))
+            .annotate(leads=Count("stage"), won=Count("stage", filter=WON))  # from lead_outcome_idx alone
             .values_list(field, "leads", "won")
         )
         rows = list(rows)

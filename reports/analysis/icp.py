@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Case, CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower, Substr, Trim, Upper
 
@@ -31,9 +32,10 @@ from config.errors import Conflict
 from crm.models import SizeBand
 from leads.kinds import Source
 from reports import stats
+from reports.analysis.answers import compiled
 from reports.analysis.outcomes import WON, outcomes, rounded
 from reports.periods import Period
-from reports.router import reading_reports
+from reports.router import reading_reports, reports_alias
 from reports.selectors import cohort
 
 GROUPINGS = ("contact", "company")
@@ -214,45 +216,109 @@ def _display(trait: Trait, value: str) -> str:
     return value
 
 
-def _trait_rows(trait: Trait, won: QuerySet, key: str, in_top: Q, counts: dict, leads: QuerySet) -> list[dict]:
-    """One trait's values: one GROUP BY over the customers' sales, one over the period's leads."""
-    rows = list(
-        won.annotate(value=trait.expression)
-        .values("value")
-        .annotate(customers=Count(key, distinct=True), top=Count(key, distinct=True, filter=in_top))
-        .order_by("-top", "-customers", "value")
-        .values_list("value", "top", "customers")[:MAX_VALUES]
+def _trait_rows(held: dict[str, list[tuple]], counts: dict, leads: QuerySet) -> list[dict]:
+    """Every trait's values (`held`: _held_by_customers), at most MAX_VALUES each, with the period's
+    leads holding those values counted for all the traits at once (_lead_counts)."""
+    shown = {trait: held[trait.field][:MAX_VALUES] for trait in TRAITS}
+    wanted = {trait: [value for value, _top, _all in rows] for trait, rows in shown.items()}
+    among_leads = _lead_counts(leads, wanted)
+    return [
+        _row(trait, value, top, all_, counts, among_leads[trait.field].get(value, 0))
+        for trait, rows in shown.items()
+        for value, top, all_ in rows
+    ]
+
+
+def _held_by_customers(won: QuerySet, key: str, in_top: Q, groupings: dict[str, object]) -> dict[str, list[tuple]]:
+    """{grouping: [(value, best customers, customers), ...]}: for each grouping (a name and an
+    expression over a won sale), the distinct customers whose won sales have each value, among the
+    best and among all, most best customers first, then most customers, then by value. On
+    PostgreSQL one pass over the period's won sales, a grouping set each; elsewhere a GROUP BY each."""
+    connection = connections[reports_alias()]
+    if connection.vendor != "postgresql":
+        return {
+            name: list(
+                won.annotate(value=expression)
+                .values("value")
+                .annotate(customers=Count(key, distinct=True), top=Count(key, distinct=True, filter=in_top))
+                .order_by("-top", "-customers", "value")
+                .values_list("value", "top", "customers")
+            )
+            for name, expression in groupings.items()
+        }
+    names = [f"g{i}" for i in range(len(groupings))]
+    values = won.order_by().annotate(
+        is_top=_flag(in_top), **{name: expression for name, expression in zip(names, groupings.values(), strict=True)}
     )
-    values = [value for value, _top, _all in rows]
-    by_value = dict(
-        leads.annotate(value=trait.expression)
-        .filter(value__in=values)
-        .values("value")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("value", "n")
+    sql, params = compiled(values.values_list(key, "is_top", *names))
+    grouped = ", ".join(f"GROUPING({name})" for name in names)
+    query = (
+        f"SELECT {grouped}, {', '.join(names)}, COUNT(DISTINCT w.customer) FILTER (WHERE w.is_top = 1) AS top, "
+        f"COUNT(DISTINCT w.customer) AS customers FROM ({sql}) AS w (customer, is_top, {', '.join(names)}) "
+        f"GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in names)}) "
+        f"ORDER BY {grouped}, top DESC, customers DESC, {', '.join(names)}"
     )
-    return [_row(trait, value, top, all_, counts, by_value.get(value, 0)) for value, top, all_ in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    held = {name: [] for name in groupings}
+    for row in rows:
+        i = row[: len(names)].index(0)  # the one grouping this row is grouped by
+        held[list(groupings)[i]].append((row[len(names) + i], row[-2], row[-1]))
+    return held
 
 
-def _upsell_rows(won: QuerySet, key: str, in_top: Q, counts: dict) -> list[dict]:
-    took = Q(upsell_accepted=True)
-    yes = won.aggregate(all=Count(key, distinct=True, filter=took), top=Count(key, distinct=True, filter=took & in_top))
-    no = (counts["top_customers"] - yes["top"], counts["customers"] - yes["all"])
-    held = {"yes": (yes["top"], yes["all"]), "no": no}
-    return [_row(UPSELL, value, top, all_, counts, None) for value, (top, all_) in held.items() if all_]
+def _lead_counts(leads: QuerySet, wanted: dict[Trait, list[str]]) -> dict[str, dict[str, int]]:
+    """{trait field: {value: leads}}: how many of the period's leads hold each wanted value of each
+    trait. On PostgreSQL one pass over the leads, with a grouping set per trait (the leads of a
+    period are most of the book: one read of them, not one a trait); elsewhere a GROUP BY a trait."""
+    traits = [trait for trait, values in wanted.items() if values]
+    counts = {trait.field: {} for trait in wanted}
+    if not traits:
+        return counts
+    connection = connections[reports_alias()]
+    if connection.vendor != "postgresql":
+        for trait in traits:
+            counts[trait.field] = dict(
+                leads.annotate(value=trait.expression)
+                .filter(value__in=wanted[trait])
+                .values("value")
+                .annotate(n=Count("id"))
+                .order_by()
+                .values_list("value", "n")
+            )
+        return counts
+    names = [f"t{i}" for i in range(len(traits))]
+    values = leads.order_by().annotate(**{name: trait.expression for name, trait in zip(names, traits, strict=True)})
+    sql, params = compiled(values.values_list(*names))
+    grouped = ", ".join(f"GROUPING({name})" for name in names)
+    sets = ", ".join(f"({name})" for name in names)
+    query = (
+        f"SELECT {grouped}, {', '.join(names)}, COUNT(*) FROM ({sql}) AS leads ({', '.join(names)}) "
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        i = row[: len(traits)].index(0)  # the one trait this row is grouped by
+        value, n = row[len(traits) + i], row[-1]
+        if value in wanted[traits[i]]:
+            counts[traits[i].field][value] = n
+    return counts
 
 
-def _segments(won: QuerySet, customers: QuerySet, key: str, in_top: Q, top_filter: Q, counts: dict) -> dict:
+def _upsell_rows(held: list[tuple], counts: dict) -> list[dict]:
+    """Yes: customers with a won sale that took the upsell; no: the others."""
+    took = next(((top, all_) for value, top, all_ in held if value), (0, 0))
+    no = (counts["top_customers"] - took[0], counts["customers"] - took[1])
+    rows = {"yes": took, "no": no}
+    return [_row(UPSELL, value, top, all_, counts, None) for value, (top, all_) in rows.items() if all_]
+
+
+def _segments(sizes_held: list[tuple], customers: QuerySet, top_filter: Q, counts: dict) -> dict:
     n_top, n_all = counts["top_customers"], counts["customers"]
-    sizes = {
-        size: (top, all_)
-        for size, top, all_ in won.annotate(size=SIZE_CLASS)
-        .values("size")
-        .annotate(top=Count(key, distinct=True, filter=in_top), all=Count(key, distinct=True))
-        .order_by()
-        .values_list("size", "top", "all")
-    }
+    sizes = {size: (top, all_) for size, top, all_ in sizes_held}
     one, several = Q(offerings__lte=1), Q(offerings__gte=2)
     flags = {"one_all": one, "one_top": one & top_filter, "several_all": several, "several_top": several & top_filter}
     breadth = (
@@ -360,9 +426,11 @@ def icp(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact") -> dic
             threshold=_money(threshold if threshold > 0 else min_paying(customers)),
             top_revenue=_money(best["top_revenue"]),
         )
-        traits = [row for trait in TRAITS for row in _trait_rows(trait, won, key, in_top, counts, leads)]
-        traits += _upsell_rows(won, key, in_top, counts)
-        answer["segments"] = _segments(won, customers, key, in_top, top_filter, counts)
+        groupings = {trait.field: trait.expression for trait in TRAITS}
+        held = _held_by_customers(won, key, in_top, {**groupings, "size": SIZE_CLASS, "upsell": F("upsell_accepted")})
+        traits = _trait_rows(held, counts, leads)
+        traits += _upsell_rows(held["upsell"], counts)
+        answer["segments"] = _segments(held["size"], customers, top_filter, counts)
     answer["traits"] = traits
     answer["personas"] = _personas(traits)
     warnings += _warnings(counts, wanted, summary["paying"], top)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from leads.kinds import Stage
+from leads.kinds import OUTCOME_STAGES, Stage
 from leads.models import Lead
 from reports.periods import Period
 
@@ -18,9 +18,7 @@ MIN_OUTCOMES = 50  # below this the analysis says it cannot tell (Odoo refuses t
 
 
 def outcomes(period: Period) -> QuerySet[Lead]:
-    return Lead.objects.filter(
-        stage__in=WON_STAGES + LOST_STAGES, closed_at__gte=period.since, closed_at__lt=period.until
-    )
+    return Lead.objects.filter(stage__in=OUTCOME_STAGES, closed_at__gte=period.since, closed_at__lt=period.until)
 
 
 def too_few(count: int) -> str:

@@ -50,9 +50,10 @@ DEFINITIONS = {
 
 def raters(period: Period) -> dict:
     book = published_rule_book()
-    rows = answers.by_author(period)
+    with reading_reports():  # both counts from an index (lead_outcome_idx, lead_untallied_idx)
+        total, untallied = outcomes(period).count(), outcomes(period).filter(closing_tally__isnull=True).count()
+    rows = answers.by_author(period, untallied=untallied)
     with reading_reports():
-        total = outcomes(period).count()
         ids = {row.author_id for row in rows}
         names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
     by_question = defaultdict(list)

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from django.db import connections
 from django.db.models import Case, F, IntegerField, JSONField, Max, Q, Value, When
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import Lower, Trim
 from django.db.models.lookups import Contains, Exact, In
 
+from leads.kinds import OUTCOME_STAGES
 from leads.models import Interaction
 from reports import stats
 from reports.analysis import answers
-from reports.analysis.outcomes import LOST_STAGES, MIN_OUTCOMES, WON_STAGES, outcomes, rate, rounded, too_few
+from reports.analysis.outcomes import MIN_OUTCOMES, outcomes, rate, rounded, too_few
 from reports.periods import Period
 from reports.router import reading_reports, reports_alias
 from scoring.engine import BehaviourRule, ProfileRule
@@ -47,7 +48,8 @@ DEFINITIONS = {
     "outcomes": "Leads whose outcome (won, unclosed, dead) fell in the period.",
     "fired": "Outcome leads the rule applied to before their close: a behaviour rule, when the lead had an "
     "interaction of its kind (and metadata) by then; an answer, when it was the lead's latest answer to the "
-    "question by then; a profile rule, when the contact or company matches it.",
+    "question by then; a profile rule, when the contact or company matched it when the lead closed (as "
+    "recorded then; for a lead closed before that was recorded, as they are now).",
     "close_rate_with": "Won ÷ outcome leads the rule fired on (won means won or a customer since).",
     "close_rate_without": "Won ÷ outcome leads it did not fire on.",
     "lift": "Close rate with ÷ close rate without, with its 95 % interval: an interval above 1 says the rule "
@@ -72,8 +74,8 @@ METHOD = (
 
 def rules(period: Period) -> dict:
     book = published_rule_book()
-    total, won, fired = _flags(period, book)
-    ended_with = answers.latest(period)
+    total, won, fired, untallied = _flags(period, book)
+    ended_with = answers.latest(period, untallied=untallied)
     rows = []
     for i, rule in enumerate(book.behaviour):
         rows.append(_row(f"behaviour.{rule.key}", rule.label, "behaviour", fired[f"b{i}"], rule.points, total, won))
@@ -143,19 +145,84 @@ def _one(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _flags(period: Period, book) -> tuple[int, int, dict[str, tuple[int, int]]]:
-    """(outcomes, won, {flag: (leads it fired on, won among them)}): the outcome leads whose
-    closing tally was counted under the book, then the others, added up."""
-    counted = Q(closing_tally__version=book.version)
-    first, second = _counted_flags(period, counted, book), _scanned_flags(period, counted, book)
-    return (
-        first[0] + second[0],
-        first[1] + second[1],
-        {
-            name: (fired + more_fired, won + more_won)
-            for (name, (fired, won)), (more_fired, more_won) in zip(first[2].items(), second[2].values(), strict=True)
-        },
+def _fits_sql(rule: ProfileRule) -> tuple[str, list[str]]:
+    """profile_fits as SQL over the recorded profile field `o.f_<field>` (already trimmed and
+    lower-cased): equal to one of the values, or holding one (LIKE, its wildcards escaped)."""
+    field = f"o.f_{rule.field}"
+    wanted = [value.lower() for value in rule.values]
+    if not wanted:
+        return "1 = 0", []
+    if rule.match == "contains":
+        held = [f"%{_escaped(value)}%" for value in wanted]
+        return " OR ".join([f"{field} LIKE %s ESCAPE '\\'"] * len(held)), held
+    return f"{field} IN ({', '.join(['%s'] * len(wanted))})", wanted
+
+
+def _escaped(value: str) -> str:
+    """A value to look for with LIKE, its own wildcards taken literally."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _has_key_sql(key: str, vendor: str) -> tuple[str, list[str]]:
+    """The lead's recorded counts (`o.counts`) hold `key`."""
+    if vendor == "postgresql":
+        return "o.counts ? %s", [key]
+    return "json_type(o.counts, %s) IS NOT NULL", [f'$."{key}"']
+
+
+COUNTED, OTHER_RULES, UNTALLIED = 0, 1, 2  # what a lead's closing tally is to the published rules
+
+
+def _flags(period: Period, book) -> tuple[int, int, dict[str, tuple[int, int]], int]:
+    """(outcomes, won, {flag: (leads it fired on, won among them)}, leads without a closing tally).
+
+    One pass over the outcome leads counts them all and reads the flags of those whose closing
+    tally was counted under the book: a behaviour rule fired when its key is among the counts (a
+    count is kept only from 1), a profile rule when the profile recorded at the close fits. Each
+    lead's counts and profile fields are taken out of its tally once (a subquery the planner keeps
+    apart), then tested per rule. Only when some leads were not counted so does a second query read
+    those leads' interactions and contacts (_scanned_flags)."""
+    fields = sorted({rule.field for rule in book.profile})
+    tally = Case(
+        When(closing_tally__isnull=True, then=Value(UNTALLIED)),
+        When(closing_tally__version=book.version, then=Value(COUNTED)),
+        default=Value(OTHER_RULES),
+        output_field=IntegerField(),
     )
+    leads = (
+        outcomes(period)
+        .order_by()
+        .annotate(
+            is_won=answers.won_flag(),
+            tally=tally,
+            counts=KeyTransform("counts", "closing_tally"),
+            **{f"f_{name}": Lower(Trim(KT(f"closing_tally__profile__{name}"))) for name in fields},
+        )
+        .values_list("is_won", "tally", "counts", *(f"f_{name}" for name in fields))
+    )
+    leads_sql, params = answers.compiled(leads)
+    connection = connections[reports_alias()]
+    vendor = connection.vendor
+    conditions = [_fits_sql(rule) for rule in book.profile] + [
+        _has_key_sql(rule.key, vendor) for rule in book.behaviour
+    ]
+    columns = ["SUM(CASE WHEN o.tally <> %s THEN 1 ELSE 0 END)", "SUM(CASE WHEN o.tally = %s THEN 1 ELSE 0 END)"]
+    arguments = [COUNTED, UNTALLIED]
+    for sql, values in conditions:
+        columns.append(f"SUM(CASE WHEN o.tally = %s AND ({sql}) THEN 1 ELSE 0 END)")
+        columns.append(f"SUM(CASE WHEN o.tally = %s AND ({sql}) THEN o.is_won ELSE 0 END)")
+        arguments += [COUNTED, *values, COUNTED, *values]
+    apart = " OFFSET 0" if vendor == "postgresql" else ""  # kept apart: each tally read once, not once a rule
+    sql = f"SELECT COUNT(*), SUM(o.is_won), {', '.join(columns)} FROM ({leads_sql}{apart}) AS o"
+    with reading_reports(), connection.cursor() as cursor:
+        cursor.execute(sql, (*arguments, *params))  # the columns' values come first in the text
+        total, won, uncounted, untallied, *row = [int(value or 0) for value in cursor.fetchone()]
+    names = [f"p{i}" for i in range(len(book.profile))] + [f"b{i}" for i in range(len(book.behaviour))]
+    fired = {name: (row[2 * i], row[2 * i + 1]) for i, name in enumerate(names)}
+    if uncounted:
+        for name, (more, more_won) in _scanned_flags(period, Q(closing_tally__version=book.version), book).items():
+            fired[name] = (fired[name][0] + more, fired[name][1] + more_won)
+    return total, won, fired, untallied
 
 
 def _summed(leads_sql: str, params: tuple, columns: list[str], joined: str = "") -> list[int]:
@@ -166,37 +233,20 @@ def _summed(leads_sql: str, params: tuple, columns: list[str], joined: str = "")
         return [int(value or 0) for value in cursor.fetchone()]
 
 
-def _named(row: list[int], book) -> tuple[int, int, dict[str, tuple[int, int]]]:
-    names = [f"p{i}" for i in range(len(book.profile))] + [f"b{i}" for i in range(len(book.behaviour))]
-    return row[0], row[1], {name: (row[2 + 2 * i], row[3 + 2 * i]) for i, name in enumerate(names)}
-
-
-def _profile_flags(leads, book):
-    """The outcome leads with their won flag and a 0/1 per profile rule (their contact and company)."""
-    return leads.order_by().annotate(
-        is_won=answers.won_flag(), **{f"p{i}": _one(profile_fits(rule)) for i, rule in enumerate(book.profile)}
-    )
-
-
-def _counted_flags(period: Period, counted: Q, book) -> tuple[int, int, dict[str, tuple[int, int]]]:
-    """The leads whose closing tally holds the book's counts: a behaviour rule fired on one when its
-    key is among the counts (a count is kept only from 1). One pass over those leads."""
-    leads = _profile_flags(outcomes(period).filter(counted), book).annotate(
-        **{f"b{i}": _one(Q(closing_tally__counts__has_key=rule.key)) for i, rule in enumerate(book.behaviour)}
-    )
-    names = [*(f"p{i}" for i in range(len(book.profile))), *(f"b{i}" for i in range(len(book.behaviour)))]
-    leads_sql, params = answers.compiled(leads.values_list("id", "is_won", *names))
-    return _named(_summed(leads_sql, params, [f"SUM(o.{name}), SUM(o.{name} * o.is_won)" for name in names]), book)
-
-
-def _scanned_flags(period: Period, counted: Q, book) -> tuple[int, int, dict[str, tuple[int, int]]]:
-    """The other outcome leads: their interactions up to the close are read once, grouped by lead,
-    with a 0/1 per behaviour rule (did any match?), joined to the leads and summed. One pass over
-    the interactions, not a lookup per lead and rule."""
+def _scanned_flags(period: Period, counted: Q, book) -> dict[str, tuple[int, int]]:
+    """The flags of the outcome leads whose closing tally was not counted under the book: a 0/1 per
+    profile rule from their contact and company now; their interactions up to the close read once,
+    grouped by lead, with a 0/1 per behaviour rule (did any match?), joined and summed. One pass
+    over those interactions, not a lookup per lead and rule."""
     behaviour, profile = book.behaviour, book.profile
     leads = (
-        _profile_flags(outcomes(period), book)
-        .annotate(is_counted=_one(counted))
+        outcomes(period)
+        .order_by()
+        .annotate(
+            is_won=answers.won_flag(),
+            is_counted=_one(counted),
+            **{f"p{i}": _one(profile_fits(rule)) for i, rule in enumerate(profile)},
+        )
         .filter(is_counted=0)
         .values_list("id", "is_won", *(f"p{i}" for i in range(len(profile))))
     )
@@ -208,7 +258,7 @@ def _scanned_flags(period: Period, counted: Q, book) -> tuple[int, int, dict[str
             # outcomes(period)'s leads as conditions on the joined lead (not `lead__in=`): one join,
             # and the planner reads each lead's interactions up to its close from the (lead, time) index.
             Interaction.objects.filter(
-                lead__stage__in=WON_STAGES + LOST_STAGES,
+                lead__stage__in=OUTCOME_STAGES,
                 lead__closed_at__gte=period.since,
                 lead__closed_at__lt=period.until,
                 occurred_at__lte=F("lead__closed_at"),
@@ -223,7 +273,9 @@ def _scanned_flags(period: Period, counted: Q, book) -> tuple[int, int, dict[str
         fired_sql, fired_params = answers.compiled(fired)
         joined = f"LEFT JOIN ({fired_sql}) f ON f.lead_id = o.id"
         columns += [f"SUM(COALESCE(f.b{i}, 0)), SUM(COALESCE(f.b{i}, 0) * o.is_won)" for i in range(len(behaviour))]
-    return _named(_summed(leads_sql, (*leads_params, *fired_params), columns, joined), book)
+    _total, _won, *row = _summed(leads_sql, (*leads_params, *fired_params), columns, joined)
+    names = [f"p{i}" for i in range(len(profile))] + [f"b{i}" for i in range(len(behaviour))]
+    return {name: (row[2 * i], row[2 * i + 1]) for i, name in enumerate(names)}
 
 
 def _warnings(total: int, rows: list[dict]) -> list[str]:

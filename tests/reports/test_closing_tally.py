@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.scores import CLOSING_FIELDS, closing_rows
+from leads.scores import CLOSING_FIELDS, closing_rows, profile_of
 from leads.services import log_interaction
 from reports.analysis import raters, rules
 from reports.analysis.outcomes import outcomes
@@ -56,9 +56,9 @@ def figures() -> tuple[dict, dict]:
 
 def test_every_outcome_closed_through_the_services_has_the_tally_of_its_interactions_up_to_its_close(book):
     book_rules = published_rule_book()
-    for lead in Lead.objects.filter(pk__in=[lead.pk for lead in book]):
+    for lead in Lead.objects.filter(pk__in=[lead.pk for lead in book]).select_related("contact__company"):
         rows = lead.interactions.order_by().values_list(*CLOSING_FIELDS)
-        assert lead.closing_tally == closing_rows(rows, lead.closed_at, book_rules)
+        assert lead.closing_tally == closing_rows(rows, lead.closed_at, book_rules, profile_of(lead))
     late = Lead.objects.get(pk=book[9].pk)
     assert late.closing_tally["answers"]["system_age"][0] == "under_5"
     assert ["system_age", user("csr_c").pk, "under_5", 1] in late.closing_tally["answered"]
@@ -90,3 +90,22 @@ def test_tallies_counted_under_other_rules_or_only_some_leads_change_no_figure(b
     assert figures() == counted
     Lead.objects.filter(pk__in=ids[1::3]).update(closing_tally=None)
     assert figures() == counted
+
+
+def test_a_profile_rule_is_judged_on_the_profile_the_lead_closed_with_even_after_a_recount():
+    """The contact was an owner when the sale closed and is a clerk now: what each rule is worth
+    measures the rules on what the score saw when it counted, and a publish's recount keeps it."""
+    from datetime import UTC
+
+    from crm.services import update_contact
+    from leads.scores import rescore_many
+    from tests.factories import ContactFactory
+
+    lead = outcome_lead(True, by=user("csr_a"), contact=ContactFactory(title="Owner"))
+    update_contact(contact_id=lead.contact_id, title="Clerk")
+    rescore_many([lead.pk], book=published_rule_book(), reason="a publish")
+    lead.refresh_from_db()
+    assert lead.closing_tally["profile"]["title"] == "Owner"
+    assert lead.closing_tally["closed_at"] == lead.closed_at.astimezone(UTC).isoformat()
+    owner = next(row for row in rules.rules(PERIOD)["rules"] if row["rule"] == "profile.owner_title")
+    assert (owner["fired"], owner["won_with"]) == (1, 1)
