@@ -10,9 +10,9 @@ bench's environment. Each prints one JSON line (the last line of its output).
   lead (two interactions each, the second changing one answer), and won amounts. The CSRs are made
   through crm.services, as bench/fixtures.py makes its users; the rows are generated straight into
   the database (one UPDATE or INSERT … SELECT each), as bench/scoring.py and bench/reports.py
-  generate theirs. Then the outcome leads of the two years are rescored by leads.scores'
-  bulk rescore (what a publish's rescore job runs, without moving stages), which counts each one's
-  closing tally, as closing a lead through sales.services does; then VACUUM (ANALYZE).
+  generate theirs. Then every closed lead's closing tally is counted by leads.scores'
+  count_closing_tallies (the bulk rescore a publish's job runs, stages left as they are), as
+  closing a lead through sales.services counts it; then VACUUM (ANALYZE).
 - `closing`: that rescore alone, on a book built before closing tallies were kept.
 - `generate N`: N leads as bench/scoring.py generates them, without the full rescore (for
   `BENCH_ONLY=score_analysis`, where no figure reads the stored score).
@@ -116,36 +116,14 @@ def shape(cursor) -> dict:
     }
 
 
-def count_closing_tallies(chunk: int = 2000) -> dict:
-    """Rescore the outcome leads of the two years with leads.scores.rescore_locked, a chunk a
-    transaction, as a publish's rescore job does (stages left as they are: the book stays the book),
-    which counts their closing tallies."""
-    from datetime import timedelta
-
-    from django.db import transaction
-    from django.utils import timezone
-
-    from leads.models import Lead
-    from leads.scores import rescore_locked
-    from scoring.services import published_rule_book
+def closing_tallies() -> dict:
+    """Every closed lead's closing tally counted (leads.scores.count_closing_tallies: a recount
+    through the bulk rescore a publish runs, stages left as they are: the book stays the book)."""
+    from leads.scores import count_closing_tallies
 
     started = time.perf_counter()
-    book, now = published_rule_book(), timezone.now()
-    ids = list(
-        Lead.objects.filter(stage__in=["won", "customer", "unclosed", "dead"], closed_at__gte=now - timedelta(days=729))
-        .values_list("pk", flat=True)
-        .order_by("pk")
-    )
-    for first in range(0, len(ids), chunk):
-        with transaction.atomic():
-            leads = list(
-                Lead.objects.filter(pk__in=ids[first : first + chunk])
-                .select_related("contact__company")
-                .select_for_update(of=("self",))
-                .order_by("pk")
-            )
-            rescore_locked(leads, book=book, reason="bench: the outcomes' closing tallies", now=now)
-    return {"closing_tallies": len(ids), "closing_tallies_seconds": round(time.perf_counter() - started, 1)}
+    counted = count_closing_tallies()
+    return {"closing_tallies": counted, "closing_tallies_seconds": round(time.perf_counter() - started, 1)}
 
 
 def count_outcomes(cursor) -> int:
@@ -197,11 +175,11 @@ def main() -> None:
         print(json.dumps({"generate_seconds": round(time.perf_counter() - started, 1)}))
         return
     if sys.argv[1:2] == ["closing"]:
-        print(json.dumps(count_closing_tallies()))
+        print(json.dumps(closing_tallies()))
         return
     with connection.cursor() as cursor:
         shaped = shape(cursor)
-    shaped |= count_closing_tallies()
+    shaped |= closing_tallies()
     with connection.cursor() as cursor:
         started = time.perf_counter()
         for table in ("leads_lead", "leads_interaction", "crm_contact", "crm_company"):

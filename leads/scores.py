@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from leads.kinds import OPEN_STAGES
+from leads.kinds import OPEN_STAGES, OUTCOME_STAGES
 from leads.models import Interaction, Lead
 from leads.stages import settle_after_rescore
 from scoring.engine import HOT, InteractionFact, LeadFacts, RuleBook, Score, rule_counts, score
@@ -195,7 +195,12 @@ def counted_under(tally, book: RuleBook) -> bool:
     return isinstance(tally, dict) and tally.get("version") == book.version
 
 
-def tally_of(lead, book: RuleBook) -> tuple[dict, dict | None]:
+def tally_of(lead, book: RuleBook) -> dict:
+    """The tally of all of a lead's interactions: one query."""
+    return tallies_of(lead, book)[0]
+
+
+def tallies_of(lead, book: RuleBook) -> tuple[dict, dict | None]:
     """The tally of all of a lead's interactions and its closing tally: one query."""
     rows = list(lead.interactions.order_by().values_list(*CLOSING_FIELDS))
     return tally_rows((row[:5] for row in rows), book), closing_rows(rows, lead.closed_at, book, closing_profile(lead))
@@ -300,7 +305,7 @@ def rescore_lead(
         if before_close:  # logged late, about a moment before the close: what analysis reads changes too
             closing = add_to_closing(closing, interaction, stored, book=book)
     else:
-        tally, closing = tally_of(lead, book)
+        tally, closing = tallies_of(lead, book)
     lead.score_tally, lead.closing_tally = tally, closing
     result = score(facts_from_tally(lead, tally, now), book)
     change = apply_score(lead, result, reason, now)
@@ -406,6 +411,33 @@ def rescore_locked(leads: list, *, book: RuleBook, reason: str, now: datetime, w
     ScoreChange.objects.bulk_create(changes)
 
 
+def locked(lead_ids: list[int]) -> list[Lead]:
+    """The leads with their contacts and companies, row-locked in id order (so two bulk rescores
+    never wait on each other in a circle), for the caller's transaction."""
+    return list(
+        Lead.objects.filter(pk__in=lead_ids)
+        .select_related("contact__company")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+
+
+def count_closing_tallies(*, chunk: int = 2000) -> int:
+    """Give every closed lead without a closing tally one, a chunk a transaction: a recount of its
+    interactions under the published rules (rescore_locked, as a publish's rescore does), its stage
+    left as it is. For a book whose leads closed before closing tallies were kept (`manage.py
+    count_closing_tallies`); until then score analysis reads those leads' interactions. Returns how
+    many leads it counted."""
+    book, done, after = published_rule_book(), 0, 0
+    untallied = Lead.objects.filter(stage__in=OUTCOME_STAGES, closed_at__isnull=False, closing_tally__isnull=True)
+    while ids := list(untallied.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:chunk]):
+        with transaction.atomic():
+            leads = locked(ids)
+            rescore_locked(leads, book=book, reason="Closing tally counted", now=timezone.now())
+        done, after = done + len(leads), ids[-1]
+    return done
+
+
 def rescore_many(
     lead_ids: list[int],
     *,
@@ -422,12 +454,7 @@ def rescore_many(
     slice never count a lead twice. Returns how many leads were rescored."""
     now = timezone.now()
     with transaction.atomic():
-        leads = list(
-            Lead.objects.filter(pk__in=lead_ids)
-            .select_related("contact__company")
-            .select_for_update(of=("self",))
-            .order_by("pk")
-        )
+        leads = locked(lead_ids)
         if only_behind:
             leads = [lead for lead in leads if lead.rules_version != book.version]
         rescore_locked(leads, book=book, reason=reason, now=now)

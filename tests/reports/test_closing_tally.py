@@ -6,6 +6,7 @@ figure of the raters and the rules analyses is the same whether the tallies are 
 (the interactions read instead), counted under other rules, or half and half."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.utils import timezone
@@ -109,3 +110,16 @@ def test_a_profile_rule_is_judged_on_the_profile_the_lead_closed_with_even_after
     assert lead.closing_tally["closed_at"] == lead.closed_at.astimezone(UTC).isoformat()
     owner = next(row for row in rules.rules(PERIOD)["rules"] if row["rule"] == "profile.owner_title")
     assert (owner["fired"], owner["won_with"]) == (1, 1)
+
+
+def test_count_closing_tallies_gives_a_book_closed_before_them_its_tallies_and_changes_no_figure(book):
+    from django.core.management import call_command
+
+    counted = figures()
+    Lead.objects.update(closing_tally=None)
+    stages = dict(Lead.objects.values_list("pk", "stage"))
+    call_command("count_closing_tallies", stdout=StringIO())
+    assert not outcomes(PERIOD).filter(closing_tally__isnull=True).exists()
+    assert not Lead.objects.filter(closed_at__isnull=True, closing_tally__isnull=False).exists()
+    assert dict(Lead.objects.values_list("pk", "stage")) == stages  # a recount moves no stage
+    assert figures() == counted
