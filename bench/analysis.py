@@ -122,7 +122,7 @@ def closing_tallies() -> dict:
     from leads.scores import count_closing_tallies
 
     started = time.perf_counter()
-    counted = count_closing_tallies()
+    counted = count_closing_tallies(behind=True)  # the generated leads were never scored
     return {"closing_tallies": counted, "closing_tallies_seconds": round(time.perf_counter() - started, 1)}
 
 

@@ -89,9 +89,10 @@ def lead(scope: Scope) -> int:
     contact them now, so it leaves the queues, the pool and the letter selections, and its score
     is pinned at 0 through the usual stage move and rescore. Won amounts, stages, sources,
     campaigns, UTM fields, owners and dates stay: the scoreboard counts them as before. The leads
-    they referred keep their link to the referrer; their "Referred by …" loses the name."""
+    they referred keep their link to the referrer; their "Referred by …" loses the name. The
+    profile a lead closed with (its title, its company's fields) goes too."""
     own = scope.rows(Lead)
-    touched = own.update(inquiry_reason="", desired_outcome="", lost_reason="")
+    touched = own.update(inquiry_reason="", desired_outcome="", lost_reason="", closing_profile=None)
     own.filter(offer_code_problem="unknown").update(offer_code="")
     for row in own.filter(stage__in=list(OPEN_STAGES)).select_related("contact__company").order_by("pk"):
         change_stage(row, to_stage=Stage.DEAD, by=scope.by, reason=CLOSED_REASON)

@@ -80,8 +80,10 @@ def happened_at(when: datetime) -> Iterator[None]:
     shift = began - when
     if shift.total_seconds() <= 0:
         return
-    # Their score tallies hold the answers' times as logged: counted again at the next rescore.
-    forget_tallies(set(Interaction.objects.filter(created_at__gte=began).values_list("lead_id", flat=True)))
+    # Their score tallies hold the answers' times as logged, and a closing tally what came before
+    # the close as it was logged: counted again at the next rescore (analysis reads them meanwhile).
+    logged = set(Interaction.objects.filter(created_at__gte=began).values_list("lead_id", flat=True))
+    forget_tallies(logged | set(Lead.objects.filter(closed_at__gte=began).values_list("pk", flat=True)))
     # A follow-up planned in this step is due as long after the step as the script says.
     FollowUp.objects.filter(created_at__gte=began).update(due_at=F("due_at") - shift)
     for model, fields in STAMPS:

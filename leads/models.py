@@ -65,12 +65,19 @@ class Lead(models.Model):
     )
     # The same tally of its interactions up to its close, and who recorded which answer, kept for
     # score analysis (reports.analysis) so that it never rereads the outcomes' interactions.
-    # Written with the tally (leads.scores); NULL: not closed, or to be counted again.
+    # Written with the tally (leads.scores); NULL: not closed, or to be counted again. And the
+    # profile it closed with, written by the close (sales.services); NULL: not recorded.
     closing_tally = models.JSONField(
         null=True,
         blank=True,
         editable=False,
         help_text='The tally up to closed_at, plus "answered": [[question, author id, answer, n], ...].',
+    )
+    closing_profile = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The contact's and company's profile (as the score reads it) when it last closed.",
     )
 
     # Where it came from.

@@ -19,13 +19,12 @@ tally: a NULL or other-version tally, a rescore without an interaction, and ever
 way sets the tally to NULL (`forget_tallies`: erasure, the admin).
 
 A closed lead keeps a second one, `Lead.closing_tally`: the tally of its interactions up to its
-close (`closed_at`), with who recorded which scripted answer (`"answered"`) and the profile its
-contact and company had when it closed (`"profile"`, as `profile_of` reads it), for score
-analysis, which would otherwise reread every interaction of 200,000 outcomes and join their
-contacts and companies (reports.analysis). It is counted and added to alongside the tally, by the
-same rules: closing a lead counts it, an interaction dated after the close leaves it alone, a
-recount keeps the profile of the same close, and NULL (forgotten, never counted) sends the analyses
-back to the interactions and the contact for that lead.
+close (`closed_at`), with who recorded which scripted answer (`"answered"`), for score analysis,
+which would otherwise reread every interaction of 200,000 outcomes (reports.analysis). It is
+counted and added to alongside the tally, by the same rules: closing a lead counts it, an
+interaction dated after the close leaves it alone, and NULL (forgotten, never counted) sends the
+analyses back to the interactions for that lead. (The profile a lead closed with is kept apart,
+`Lead.closing_profile`, written by the close itself: no recount or forgetting touches it.)
 """
 
 from __future__ import annotations
@@ -139,11 +138,11 @@ def tally_rows(rows: Iterable[tuple], book: RuleBook) -> dict:
 CLOSING_FIELDS = (*TALLY_FIELDS, "author_id")
 
 
-def closing_rows(rows: Iterable[tuple], closed_at: datetime | None, book: RuleBook, profile: dict) -> dict | None:
+def closing_rows(rows: Iterable[tuple], closed_at: datetime | None, book: RuleBook) -> dict | None:
     """The closing tally of a lead closed at `closed_at` from its interaction rows (CLOSING_FIELDS,
-    any order) and its profile then: the tally of those up to the close; `"answered"`, how many
-    times each person recorded each answer to each question then ([[question, author id, answer,
-    n], ...], sorted); the close's time and the profile. None for a lead that was never closed."""
+    any order): the tally of those up to the close, and `"answered"`, how many times each person
+    recorded each answer to each question then ([[question, author id, answer, n], ...], sorted).
+    None for a lead that was never closed."""
     if closed_at is None:
         return None
     before = [row for row in rows if row[2] <= closed_at]
@@ -152,20 +151,7 @@ def closing_rows(rows: Iterable[tuple], closed_at: datetime | None, book: RuleBo
     for *_row, given, author_id in before:
         _count_answers(answered, given, author_id)
     tally["answered"] = _answered_list(answered)
-    tally["closed_at"] = _moment(closed_at).isoformat()
-    tally["profile"] = profile
     return tally
-
-
-def closing_profile(lead) -> dict[str, str] | None:
-    """The profile a closed lead's closing tally records: the one recorded at this same close when
-    its tally has it (a recount, e.g. a publish's, keeps it), else its contact's and company's now."""
-    if lead.closed_at is None:
-        return None
-    held = lead.closing_tally
-    if isinstance(held, dict) and "profile" in held and held.get("closed_at") == _moment(lead.closed_at).isoformat():
-        return held["profile"]
-    return profile_of(lead)
 
 
 def _count_answers(answered: Counter, given, author_id: int | None) -> None:
@@ -186,7 +172,6 @@ def add_to_closing(closing: dict, interaction: Interaction, stored: list, *, boo
     answered = Counter({(q, author, answer): n for q, author, answer, n in closing["answered"]})
     _count_answers(answered, stored[1], interaction.author_id)
     tally["answered"] = _answered_list(answered)
-    tally["closed_at"], tally["profile"] = closing["closed_at"], closing["profile"]
     return tally
 
 
@@ -203,7 +188,7 @@ def tally_of(lead, book: RuleBook) -> dict:
 def tallies_of(lead, book: RuleBook) -> tuple[dict, dict | None]:
     """The tally of all of a lead's interactions and its closing tally: one query."""
     rows = list(lead.interactions.order_by().values_list(*CLOSING_FIELDS))
-    return tally_rows((row[:5] for row in rows), book), closing_rows(rows, lead.closed_at, book, closing_profile(lead))
+    return tally_rows((row[:5] for row in rows), book), closing_rows(rows, lead.closed_at, book)
 
 
 def tallies_for(leads: list, book: RuleBook) -> dict[int, tuple[dict, dict | None]]:
@@ -215,7 +200,7 @@ def tallies_for(leads: list, book: RuleBook) -> dict[int, tuple[dict, dict | Non
     return {
         lead.pk: (
             tally_rows((row[:5] for row in rows[lead.pk]), book),
-            closing_rows(rows[lead.pk], lead.closed_at, book, closing_profile(lead)),
+            closing_rows(rows[lead.pk], lead.closed_at, book),
         )
         for lead in leads
     }
@@ -297,8 +282,7 @@ def rescore_lead(
     now = timezone.now()
     held, closing = lead.score_tally, lead.closing_tally
     before_close = interaction is not None and lead.closed_at is not None and interaction.occurred_at <= lead.closed_at
-    closing_held = counted_under(closing, book) and "profile" in closing
-    if interaction is not None and counted_under(held, book) and (not before_close or closing_held):
+    if interaction is not None and counted_under(held, book) and (not before_close or counted_under(closing, book)):
         tally = {"version": book.version, "counts": dict(held["counts"]), "answers": dict(held["answers"])}
         stored = json.loads(json.dumps([interaction.metadata, interaction.answers]))  # as a reread would see them
         add_to_tally(tally, interaction.pk, interaction.kind, interaction.occurred_at, *stored, book=book)
@@ -422,18 +406,27 @@ def locked(lead_ids: list[int]) -> list[Lead]:
     )
 
 
-def count_closing_tallies(*, chunk: int = 2000) -> int:
+def count_closing_tallies(*, chunk: int = 2000, behind: bool = False) -> int:
     """Give every closed lead without a closing tally one, a chunk a transaction: a recount of its
-    interactions under the published rules (rescore_locked, as a publish's rescore does), its stage
-    left as it is. For a book whose leads closed before closing tallies were kept (`manage.py
-    count_closing_tallies`); until then score analysis reads those leads' interactions. Returns how
-    many leads it counted."""
+    interactions under the published rules (rescore_locked), its stage left as it is; and one
+    without a recorded closing profile its profile now (the nearest to the close there is). For a
+    book whose leads closed before these were kept (`manage.py count_closing_tallies`); until then
+    score analysis reads those leads' interactions and contacts. Leads scored under older rules are
+    left to the publish's rescore job, which settles their stages too (a recount here would put
+    them on the new version unsettled, and the job would pass them by); `behind` takes them as
+    well, for a book no job will visit (the bench's generated one). Returns how many it counted."""
     book, done, after = published_rule_book(), 0, 0
-    untallied = Lead.objects.filter(stage__in=OUTCOME_STAGES, closed_at__isnull=False, closing_tally__isnull=True)
-    while ids := list(untallied.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:chunk]):
+    unkept = Lead.objects.filter(Q(closing_tally__isnull=True) | Q(closing_profile__isnull=True))
+    unkept = unkept.filter(stage__in=OUTCOME_STAGES, closed_at__isnull=False)
+    if not behind:
+        unkept = unkept.filter(rules_version=book.version)
+    while ids := list(unkept.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:chunk]):
         with transaction.atomic():
             leads = locked(ids)
+            for lead in leads:
+                lead.closing_profile = lead.closing_profile or profile_of(lead)
             rescore_locked(leads, book=book, reason="Closing tally counted", now=timezone.now())
+            Lead.objects.bulk_update(leads, ["closing_profile"], batch_size=500)
         done, after = done + len(leads), ids[-1]
     return done
 

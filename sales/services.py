@@ -29,7 +29,7 @@ from leads.engagement import describe_missing, meets_rules_of_engagement, missin
 from leads.kinds import OPEN_STAGES, Stage
 from leads.models import Handover, Lead, LeadFeedback
 from leads.redemptions import count_sale_as_redemption
-from leads.scores import rescore_lead
+from leads.scores import profile_of, rescore_lead
 from leads.selectors import works_on
 from leads.stages import change_stage, promote_if_ready
 from notifications.services import notify
@@ -248,11 +248,13 @@ def close_lead(
         lead.won_amount = won_amount
         lead.upsell_amount = upsell_value if lead.upsell_accepted else None
         lead.lost_reason = reason if outcome != Stage.WON else ""
+        lead.closing_profile = profile_of(lead)  # what the score saw: score analysis judges profile rules on it
         rescore_lead(
             lead,
             reason=f"Closed {outcome}",
             also_save=[
                 "closed_at",
+                "closing_profile",
                 "sales_cycle_days",
                 "won_amount",
                 "upsell_accepted",

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
@@ -81,18 +82,27 @@ _LATEST = """
 """
 
 
-# The same two counts from the closing tallies of the leads that have one ("o.tally").
+# The same two counts from the closing tallies of the leads that have one ("o.tally"). An author
+# since deleted is no author any more (their interactions' author became NULL): left out, as above.
 _COUNTED_BY_AUTHOR = {
     "postgresql": """
-        SELECT e.item ->> 0, (e.item ->> 1)::bigint, o.source, e.item ->> 2,
-               SUM((e.item ->> 3)::integer), COUNT(*), SUM(o.won)
-        FROM outcome_leads o CROSS JOIN LATERAL jsonb_array_elements(o.tally -> 'answered') AS e(item)
+        SELECT a.question, a.author_id, a.source, a.answer, SUM(a.n), COUNT(*), SUM(a.won)
+        FROM (
+            SELECT e.item ->> 0 AS question, (e.item ->> 1)::bigint AS author_id, o.source, e.item ->> 2 AS answer,
+                   (e.item ->> 3)::integer AS n, o.won
+            FROM outcome_leads o CROSS JOIN LATERAL jsonb_array_elements(o.tally -> 'answered') AS e(item)
+        ) a
+        WHERE EXISTS (SELECT 1 FROM {user} u WHERE u.id = a.author_id)
         GROUP BY 1, 2, 3, 4
     """,
     "sqlite": """
-        SELECT json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]'), o.source, json_extract(e.value, '$[2]'),
-               SUM(json_extract(e.value, '$[3]')), COUNT(*), SUM(o.won)
-        FROM outcome_leads o JOIN json_each(o.tally, '$.answered') AS e
+        SELECT a.question, a.author_id, a.source, a.answer, SUM(a.n), COUNT(*), SUM(a.won)
+        FROM (
+            SELECT json_extract(e.value, '$[0]') AS question, json_extract(e.value, '$[1]') AS author_id, o.source,
+                   json_extract(e.value, '$[2]') AS answer, json_extract(e.value, '$[3]') AS n, o.won
+            FROM outcome_leads o JOIN json_each(o.tally, '$.answered') AS e
+        ) a
+        WHERE EXISTS (SELECT 1 FROM {user} u WHERE u.id = a.author_id)
         GROUP BY 1, 2, 3, 4
     """,
 }
@@ -164,7 +174,8 @@ def _run_counted(period: Period, selects: dict[str, str]) -> list[tuple]:
     )
     leads_sql, params = compiled(leads)
     connection = connections[reports_alias()]
-    sql = f"WITH outcome_leads (source, won, tally) AS ({leads_sql}) {selects[_vendor(connection)]}"
+    select = selects[_vendor(connection)].format(user=connection.ops.quote_name(get_user_model()._meta.db_table))
+    sql = f"WITH outcome_leads (source, won, tally) AS ({leads_sql}) {select}"
     with reading_reports(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -121,11 +121,28 @@ def _row(rule: str, label: str, kind: str, counts: tuple[int, int], points: int,
 
 def behaviour_matches(rule: BehaviourRule) -> Q:
     """The engine's BehaviourRule.matches as a condition on an interaction: its kind, and each
-    `when` metadata value."""
+    `when` metadata value, equal as Python's == has it (true is 1, false is 0, 3 is 3.0)."""
     condition = Q(kind=rule.kind)
     for name, value in rule.when:
-        condition &= Q(Exact(KeyTransform(name, "metadata"), Value(value, output_field=JSONField())))
+        same = Q()
+        for equal in _equals(value):
+            # Django's own key lookup (numbers compared as numbers on SQLite too); a key holding "__"
+            # would read as a path, so it is compared as a JSON value instead.
+            if "__" in name:
+                same |= Q(Exact(KeyTransform(name, "metadata"), Value(equal, output_field=JSONField())))
+            else:
+                same |= Q(**{f"metadata__{name}": equal})
+        condition &= same
     return condition
+
+
+def _equals(value) -> list:
+    """The JSON values Python's == holds equal to `value` where JSON tells them apart."""
+    if isinstance(value, bool):
+        return [value, int(value)]
+    if isinstance(value, int | float) and value in (0, 1):
+        return [value, bool(value)]
+    return [value]
 
 
 def profile_fits(rule: ProfileRule) -> Q:
@@ -176,12 +193,12 @@ COUNTED, OTHER_RULES, UNTALLIED = 0, 1, 2  # what a lead's closing tally is to t
 def _flags(period: Period, book) -> tuple[int, int, dict[str, tuple[int, int]], int]:
     """(outcomes, won, {flag: (leads it fired on, won among them)}, leads without a closing tally).
 
-    One pass over the outcome leads counts them all and reads the flags of those whose closing
-    tally was counted under the book: a behaviour rule fired when its key is among the counts (a
-    count is kept only from 1), a profile rule when the profile recorded at the close fits. Each
-    lead's counts and profile fields are taken out of its tally once (a subquery the planner keeps
-    apart), then tested per rule. Only when some leads were not counted so does a second query read
-    those leads' interactions and contacts (_scanned_flags)."""
+    One pass over the outcome leads counts them all and reads the flags it can from what each lead
+    kept when it closed: a behaviour rule fired when its key is among the closing tally's counts
+    (counted under the book; a count is kept only from 1), a profile rule when the recorded
+    profile fits. Each lead's counts and profile fields are taken out once (a subquery the planner
+    keeps apart), then tested per rule. Only for leads without those does a second query read
+    their interactions, or their contact and company as they are now (_scanned_flags)."""
     fields = sorted({rule.field for rule in book.profile})
     tally = Case(
         When(closing_tally__isnull=True, then=Value(UNTALLIED)),
@@ -195,32 +212,35 @@ def _flags(period: Period, book) -> tuple[int, int, dict[str, tuple[int, int]], 
         .annotate(
             is_won=answers.won_flag(),
             tally=tally,
+            recorded=_one(Q(closing_profile__isnull=False)),
             counts=KeyTransform("counts", "closing_tally"),
-            **{f"f_{name}": Lower(Trim(KT(f"closing_tally__profile__{name}"))) for name in fields},
+            **{f"f_{name}": Lower(Trim(KT(f"closing_profile__{name}"))) for name in fields},
         )
-        .values_list("is_won", "tally", "counts", *(f"f_{name}" for name in fields))
+        .values_list("is_won", "tally", "recorded", "counts", *(f"f_{name}" for name in fields))
     )
     leads_sql, params = answers.compiled(leads)
     connection = connections[reports_alias()]
-    vendor = connection.vendor
-    conditions = [_fits_sql(rule) for rule in book.profile] + [
-        _has_key_sql(rule.key, vendor) for rule in book.behaviour
+    columns = [
+        "SUM(CASE WHEN o.tally <> %s THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN o.tally = %s THEN 1 ELSE 0 END)",
+        "SUM(1 - o.recorded)",
     ]
-    columns = ["SUM(CASE WHEN o.tally <> %s THEN 1 ELSE 0 END)", "SUM(CASE WHEN o.tally = %s THEN 1 ELSE 0 END)"]
     arguments = [COUNTED, UNTALLIED]
-    for sql, values in conditions:
-        columns.append(f"SUM(CASE WHEN o.tally = %s AND ({sql}) THEN 1 ELSE 0 END)")
-        columns.append(f"SUM(CASE WHEN o.tally = %s AND ({sql}) THEN o.is_won ELSE 0 END)")
-        arguments += [COUNTED, *values, COUNTED, *values]
-    apart = " OFFSET 0" if vendor == "postgresql" else ""  # kept apart: each tally read once, not once a rule
+    kept = [("o.recorded = %s", [1], _fits_sql(rule)) for rule in book.profile]
+    kept += [("o.tally = %s", [COUNTED], _has_key_sql(rule.key, connection.vendor)) for rule in book.behaviour]
+    for when, when_values, (sql, values) in kept:
+        columns.append(f"SUM(CASE WHEN {when} AND ({sql}) THEN 1 ELSE 0 END)")
+        columns.append(f"SUM(CASE WHEN {when} AND ({sql}) THEN o.is_won ELSE 0 END)")
+        arguments += [*when_values, *values, *when_values, *values]
+    apart = " OFFSET 0" if connection.vendor == "postgresql" else ""  # kept apart: each value read once
     sql = f"SELECT COUNT(*), SUM(o.is_won), {', '.join(columns)} FROM ({leads_sql}{apart}) AS o"
     with reading_reports(), connection.cursor() as cursor:
         cursor.execute(sql, (*arguments, *params))  # the columns' values come first in the text
-        total, won, uncounted, untallied, *row = [int(value or 0) for value in cursor.fetchone()]
+        total, won, uncounted, untallied, unrecorded, *row = [int(value or 0) for value in cursor.fetchone()]
     names = [f"p{i}" for i in range(len(book.profile))] + [f"b{i}" for i in range(len(book.behaviour))]
     fired = {name: (row[2 * i], row[2 * i + 1]) for i, name in enumerate(names)}
-    if uncounted:
-        for name, (more, more_won) in _scanned_flags(period, Q(closing_tally__version=book.version), book).items():
+    if uncounted or unrecorded:
+        for name, (more, more_won) in _scanned_flags(period, book).items():
             fired[name] = (fired[name][0] + more, fired[name][1] + more_won)
     return total, won, fired, untallied
 
@@ -233,21 +253,23 @@ def _summed(leads_sql: str, params: tuple, columns: list[str], joined: str = "")
         return [int(value or 0) for value in cursor.fetchone()]
 
 
-def _scanned_flags(period: Period, counted: Q, book) -> dict[str, tuple[int, int]]:
-    """The flags of the outcome leads whose closing tally was not counted under the book: a 0/1 per
-    profile rule from their contact and company now; their interactions up to the close read once,
-    grouped by lead, with a 0/1 per behaviour rule (did any match?), joined and summed. One pass
-    over those interactions, not a lookup per lead and rule."""
+def _scanned_flags(period: Period, book) -> dict[str, tuple[int, int]]:
+    """The flags the outcome leads did not keep: a 0/1 per profile rule from the contact and company
+    as they are now, for leads with no recorded profile; for leads whose closing tally was not
+    counted under the book, their interactions up to the close read once, grouped by lead, with a
+    0/1 per behaviour rule (did any match?), joined and summed. One pass over those interactions,
+    not a lookup per lead and rule."""
     behaviour, profile = book.behaviour, book.profile
+    counted, recorded = Q(closing_tally__version=book.version), Q(closing_profile__isnull=False)
     leads = (
         outcomes(period)
         .order_by()
         .annotate(
             is_won=answers.won_flag(),
-            is_counted=_one(counted),
-            **{f"p{i}": _one(profile_fits(rule)) for i, rule in enumerate(profile)},
+            kept=_one(counted & recorded),
+            **{f"p{i}": _one(~recorded & profile_fits(rule)) for i, rule in enumerate(profile)},
         )
-        .filter(is_counted=0)
+        .filter(kept=0)
         .values_list("id", "is_won", *(f"p{i}" for i in range(len(profile))))
     )
     leads_sql, leads_params = answers.compiled(leads)
@@ -264,7 +286,7 @@ def _scanned_flags(period: Period, counted: Q, book) -> dict[str, tuple[int, int
                 occurred_at__lte=F("lead__closed_at"),
                 kind__in={rule.kind for rule in behaviour},
             )
-            .annotate(lead_counted=_one(Q(lead__closing_tally__version=book.version)))
+            .annotate(lead_counted=_one(Q(lead__closing_tally__version=book.version)))  # those are read above
             .filter(lead_counted=0)
             .order_by()
             .values("lead_id")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from leads.models import Lead
@@ -59,7 +60,8 @@ def test_every_outcome_closed_through_the_services_has_the_tally_of_its_interact
     book_rules = published_rule_book()
     for lead in Lead.objects.filter(pk__in=[lead.pk for lead in book]).select_related("contact__company"):
         rows = lead.interactions.order_by().values_list(*CLOSING_FIELDS)
-        assert lead.closing_tally == closing_rows(rows, lead.closed_at, book_rules, profile_of(lead))
+        assert lead.closing_tally == closing_rows(rows, lead.closed_at, book_rules)
+        assert lead.closing_profile == profile_of(lead)
     late = Lead.objects.get(pk=book[9].pk)
     assert late.closing_tally["answers"]["system_age"][0] == "under_5"
     assert ["system_age", user("csr_c").pk, "under_5", 1] in late.closing_tally["answered"]
@@ -93,33 +95,57 @@ def test_tallies_counted_under_other_rules_or_only_some_leads_change_no_figure(b
     assert figures() == counted
 
 
-def test_a_profile_rule_is_judged_on_the_profile_the_lead_closed_with_even_after_a_recount():
+def test_a_profile_rule_is_judged_on_the_profile_the_lead_closed_with_whatever_happens_to_the_tally():
     """The contact was an owner when the sale closed and is a clerk now: what each rule is worth
-    measures the rules on what the score saw when it counted, and a publish's recount keeps it."""
-    from datetime import UTC
-
+    measures the rules on what the score saw when it counted, through a publish's recount, a tally
+    forgotten (an interaction edited in the admin) and one counted under other rules."""
     from crm.services import update_contact
-    from leads.scores import rescore_many
+    from leads.scores import forget_tallies, rescore_many
     from tests.factories import ContactFactory
 
     lead = outcome_lead(True, by=user("csr_a"), contact=ContactFactory(title="Owner"))
     update_contact(contact_id=lead.contact_id, title="Clerk")
+
+    def owner() -> tuple[int, int]:
+        row = next(row for row in rules.rules(PERIOD)["rules"] if row["rule"] == "profile.owner_title")
+        return row["fired"], row["won_with"]
+
+    assert owner() == (1, 1)
+    rescore_many([lead.pk], book=published_rule_book(), reason="a publish")
+    assert owner() == (1, 1)
+    forget_tallies([lead.pk])
+    assert owner() == (1, 1)
     rescore_many([lead.pk], book=published_rule_book(), reason="a publish")
     lead.refresh_from_db()
-    assert lead.closing_tally["profile"]["title"] == "Owner"
-    assert lead.closing_tally["closed_at"] == lead.closed_at.astimezone(UTC).isoformat()
-    owner = next(row for row in rules.rules(PERIOD)["rules"] if row["rule"] == "profile.owner_title")
-    assert (owner["fired"], owner["won_with"]) == (1, 1)
+    lead.closing_tally["version"] -= 1
+    lead.save(update_fields=["closing_tally"])
+    assert owner() == (1, 1)
+    assert Lead.objects.get(pk=lead.pk).closing_profile["title"] == "Owner"
+
+
+def test_a_deleted_colleague_and_metadata_python_holds_equal_read_the_same_either_way(book):
+    """An author deleted since (their interactions' author is NULL now) is nobody's answers on either
+    path; a visit whose metadata says 1 for true fires the return-visit rule on either path, as it
+    scores."""
+    won = book[6]  # a won lead (a lost one might come back with a visit)
+    log_interaction(lead_id=won.pk, kind="web_visit", metadata={"return_visit": 1}, occurred_at=won.closed_at)
+    user("csr_b").delete()
+    counted = figures()
+    returned = next(row for row in counted[0]["rules"] if row["rule"] == "behaviour.return_visit")
+    assert returned["fired"] == 3
+    assert all(rater["user"] != "csr_b" for question in counted[1]["questions"] for rater in question["raters"])
+    Lead.objects.update(closing_tally=None)
+    assert figures() == counted
 
 
 def test_count_closing_tallies_gives_a_book_closed_before_them_its_tallies_and_changes_no_figure(book):
     from django.core.management import call_command
 
     counted = figures()
-    Lead.objects.update(closing_tally=None)
+    Lead.objects.update(closing_tally=None, closing_profile=None)
     stages = dict(Lead.objects.values_list("pk", "stage"))
     call_command("count_closing_tallies", stdout=StringIO())
-    assert not outcomes(PERIOD).filter(closing_tally__isnull=True).exists()
+    assert not outcomes(PERIOD).filter(Q(closing_tally__isnull=True) | Q(closing_profile__isnull=True)).exists()
     assert not Lead.objects.filter(closed_at__isnull=True, closing_tally__isnull=False).exists()
     assert dict(Lead.objects.values_list("pk", "stage")) == stages  # a recount moves no stage
     assert figures() == counted
