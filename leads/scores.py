@@ -341,6 +341,7 @@ SCORE_COLUMNS = (
     ("inquiry_score", "smallint"),
     ("score_tally", "jsonb"),
     ("closing_tally", "jsonb"),
+    ("closing_profile", "jsonb"),  # as loaded, unless count_closing_tallies records one
 )
 
 
@@ -357,7 +358,7 @@ def write_scores(leads: list, *, with_activity: bool = False) -> None:
     columns = SCORE_COLUMNS + ((("last_activity_at", "timestamptz"),) if with_activity else ())
     names = [name for name, _type in columns]
     table = connection.ops.quote_name(Lead._meta.db_table)
-    tallies = {name: Lead._meta.get_field(name) for name in ("score_tally", "closing_tally")}
+    tallies = {name: Lead._meta.get_field(name) for name in ("score_tally", "closing_tally", "closing_profile")}
 
     def value(lead, name):  # a tally as JSON text (SQLite) or psycopg's Jsonb; NULL stays NULL
         if name in tallies:
@@ -425,8 +426,7 @@ def count_closing_tallies(*, chunk: int = 2000, behind: bool = False) -> int:
             leads = locked(ids)
             for lead in leads:
                 lead.closing_profile = lead.closing_profile or profile_of(lead)
-            rescore_locked(leads, book=book, reason="Closing tally counted", now=timezone.now())
-            Lead.objects.bulk_update(leads, ["closing_profile"], batch_size=500)
+            rescore_locked(leads, book=book, reason="Closing tally counted", now=timezone.now())  # writes both
         done, after = done + len(leads), ids[-1]
     return done
 
