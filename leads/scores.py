@@ -369,11 +369,13 @@ def write_scores(leads: list, *, with_activity: bool = False) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             row_sql = "(%s::bigint, " + ", ".join(f"%s::{kind}" if kind else "%s" for _name, kind in columns) + ")"
-            cursor.execute(
-                f"UPDATE {table} AS l SET {', '.join(f'{name} = v.{name}' for name in names)} "
-                f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v(id, {', '.join(names)}) WHERE l.id = v.id",
-                [value for row in rows for value in row],
-            )
+            per = 60000 // (len(columns) + 1)  # a statement takes at most 65,535 parameters
+            for part in (rows[start : start + per] for start in range(0, len(rows), per)):
+                cursor.execute(
+                    f"UPDATE {table} AS l SET {', '.join(f'{name} = v.{name}' for name in names)} "
+                    f"FROM (VALUES {', '.join([row_sql] * len(part))}) AS v(id, {', '.join(names)}) WHERE l.id = v.id",
+                    [value for row in part for value in row],
+                )
         else:
             cursor.executemany(
                 f"UPDATE {table} SET {', '.join(f'{name} = %s' for name in names)} WHERE id = %s",
