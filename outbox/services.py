@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config import bulk
 from config.text import flatten
 from outbox.models import Email
 
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 GAVE_UP = 32_000  # `attempts` of an e-mail the mail server refused for good (a bad address)
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a sender that held a claim this long died sending
 GIVEN = ("key", "to_address", "reply_to", "unsubscribe_url", "subject", "text", "html")  # what a Message sets
-CHUNK = 1000  # rows an INSERT
 
 
 @dataclass(frozen=True)
@@ -70,32 +70,16 @@ def queue_emails(messages: list[Message]) -> list[int]:
 def _insert(rows: list[tuple]) -> None:
     """The rows (GIVEN, in order), every other column at its default (created_at now), a key
     already stored left as it is. Plain values, not model instances (bulk_create prepares every
-    field of every one, which cost more than storing a batch of e-mails): on PostgreSQL an array
-    a column, elsewhere multi-row VALUES, CHUNK rows a statement."""
-    table = connection.ops.quote_name(Email._meta.db_table)
+    field of every one, which cost more than storing a batch of e-mails): config.bulk."""
     others = [field for field in Email._meta.concrete_fields if not field.primary_key and field.attname not in GIVEN]
     now = timezone.now()
-    defaults = [
-        field.get_db_prep_save(now if getattr(field, "auto_now_add", False) else field.get_default(), connection)
+    defaults = {
+        field.name: field.get_db_prep_save(
+            now if getattr(field, "auto_now_add", False) else field.get_default(), connection
+        )
         for field in others
-    ]
-    columns = ", ".join(connection.ops.quote_name(name) for name in (*GIVEN, *(field.column for field in others)))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{Email._meta.get_field(name).db_type(connection)}[]" for name in GIVEN)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(others))} FROM unnest({arrays}) "
-                "ON CONFLICT DO NOTHING",
-                [*defaults, *(list(values) for values in zip(*rows, strict=True))],
-            )
-            return
-        row_sql = "(" + ", ".join(["%s"] * (len(GIVEN) + len(others))) + ")"
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} ON CONFLICT DO NOTHING",
-                [value for row in chunk for value in (*row, *defaults)],
-            )
+    }
+    bulk.insert(Email, GIVEN, rows, fixed=defaults, tail="ON CONFLICT DO NOTHING")
 
 
 def _ask_a_worker(ids: list[int]) -> None:

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import bulk
 from leads.kinds import InteractionKind
 from leads.models import Lead
 from leads.scores import rescore_locked
@@ -23,7 +24,6 @@ from leads.stages import respond, settle_after_rescore
 from notifications.services import notify_many
 from scoring.engine import HOT
 from scoring.services import published_rule_book
-from tracking import bulk
 from tracking.models import PendingRescore
 
 REASON = "Engagement"

@@ -37,11 +37,12 @@ from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from config import bulk
 from leads import codes
 from leads.kinds import InteractionKind
 from leads.models import Interaction, Lead
 from outbox.models import Email
-from tracking import bulk, engaged, tokens
+from tracking import engaged, tokens
 from tracking.models import (
     FoldCursor,
     Hit,

@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
+from config import bulk
 from config.text import URL, as_html
-from tracking import bulk, tokens
+from tracking import tokens
 from tracking.models import Purpose, TrackedLink
 
 FORWARD_LINE = "Know someone who could use this? Pass it on: {url}"
@@ -117,7 +118,7 @@ def track_emails(drafts: list[Draft]) -> list[Tracked]:
     """Write the tracked links of many e-mails in one INSERT and return each e-mail's text and
     HTML with its addresses tracked, its open image and, for marketing, its forward link (where
     the text has FORWARD_HERE, else on a line of its own) and its unsubscribe link, last. The
-    rows go in as plain values (tracking.bulk): a model instance a link cost more than the rest."""
+    rows go in as plain values (config.bulk): a model instance a link cost more than the rest."""
     rows: list[tuple] = []
     plans = []
     now = timezone.now()

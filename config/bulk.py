@@ -1,7 +1,7 @@
-"""Many rows in one INSERT: the fold writes hundreds of thousands of rows, and Django's
-bulk_create spends more building model instances than the database spends storing them. On
-PostgreSQL an array a column (INSERT … SELECT FROM unnest(…)); elsewhere multi-row VALUES, a
-chunk a statement (SQLite 3.24+ for the upserts)."""
+"""Many rows in one INSERT: tracking's fold writes hundreds of thousands of rows, the outbox a
+batch of e-mails at a time, and Django's bulk_create spends more building model instances than
+the database spends storing them. On PostgreSQL an array a column (INSERT … SELECT FROM
+unnest(…)); elsewhere multi-row VALUES, a chunk a statement (SQLite 3.24+ for the upserts)."""
 
 from collections.abc import Iterable, Sequence
 
