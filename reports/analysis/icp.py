@@ -246,26 +246,39 @@ def _held_by_customers(won: QuerySet, key: str, in_top: Q, groupings: dict[str, 
             )
             for name, expression in groupings.items()
         }
-    names = [f"g{i}" for i in range(len(groupings))]
-    values = won.order_by().annotate(
-        is_top=_flag(in_top), **{name: expression for name, expression in zip(names, groupings.values(), strict=True)}
+    per_set = _per_grouping_set(
+        won.annotate(is_top=_flag(in_top)),
+        {"customer": key, "is_top": "is_top"},
+        list(groupings.values()),
+        "COUNT(DISTINCT w.customer) FILTER (WHERE w.is_top = 1) AS top, COUNT(DISTINCT w.customer) AS customers",
+        order="top DESC, customers DESC",
     )
-    sql, params = compiled(values.values_list(key, "is_top", *names))
+    return dict(zip(groupings, per_set, strict=True))
+
+
+def _per_grouping_set(
+    rows: QuerySet, columns: dict[str, str], expressions: list, aggregates: str, *, order: str = ""
+) -> list[list[tuple]]:
+    """One pass over `rows` with a grouping set per expression (PostgreSQL's GROUP BY GROUPING
+    SETS): for each expression, [(value, *aggregates), ...], in `order` then by value. The
+    aggregates read `columns` ({alias in w: the rows' field}) and are SQL over `w`."""
+    names = [f"g{i}" for i in range(len(expressions))]
+    values = rows.order_by().annotate(**dict(zip(names, expressions, strict=True)))
+    sql, params = compiled(values.values_list(*columns.values(), *names))
     grouped = ", ".join(f"GROUPING({name})" for name in names)
     query = (
-        f"SELECT {grouped}, {', '.join(names)}, COUNT(DISTINCT w.customer) FILTER (WHERE w.is_top = 1) AS top, "
-        f"COUNT(DISTINCT w.customer) AS customers FROM ({sql}) AS w (customer, is_top, {', '.join(names)}) "
+        f"SELECT {grouped}, {', '.join(names)}, {aggregates} FROM ({sql}) AS w ({', '.join([*columns, *names])}) "
         f"GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in names)}) "
-        f"ORDER BY {grouped}, top DESC, customers DESC, {', '.join(names)}"
+        f"ORDER BY {', '.join(filter(None, [grouped, order, *names]))}"
     )
-    with connection.cursor() as cursor:
+    with connections[reports_alias()].cursor() as cursor:
         cursor.execute(query, params)
-        rows = cursor.fetchall()
-    held = {name: [] for name in groupings}
-    for row in rows:
-        i = row[: len(names)].index(0)  # the one grouping this row is grouped by
-        held[list(groupings)[i]].append((row[len(names) + i], row[-2], row[-1]))
-    return held
+        found = cursor.fetchall()
+    per_set = [[] for _ in names]
+    for row in found:
+        i = row[: len(names)].index(0)  # the one expression this row is grouped by
+        per_set[i].append((row[len(names) + i], *row[2 * len(names) :]))
+    return per_set
 
 
 def _lead_counts(leads: QuerySet, wanted: dict[Trait, list[str]]) -> dict[str, dict[str, int]]:
@@ -288,23 +301,9 @@ def _lead_counts(leads: QuerySet, wanted: dict[Trait, list[str]]) -> dict[str, d
                 .values_list("value", "n")
             )
         return counts
-    names = [f"t{i}" for i in range(len(traits))]
-    values = leads.order_by().annotate(**{name: trait.expression for name, trait in zip(names, traits, strict=True)})
-    sql, params = compiled(values.values_list(*names))
-    grouped = ", ".join(f"GROUPING({name})" for name in names)
-    sets = ", ".join(f"({name})" for name in names)
-    query = (
-        f"SELECT {grouped}, {', '.join(names)}, COUNT(*) FROM ({sql}) AS leads ({', '.join(names)}) "
-        f"GROUP BY GROUPING SETS ({sets})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        rows = cursor.fetchall()
-    for row in rows:
-        i = row[: len(traits)].index(0)  # the one trait this row is grouped by
-        value, n = row[len(traits) + i], row[-1]
-        if value in wanted[traits[i]]:
-            counts[traits[i].field][value] = n
+    per_set = _per_grouping_set(leads, {}, [trait.expression for trait in traits], "COUNT(*)")
+    for trait, rows in zip(traits, per_set, strict=True):
+        counts[trait.field] = {value: n for value, n in rows if value in wanted[trait]}
     return counts
 
 
