@@ -233,10 +233,8 @@ def _flags(period: Period, book) -> tuple[int, int, dict[str, tuple[int, int]], 
         columns.append(f"SUM(CASE WHEN {when} AND ({sql}) THEN o.is_won ELSE 0 END)")
         arguments += [*when_values, *values, *when_values, *values]
     apart = " OFFSET 0" if connection.vendor == "postgresql" else ""  # kept apart: each value read once
-    sql = f"SELECT COUNT(*), SUM(o.is_won), {', '.join(columns)} FROM ({leads_sql}{apart}) AS o"
-    with reading_reports(), connection.cursor() as cursor:
-        cursor.execute(sql, (*arguments, *params))  # the columns' values come first in the text
-        total, won, uncounted, untallied, unrecorded, *row = [int(value or 0) for value in cursor.fetchone()]
+    # The columns' values come first in the statement's text, then the leads'.
+    total, won, uncounted, untallied, unrecorded, *row = _summed(leads_sql + apart, (*arguments, *params), columns)
     names = [f"p{i}" for i in range(len(book.profile))] + [f"b{i}" for i in range(len(book.behaviour))]
     fired = {name: (row[2 * i], row[2 * i + 1]) for i, name in enumerate(names)}
     if uncounted or unrecorded:
