@@ -12,7 +12,8 @@ bench's environment. Each prints one JSON line (the last line of its output).
   the database (one UPDATE or INSERT … SELECT each), as bench/scoring.py and bench/reports.py
   generate theirs. Then every closed lead's closing tally is counted by leads.scores'
   count_closing_tallies (the bulk rescore a publish's job runs, stages left as they are), as
-  closing a lead through sales.services counts it; then VACUUM (ANALYZE).
+  closing a lead through sales.services counts it; the scoreboard's rollups (which the ideal
+  customer profile's share among leads reads) are counted again; then VACUUM (ANALYZE).
 - `closing`: that rescore alone, on a book built before closing tallies were kept.
 - `generate N`: N leads as bench/scoring.py generates them, without the full rescore (for
   `BENCH_ONLY=score_analysis`, where no figure reads the stored score).
@@ -126,6 +127,17 @@ def closing_tallies() -> dict:
     return {"closing_tallies": counted, "closing_tallies_seconds": round(time.perf_counter() - started, 1)}
 
 
+def rollups_again() -> dict:
+    """The scoreboard's rollups counted again: the shape changed the leads' stages, amounts and
+    contacts behind the rollups' backs (straight UPDATEs, which the triggers marked stale), and the
+    beat task would have caught up with them before anyone opened the analysis."""
+    from reports import rollups
+
+    started = time.perf_counter()
+    days = rollups.refresh_all()
+    return {"analysis_rollup_days": days, "analysis_rollups_seconds": round(time.perf_counter() - started, 1)}
+
+
 def count_outcomes(cursor) -> int:
     cursor.execute(
         "SELECT COUNT(*) FROM leads_lead WHERE stage IN ('won', 'customer', 'unclosed', 'dead') "
@@ -180,6 +192,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         shaped = shape(cursor)
     shaped |= closing_tallies()
+    shaped |= rollups_again()
     with connection.cursor() as cursor:
         started = time.perf_counter()
         for table in ("leads_lead", "leads_interaction", "crm_contact", "crm_company"):

@@ -139,6 +139,16 @@ DATABASES["reports"] = (
     else {**DATABASES["default"], "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {}))}
 )
 DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
+# A report reads a period in a few large statements: PostgreSQL's JIT spends 100-200 ms compiling
+# each one and never wins it back at this size, and the default 4 MB of work_mem sends their sorts
+# to disk. So the reports alias starts its sessions with these (docs/performance.md); set
+# CRM_REPORTS_PG_OPTIONS="" to keep the server's own, e.g. behind PgBouncer in transaction mode,
+# which refuses startup options.
+REPORTS_PG_OPTIONS = os.environ.get("CRM_REPORTS_PG_OPTIONS", "-c jit=off -c work_mem=32MB").strip()
+if DATABASES["reports"]["ENGINE"] == "django.db.backends.postgresql" and REPORTS_PG_OPTIONS:
+    _report_options = dict(DATABASES["reports"].get("OPTIONS", {}))
+    _report_options["options"] = (_report_options.get("options", "") + " " + REPORTS_PG_OPTIONS).strip()
+    DATABASES["reports"]["OPTIONS"] = _report_options
 # Tracking hits (every open, click and page view: tracking/hits.py) are appended through an alias
 # of their own whose commits do not wait for the disk (synchronous_commit off): the request is
 # answered as soon as PostgreSQL has the row. Only a crash of the database server itself can lose

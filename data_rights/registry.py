@@ -197,6 +197,8 @@ NOT_PERSONAL: dict[str, str] = {
     "leads.FormKey": "web-form keys (hashed) and their allowed origins",
     "reports.CohortDay": "the scoreboard's counts and sums per day and owner: no lead or contact in them",
     "reports.CohortSource": "the scoreboard's counts per day and source (a UTM source, an id): no contact",
+    "reports.CohortTrait": "how many leads of a day hold each industry, size band, title, persona, region, postal "
+    "area, source or offer: counts per value, no contact",
     "reports.CohortSpread": "how many leads of a day have each cycle length, response time or score band",
     "reports.RollupState": "the one row naming the zone the rollups are counted in",
     "reports.CountingDay": "days a refresh of the rollups is counting: dates only",

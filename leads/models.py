@@ -197,6 +197,14 @@ class Lead(models.Model):
                 condition=Q(stage__in=OUTCOME_STAGES, closing_tally__isnull=True),
                 name="lead_untallied_idx",
             ),
+            # The ideal customer profile: a period's won sales with whose they are and what they
+            # brought, from the index alone.
+            models.Index(
+                fields=["closed_at"],
+                include=["stage", "contact", "won_amount", "offer", "upsell_accepted", "source"],
+                condition=Q(stage__in=[Stage.WON, Stage.CUSTOMER]),
+                name="lead_won_idx",
+            ),
         ]
 
     def __str__(self):

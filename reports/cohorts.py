@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from leads.models import Lead
 from reports import rollups
-from reports.models import CohortDay, CohortSource, CohortSpread
+from reports.models import CohortDay, CohortSource, CohortSpread, CohortTrait
 from reports.periods import Period
 
 
@@ -105,6 +105,26 @@ def sources(period: Period, stale_now: Stale, grouping: str) -> dict[str, dict]:
     for (day, counted_grouping, value), numbers in live.sources.items():
         if counted_grouping == grouping and period.start <= day <= period.end:
             _add(found[value], numbers, rollups.SOURCE_FIELDS)
+    return found
+
+
+def traits(period: Period, stale_now: Stale, wanted: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+    """{trait: {value: leads}}: how many of the period's cohort hold each wanted value of each
+    trait ({trait: [values]}, reports.traits); a value none holds is left out."""
+    found: dict[str, dict[str, int]] = {trait: {} for trait in wanted}
+    chosen = Q(pk__in=[])
+    for trait, values in wanted.items():
+        if values:
+            chosen |= Q(trait=trait, value__in=values)
+    if not stale_now.everything:
+        stored = CohortTrait.objects.filter(chosen, day__gte=period.start, day__lte=period.end)
+        if stale_now.days:
+            stored = stored.exclude(day__in=stale_now.days)
+        for row in stored.values("trait", "value").annotate(n=Sum("leads")).order_by():
+            found[row["trait"]][row["value"]] = row["n"]
+    for (day, trait, value), n in stale_now.live("traits", period).traits.items():
+        if value in wanted.get(trait, ()) and period.start <= day <= period.end:
+            found[trait][value] = found[trait].get(value, 0) + n
     return found
 
 

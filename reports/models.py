@@ -111,6 +111,22 @@ class CohortSource(models.Model):
         return f"{self.day} {self.grouping}={self.value}: {self.leads} leads"
 
 
+class CohortTrait(models.Model):
+    """One day's cohort per value of one trait of its leads (reports.traits: an industry, a size
+    band, a title…): how many leads hold it. The ideal customer profile's share among leads."""
+
+    day = models.DateField()
+    trait = models.CharField(max_length=16)
+    value = models.TextField(blank=True, help_text='As reports.traits computes it; "" for none.')
+    leads = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["trait", "value", "day"], name="cohorttrait_value_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.trait}={self.value}: {self.leads} leads"
+
+
 class CohortSpread(models.Model):
     """How one day's cohort spreads over the values of a measure, per owner: won sales by days of
     cycle and answered hot leads by seconds to the first call (their medians), open leads by

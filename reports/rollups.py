@@ -25,11 +25,13 @@ from reports.models import (
     CohortDay,
     CohortSource,
     CohortSpread,
+    CohortTrait,
     CountingDay,
     RollupState,
     StaleQuarter,
 )
 from reports.periods import Period, company_zone
+from reports.traits import TRAITS
 
 WON = Q(stage__in=[Stage.WON, Stage.CUSTOMER])
 OPEN_STAGES = [Stage.INQUIRY, Stage.SALES_READY, Stage.UNCLOSED]
@@ -95,11 +97,12 @@ def source_value(grouping: str, raw) -> str:
 @dataclass
 class Counted:
     """Rollup rows of some days, keyed as stored: (day, owner_id) → counts, (day, grouping,
-    value) → counts, (day, owner_id, measure, value) → leads."""
+    value) → counts, (day, owner_id, measure, value) → leads, (day, trait, value) → leads."""
 
     days: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
     spreads: dict = field(default_factory=dict)
+    traits: dict = field(default_factory=dict)
 
 
 def day_ranges(days) -> Q:
@@ -123,7 +126,7 @@ def runs(days: list[date]) -> list[tuple[date, date]]:
 
 def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
     """Rollup rows of the given company days (None: every day), counted from the leads: all of
-    them, or `only` "days", "sources" (of `groupings`) or "spreads" (of `measures`). Each kind is
+    them, or `only` "days", "sources" (of `groupings`), "spreads" (of `measures`) or "traits". Each kind is
     one pass over the days' leads (the sources' ratings one more), however many groupings or
     measures: a live count costs a page a few scans of today's leads, not one per table."""
     counted = Counted()
@@ -139,6 +142,8 @@ def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
         _count_sources(counted, leads, list(groupings or GROUPING_COLUMNS))
     if only in ("", "spreads"):
         _count_spreads(counted, leads, list(measures or SPREADS))
+    if only in ("", "traits"):
+        _count_traits(counted, leads)
     return counted
 
 
@@ -223,6 +228,17 @@ def _count_spreads(counted: Counted, leads, measures: list[str]) -> None:
             if value is not None:
                 key = (row["day"], row["owner_id"], measure, value)
                 counted.spreads[key] = counted.spreads.get(key, 0) + row["n"]
+
+
+def _count_traits(counted: Counted, leads) -> None:
+    """How many leads of each day hold each value of each trait (reports.traits), from one query
+    grouped by all of them, added up per trait (_per_column)."""
+    columns = {f"trait_{trait.field}": trait.field for trait in TRAITS}
+    rows = leads.annotate(**{column: trait.expression for column, trait in zip(columns, TRAITS, strict=True)})
+    rows = rows.values("day", *columns).annotate(leads=Count("id"))
+    for day, column, value, sums in _per_column(rows, list(columns), ["leads"]):
+        key = (day, columns[column], value)
+        counted.traits[key] = counted.traits.get(key, 0) + sums["leads"]
 
 
 def _source_row(counted: Counted, day, grouping: str, raw) -> dict:
@@ -379,7 +395,7 @@ def _count_taken() -> int:
     days = list(CountingDay.objects.values_list("day", flat=True))
     if not days:
         return 0
-    for model in (CohortDay, CohortSource, CohortSpread):
+    for model in (CohortDay, CohortSource, CohortSpread, CohortTrait):
         model.objects.filter(day__in=days).delete()
     _store(count(days))
     CountingDay.objects.filter(day__in=days).delete()
@@ -396,7 +412,7 @@ def refresh_all() -> int:
 
 def _start_over(state: RollupState) -> None:
     """Every day stale, in the company's zone: the rollups are counted again from nothing."""
-    for model in (CohortDay, CohortSource, CohortSpread, StaleQuarter, CountingDay):
+    for model in (CohortDay, CohortSource, CohortSpread, CohortTrait, StaleQuarter, CountingDay):
         model.objects.all().delete()
     table, quarters = Lead._meta.db_table, StaleQuarter._meta.db_table
     with connection.cursor() as cursor:
@@ -426,5 +442,9 @@ def _store(counted: Counted) -> None:
             CohortSpread(day=day, owner_id=owner, measure=measure, value=value, leads=n)
             for (day, owner, measure, value), n in counted.spreads.items()
         ],
+        batch_size=2000,
+    )
+    CohortTrait.objects.bulk_create(
+        [CohortTrait(day=day, trait=trait, value=value, leads=n) for (day, trait, value), n in counted.traits.items()],
         batch_size=2000,
     )

@@ -2,15 +2,18 @@
 
 Customers are the contacts (or, ranked by company, the companies) with a won sale (won, or a
 customer since) closed in the period; a customer's revenue is the sum of those sales' amounts.
-The best customers are the top share of them by revenue: the database counts the customers,
-then finds the revenue of the N-th (ORDER BY revenue DESC … OFFSET N-1), and everyone with at
-least that much is in, ties at the threshold included.
+The best customers are the top share of them by revenue: the database counts the customers and
+finds the revenue of the N-th (ORDER BY revenue DESC … OFFSET N-1), and everyone with at least
+that much is in, ties at the threshold included. Those figures and the segments' breadth come
+from one statement (CUSTOMERS_SQL), which groups the customers once.
 
 Each trait (industry code, size band, title, persona, region, postal area, source, products
-bought, upsell accepted) is one GROUP BY query that counts the distinct customers holding each
-value, among all of them and among the best; one more per trait counts the period's leads (the
-cohort that inquired in it) with the value. Python only turns those counts into shares, lifts
-and intervals (reports.stats); no query reads a customer at a time.
+bought, upsell accepted; reports.traits) counts the distinct customers holding each value, among
+all of them and among the best: on PostgreSQL one pass over the period's won sales with a
+grouping set per trait, elsewhere a GROUP BY a trait. The period's leads holding each value (the
+cohort that inquired in it) come from the cohort rollups (reports.cohorts.traits), which count
+them per day once and keep them current. Python only turns those counts into shares, lifts and
+intervals (reports.stats); no query reads a customer at a time.
 
 From the same table come the segments (small / medium / large, one offering or several), the
 personas, the profile rules "Use as profile-fit points" writes into the scoring draft
@@ -20,23 +23,24 @@ personas, the profile rules "Use as profile-fit points" writes into the scoring 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Case, CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, Lower, Substr, Trim, Upper
+from django.db.models import Case, CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value, When, Window
+from django.db.models.functions import Coalesce
 
 from config.errors import Conflict
 from crm.models import SizeBand
 from leads.kinds import Source
-from reports import stats
+from reports import cohorts, stats
 from reports.analysis.answers import compiled
 from reports.analysis.outcomes import WON, outcomes, rounded
 from reports.periods import Period
 from reports.router import reading_reports, reports_alias
-from reports.selectors import cohort
+from reports.selectors import cohort_counts
+from reports.traits import TRAITS, UPSELL, Trait
 
 GROUPINGS = ("contact", "company")
 DEFAULT_TOP = 0.2
@@ -45,41 +49,11 @@ MIN_TOP_CUSTOMERS = 20  # fewer best customers than this and every lift is shaky
 MAX_VALUES = 20  # values shown per trait: those held by the most best customers
 POINTS_PER_LOG_LIFT = 15  # a lift of 2 ≈ 10 points, of 3 ≈ 16
 PROFILE_POINTS = (1, 20)
-NO_OFFER = "no offer"
 
 # The customer a won lead belongs to, by grouping: the path from a lead to its key.
 KEYS = {"contact": "contact_id", "company": "contact__company_id"}
 
 REVENUE = Coalesce(Sum("won_amount"), Value(Decimal("0")), output_field=DecimalField(max_digits=16, decimal_places=2))
-
-
-def _text(expression) -> Coalesce:
-    """A trait's value in SQL, with no value (no company, an empty field) as ""."""
-    return Coalesce(expression, Value(""), output_field=CharField())
-
-
-@dataclass(frozen=True)
-class Trait:
-    field: str
-    label: str
-    expression: object  # an expression over a lead, built by _text
-    profile_field: str | None = None  # its name in scoring.definition.PROFILE_FIELDS, when it is one
-    segment_key: str | None = None  # its filter in a campaign's segment (campaigns.selectors.SEGMENT_LOOKUPS)
-    blank: str | None = None  # what an empty value is called; None: null in the answer ("not recorded")
-
-
-TRAITS = (
-    Trait("industry_code", "Industry", _text(F("contact__company__industry_code")), "industry_code", "industry_codes"),
-    Trait("size_band", "Company size", _text(F("contact__company__size_band")), "size_band", "size_bands"),
-    # Titles are typed freely: "Owner" and " owner" are one title (a profile rule matches either case).
-    Trait("title", "Title", _text(Lower(Trim("contact__title"))), "title"),
-    Trait("persona", "Persona", _text(F("contact__persona")), "persona", "personas"),
-    Trait("region", "Region", _text(F("contact__company__region")), "region", "regions"),
-    Trait("postal_area", "Postal area", _text(Upper(Substr("contact__company__postal_code", 1, 3)))),
-    Trait("source", "Source", _text(F("source"))),
-    Trait("product", "Products bought", _text(F("offer__code")), blank=NO_OFFER),
-)
-UPSELL = Trait("upsell_accepted", "Upsell accepted", Value(""))
 
 SIZE_CLASSES = ("small", "medium", "large", "unknown")
 _BAND = "contact__company__size_band"
@@ -149,12 +123,6 @@ def parse(params) -> tuple[float, str]:
     return top, by
 
 
-def _flag(condition: Q) -> Case:
-    """1 where a customer (a row grouped by customer) meets `condition`, else 0: for an outer
-    query to sum, since it may not filter on the inner one's aggregates."""
-    return Case(When(condition, then=Value(1)), default=Value(0))
-
-
 def _won(period: Period, key: str) -> QuerySet:
     """The period's won sales that belong to a customer of the grouping."""
     return outcomes(period).filter(WON, **{f"{key}__isnull": False})
@@ -216,12 +184,12 @@ def _display(trait: Trait, value: str) -> str:
     return value
 
 
-def _trait_rows(held: dict[str, list[tuple]], counts: dict, leads: QuerySet) -> list[dict]:
-    """Every trait's values (`held`: _held_by_customers), at most MAX_VALUES each, with the period's
-    leads holding those values counted for all the traits at once (_lead_counts)."""
+def _trait_rows(held: dict[str, list[tuple]], counts: dict, period: Period, stale: cohorts.Stale) -> list[dict]:
+    """Every trait's values (`held`: _held_by_customers), at most MAX_VALUES each, with how many of
+    the period's leads hold them, from the cohort rollups (reports.cohorts.traits)."""
     shown = {trait: held[trait.field][:MAX_VALUES] for trait in TRAITS}
-    wanted = {trait: [value for value, _top, _all in rows] for trait, rows in shown.items()}
-    among_leads = _lead_counts(leads, wanted)
+    wanted = {trait.field: [value for value, _top, _all in rows] for trait, rows in shown.items()}
+    among_leads = cohorts.traits(period, stale, wanted)
     return [
         _row(trait, value, top, all_, counts, among_leads[trait.field].get(value, 0))
         for trait, rows in shown.items()
@@ -229,13 +197,17 @@ def _trait_rows(held: dict[str, list[tuple]], counts: dict, leads: QuerySet) -> 
     ]
 
 
-def _held_by_customers(won: QuerySet, key: str, in_top: Q, groupings: dict[str, object]) -> dict[str, list[tuple]]:
+def _held_by_customers(won: QuerySet, key: str, threshold: Decimal, groupings: dict[str, object]) -> dict[str, list]:
     """{grouping: [(value, best customers, customers), ...]}: for each grouping (a name and an
     expression over a won sale), the distinct customers whose won sales have each value, among the
-    best and among all, most best customers first, then most customers, then by value. On
-    PostgreSQL one pass over the period's won sales, a grouping set each; elsewhere a GROUP BY each."""
+    best (revenue above 0 and at least `threshold`) and among all, most best customers first, then
+    most customers, then by value. On PostgreSQL one pass over the period's won sales, a grouping
+    set each, each sale carrying its customer's revenue (a window over the customer's sales);
+    elsewhere a GROUP BY each, the best found by a subquery."""
     connection = connections[reports_alias()]
     if connection.vendor != "postgresql":
+        best = won.values(key).annotate(revenue=REVENUE).filter(revenue__gte=threshold, revenue__gt=0).values(key)
+        in_top = Q(**{f"{key}__in": best})
         return {
             name: list(
                 won.annotate(value=expression)
@@ -247,21 +219,24 @@ def _held_by_customers(won: QuerySet, key: str, in_top: Q, groupings: dict[str, 
             for name, expression in groupings.items()
         }
     per_set = _per_grouping_set(
-        won.annotate(is_top=_flag(in_top)),
-        {"customer": key, "is_top": "is_top"},
+        won.annotate(customer_revenue=Window(Sum("won_amount"), partition_by=[F(key)])),
+        {"customer": key, "revenue": "customer_revenue"},
         list(groupings.values()),
-        "COUNT(DISTINCT w.customer) FILTER (WHERE w.is_top = 1) AS top, COUNT(DISTINCT w.customer) AS customers",
+        "COUNT(DISTINCT w.customer) FILTER (WHERE w.revenue > 0 AND w.revenue >= %s) AS top, "
+        "COUNT(DISTINCT w.customer) AS customers",
+        [threshold],
         order="top DESC, customers DESC",
     )
     return dict(zip(groupings, per_set, strict=True))
 
 
 def _per_grouping_set(
-    rows: QuerySet, columns: dict[str, str], expressions: list, aggregates: str, *, order: str = ""
+    rows: QuerySet, columns: dict[str, str], expressions: list, aggregates: str, aggregate_params: list, *, order: str
 ) -> list[list[tuple]]:
     """One pass over `rows` with a grouping set per expression (PostgreSQL's GROUP BY GROUPING
     SETS): for each expression, [(value, *aggregates), ...], in `order` then by value. The
-    aggregates read `columns` ({alias in w: the rows' field}) and are SQL over `w`."""
+    aggregates read `columns` ({alias in w: the rows' field}), are SQL over `w` and take
+    `aggregate_params`."""
     names = [f"g{i}" for i in range(len(expressions))]
     values = rows.order_by().annotate(**dict(zip(names, expressions, strict=True)))
     sql, params = compiled(values.values_list(*columns.values(), *names))
@@ -272,39 +247,13 @@ def _per_grouping_set(
         f"ORDER BY {', '.join(filter(None, [grouped, order, *names]))}"
     )
     with connections[reports_alias()].cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(query, [*aggregate_params, *params])
         found = cursor.fetchall()
     per_set = [[] for _ in names]
     for row in found:
         i = row[: len(names)].index(0)  # the one expression this row is grouped by
         per_set[i].append((row[len(names) + i], *row[2 * len(names) :]))
     return per_set
-
-
-def _lead_counts(leads: QuerySet, wanted: dict[Trait, list[str]]) -> dict[str, dict[str, int]]:
-    """{trait field: {value: leads}}: how many of the period's leads hold each wanted value of each
-    trait. On PostgreSQL one pass over the leads, with a grouping set per trait (the leads of a
-    period are most of the book: one read of them, not one a trait); elsewhere a GROUP BY a trait."""
-    traits = [trait for trait, values in wanted.items() if values]
-    counts = {trait.field: {} for trait in wanted}
-    if not traits:
-        return counts
-    connection = connections[reports_alias()]
-    if connection.vendor != "postgresql":
-        for trait in traits:
-            counts[trait.field] = dict(
-                leads.annotate(value=trait.expression)
-                .filter(value__in=wanted[trait])
-                .values("value")
-                .annotate(n=Count("id"))
-                .order_by()
-                .values_list("value", "n")
-            )
-        return counts
-    per_set = _per_grouping_set(leads, {}, [trait.expression for trait in traits], "COUNT(*)")
-    for trait, rows in zip(traits, per_set, strict=True):
-        counts[trait.field] = {value: n for value, n in rows if value in wanted[trait]}
-    return counts
 
 
 def _upsell_rows(held: list[tuple], counts: dict) -> list[dict]:
@@ -315,16 +264,9 @@ def _upsell_rows(held: list[tuple], counts: dict) -> list[dict]:
     return [_row(UPSELL, value, top, all_, counts, None) for value, (top, all_) in rows.items() if all_]
 
 
-def _segments(sizes_held: list[tuple], customers: QuerySet, top_filter: Q, counts: dict) -> dict:
-    n_top, n_all = counts["top_customers"], counts["customers"]
+def _segments(sizes_held: list[tuple], found: dict) -> dict:
+    n_top, n_all = found["top_customers"], found["customers"]
     sizes = {size: (top, all_) for size, top, all_ in sizes_held}
-    one, several = Q(offerings__lte=1), Q(offerings__gte=2)
-    flags = {"one_all": one, "one_top": one & top_filter, "several_all": several, "several_top": several & top_filter}
-    breadth = (
-        customers.annotate(offerings=Count(Coalesce("offer_id", Value(0)), distinct=True))
-        .annotate(**{f"is_{name}": _flag(condition) for name, condition in flags.items()})
-        .aggregate(**{name: Sum(f"is_{name}") for name in flags})
-    )
 
     def segment(name: str, top: int, all_: int) -> dict:
         return {
@@ -338,8 +280,8 @@ def _segments(sizes_held: list[tuple], customers: QuerySet, top_filter: Q, count
     return {
         "size": [segment(size, *sizes.get(size, (0, 0))) for size in SIZE_CLASSES],
         "breadth": [
-            segment("one offering", breadth["one_top"], breadth["one_all"]),
-            segment("several offerings", breadth["several_top"], breadth["several_all"]),
+            segment("one offering", found["one_top"], found["one_all"]),
+            segment("several offerings", found["several_top"], found["several_all"]),
         ],
     }
 
@@ -382,63 +324,110 @@ def icp(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact") -> dic
     }
     warnings = answer["warnings"]
     with reading_reports():
+        found = _customers(outcomes(period).filter(WON), key, top)
+        answer["customers"], answer["revenue"] = found["customers"], _money(found["revenue"])
+        if found["homeless"]:
+            warnings.append(
+                f"Won sales of the period with no company behind them ({found['homeless']}) are left out when "
+                "ranking companies."
+            )
         won = _won(period, key)
-        customers = won.values(key).annotate(revenue=REVENUE).order_by()
-        summary = customers.annotate(pays=_flag(Q(revenue__gt=0))).aggregate(
-            customers=Count(key), total=Sum("revenue"), paying=Sum("pays")
-        )
-        answer["customers"], answer["revenue"] = summary["customers"], _money(summary["total"])
-        if by == "company":
-            homeless = outcomes(period).filter(WON, contact__company__isnull=True).count()
-            if homeless:
-                warnings.append(
-                    f"Won sales of the period with no company behind them ({homeless}) are left out when ranking "
-                    "companies."
-                )
-        if not summary["customers"]:
+        if not found["customers"]:
             warnings.append(
                 "No customer had a won sale closed in the period: there is no one to draw a profile from. "
                 "Widen the period."
             )
             return answer
-        if not summary["paying"]:
+        if not found["paying"]:
             warnings.append(
-                f"The period's {summary['customers']} customer{'s' if summary['customers'] != 1 else ''} brought no "
+                f"The period's {found['customers']} customer{'s' if found['customers'] != 1 else ''} brought no "
                 "revenue at all (every won amount is 0): there is nothing to rank them by, so no profile is drawn."
             )
             return answer
-        wanted = max(1, math.ceil(round(top * summary["customers"], 6)))
-        threshold = customers.order_by("-revenue", key).values_list("revenue", flat=True)[wanted - 1]
-        top_filter = Q(revenue__gte=threshold, revenue__gt=0)
-        best = customers.annotate(
-            best=_flag(top_filter), best_revenue=Case(When(top_filter, then="revenue"), default=Value(Decimal(0)))
-        ).aggregate(top_customers=Sum("best"), top_revenue=Sum("best_revenue"))
-        in_top = Q(**{f"{key}__in": customers.filter(top_filter).values(key)})
-        leads = cohort(period)
+        stale = cohorts.stale()
         counts = {
-            "customers": summary["customers"],
-            "top_customers": best["top_customers"],
-            "leads": leads.count(),
+            "customers": found["customers"],
+            "top_customers": found["top_customers"],
+            "leads": cohort_counts(period, stale=stale)["leads"],
         }
+        threshold = found["threshold"]
         answer.update(
-            top_customers=best["top_customers"],
-            threshold=_money(threshold if threshold > 0 else min_paying(customers)),
-            top_revenue=_money(best["top_revenue"]),
+            top_customers=found["top_customers"],
+            threshold=_money(threshold if threshold > 0 else found["least"]),
+            top_revenue=_money(found["top_revenue"]),
         )
         groupings = {trait.field: trait.expression for trait in TRAITS}
-        held = _held_by_customers(won, key, in_top, {**groupings, "size": SIZE_CLASS, "upsell": F("upsell_accepted")})
-        traits = _trait_rows(held, counts, leads)
+        held = _held_by_customers(
+            won, key, threshold, {**groupings, "size": SIZE_CLASS, "upsell": F("upsell_accepted")}
+        )
+        traits = _trait_rows(held, counts, period, stale)
         traits += _upsell_rows(held["upsell"], counts)
-        answer["segments"] = _segments(held["size"], customers, top_filter, counts)
+        answer["segments"] = _segments(held["size"], found)
     answer["traits"] = traits
     answer["personas"] = _personas(traits)
-    warnings += _warnings(counts, wanted, summary["paying"], top)
+    warnings += _warnings(counts, found["wanted"], found["paying"], top)
     return answer
 
 
-def min_paying(customers: QuerySet) -> Decimal:
-    """The least revenue above 0: the threshold when fewer customers paid anything than the top share asks for."""
-    return customers.filter(revenue__gt=0).order_by("revenue").values_list("revenue", flat=True)[0]
+# Every figure about the period's customers as a whole, in one statement over the period's won
+# sales (w): the customers (c), each with their revenue and whether they bought several offerings
+# (their sales' offers, no offer counted as one, are not all the same); the sales with no customer
+# (no company, ranked by company), how many customers, how much they brought, how many paid
+# anything and the least that did, and how many the top share asks for, ceil(share × customers)
+# in whole numbers (n); the threshold, the revenue of the last of those (t); and how many of all
+# and of the best bought one offering or several (b). Plain SQL that PostgreSQL and SQLite run.
+CUSTOMERS_SQL = """
+WITH w (customer, amount, offer) AS ({won}),
+c AS (
+    SELECT customer, COALESCE(SUM(amount), 0) AS revenue,
+        MIN(COALESCE(offer, 0)) <> MAX(COALESCE(offer, 0)) AS several
+    FROM w WHERE customer IS NOT NULL GROUP BY customer
+),
+n AS (
+    SELECT (SELECT COUNT(*) FROM w WHERE customer IS NULL) AS homeless, COUNT(*) AS customers,
+        COALESCE(SUM(revenue), 0) AS revenue, COUNT(*) FILTER (WHERE revenue > 0) AS paying,
+        MIN(revenue) FILTER (WHERE revenue > 0) AS least,
+        CASE WHEN COUNT(*) = 0 THEN 1 ELSE (COUNT(*) * %s + %s) / %s END AS wanted
+    FROM c
+),
+t AS (SELECT revenue AS threshold FROM c ORDER BY revenue DESC LIMIT 1 OFFSET (SELECT wanted - 1 FROM n)),
+b AS (
+    SELECT COUNT(*) FILTER (WHERE best) AS top_customers, COALESCE(SUM(revenue) FILTER (WHERE best), 0) AS top_revenue,
+        COUNT(*) FILTER (WHERE NOT several) AS one_all, COUNT(*) FILTER (WHERE best AND NOT several) AS one_top,
+        COUNT(*) FILTER (WHERE several) AS several_all, COUNT(*) FILTER (WHERE best AND several) AS several_top
+    FROM (SELECT revenue, several, revenue > 0 AND revenue >= (SELECT threshold FROM t) AS best FROM c) AS r
+)
+SELECT n.homeless, n.customers, n.revenue, n.paying, n.least, n.wanted, (SELECT threshold FROM t),
+    b.top_customers, b.top_revenue, b.one_all, b.one_top, b.several_all, b.several_top
+FROM n, b
+"""
+CUSTOMER_FIGURES = (
+    "homeless customers revenue paying least wanted threshold "
+    "top_customers top_revenue one_all one_top several_all several_top"
+).split()
+AMOUNTS = ("revenue", "least", "threshold", "top_revenue")
+
+
+def _customers(won: QuerySet, key: str, top: float) -> dict:
+    """The figures of the customers behind `won` sales (CUSTOMERS_SQL), amounts as Decimals. The share of best
+    customers is taken as the exact fraction its decimal reads (0.2 is 1/5), so that how many it
+    asks for is whole-number arithmetic, with no rounding of its own."""
+    sql, params = compiled(won.order_by().values_list(key, "won_amount", "offer_id"))
+    share = Fraction(str(top))
+    ceil_parts = [share.numerator, share.denominator - 1, share.denominator]  # ceil(a/b) = (a + b - 1) // b
+    with connections[reports_alias()].cursor() as cursor:
+        cursor.execute(CUSTOMERS_SQL.format(won=sql), [*params, *ceil_parts])
+        found = dict(zip(CUSTOMER_FIGURES, cursor.fetchone(), strict=True))
+    for name in AMOUNTS:
+        found[name] = _decimal(found[name])
+    return found
+
+
+def _decimal(value) -> Decimal | None:
+    """An amount as the database sums it (a Decimal; a float or an int on SQLite), to the cent."""
+    if value is None:
+        return None
+    return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(Decimal("0.01"))
 
 
 def _warnings(counts: dict, wanted: int, paying: int, top: float) -> list[str]:

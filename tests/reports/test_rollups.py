@@ -20,11 +20,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Campaign, Offer, Placement
-from crm.models import Contact
+from crm.models import Company, Contact
 from imports.models import BoughtList
 from leads.kinds import Source, Stage
 from leads.models import Lead, LeadFeedback
-from reports import pipeline, rollups, selectors, sources
+from reports import cohorts, pipeline, rollups, selectors, sources
 from reports.models import CohortDay, StaleQuarter
 from reports.periods import Period, company_zone
 from tests.factories import make_user
@@ -62,7 +62,16 @@ def world():
             )
         )
     bought = BoughtList.objects.create(name="Rollup list", price=Decimal("99.00"))
-    return {"owners": owners, "offers": offers, "placements": placements, "list": bought}
+    companies = [
+        Company.objects.create(
+            name="Plumbing Co", industry_code="238220", size_band="10-49", region="TX", postal_code="75001"
+        ),
+        Company.objects.create(
+            name="Build Co", industry_code="236118", size_band="", region="CA", postal_code="v6b 1a1"
+        ),
+        Company.objects.create(name="Blank Co"),
+    ]
+    return {"owners": owners, "offers": offers, "placements": placements, "list": bought, "companies": companies}
 
 
 def random_lead(rng: random.Random, world, contact) -> Lead:
@@ -99,9 +108,23 @@ def random_lead(rng: random.Random, world, contact) -> Lead:
     )
 
 
+TITLES = ["Owner", " owner ", "OWNER", "Facilities manager", ""]
+PERSONAS = ["owner", "facilities", ""]
+
+
 def make_book(rng: random.Random, world, size: int = 120) -> None:
     contacts = Contact.objects.bulk_create(
-        [Contact(first_name=f"R{n}", last_name="Roll", email=f"roll{rng.random()}@example.com") for n in range(size)]
+        [
+            Contact(
+                first_name=f"R{n}",
+                last_name="Roll",
+                email=f"roll{rng.random()}@example.com",
+                company=rng.choice([None, *world["companies"]]),
+                title=rng.choice(TITLES),
+                persona=rng.choice(PERSONAS),
+            )
+            for n in range(size)
+        ]
     )
     Lead.objects.bulk_create([random_lead(rng, world, contact) for contact in contacts])
     rate(rng, world, Lead.objects.order_by("?")[: size // 4])
@@ -133,6 +156,24 @@ def change_some(rng: random.Random, world) -> None:
     doomed = pick(3)
     LeadFeedback.objects.filter(lead__in=doomed).delete()
     Lead.objects.filter(pk__in=doomed).delete()
+    change_traits(rng, world)
+
+
+def change_traits(rng: random.Random, world) -> None:
+    """What a lead's traits are read through: its contact, the contact's company, its offer."""
+    contacts = list(Contact.objects.values_list("pk", flat=True))
+    Contact.objects.filter(pk__in=rng.sample(contacts, 4)).update(title="Chief plumber")
+    Contact.objects.filter(pk__in=rng.sample(contacts, 3)).update(persona="buyer")
+    Contact.objects.filter(pk__in=rng.sample(contacts, 3)).update(company=rng.choice(world["companies"]))
+    company = rng.choice(world["companies"])
+    company.industry_code, company.postal_code = f"5413{rng.randrange(10, 99)}", f"{rng.randrange(10000, 99999)}"
+    company.save()
+    Company.objects.filter(pk=rng.choice(world["companies"]).pk).update(region="NY", size_band="1000+")
+    offer = world["offers"][1]
+    offer.code = f"ROLL{rng.randrange(100, 999)}"
+    offer.save(update_fields=["code"])
+    moved = rng.sample(list(Lead.objects.values_list("pk", flat=True)), 2)
+    Lead.objects.filter(pk__in=moved).update(contact=rng.choice(contacts))
 
 
 # --- The definitions, read plainly ---------------------------------------------------------------
@@ -241,6 +282,27 @@ def plain_sources(period: Period, column: str) -> dict:
     }
 
 
+def plain_traits(period: Period) -> dict:
+    """{trait: {value: leads}} of the period's cohort, each lead's traits read plainly."""
+    found = defaultdict(Counter)
+    for lead in cohort_of(period):
+        contact = lead.contact
+        company = contact.company or Company(industry_code="", size_band="", region="", postal_code="")
+        values = {
+            "industry_code": company.industry_code,
+            "size_band": company.size_band,
+            "title": contact.title.strip(" ").lower(),
+            "persona": contact.persona,
+            "region": company.region,
+            "postal_area": company.postal_code[:3].upper(),
+            "source": lead.source,
+            "product": lead.offer.code if lead.offer else "",
+        }
+        for trait, value in values.items():
+            found[trait][value] += 1
+    return {trait: dict(counted) for trait, counted in found.items()}
+
+
 GROUPING_COLUMNS = {
     "utm_source": "utm_source",
     "campaign": "campaign_id",
@@ -283,6 +345,9 @@ def assert_every_figure_is_plain(world) -> None:
         arrivals = {row["source"]: (row["leads"], row["won"]) for row in selectors.arrivals_by_source(period)}
         plain_arrivals = Counter(lead.source for lead in cohort_of(period))
         assert {key: leads for key, (leads, _won) in arrivals.items()} == dict(plain_arrivals)
+        plain = plain_traits(period)
+        wanted = {trait: [*values, "never held"] for trait, values in plain.items()}
+        assert cohorts.traits(period, cohorts.stale(), wanted) == plain, period
     for owner in [None, *world["owners"]]:
         assert [band["count"] for band in selectors.score_distribution(owner=owner)] == plain_bands(owner)
     open_leads = [lead for lead in Lead.objects.all() if lead.stage in rollups.OPEN_STAGES]

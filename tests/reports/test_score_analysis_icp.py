@@ -58,28 +58,33 @@ def planted_book():
 
 
 def test_each_values_share_among_leads_is_the_count_of_the_periods_leads_holding_it():
-    """The leads' counts come from one pass with a grouping set per trait on PostgreSQL: each
-    equals the trait counted on its own, for every trait and value shown."""
+    """The leads' counts come from the cohort rollups (every day counted live before a refresh,
+    stored rows after one): each equals the trait counted on its own, for every trait and value
+    shown, either way."""
     from django.db.models import Count
 
+    from reports import rollups
     from reports.selectors import cohort
 
     planted_book()
-    answer = icp.icp(PERIOD, top=0.2)
     leads = cohort(PERIOD)
     n_leads = leads.count()
     assert n_leads == 140
-    checked = 0
-    for trait in icp.TRAITS:
-        direct = dict(
-            leads.annotate(value=trait.expression).values("value").annotate(n=Count("id")).values_list("value", "n")
-        )
-        for row in answer["traits"]:
-            if row["field"] == trait.field:
-                value = "" if row["value"] in (None, trait.blank) else row["value"]
-                assert row["lead_share"] == round(direct.get(value, 0) / n_leads, 4), (trait.field, value)
-                checked += 1
-    assert checked >= 15  # three industries, two sizes and titles, three regions, four postal areas, ...
+    for refreshed in (False, True):
+        if refreshed:
+            assert rollups.refresh_all() > 0
+        answer = icp.icp(PERIOD, top=0.2)
+        checked = 0
+        for trait in icp.TRAITS:
+            direct = dict(
+                leads.annotate(value=trait.expression).values("value").annotate(n=Count("id")).values_list("value", "n")
+            )
+            for row in answer["traits"]:
+                if row["field"] == trait.field:
+                    value = "" if row["value"] in (None, trait.blank) else row["value"]
+                    assert row["lead_share"] == round(direct.get(value, 0) / n_leads, 4), (trait.field, value)
+                    checked += 1
+        assert checked >= 15  # three industries, two sizes and titles, three regions, four postal areas, ...
 
 
 def rows(answer, field):
@@ -154,6 +159,19 @@ def test_ties_at_the_threshold_are_among_the_best_and_a_company_sums_its_contact
     assert (by_company["customers"], by_company["top_customers"], by_company["threshold"]) == (5, 1, "1200.00")
     assert rows(by_company, "industry_code")[REMODELERS]["top_customers"] == 1
     assert rows(by_company, "title")["owner"]["customers"] == 5  # a company counted once for its two owners
+
+
+def test_sales_with_no_company_are_left_out_when_ranking_companies_and_said_to_be():
+    customer(1000)
+    customer(500)
+    won_lead(700, contact=ContactFactory(company=None))
+    by_company = icp.icp(PERIOD, top=0.5, by="company")
+    assert (by_company["customers"], by_company["revenue"], by_company["top_customers"]) == (2, "1500.00", 1)
+    assert any("no company behind them (1)" in warning for warning in by_company["warnings"])
+    by_contact = icp.icp(PERIOD, top=0.5, by="contact")  # 3 customers: ceil(1.5) = 2 wanted
+    assert (by_contact["customers"], by_contact["revenue"], by_contact["top_customers"]) == (3, "2200.00", 2)
+    assert by_contact["threshold"] == "700.00"
+    assert not any("no company" in warning for warning in by_contact["warnings"])
 
 
 def test_products_bought_upsells_and_breadth_are_counted_per_customer(api_as, users):
