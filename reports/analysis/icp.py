@@ -29,7 +29,7 @@ from fractions import Fraction
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Case, CharField, Count, DecimalField, F, Q, QuerySet, Sum, Value, When, Window
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from config.errors import Conflict
 from crm.models import SizeBand
@@ -206,7 +206,8 @@ def _held_by_customers(won: QuerySet, key: str, threshold: Decimal, groupings: d
     elsewhere a GROUP BY each, the best found by a subquery."""
     connection = connections[reports_alias()]
     if connection.vendor != "postgresql":
-        best = won.values(key).annotate(revenue=REVENUE).filter(revenue__gte=threshold, revenue__gt=0).values(key)
+        revenue = Round(REVENUE, 2)  # to the cent, as CUSTOMERS_SQL: SQLite sums amounts as floats
+        best = won.values(key).annotate(revenue=revenue).filter(revenue__gte=threshold, revenue__gt=0).values(key)
         in_top = Q(**{f"{key}__in": best})
         return {
             name: list(
@@ -379,7 +380,7 @@ def icp(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact") -> dic
 CUSTOMERS_SQL = """
 WITH w (customer, amount, offer) AS ({won}),
 c AS (
-    SELECT customer, COALESCE(SUM(amount), 0) AS revenue,
+    SELECT customer, ROUND(COALESCE(SUM(amount), 0), 2) AS revenue,
         MIN(COALESCE(offer, 0)) <> MAX(COALESCE(offer, 0)) AS several
     FROM w WHERE customer IS NOT NULL GROUP BY customer
 ),
@@ -409,11 +410,9 @@ AMOUNTS = ("revenue", "least", "threshold", "top_revenue")
 
 
 def _customers(won: QuerySet, key: str, top: float) -> dict:
-    """The figures of the customers behind `won` sales (CUSTOMERS_SQL), amounts as Decimals. The share of best
-    customers is taken as the exact fraction its decimal reads (0.2 is 1/5), so that how many it
-    asks for is whole-number arithmetic, with no rounding of its own."""
+    """The figures of the customers behind `won` sales (CUSTOMERS_SQL), amounts as Decimals."""
     sql, params = compiled(won.order_by().values_list(key, "won_amount", "offer_id"))
-    share = Fraction(str(top))
+    share = share_fraction(top)
     ceil_parts = [share.numerator, share.denominator - 1, share.denominator]  # ceil(a/b) = (a + b - 1) // b
     with connections[reports_alias()].cursor() as cursor:
         cursor.execute(CUSTOMERS_SQL.format(won=sql), [*params, *ceil_parts])
@@ -421,6 +420,14 @@ def _customers(won: QuerySet, key: str, top: float) -> dict:
     for name in AMOUNTS:
         found[name] = _decimal(found[name])
     return found
+
+
+def share_fraction(top: float) -> Fraction:
+    """The top share as the fraction it stands for: the nearest with a denominator up to a million
+    (0.2 is 1/5; the page's 1.8 % arrives as 0.018000000000000002 and is 9/500; 1/3 stays 1/3),
+    so that how many customers it asks for, ceil(share × customers), is whole-number arithmetic in
+    the database, never off by a float's last digit, and small enough for a bigint."""
+    return Fraction(top).limit_denominator(10**6)
 
 
 def _decimal(value) -> Decimal | None:

@@ -18,15 +18,16 @@ WATCHED = (
 ).split()
 BEFORE = WATCHED[:-1]
 
-# The table whose rows changed, which of their columns a trait reads, and how their leads are found
-# from the changed rows (`changed`).
+# The table whose rows changed, which of their columns a trait reads, and the join from a changed
+# row (`changed`) to its leads.
 BEHIND = {
-    "crm_contact": (["title", "persona", "company_id"], "leads_lead.contact_id = changed.id"),
+    "crm_contact": (["title", "persona", "company_id"], "JOIN leads_lead ON leads_lead.contact_id = changed.id"),
     "crm_company": (
         ["industry_code", "size_band", "region", "postal_code"],
-        "leads_lead.contact_id IN (SELECT id FROM crm_contact WHERE company_id = changed.id)",
+        "JOIN crm_contact ON crm_contact.company_id = changed.id "
+        "JOIN leads_lead ON leads_lead.contact_id = crm_contact.id",
     ),
-    "campaigns_offer": (["code"], "leads_lead.offer_id = changed.id"),
+    "campaigns_offer": (["code"], "JOIN leads_lead ON leads_lead.offer_id = changed.id"),
 }
 
 
@@ -48,14 +49,14 @@ def _sqlite_quarter(at: str) -> str:
 
 def _postgresql_marks(table: str) -> str:
     """The quarters of the leads behind the rows an UPDATE changed a trait of, marked once for the
-    whole statement (a bulk update of contacts marks in one INSERT, not one per row), in order, as
-    every marking writer does, so that two never wait for each other's marks."""
+    whole statement (a bulk update of contacts marks in one INSERT, not one per row), in order, so
+    that two such statements never wait for each other's marks."""
     columns, leads = BEHIND[table]
     return (
         "INSERT INTO reports_stalequarter (quarter) "
-        "SELECT DISTINCT floor(extract(epoch FROM leads_lead.inquired_at) / 900)::bigint FROM leads_lead, "
-        "changed_new AS changed JOIN changed_old AS before ON before.id = changed.id "
-        f"WHERE leads_lead.inquired_at IS NOT NULL AND {leads} "
+        "SELECT DISTINCT floor(extract(epoch FROM leads_lead.inquired_at) / 900)::bigint "
+        f"FROM changed_new AS changed JOIN changed_old AS before ON before.id = changed.id {leads} "
+        "WHERE leads_lead.inquired_at IS NOT NULL "
         f"AND ({' OR '.join(f'before.{c} IS DISTINCT FROM changed.{c}' for c in columns)}) "
         "ORDER BY 1 ON CONFLICT DO NOTHING;"
     )
@@ -104,8 +105,8 @@ def _statements(vendor: str, watched: list[str], *, traits: bool) -> list[str]:
             statements += [
                 f"CREATE TRIGGER reports_{table}_traits AFTER UPDATE ON {table} WHEN {_any_changed(columns)} BEGIN "
                 "INSERT OR IGNORE INTO reports_stalequarter (quarter) SELECT DISTINCT "
-                f"CAST(strftime('%s', inquired_at) AS INTEGER) / 900 FROM leads_lead "
-                f"WHERE inquired_at IS NOT NULL AND {leads.replace('changed.', 'NEW.')}; END"
+                "CAST(strftime('%s', leads_lead.inquired_at) AS INTEGER) / 900 "
+                f"FROM (SELECT NEW.id AS id) AS changed {leads} WHERE leads_lead.inquired_at IS NOT NULL; END"
                 for table, (columns, leads) in BEHIND.items()
             ]
         else:

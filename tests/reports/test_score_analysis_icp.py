@@ -2,8 +2,10 @@
 service, with an effect planted (one industry brings three times the revenue), and the figures
 expected to find it, or to say there is nothing to find."""
 
+import math
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -159,6 +161,36 @@ def test_ties_at_the_threshold_are_among_the_best_and_a_company_sums_its_contact
     assert (by_company["customers"], by_company["top_customers"], by_company["threshold"]) == (5, 1, "1200.00")
     assert rows(by_company, "industry_code")[REMODELERS]["top_customers"] == 1
     assert rows(by_company, "title")["owner"]["customers"] == 5  # a company counted once for its two owners
+
+
+@pytest.mark.parametrize(
+    ("top", "customers", "wanted"),
+    [
+        (0.2, 100, 20),
+        (1.8 / 100, 500, 9),  # the page's 1.8 %: 0.018000000000000002, which a float would make 10
+        (33.3 / 100, 1200, 400),  # 0.33299999999999996: as a decimal, a numerator past a bigint
+        (1 / 3, 3000, 1000),
+        (0.07, 100, 7),  # 7.000000000000001 as floats
+        (0.123456, 1_000_000, 123_456),
+    ],
+)
+def test_how_many_best_customers_a_share_asks_for_is_never_off_by_a_floats_last_digit(top, customers, wanted):
+    share = icp.share_fraction(top)
+    assert math.ceil(share * customers) == wanted
+    assert share.numerator * customers < 2**63  # the database's whole-number arithmetic stays in a bigint
+
+
+def test_revenues_are_compared_to_the_cent_wherever_they_are_summed():
+    """0.10 + 0.70 is 0.7999999999999999 as floats (SQLite sums amounts so): the customer's revenue
+    is 0.80, among the best, in the summary and in every trait alike."""
+    contact = ContactFactory(company=CompanyFactory(industry_code=REMODELERS), title="Owner")
+    won_lead(Decimal("0.10"), contact=contact)
+    won_lead(Decimal("0.70"), contact=contact)
+    won_lead(Decimal("0.50"), contact=ContactFactory(company=CompanyFactory(industry_code=PLUMBERS), title="Owner"))
+    answer = icp.icp(PERIOD, top=0.5)
+    assert (answer["top_customers"], answer["threshold"], answer["top_revenue"]) == (1, "0.80", "0.80")
+    assert rows(answer, "industry_code")[REMODELERS]["top_customers"] == 1
+    assert rows(answer, "industry_code")[PLUMBERS]["top_customers"] == 0
 
 
 def test_sales_with_no_company_are_left_out_when_ranking_companies_and_said_to_be():
