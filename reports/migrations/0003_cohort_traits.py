@@ -18,17 +18,14 @@ WATCHED = (
 ).split()
 BEFORE = WATCHED[:-1]
 
-# The table whose rows changed, which of their columns a trait reads, and the join from a changed
-# row (`changed`) to its leads.
+# The table whose rows changed, which of their columns a trait reads, and its leads' column that
+# holds a changed row's id (a company's leads are found through its contacts: CONTACTS_OF).
 BEHIND = {
-    "crm_contact": (["title", "persona", "company_id"], "JOIN leads_lead ON leads_lead.contact_id = changed.id"),
-    "crm_company": (
-        ["industry_code", "size_band", "region", "postal_code"],
-        "JOIN crm_contact ON crm_contact.company_id = changed.id "
-        "JOIN leads_lead ON leads_lead.contact_id = crm_contact.id",
-    ),
-    "campaigns_offer": (["code"], "JOIN leads_lead ON leads_lead.offer_id = changed.id"),
+    "crm_contact": (["title", "persona", "company_id"], "contact_id"),
+    "crm_company": (["industry_code", "size_band", "region", "postal_code"], "contact_id"),
+    "campaigns_offer": (["code"], "offer_id"),
 }
+CONTACTS_OF = {"crm_company": "SELECT id FROM crm_contact WHERE company_id"}
 
 
 def _changed(least: str, watched: list[str]) -> str:
@@ -50,16 +47,27 @@ def _sqlite_quarter(at: str) -> str:
 def _postgresql_marks(table: str) -> str:
     """The quarters of the leads behind the rows an UPDATE changed a trait of, marked once for the
     whole statement (a bulk update of contacts marks in one INSERT, not one per row), in order, so
-    that two such statements never wait for each other's marks."""
-    columns, leads = BEHIND[table]
-    return (
+    that two such statements never wait for each other's marks. The changed rows' ids are taken
+    first and joined to the leads (and a company's contacts) as a list, which the planner reads
+    through their indexes, one changed row or a hundred thousand."""
+    columns, column = BEHIND[table]
+    traits = ", ".join(["id", *columns])
+    # EXCEPT (a hashed set difference, NULLs equal as IS NOT DISTINCT FROM): the rows whose traits
+    # changed. A join of the two transition tables, which have no statistics, could be planned as
+    # a nested loop: a hundred thousand rows against a hundred thousand.
+    steps = [
+        f"SELECT array_agg(id) INTO ids FROM (SELECT {traits} FROM changed_new "
+        f"EXCEPT SELECT {traits} FROM changed_old) AS changed;"
+    ]
+    if table in CONTACTS_OF:
+        steps.append(f"SELECT array_agg(id) INTO ids FROM ({CONTACTS_OF[table]} IN (SELECT unnest(ids))) AS contacts;")
+    steps.append(
         "INSERT INTO reports_stalequarter (quarter) "
         "SELECT DISTINCT floor(extract(epoch FROM leads_lead.inquired_at) / 900)::bigint "
-        f"FROM changed_new AS changed JOIN changed_old AS before ON before.id = changed.id {leads} "
-        "WHERE leads_lead.inquired_at IS NOT NULL "
-        f"AND ({' OR '.join(f'before.{c} IS DISTINCT FROM changed.{c}' for c in columns)}) "
-        "ORDER BY 1 ON CONFLICT DO NOTHING;"
+        f"FROM unnest(ids) AS changed (id) JOIN leads_lead ON leads_lead.{column} = changed.id "
+        "WHERE leads_lead.inquired_at IS NOT NULL ORDER BY 1 ON CONFLICT DO NOTHING;"
     )
+    return " ".join(steps)
 
 
 _BRANCHES = " ".join(
@@ -68,6 +76,8 @@ _BRANCHES = " ".join(
 )
 POSTGRESQL_FUNCTION = f"""
 CREATE FUNCTION reports_mark_traits_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
 BEGIN
     {_BRANCHES}
     END IF;
@@ -105,9 +115,9 @@ def _statements(vendor: str, watched: list[str], *, traits: bool) -> list[str]:
             statements += [
                 f"CREATE TRIGGER reports_{table}_traits AFTER UPDATE ON {table} WHEN {_any_changed(columns)} BEGIN "
                 "INSERT OR IGNORE INTO reports_stalequarter (quarter) SELECT DISTINCT "
-                "CAST(strftime('%s', leads_lead.inquired_at) AS INTEGER) / 900 "
-                f"FROM (SELECT NEW.id AS id) AS changed {leads} WHERE leads_lead.inquired_at IS NOT NULL; END"
-                for table, (columns, leads) in BEHIND.items()
+                f"CAST(strftime('%s', inquired_at) AS INTEGER) / 900 FROM leads_lead WHERE inquired_at IS NOT NULL "
+                f"AND {column} IN ({CONTACTS_OF[table] + ' = NEW.id' if table in CONTACTS_OF else 'NEW.id'}); END"
+                for table, (columns, column) in BEHIND.items()
             ]
         else:
             statements += [f"DROP TRIGGER reports_{table}_traits" for table in BEHIND]
