@@ -3,12 +3,12 @@
 A report is over the leads that first inquired in a period (reports.selectors.cohort). Counting
 those leads again on every page view costs as much as the book is big; a day's figures, once
 counted, are a handful of rows. So every figure is kept per company day (`CohortDay`,
-`CohortSource`, `CohortSpread`) and a report adds the days of its period up.
+`CohortSource`, `CohortSpread`, `CohortTrait`) and a report adds the days of its period up.
 
 A rollup is only as good as its freshness. Whatever changes a lead the scoreboard reads (a stage,
-an owner, an amount, a score band, a rating: any service, a bulk UPDATE, an import) makes the
-database itself mark that lead's quarter of an hour stale (`StaleQuarter`, written by triggers:
-migration 0001), and a report counts a stale day from the leads, live. The beat task
+an owner, an amount, a score band, a rating, a trait of its contact, company or offer: any
+service, a bulk UPDATE, an import) makes the database itself mark that lead's quarter of an hour
+stale (`StaleQuarter`, written by triggers: migrations 0001 and 0003), and a report counts a stale day from the leads, live. The beat task
 `reports.tasks.bulk_refresh_rollups` counts stale days again into their rows. Either way a figure
 is the same as the direct aggregate at every moment: tests/reports/test_rollups.py proves it
 on random books. How it works: docs/architecture.md, "The scoreboard's rollups".

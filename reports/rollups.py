@@ -126,9 +126,10 @@ def runs(days: list[date]) -> list[tuple[date, date]]:
 
 def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
     """Rollup rows of the given company days (None: every day), counted from the leads: all of
-    them, or `only` "days", "sources" (of `groupings`), "spreads" (of `measures`) or "traits". Each kind is
-    one pass over the days' leads (the sources' ratings one more), however many groupings or
-    measures: a live count costs a page a few scans of today's leads, not one per table."""
+    them, or `only` "days", "sources" (of `groupings`), "spreads" (of `measures`) or "traits".
+    Each kind is one pass over the days' leads (the sources' ratings one more), however many
+    groupings or measures: a live count costs a page a few scans of today's leads, not one per
+    table."""
     counted = Counted()
     if days is not None and not days:
         return counted
