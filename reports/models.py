@@ -8,10 +8,11 @@ counted, are a handful of rows. So every figure is kept per company day (`Cohort
 A rollup is only as good as its freshness. Whatever changes a lead the scoreboard reads (a stage,
 an owner, an amount, a score band, a rating, a trait of its contact, company or offer: any
 service, a bulk UPDATE, an import) makes the database itself mark that lead's quarter of an hour
-stale (`StaleQuarter`, written by triggers: migrations 0001 and 0003), and a report counts a stale day from the leads, live. The beat task
-`reports.tasks.bulk_refresh_rollups` counts stale days again into their rows. Either way a figure
-is the same as the direct aggregate at every moment: tests/reports/test_rollups.py proves it
-on random books. How it works: docs/architecture.md, "The scoreboard's rollups".
+stale (`StaleQuarter`, written by triggers: migrations 0001 and 0003), and a report counts a
+stale day from the leads, live. The beat task `reports.tasks.bulk_refresh_rollups` counts stale
+days again into their rows. Either way a figure is the same as the direct aggregate at every
+moment: tests/reports/test_rollups.py proves it on random books. How it works:
+docs/architecture.md, "The scoreboard's rollups".
 """
 
 from django.conf import settings
