@@ -44,40 +44,31 @@ def _sqlite_quarter(at: str) -> str:
     )
 
 
+def _leads_behind(table: str) -> str:
+    """The condition on leads_lead that finds the leads behind the changed row NEW of `table`."""
+    _columns, column = BEHIND[table]
+    return f"{column} IN ({CONTACTS_OF[table] + ' = NEW.id' if table in CONTACTS_OF else 'NEW.id'})"
+
+
 def _postgresql_marks(table: str) -> str:
-    """The quarters of the leads behind the rows an UPDATE changed a trait of, marked once for the
-    whole statement (a bulk update of contacts marks in one INSERT, not one per row), in order, so
-    that two such statements never wait for each other's marks. The changed rows' ids are taken
-    first and joined to the leads (and a company's contacts) as a list, which the planner reads
-    through their indexes, one changed row or a hundred thousand."""
-    columns, column = BEHIND[table]
-    traits = ", ".join(["id", *columns])
-    # EXCEPT (a hashed set difference, NULLs equal as IS NOT DISTINCT FROM): the rows whose traits
-    # changed. A join of the two transition tables, which have no statistics, could be planned as
-    # a nested loop: a hundred thousand rows against a hundred thousand.
-    steps = [
-        f"SELECT array_agg(id) INTO ids FROM (SELECT {traits} FROM changed_new "
-        f"EXCEPT SELECT {traits} FROM changed_old) AS changed;"
-    ]
-    if table in CONTACTS_OF:
-        steps.append(f"SELECT array_agg(id) INTO ids FROM ({CONTACTS_OF[table]} IN (SELECT unnest(ids))) AS contacts;")
-    steps.append(
+    """The quarters of the leads behind a row whose traits changed, in order, as one statement."""
+    return (
         "INSERT INTO reports_stalequarter (quarter) "
-        "SELECT DISTINCT floor(extract(epoch FROM leads_lead.inquired_at) / 900)::bigint "
-        f"FROM unnest(ids) AS changed (id) JOIN leads_lead ON leads_lead.{column} = changed.id "
-        "WHERE leads_lead.inquired_at IS NOT NULL ORDER BY 1 ON CONFLICT DO NOTHING;"
+        "SELECT DISTINCT floor(extract(epoch FROM inquired_at) / 900)::bigint FROM leads_lead "
+        f"WHERE inquired_at IS NOT NULL AND {_leads_behind(table)} ORDER BY 1 ON CONFLICT DO NOTHING;"
     )
-    return " ".join(steps)
 
 
+# A trigger per row, fired only WHEN a trait's column changed: an UPDATE that changes none (a
+# contact's consent, an e-mail, a name) costs nothing. At a million leads: a contact retitled
+# 0.21 ms against 0.17 ms, 100,000 in one UPDATE 7.4 s against 6.0 s. A statement trigger with
+# transition tables cost every UPDATE of a contact 0.9 ms, whatever it changed.
 _BRANCHES = " ".join(
     f"{'IF' if n == 0 else 'ELSIF'} TG_TABLE_NAME = '{table}' THEN {_postgresql_marks(table)}"
     for n, table in enumerate(BEHIND)
 )
 POSTGRESQL_FUNCTION = f"""
 CREATE FUNCTION reports_mark_traits_stale() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    ids bigint[];
 BEGIN
     {_BRANCHES}
     END IF;
@@ -96,10 +87,9 @@ def _statements(vendor: str, watched: list[str], *, traits: bool) -> list[str]:
         if traits:
             statements.append(POSTGRESQL_FUNCTION)
             statements += [
-                f"CREATE TRIGGER reports_{table}_traits AFTER UPDATE ON {table} "
-                "REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new "
-                "FOR EACH STATEMENT EXECUTE FUNCTION reports_mark_traits_stale()"
-                for table in BEHIND
+                f"CREATE TRIGGER reports_{table}_traits AFTER UPDATE ON {table} FOR EACH ROW "
+                f"WHEN ({_any_changed(columns)}) EXECUTE FUNCTION reports_mark_traits_stale()"
+                for table, (columns, _column) in BEHIND.items()
             ]
         else:
             statements += [f"DROP TRIGGER reports_{table}_traits ON {table}" for table in BEHIND]
@@ -116,8 +106,8 @@ def _statements(vendor: str, watched: list[str], *, traits: bool) -> list[str]:
                 f"CREATE TRIGGER reports_{table}_traits AFTER UPDATE ON {table} WHEN {_any_changed(columns)} BEGIN "
                 "INSERT OR IGNORE INTO reports_stalequarter (quarter) SELECT DISTINCT "
                 f"CAST(strftime('%s', inquired_at) AS INTEGER) / 900 FROM leads_lead WHERE inquired_at IS NOT NULL "
-                f"AND {column} IN ({CONTACTS_OF[table] + ' = NEW.id' if table in CONTACTS_OF else 'NEW.id'}); END"
-                for table, (columns, column) in BEHIND.items()
+                f"AND {_leads_behind(table)}; END"
+                for table, (columns, _column) in BEHIND.items()
             ]
         else:
             statements += [f"DROP TRIGGER reports_{table}_traits" for table in BEHIND]
