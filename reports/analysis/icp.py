@@ -332,7 +332,6 @@ def icp(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact") -> dic
                 f"Won sales of the period with no company behind them ({found['homeless']}) are left out when "
                 "ranking companies."
             )
-        won = _won(period, key)
         if not found["customers"]:
             warnings.append(
                 "No customer had a won sale closed in the period: there is no one to draw a profile from. "
@@ -359,7 +358,7 @@ def icp(period: Period, *, top: float = DEFAULT_TOP, by: str = "contact") -> dic
         )
         groupings = {trait.field: trait.expression for trait in TRAITS}
         held = _held_by_customers(
-            won, key, threshold, {**groupings, "size": SIZE_CLASS, "upsell": F("upsell_accepted")}
+            _won(period, key), key, threshold, {**groupings, "size": SIZE_CLASS, "upsell": F("upsell_accepted")}
         )
         traits = _trait_rows(held, counts, period, stale)
         traits += _upsell_rows(held["upsell"], counts)
