@@ -1,12 +1,13 @@
 """Folding raw hits into what sales and the score see, in bounded batches, each hit exactly once.
 
-`fold_batch()` is one transaction: it locks the one `FoldCursor` row, reads the next hits after
+`fold_batch()` is one transaction: it locks the one `FoldCursor` row, takes the next hits after
 it (at most CRM_TRACKING_FOLD_BATCH, in id order), and writes everything they mean:
 
-- e-mail opens and clicks, QR scans: judged person or machine (tracking.machines, plus the
-  hindsight rules below), counted per e-mail, letter and offer (`Tally`) and per lead and hour
+- e-mail opens and clicks, the bulk of all hits: set-based in SQL (tracking.opens_and_clicks),
+  judged person or machine, counted per e-mail, letter and offer (`Tally`) and per lead and hour
   (`LeadActivity`); a person's open scores once per e-mail per day (`ScoredMark`), a click once
-  per link per day and implies an open, a scan once per letter per day and answers the letter as
+  per link per day and implies an open;
+- QR scans: counted alike; a person's scores once per letter per day and answers the letter as
   its typed code would (leads.codes.record_response);
 - page views: one `Visit` per session per visitor, folded into one `web_visit` interaction (pages,
   seconds, return visit) once the visitor is known;
@@ -41,8 +42,7 @@ from config import bulk
 from leads import codes
 from leads.kinds import InteractionKind
 from leads.models import Interaction, Lead
-from outbox.models import Email
-from tracking import engaged, tokens
+from tracking import engaged, opens_and_clicks, tokens
 from tracking.models import (
     FoldCursor,
     Hit,
@@ -61,7 +61,6 @@ HIT_FIELDS = ("id", "at", "kind", "link_id", "visitor", "url", "seconds", "netwo
 MAX_PAGE_SECONDS = 4 * 3600
 ACTIVITY_FIELDS = ("opens", "machine_opens", "clicks", "scans", "forwards", "visits", "pages", "seconds")
 TALLY_FIELDS = ("human_opens", "machine_opens", "clicks", "machine_clicks", "scans", "forwards")
-ACTIVITY_OF = {"human_opens": "opens", "machine_opens": "machine_opens", "clicks": "clicks", "scans": "scans"}
 
 
 def fold_batch(limit: int | None = None) -> int:
@@ -75,16 +74,20 @@ def fold_batch(limit: int | None = None) -> int:
                 return 0  # another fold is running
             cursor, _ = FoldCursor.objects.get_or_create(pk=1)
             cursor = FoldCursor.objects.select_for_update().get(pk=1)
-        rows = list(Hit.objects.filter(id__gt=cursor.last_hit_id).order_by("id").values(*HIT_FIELDS)[:limit])
-        rows = _before_hole(rows, cursor.last_hit_id, timezone.now())
-        if rows:
-            Batch(rows).fold()
-            cursor.last_hit_id = rows[-1]["id"]
-            cursor.folded += len(rows)
+        after = cursor.last_hit_id
+        waiting = list(Hit.objects.filter(id__gt=after).order_by("id").values_list("id", "at")[:limit])
+        waiting = _before_hole(waiting, after, timezone.now())
+        if waiting:
+            upto = waiting[-1][0]
+            opens_and_clicks.fold(after, upto)
+            rest = Hit.objects.filter(id__gt=after, id__lte=upto).exclude(kind__in=opens_and_clicks.KINDS)
+            Batch(list(rest.order_by("id").values(*HIT_FIELDS))).fold()
+            cursor.last_hit_id = upto
+            cursor.folded += len(waiting)
             cursor.updated_at = timezone.now()
             cursor.save()
         join_known_visits()
-    return len(rows)
+    return len(waiting)
 
 
 def fold_all(limit: int | None = None) -> int:
@@ -107,15 +110,15 @@ def among(values) -> list | RawSQL:
     return RawSQL(f"SELECT unnest(%s::{kind}[])", (values,))
 
 
-def _before_hole(rows: list[dict], after: int, now: datetime) -> list[dict]:
-    """The rows up to the first hole in their ids younger than GAP_WAIT (an INSERT below that id
-    may still commit: wait for it). Before the very first fold (`after` 0) nothing says where the
-    ids begin, so the first row is taken as it is."""
+def _before_hole(rows: list[tuple[int, datetime]], after: int, now: datetime) -> list[tuple[int, datetime]]:
+    """The (id, at) rows up to the first hole in their ids younger than GAP_WAIT (an INSERT below
+    that id may still commit: wait for it). Before the very first fold (`after` 0) nothing says
+    where the ids begin, so the first row is taken as it is."""
     expected = after + 1 if after else None
-    for index, row in enumerate(rows):
-        if expected is not None and row["id"] != expected and now - row["at"] < GAP_WAIT:
+    for index, (pk, at) in enumerate(rows):
+        if expected is not None and pk != expected and now - at < GAP_WAIT:
             return rows[:index]
-        expected = row["id"] + 1
+        expected = pk + 1
     return rows
 
 
@@ -175,7 +178,7 @@ class Batch:
     identified: dict = field(default_factory=dict)  # visitor id -> the lead a tracked link named
 
     def fold(self) -> None:
-        link_hits = [row for row in self.rows if row["link_id"] is not None]
+        scan_hits = [row for row in self.rows if row["kind"] == HitKind.SCAN]
         # A crawler's or a headless browser's page view is kept raw, never a visit (its "leave"
         # then finds no visit to add to; a person's own "leave" counts whatever agent sent it).
         page_hits = [
@@ -183,9 +186,9 @@ class Batch:
             for row in self.rows
             if row["kind"] == HitKind.LEAVE or (row["kind"] == HitKind.VIEW and not row["machine"])
         ]
-        self.links = _links({row["link_id"] for row in link_hits} | _tokens_in(page_hits))
-        if link_hits:
-            self._fold_links(link_hits)
+        self.links = _links({row["link_id"] for row in scan_hits} | _tokens_in(page_hits))
+        if scan_hits:
+            self._fold_scans(scan_hits)
         if page_hits:
             self._fold_pages(page_hits)
         write_interactions(self)
@@ -193,58 +196,26 @@ class Batch:
         write_tally(self.tally)
         write_marks(self.marks.added)
 
-    # --- opens, clicks, scans -------------------------------------------------------------------
+    # --- QR scans (opens and clicks: tracking.opens_and_clicks) ---------------------------------
 
-    def _fold_links(self, link_hits: list[dict]) -> None:
-        sent = _sent_at({link.email_key for link in self.links.values() if link.email_key})
-        machine = _all_at_once(link_hits, self.links)
-        self.marks = _marks(link_hits, self.links)
-        for row in link_hits:
+    def _fold_scans(self, scan_hits: list[dict]) -> None:
+        """A person's scan is counted for its letter and offer and in its lead's hour, and scores
+        once per letter per day, answering the letter as its typed code would; a scanner's scan
+        is no scan at all."""
+        self.marks = _marks(scan_hits, self.links)
+        for row in scan_hits:
             link = self.links.get(row["link_id"])
-            if link is None:
-                continue  # a link that is gone (its contact erased): nothing is recorded
-            why = row["machine"] or machine.get(row["id"], "") or _too_soon(row, link, sent)
-            self._count(row, link, human=not why)
-            if why or link.lead_id is None:
+            if link is None or row["machine"]:
+                continue  # a link that is gone (its contact erased), or a machine's: nothing is recorded
+            for scope, ref in scopes(link):
+                self.tally[(scope, ref)]["scans"] += 1
+            if link.lead_id is None:
                 continue
-            self._score(row, link, self.marks)
-
-    def _count(self, row: dict, link: Link, *, human: bool) -> None:
-        kind = row["kind"]
-        field_name = {
-            HitKind.OPEN: "human_opens" if human else "machine_opens",
-            HitKind.CLICK: "clicks" if human else "machine_clicks",
-            HitKind.SCAN: "scans",
-        }[kind]
-        if kind == HitKind.SCAN and not human:
-            return  # a scanner's scan is no scan at all
-        for scope, ref in scopes(link):
-            self.tally[(scope, ref)][field_name] += 1
-        if link.lead_id is not None and field_name in ACTIVITY_OF:
-            self.activity[(link.lead_id, _hour(row["at"]))][ACTIVITY_OF[field_name]] += 1
-
-    def _score(self, row: dict, link: Link, marks: set[str]) -> None:
-        day = row["at"].date().isoformat()
-        kind = row["kind"]
-        if kind in (HitKind.OPEN, HitKind.CLICK) and link.email_key:
-            key = f"o:{link.email_key}:{day}"
-            if key not in marks:
-                marks.add(key)
-                if kind == HitKind.CLICK:  # a click implies an open
-                    for scope, ref in scopes(link):
-                        self.tally[(scope, ref)]["human_opens"] += 1
-                    self.activity[(link.lead_id, _hour(row["at"]))]["opens"] += 1
-                self._interaction(link, InteractionKind.EMAIL_OPEN, row["at"], {"email": link.email_key})
-        if kind in (HitKind.CLICK, HitKind.SCAN):
-            key = f"{kind[0]}:{link.id}:{day}"
-            if key in marks:
-                return
-            marks.add(key)
-            metadata = {"link": link.url} | ({"email": link.email_key} if link.email_key else {})
-            if kind == HitKind.SCAN:
-                self._scan(link, row, metadata)
-            else:
-                self._interaction(link, InteractionKind.EMAIL_CLICK, row["at"], metadata)
+            self.activity[(link.lead_id, _hour(row["at"]))]["scans"] += 1
+            key = f"s:{link.id}:{row['at'].date().isoformat()}"
+            if key not in self.marks:
+                self.marks.add(key)
+                self._scan(link, row, {"link": link.url} | ({"email": link.email_key} if link.email_key else {}))
 
     def _scan(self, link: Link, row: dict, metadata: dict) -> None:
         code = codes.resolve(link.letter_code) if link.letter_code else codes.NO_CODE
@@ -410,40 +381,6 @@ def _links(ids: set[int]) -> dict[int, Link]:
     return {row[0]: Link(*row) for row in rows}
 
 
-def _sent_at(keys: set[str]) -> dict[str, datetime | None]:
-    if not keys:
-        return {}
-    return dict(Email.objects.filter(key__in=among(keys)).values_list("key", "sent_at"))
-
-
-def _too_soon(row: dict, link: Link, sent: dict) -> str:
-    """An e-mail opened or clicked within seconds of going out was opened by the receiving
-    server's scanner or proxy, not by its reader; one not sent yet by nobody at all."""
-    if not link.email_key or row["kind"] not in (HitKind.OPEN, HitKind.CLICK):
-        return ""
-    sent_at = sent.get(link.email_key)
-    if sent_at is None:
-        return "before it was sent"
-    if row["at"] - sent_at < timedelta(seconds=settings.CRM_TRACKING_MACHINE_SECONDS):
-        return "seconds after sending"
-    return ""
-
-
-def _all_at_once(link_hits: list[dict], links: dict[int, Link]) -> dict[int, str]:
-    """Hits on two or more different links of one e-mail in the same second: a scanner following
-    every link, never a reader."""
-    seconds = defaultdict(list)
-    for row in link_hits:
-        link = links.get(row["link_id"])
-        if link is not None and link.email_key and row["kind"] == HitKind.CLICK:
-            seconds[(link.email_key, row["at"].replace(microsecond=0))].append(row)
-    machine = {}
-    for rows in seconds.values():
-        if len({row["link_id"] for row in rows}) > 1:
-            machine.update({row["id"]: "every link at once" for row in rows})
-    return machine
-
-
 def scopes(link: Link):
     """The counts a hit on this link adds to: its e-mail's, its letter's, its offer's."""
     if link.email_key:
@@ -454,17 +391,9 @@ def scopes(link: Link):
         yield Scope.OFFER, str(link.offer_id)
 
 
-def _marks(link_hits: list[dict], links: dict[int, Link]) -> set[str]:
-    """The marks already taken today for the e-mails, links and letters of this batch."""
-    wanted = set()
-    for row in link_hits:
-        link = links.get(row["link_id"])
-        if link is None:
-            continue
-        day = row["at"].date().isoformat()
-        if link.email_key:
-            wanted.add(f"o:{link.email_key}:{day}")
-        wanted.add(f"{row['kind'][0]}:{link.id}:{day}")
+def _marks(scan_hits: list[dict], links: dict[int, Link]) -> _Marks:
+    """The marks already taken for the scanned links on their hits' days."""
+    wanted = {f"s:{row['link_id']}:{row['at'].date().isoformat()}" for row in scan_hits if row["link_id"] in links}
     existing = set(ScoredMark.objects.filter(key__in=among(wanted)).values_list("key", flat=True))
     return _Marks(existing)
 
