@@ -400,11 +400,14 @@ def rescore_locked(leads: list, *, book: RuleBook, reason: str, now: datetime, w
 
 def locked(lead_ids: list[int]) -> list[Lead]:
     """The leads with their contacts and companies, row-locked in id order (so two bulk rescores
-    never wait on each other in a circle), for the caller's transaction."""
+    never wait on each other in a circle), for the caller's transaction. The lock is FOR NO KEY
+    UPDATE, as the UPDATE it prepares takes: the engagement fold inserts interactions of many
+    leads without locking them, and the foreign-key checks of its commit take KEY SHARE on those
+    leads in no set order; FOR UPDATE would wait for them, and they for it (a deadlock)."""
     return list(
         Lead.objects.filter(pk__in=lead_ids)
         .select_related("contact__company")
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .order_by("pk")
     )
 

@@ -3,9 +3,10 @@
 The fold (tracking.fold) writes interactions without locking a lead and marks the lead in
 `PendingRescore`. `rescore_engaged()` takes up to CRM_RESCORE_CHUNK marked leads (SKIP LOCKED,
 so two workers share the work), and in one transaction with removing their marks: locks them in
-id order (as every bulk rescore does), moves their last activity, brings a scanned list name or
-unclosed prospect back as an inquiry, rescores each once, settles their stages both ways, and
-tells an owner whose lead turned hot from engagement alone. A worker killed mid-way rolls back
+id order FOR NO KEY UPDATE (as every bulk rescore does: leads.scores.locked says why), moves
+their last activity, brings a scanned list name or unclosed prospect back as an inquiry,
+rescores each once, settles their stages both ways, and tells an owner whose lead turned hot
+from engagement alone. A worker killed mid-way rolls back
 the marks with the rest, so the leads are rescored by the next run.
 """
 
@@ -60,7 +61,7 @@ def _rescore(marks: dict[int, PendingRescore]) -> None:
     leads = list(
         Lead.objects.filter(pk__in=list(marks), contact__erased_at__isnull=True)
         .select_related("contact__company")
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .order_by("pk")
     )
     was_hot = {lead.pk for lead in leads if lead.temperature == HOT}
