@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -23,6 +24,7 @@ BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Ver
 DOOR_LEADS = int(os.environ.get("BENCH_TRACKING_DOOR_LEADS", "10000"))  # e-mails the doors' requests hit
 FOLD_HITS = int(os.environ.get("BENCH_FOLD_HITS", "1000000"))
 FOLD_LEADS = int(os.environ.get("BENCH_FOLD_LEADS", "100000"))
+FOLD_PROCESSES = int(os.environ.get("BENCH_FOLD_PROCESSES", str(os.cpu_count() or 1)))  # the worker's pool
 PANEL_HITS = 10_000
 
 
@@ -109,33 +111,35 @@ def setup(*, new: bool = False) -> dict:
     return {"pixel_paths": pixel, "redirect_paths": redirect, "panel_lead": lead_id, "email_tag": tag}
 
 
-def fold() -> dict:
-    """FOLD_HITS hits on FOLD_LEADS leads of the book (plus whatever the doors' runs appended),
-    folded into interactions and scores by this one process, timed; then checked: every hit
-    folded once (the cursor's count), no scoring interaction written twice."""
+def fold(*, new: bool = False) -> dict:
+    """FOLD_HITS hits on FOLD_LEADS leads of the book (or new ones, with `new`; plus whatever the
+    doors' runs appended), folded into interactions and scores as one worker does it: its
+    FOLD_PROCESSES pool processes (one per CPU, as `celery worker` starts) each running the beat's
+    task, tracking.tasks.bulk_fold_hits, again and again until nothing is left. Timed, then
+    checked: every hit folded once (the cursor's count), no scoring interaction written twice."""
     from django.db import connection
     from django.db.models import Count, Max
 
     from leads.models import Interaction
-    from tracking.engaged import rescore_engaged
-    from tracking.fold import fold_batch
     from tracking.models import FoldCursor, Hit, PendingRescore
 
     started = time.perf_counter()
-    generate_hits(FOLD_LEADS, FOLD_HITS, new=False)
+    generate_hits(FOLD_LEADS, FOLD_HITS, new=new)
     generated = time.perf_counter() - started
     before = FoldCursor.objects.filter(pk=1).values_list("folded", flat=True).first() or 0
     waiting = Hit.objects.filter(
         id__gt=FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
     ).count()
-    started = time.perf_counter()
-    while fold_batch():
-        pass
-    folded_at = time.perf_counter() - started
-    rescored = 0
-    while taken := rescore_engaged():
-        rescored += taken
-    seconds = time.perf_counter() - started
+    connection.close()  # the pool processes open their own
+    pool = [
+        subprocess.Popen([sys.executable, "-m", "bench.tracking", "fold-process"], stdout=subprocess.PIPE, text=True)
+        for _ in range(FOLD_PROCESSES)
+    ]
+    runs = [json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in pool]
+    started = min(run["ready"] for run in runs)  # from the first process with Django loaded, as a worker is
+    seconds = time.monotonic() - started
+    folded_at = max(run["last_fold"] for run in runs) - started
+    rescored = sum(run["rescored"] for run in runs)
     cursor = FoldCursor.objects.get(pk=1)
     twice = (
         Interaction.objects.filter(kind__in=["email_open", "email_click"], metadata__has_key="email")
@@ -149,7 +153,7 @@ def fold() -> dict:
             "SELECT COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
             "WHERE inhparent = 'tracking_hit'::regclass"
         )
-        size = db.fetchone()[0]
+        size = int(db.fetchone()[0])
     return {
         "fold_1m": {
             "hits": cursor.folded - before,
@@ -158,6 +162,7 @@ def fold() -> dict:
             "generate_seconds": round(generated, 1),
             "fold_seconds": round(folded_at, 1),
             "leads_rescored": rescored,
+            "processes": [{"folded": run["folded"], "rescored": run["rescored"]} for run in runs],
             "seconds": round(seconds, 1),
             "hits_per_s": round((cursor.folded - before) / seconds) if seconds else None,
             "all_folded": cursor.last_hit_id == (Hit.objects.aggregate(m=Max("id"))["m"] or 0),
@@ -167,6 +172,28 @@ def fold() -> dict:
             "valid": cursor.folded - before == waiting and twice == 0,
         }
     }
+
+
+def fold_process() -> dict:
+    """One of the worker's pool processes: the beat's task, run again as soon as it returns (the
+    beat sends it every 2 seconds), until no hit waits and no lead waits for its rescore."""
+    from tracking.models import FoldCursor, Hit, PendingRescore
+    from tracking.tasks import bulk_fold_hits
+
+    folded = rescored = 0
+    ready = last_fold = time.monotonic()
+    while True:
+        started = time.monotonic()
+        run = bulk_fold_hits()
+        folded, rescored = folded + run["folded"], rescored + run["rescored"]
+        if run["folded"]:
+            last_fold = started + run["seconds_folding"]
+        if run["folded"] or run["rescored"]:
+            continue
+        last = FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
+        if not Hit.objects.filter(id__gt=last).exists() and not PendingRescore.objects.exists():
+            return {"folded": folded, "rescored": rescored, "ready": ready, "last_fold": last_fold}
+        time.sleep(0.05)  # the other process holds the fold, and the marks wait for it
 
 
 def panel(lead_id: int, runs: int = 300) -> dict:
@@ -199,7 +226,9 @@ if __name__ == "__main__":
     command = sys.argv[1]
     if command in ("setup", "setup-new"):
         print(json.dumps(setup(new=command == "setup-new")))
-    elif command == "fold":
-        print(json.dumps(fold()))
+    elif command in ("fold", "fold-new"):
+        print(json.dumps(fold(new=command == "fold-new")))
+    elif command == "fold-process":
+        print(json.dumps(fold_process()))
     else:
         print(json.dumps(panel(int(sys.argv[2]))))

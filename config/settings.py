@@ -466,7 +466,9 @@ FILE_UPLOAD_HANDLERS = [
 # sends people, and where a bad token ends (the company's site; the product's own greeting page when unset).
 CRM_TRACKING_LANDING_URL = os.environ.get("CRM_TRACKING_LANDING_URL") or f"{CRM_BASE_URL}/welcome/"
 CRM_TRACKING_SAFE_URL = os.environ.get("CRM_TRACKING_SAFE_URL") or CRM_TRACKING_LANDING_URL
-CRM_TRACKING_FOLD_BATCH = int(os.environ.get("CRM_TRACKING_FOLD_BATCH", "10000"))  # hits a transaction
+CRM_TRACKING_FOLD_BATCH = int(os.environ.get("CRM_TRACKING_FOLD_BATCH", "100000"))  # hits a transaction
+# While the fold works through a backlog, a lead's rescore waits for it, at most this long.
+CRM_TRACKING_RESCORE_WAIT = int(os.environ.get("CRM_TRACKING_RESCORE_WAIT", "120"))
 CRM_TRACKING_KEEP_DAYS = int(os.environ.get("CRM_TRACKING_KEEP_DAYS", "90"))  # raw hits; folded ones stay
 CRM_TRACKING_SESSION_MINUTES = 30  # page views further apart than this are two visits
 CRM_TRACKING_MACHINE_SECONDS = int(os.environ.get("CRM_TRACKING_MACHINE_SECONDS", "10"))  # after sending

@@ -43,11 +43,16 @@ def mark(rows: dict[int, tuple]) -> None:
     )
 
 
-def rescore_engaged(limit: int | None = None) -> int:
-    """Rescore the next marked leads; returns how many marks it took (0: none left, or all held)."""
+def rescore_engaged(limit: int | None = None, *, marked_before=None) -> int:
+    """Rescore the next marked leads (only those marked before `marked_before`, if given: the
+    fold's backlog policy, tracking.fold.marked_before); returns how many marks it took (0: none
+    left, or all held)."""
     limit = limit or settings.CRM_RESCORE_CHUNK
+    marks = PendingRescore.objects.select_for_update(skip_locked=True).order_by("lead_id")
+    if marked_before is not None:
+        marks = marks.filter(marked_at__lt=marked_before)
     with transaction.atomic():
-        marks = list(PendingRescore.objects.select_for_update(skip_locked=True).order_by("lead_id")[:limit])
+        marks = list(marks[:limit])
         if not marks:
             return 0
         PendingRescore.objects.filter(lead_id__in=[row.lead_id for row in marks]).delete()

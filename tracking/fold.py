@@ -90,6 +90,23 @@ def fold_batch(limit: int | None = None) -> int:
     return len(waiting)
 
 
+def behind() -> bool:
+    """Whether the fold is working through a backlog: a whole batch of hits and more waits."""
+    last = FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
+    return Hit.objects.filter(id__gt=last + settings.CRM_TRACKING_FOLD_BATCH).exists()
+
+
+def marked_before() -> datetime | None:
+    """Which marks a rescore takes now: every one (None) once the fold has caught up. While it
+    works through a backlog, its leads are marked again batch after batch, so a rescore now would
+    be done again; a mark then waits for the backlog to be folded (each lead is rescored once),
+    unless it has waited CRM_TRACKING_RESCORE_WAIT already: a long flood delays scores, never
+    stops them."""
+    if not behind():
+        return None
+    return timezone.now() - timedelta(seconds=settings.CRM_TRACKING_RESCORE_WAIT)
+
+
 def fold_all(limit: int | None = None) -> int:
     """Fold until nothing is left, then rescore every lead it touched (tests, the bench,
     `manage.py fold_hits`); the worker does the same a bounded run at a time."""

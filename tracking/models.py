@@ -9,6 +9,7 @@ them for `CRM_TRACKING_KEEP_DAYS` drops whole partitions instead of deleting row
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -248,6 +249,9 @@ class PendingRescore(models.Model):
     lead = models.OneToOneField("leads.Lead", primary_key=True, on_delete=models.CASCADE, related_name="+")
     last_activity_at = models.DateTimeField()
     scanned = models.BooleanField(default=False)
+    # When the lead was first marked (a later batch leaves it): while the fold works through a
+    # backlog, a mark waits for it to be folded, but never longer than CRM_TRACKING_RESCORE_WAIT.
+    marked_at = models.DateTimeField(db_default=Now())
 
     def __str__(self):
         return f"lead {self.lead_id} to rescore"

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from tracking import partitions
 from tracking.engaged import rescore_engaged
-from tracking.fold import fold_batch, forget_old_marks
+from tracking.fold import fold_batch, forget_old_marks, marked_before
 
 RUN_SECONDS = 20  # a run stops starting batches after this; beat's next run goes on
 
@@ -14,15 +14,20 @@ RUN_SECONDS = 20  # a run stops starting batches after this; beat's next run goe
 @shared_task
 def bulk_fold_hits() -> dict:
     """Beat, every 2 seconds: fold the waiting hits, a bounded batch a transaction, then rescore
-    the leads they touched, each once. A run that finds the fold busy (another worker holds the
-    cursor) rescores alongside it."""
+    the leads they touched, each once; each for at most RUN_SECONDS. A run that finds the fold
+    busy (another process holds the cursor) rescores alongside it: all the marks once the fold
+    has caught up, only those that waited too long while it works through a backlog
+    (tracking.fold.marked_before). The worker's two processes thus fold a backlog, then rescore
+    its leads side by side."""
     started = time.monotonic()
     folded = rescored = 0
     while time.monotonic() - started < RUN_SECONDS and (batch := fold_batch()):
         folded += batch
-    while time.monotonic() - started < RUN_SECONDS and (taken := rescore_engaged()):
+    folding = time.monotonic() - started
+    started, before = time.monotonic(), marked_before()
+    while time.monotonic() - started < RUN_SECONDS and (taken := rescore_engaged(marked_before=before)):
         rescored += taken
-    return {"folded": folded, "rescored": rescored}
+    return {"folded": folded, "rescored": rescored, "seconds_folding": round(folding, 3)}
 
 
 @shared_task
