@@ -125,6 +125,8 @@ def fold(*, new: bool = False) -> dict:
 
     started = time.perf_counter()
     generate_hits(FOLD_LEADS, FOLD_HITS, new=new)
+    with connection.cursor() as db:  # the book at rest, as autovacuum leaves hits and leads written over a day
+        db.execute("VACUUM ANALYZE leads_lead, crm_contact, outbox_email, tracking_trackedlink, tracking_hit")
     generated = time.perf_counter() - started
     before = FoldCursor.objects.filter(pk=1).values_list("folded", flat=True).first() or 0
     waiting = Hit.objects.filter(
@@ -193,7 +195,7 @@ def fold_process() -> dict:
         last = FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
         if not Hit.objects.filter(id__gt=last).exists() and not PendingRescore.objects.exists():
             return {"folded": folded, "rescored": rescored, "ready": ready, "last_fold": last_fold}
-        time.sleep(0.05)  # the other process holds the fold, and the marks wait for it
+        time.sleep(2)  # the other process holds the fold and the marks wait for it: the beat's next run
 
 
 def panel(lead_id: int, runs: int = 300) -> dict:

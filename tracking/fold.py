@@ -28,7 +28,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -75,19 +75,17 @@ def fold_batch(limit: int | None = None) -> int:
             cursor, _ = FoldCursor.objects.get_or_create(pk=1)
             cursor = FoldCursor.objects.select_for_update().get(pk=1)
         after = cursor.last_hit_id
-        waiting = list(Hit.objects.filter(id__gt=after).order_by("id").values_list("id", "at")[:limit])
-        waiting = _before_hole(waiting, after, timezone.now())
-        if waiting:
-            upto = waiting[-1][0]
+        upto, count = _batch_end(after, limit, timezone.now())
+        if count:
             opens_and_clicks.fold(after, upto)
             rest = Hit.objects.filter(id__gt=after, id__lte=upto).exclude(kind__in=opens_and_clicks.KINDS)
             Batch(list(rest.order_by("id").values(*HIT_FIELDS))).fold()
             cursor.last_hit_id = upto
-            cursor.folded += len(waiting)
+            cursor.folded += count
             cursor.updated_at = timezone.now()
             cursor.save()
         join_known_visits()
-    return len(waiting)
+    return count
 
 
 def behind() -> bool:
@@ -127,16 +125,41 @@ def among(values) -> list | RawSQL:
     return RawSQL(f"SELECT unnest(%s::{kind}[])", (values,))
 
 
-def _before_hole(rows: list[tuple[int, datetime]], after: int, now: datetime) -> list[tuple[int, datetime]]:
-    """The (id, at) rows up to the first hole in their ids younger than GAP_WAIT (an INSERT below
-    that id may still commit: wait for it). Before the very first fold (`after` 0) nothing says
-    where the ids begin, so the first row is taken as it is."""
-    expected = after + 1 if after else None
-    for index, (pk, at) in enumerate(rows):
-        if expected is not None and pk != expected and now - at < GAP_WAIT:
-            return rows[:index]
-        expected = pk + 1
-    return rows
+# The next `limit` hits' ids: where a step between two is more than one (a hole: a hit still
+# being written, or one rolled back), with the time of the hit after it, and the last one.
+BATCH_END = f"""
+SELECT id, at, step, n, total FROM (
+    SELECT id, at, id - LAG(id, 1, %(after)s) OVER (ORDER BY id) AS step,
+           ROW_NUMBER() OVER (ORDER BY id) AS n, COUNT(*) OVER () AS total
+    FROM (SELECT id, at FROM {Hit._meta.db_table} WHERE id > %(after)s ORDER BY id LIMIT %(limit)s) AS waiting
+) AS steps
+WHERE step <> 1 OR n = total ORDER BY id
+"""
+
+
+def _batch_end(after: int, limit: int, now: datetime) -> tuple[int, int]:
+    """The last hit id of the next batch and how many hits it holds (0: none): the next `limit`
+    hits, up to the first hole in their ids younger than GAP_WAIT (an INSERT below that id may
+    still commit: wait for it). Before the very first fold (`after` 0) nothing says where the ids
+    begin, so the first hit is taken as it is. The database finds the holes: the batch's ids are
+    not read into Python."""
+    with connection.cursor() as cursor:
+        cursor.execute(BATCH_END, {"after": after, "limit": limit})
+        rows = cursor.fetchall()
+    if not rows:
+        return after, 0
+    for pk, at, step, n, _total in rows:
+        if step != 1 and (after or n > 1) and now - _aware(at) < GAP_WAIT:
+            return pk - step, n - 1
+    pk, _at, _step, n, _total = rows[-1]
+    return pk, n
+
+
+def _aware(at) -> datetime:
+    """A time from a raw query: SQLite gives text (naive when the ORM wrote it, in UTC)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if timezone.is_aware(at) else timezone.make_aware(at, UTC)
 
 
 def _hour(at: datetime) -> datetime:

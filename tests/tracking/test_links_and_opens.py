@@ -8,13 +8,14 @@ from django.utils import timezone
 
 from followups.models import Letter
 from leads.kinds import InteractionKind, Stage
-from leads.models import Interaction
+from leads.models import Interaction, Lead
 from outbox.models import Email
 from tests.followups.conftest import unclosed_lead
 from tests.tracking.conftest import BROWSER, SAFE_LINKS, link_of, path_of, prospect, send_letters
 from tracking import tokens
-from tracking.fold import fold_all
-from tracking.models import Hit, Purpose, Tally, TrackedLink
+from tracking.engaged import rescore_engaged
+from tracking.fold import fold_all, fold_batch, marked_before
+from tracking.models import FoldCursor, Hit, PendingRescore, Purpose, Tally, TrackedLink
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +292,44 @@ def test_a_token_printed_before_still_reads_the_same_link_at_its_own_door_only(s
         assert tokens.make(link_id, door) == token
         assert tokens.read(token, door) == link_id
         assert tokens.read(token, "o" if door != "o" else "t") is None
+
+
+def test_a_backlog_is_folded_before_its_leads_are_rescored_but_a_mark_never_waits_too_long(
+    letter_with_link, settings, tmp_path
+):
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    path = f"/t/{tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)}"
+    for _ in range(5):
+        prospect().get(path)
+    settings.CRM_TRACKING_FOLD_BATCH = 2
+    assert fold_batch() == 2 and PendingRescore.objects.filter(lead=lead).exists()
+
+    # Three hits wait, more than a batch: the lead would be marked again; its rescore waits.
+    before = marked_before()
+    assert before is not None and rescore_engaged(marked_before=before) == 0
+    PendingRescore.objects.update(marked_at=timezone.now() - timedelta(seconds=settings.CRM_TRACKING_RESCORE_WAIT + 1))
+    assert rescore_engaged(marked_before=marked_before()) == 1  # waited long enough: rescored meanwhile
+    lead.refresh_from_db()
+    scored = lead.score
+
+    assert fold_batch() == 2 and marked_before() is None  # one hit left: less than a batch, caught up
+    assert fold_batch() == 1 and rescore_engaged(marked_before=marked_before()) == 0  # clicks of the day scored once
+    assert not PendingRescore.objects.exists() and Lead.objects.get(pk=lead.pk).score == scored
+
+
+def test_a_batch_stops_before_a_hole_in_the_ids_until_the_hit_being_written_is_old_enough(
+    letter_with_link, settings, tmp_path
+):
+    unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    link = link_of(letter, Purpose.CLICK, emailed=True)
+    hits = Hit.objects.bulk_create([Hit(kind=Purpose.CLICK, link_id=link.pk) for _ in range(6)])
+    assert fold_batch(2) == 2
+    Hit.objects.filter(pk=hits[3].pk).delete()  # the hit after hits[2] still being written, for all we know
+
+    assert fold_batch() == 1  # hits[2], then a young hole: wait
+    assert fold_batch() == 0
+    Hit.objects.filter(pk__gt=hits[3].pk).update(at=timezone.now() - timedelta(minutes=1))
+    assert fold_batch() == 2  # the hole is old enough: nothing will fill it now
+    assert fold_batch() == 0 and FoldCursor.objects.get().folded == 5
