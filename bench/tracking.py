@@ -125,8 +125,9 @@ def fold(*, new: bool = False) -> dict:
 
     started = time.perf_counter()
     generate_hits(FOLD_LEADS, FOLD_HITS, new=new)
-    with connection.cursor() as db:  # the book at rest, as autovacuum leaves hits and leads written over a day
+    with connection.cursor() as db:  # the book at rest, as autovacuum and the checkpointer leave a day's writes
         db.execute("VACUUM ANALYZE leads_lead, crm_contact, outbox_email, tracking_trackedlink, tracking_hit")
+        db.execute("CHECKPOINT")
     generated = time.perf_counter() - started
     before = FoldCursor.objects.filter(pk=1).values_list("folded", flat=True).first() or 0
     waiting = Hit.objects.filter(
