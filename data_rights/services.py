@@ -30,10 +30,13 @@ def erase_contact(*, contact_id: int, by) -> Erasure:
         contact = Contact.objects.select_for_update().get(pk=contact_id)
         if contact.erased_at is not None:
             raise Conflict(f"This contact was already erased on {timezone.localtime(contact.erased_at):%Y-%m-%d}.")
+        # A fold batch running now finishes first, and the next waits for us: no interaction, visit
+        # or visitor of theirs is written between our snapshot and its deletion. The cursor comes
+        # before the leads: the fold locks no lead, but its commit's foreign-key checks share-lock
+        # the leads it wrote for, and would wait for ours while we waited for the cursor.
+        FoldCursor.objects.get_or_create(pk=1)  # before the very first fold it is not there to wait on
+        FoldCursor.objects.select_for_update().get(pk=1)
         list(Lead.objects.select_for_update().filter(contact=contact).order_by("pk").values_list("pk", flat=True))
-        # A fold batch running now (it locks no lead) finishes first, and the next waits for us: no
-        # interaction, visit or visitor of theirs is written between our snapshot and its deletion.
-        FoldCursor.objects.select_for_update().filter(pk=1).first()
         scope = scope_for(contact, by=by)
         suppress(email=contact.email, phone=contact.phone)
         counts = {}

@@ -58,7 +58,13 @@ def forward(link: TrackedLink, *, first_name, last_name="", email="", phone="", 
     """The person a letter or e-mail reached comes in as a referral of its lead; that lead gets
     `email_forward`. One transaction; an erased original lead's forward is refused (409)."""
     with transaction.atomic():
-        referrer = Lead.objects.select_for_update(of=("self",)).select_related("contact__company").get(pk=link.lead_id)
+        # FOR NO KEY UPDATE: the counts below may wait for a fold batch, whose commit share-locks
+        # this lead (its interactions' foreign keys); FOR UPDATE would make that a deadlock.
+        referrer = (
+            Lead.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("contact__company")
+            .get(pk=link.lead_id)
+        )
         received = intake.receive(
             intake.Arrival(
                 person=intake.Person(

@@ -1,0 +1,99 @@
+"""The fold against what locks a lead while it runs, on PostgreSQL: an erasure and a forward each
+wait for a fold batch that is about to commit, and neither deadlocks with it. (The batch locks no
+lead, but its commit checks its interactions' foreign keys with KEY SHARE on their leads.)"""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from data_rights.services import erase_contact
+from leads.models import Interaction
+from tests.followups.conftest import unclosed_lead
+from tests.tracking.conftest import link_of, prospect, send_letters
+from tracking import fold, forwards, tokens
+from tracking.models import Hit, Purpose, Tally
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_until_blocked(seconds: float = 10) -> bool:
+    """Whether another session of this database came to wait for a lock within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # read afresh inside the batch's transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def _while_a_batch_commits(monkeypatch, action):
+    """Fold the waiting hits, running `action` in another thread just before the batch commits
+    (after every write of the batch), and let the batch commit once `action` waits for a lock.
+    Returns what `action` raised, if anything, and whether it was seen waiting."""
+    outcome = {}
+
+    def act():
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 (reported to the test)
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=act)
+    joined = fold.join_known_visits
+
+    def before_commit(*args, **kwargs):
+        thread.start()
+        outcome["waited"] = _wait_until_blocked()
+        return joined(*args, **kwargs)
+
+    monkeypatch.setattr(fold, "join_known_visits", before_commit)
+    assert fold.fold_batch() == 2
+    thread.join(30)
+    return outcome
+
+
+def _clicked_letter(letter_template, settings, tmp_path):
+    letter_template.body += "\n\nSee https://www.example.com/spring"
+    letter_template.save()
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_template, settings, tmp_path)
+    path = f"/t/{tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)}"
+    for _ in range(2):
+        prospect().get(path)
+    assert Hit.objects.count() == 2
+    return lead, letter
+
+
+def test_an_erasure_during_a_fold_batch_waits_for_it_and_neither_deadlocks(
+    letter_template, settings, tmp_path, users, monkeypatch
+):
+    lead, _letter = _clicked_letter(letter_template, settings, tmp_path)
+    outcome = _while_a_batch_commits(
+        monkeypatch, lambda: erase_contact(contact_id=lead.contact_id, by=users["manager"])
+    )
+    assert outcome.get("waited") and "error" not in outcome, outcome
+    lead.contact.refresh_from_db()
+    assert lead.contact.erased_at is not None
+    assert Interaction.objects.filter(lead=lead, kind="email_click").count() == 1  # folded, then erased with the rest
+
+
+def test_a_forward_during_a_fold_batch_waits_for_its_counts_and_neither_deadlocks(
+    letter_template, settings, tmp_path, monkeypatch
+):
+    lead, letter = _clicked_letter(letter_template, settings, tmp_path)
+    link = link_of(letter, Purpose.FORWARD, emailed=True)  # the e-mail's "pass it on" form
+    outcome = _while_a_batch_commits(monkeypatch, lambda: forwards.forward(link, first_name="Ada", email="ada@b.test"))
+    assert outcome.get("waited") and "error" not in outcome, outcome
+    email = Tally.objects.get(scope="email", ref=link.email_key)
+    assert (email.clicks, email.human_opens, email.forwards) == (2, 1, 1)
+    assert Interaction.objects.filter(lead=lead, kind="email_forward").count() == 1
