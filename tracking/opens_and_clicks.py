@@ -37,7 +37,7 @@ SCRATCH = ("fold_new", "fold_scored", "fold_link_hits")
 VENDOR = {
     "postgresql": {
         "day": "to_char(h.at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-        "hour": "date_trunc('hour', h.at)",
+        "hour": "date_trunc('hour', h.at, 'UTC')",
         "second": "date_trunc('second', h.at)",
         "too_soon": "h.at < e.sent_at + make_interval(secs => %(machine_seconds)s)",
         "open_metadata": "jsonb_build_object('email', f.email_key)",
@@ -45,6 +45,7 @@ VENDOR = {
         "ELSE jsonb_build_object('link', f.url) END",
         "newest": "GREATEST",
         "false": "false",
+        "temporary": "pg_temp",
     },
     "sqlite": {
         "day": "substr(h.at, 1, 10)",
@@ -56,6 +57,7 @@ VENDOR = {
         "ELSE json_object('link', f.url) END",
         "newest": "MAX",
         "false": "0",
+        "temporary": "temp",
     },
 }
 
@@ -175,12 +177,13 @@ def fold(after: int, upto: int) -> None:
         "click": InteractionKind.EMAIL_CLICK.value,
     }
     with connection.cursor() as cursor:
-        _drop_scratch(cursor)
+        _drop_scratch(cursor, sql["temporary"])
         for statement in STATEMENTS:
             cursor.execute(statement.format(**sql), params)
-        _drop_scratch(cursor)
+        _drop_scratch(cursor, sql["temporary"])
 
 
-def _drop_scratch(cursor) -> None:
+def _drop_scratch(cursor, schema: str) -> None:
+    """Drop the scratch tables, named in the temporary schema (never a table of the same name)."""
     for table in SCRATCH:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table}")

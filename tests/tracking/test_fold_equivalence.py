@@ -13,7 +13,7 @@ from leads.models import Interaction
 from outbox.models import Email
 from tests.factories import ContactFactory, LeadFactory, live_offer
 from tracking.fold import fold_batch
-from tracking.models import Hit, LeadActivity, Purpose, ScoredMark, Tally, TrackedLink
+from tracking.models import Hit, LeadActivity, PendingRescore, Purpose, ScoredMark, Tally, TrackedLink
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,11 @@ def _book(rng, start):
                 TrackedLink.objects.create(purpose=purpose, url=url, lead=lead, email_key=key, offer=with_offer)
             )
     links.append(TrackedLink.objects.create(purpose=Purpose.CLICK, url="https://c/", offer=offer))
+    # An e-mail the outbox no longer holds (its hits are a machine's: not known to be sent), and
+    # a link deleted after its hits came (its contact erased): nothing is recorded for those.
+    lead = LeadFactory(contact=ContactFactory(consent=True))
+    links.append(TrackedLink.objects.create(purpose=Purpose.CLICK, url="https://d/", lead=lead, email_key="gone"))
+    links.append(TrackedLink.objects.create(purpose=Purpose.CLICK, url="https://e/", lead=lead, email_key="gone"))
     return links
 
 
@@ -60,12 +65,14 @@ def _plainly(hits, links, batch):
     """What the rules say, read hit by hit in id order, one batch of `batch` hits at a time."""
     by_id = {link.pk: link for link in links}
     sent = dict(Email.objects.values_list("key", "sent_at"))
+    deleted = links[-1].pk
     followed = {
         link.lead_id
         for link in links
         if link.lead_id and link.lead.contact.consent and not link.lead.contact.do_not_contact
     }
     tally, activity, marks, interactions = defaultdict(Counter), defaultdict(Counter), set(), Counter()
+    pending = {}  # lead -> the newest interaction written for it
     for start in range(0, len(hits), batch):
         chunk = hits[start : start + batch]
         seconds = defaultdict(set)
@@ -73,10 +80,12 @@ def _plainly(hits, links, batch):
             if hit.kind == Purpose.CLICK and by_id[hit.link_id].email_key:
                 seconds[(by_id[hit.link_id].email_key, hit.at.replace(microsecond=0))].add(hit.link_id)
         for hit in chunk:
+            if hit.link_id == deleted:
+                continue
             link = by_id[hit.link_id]
             at_once = len(seconds.get((link.email_key, hit.at.replace(microsecond=0)), ())) > 1
             too_soon = link.email_key and (
-                sent[link.email_key] is None or hit.at - sent[link.email_key] < timedelta(seconds=MACHINE_SECONDS)
+                sent.get(link.email_key) is None or hit.at - sent[link.email_key] < timedelta(seconds=MACHINE_SECONDS)
             )
             machine = bool(hit.machine) or bool(too_soon) or (hit.kind == Purpose.CLICK and at_once)
             field = {Purpose.OPEN: "opens", Purpose.CLICK: "clicks"}[hit.kind]
@@ -98,12 +107,14 @@ def _plainly(hits, links, batch):
                     activity[(link.lead_id, hour)]["opens"] += 1
                 if link.lead_id in followed:
                     interactions[(link.lead_id, "email_open", hit.at, (("email", link.email_key),))] += 1
+                    pending[link.lead_id] = max(hit.at, pending.get(link.lead_id, hit.at))
             if hit.kind == Purpose.CLICK and f"c:{link.pk}:{day}" not in marks:
                 marks.add(f"c:{link.pk}:{day}")
                 metadata = (("email", link.email_key),) if link.email_key else ()
                 if link.lead_id in followed:
                     interactions[(link.lead_id, "email_click", hit.at, (("link", link.url), *metadata))] += 1
-    return tally, activity, marks, interactions
+                    pending[link.lead_id] = max(hit.at, pending.get(link.lead_id, hit.at))
+    return tally, activity, marks, interactions, pending
 
 
 def _stored():
@@ -124,7 +135,8 @@ def _stored():
         (row.lead_id, row.kind, row.occurred_at, tuple(sorted(row.metadata.items())))
         for row in Interaction.objects.filter(kind__in=["email_open", "email_click"])
     )
-    return tally, activity, set(ScoredMark.objects.values_list("key", flat=True)), interactions
+    pending = dict(PendingRescore.objects.values_list("lead_id", "last_activity_at"))
+    return tally, activity, set(ScoredMark.objects.values_list("key", flat=True)), interactions, pending
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -134,16 +146,18 @@ def test_the_set_based_fold_counts_marks_and_scores_as_the_rules_read_hit_by_hit
     start = (timezone.now() - timedelta(days=3)).replace(microsecond=0)
     links = _book(rng, start)
     hits = Hit.objects.bulk_create(_hits(rng, links, start, 160))
+    TrackedLink.objects.filter(pk=links[-1].pk).delete()
     batch = rng.choice([7, 25, 60, 1000])
     while fold_batch(batch):
         pass
 
-    tally, activity, marks, interactions = _plainly(hits, links, batch)
-    stored_tally, stored_activity, stored_marks, stored_interactions = _stored()
+    tally, activity, marks, interactions, pending = _plainly(hits, links, batch)
+    stored_tally, stored_activity, stored_marks, stored_interactions, stored_pending = _stored()
     assert stored_tally == {key: +counts for key, counts in tally.items()}
     assert stored_activity == {key: +counts for key, counts in activity.items() if +counts}
     assert stored_marks == marks
     assert stored_interactions == Counter(
         {(lead, kind, at, tuple(sorted(meta))): n for (lead, kind, at, meta), n in interactions.items()}
     )
+    assert stored_pending == pending  # each lead marked once, with its newest interaction's time
     assert sum(interactions.values()) > 5 and any(counts["machine_clicks"] for counts in tally.values())

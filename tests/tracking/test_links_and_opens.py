@@ -300,6 +300,7 @@ def test_a_backlog_is_folded_before_its_leads_are_rescored_but_a_mark_never_wait
     lead = unclosed_lead(consent=True)
     [letter] = send_letters(letter_with_link, settings, tmp_path)
     path = f"/t/{tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)}"
+    unscored = Lead.objects.get(pk=lead.pk).score
     for _ in range(5):
         prospect().get(path)
     settings.CRM_TRACKING_FOLD_BATCH = 2
@@ -312,6 +313,7 @@ def test_a_backlog_is_folded_before_its_leads_are_rescored_but_a_mark_never_wait
     assert rescore_engaged(marked_before=marked_before()) == 1  # waited long enough: rescored meanwhile
     lead.refresh_from_db()
     scored = lead.score
+    assert scored > unscored  # the click and its implied open count
 
     assert fold_batch() == 2 and marked_before() is None  # one hit left: less than a batch, caught up
     assert fold_batch() == 1 and rescore_engaged(marked_before=marked_before()) == 0  # clicks of the day scored once
