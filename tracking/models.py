@@ -184,7 +184,13 @@ class LeadActivity(models.Model):
     ("since our last contact", to the hour), kept by the fold."""
 
     # Found by one_activity_row_per_lead_hour (lead, hour): no index of lead alone to write too.
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No foreign-key constraint in the database (db_constraint=False): the fold writes these rows
+    # by the hundred thousand, and checking each new one against its lead (a KEY SHARE lock on the
+    # lead) cost its commit seconds. They are derived: the fold writes them only for leads it
+    # just read, and a lead's delete still takes them with it (Django's CASCADE).
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     hour = models.DateTimeField()
     opens = models.PositiveIntegerField(default=0)
     machine_opens = models.PositiveIntegerField(default=0)
@@ -246,7 +252,11 @@ class PendingRescore(models.Model):
     those interactions; `scanned`, whether one was a QR scan (a response: a list name or an
     unclosed prospect becomes an inquiry)."""
 
-    lead = models.OneToOneField("leads.Lead", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    # No foreign-key constraint in the database, as LeadActivity's (a mark whose lead is gone is
+    # dropped by the rescore, which reads only leads that exist).
+    lead = models.OneToOneField(
+        "leads.Lead", primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     last_activity_at = models.DateTimeField()
     scanned = models.BooleanField(default=False)
     # When the lead was first marked (a later batch leaves it): while the fold works through a
