@@ -6,8 +6,8 @@ so two workers share the work), and in one transaction with removing their marks
 id order FOR NO KEY UPDATE (as every bulk rescore does: leads.scores.locked says why), moves
 their last activity, brings a scanned list name or unclosed prospect back as an inquiry,
 rescores each once, settles their stages both ways, and tells an owner whose lead turned hot
-from engagement alone. A worker killed mid-way rolls back
-the marks with the rest, so the leads are rescored by the next run.
+from engagement alone. A worker killed mid-way rolls back the marks with the rest, so the leads
+are rescored by the next run.
 """
 
 from __future__ import annotations
