@@ -121,6 +121,7 @@ def fold(*, new: bool = False) -> dict:
     from django.db.models import Count, Max
 
     from leads.models import Interaction
+    from tracking.fold import folded_up_to
     from tracking.models import FoldCursor, Hit, PendingRescore
 
     started = time.perf_counter()
@@ -130,9 +131,7 @@ def fold(*, new: bool = False) -> dict:
         db.execute("CHECKPOINT")
     generated = time.perf_counter() - started
     before = FoldCursor.objects.filter(pk=1).values_list("folded", flat=True).first() or 0
-    waiting = Hit.objects.filter(
-        id__gt=FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
-    ).count()
+    waiting = Hit.objects.filter(id__gt=folded_up_to()).count()
     connection.close()  # the pool processes open their own
     pool = [
         subprocess.Popen([sys.executable, "-m", "bench.tracking", "fold-process"], stdout=subprocess.PIPE, text=True)
@@ -180,7 +179,8 @@ def fold(*, new: bool = False) -> dict:
 def fold_process() -> dict:
     """One of the worker's pool processes: the beat's task, run again as soon as it returns (the
     beat sends it every 2 seconds), until no hit waits and no lead waits for its rescore."""
-    from tracking.models import FoldCursor, Hit, PendingRescore
+    from tracking.fold import folded_up_to
+    from tracking.models import Hit, PendingRescore
     from tracking.tasks import bulk_fold_hits
 
     folded = rescored = 0
@@ -193,8 +193,7 @@ def fold_process() -> dict:
             last_fold = started + run["seconds_folding"]
         if run["folded"] or run["rescored"]:
             continue
-        last = FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
-        if not Hit.objects.filter(id__gt=last).exists() and not PendingRescore.objects.exists():
+        if not Hit.objects.filter(id__gt=folded_up_to()).exists() and not PendingRescore.objects.exists():
             return {"folded": folded, "rescored": rescored, "ready": ready, "last_fold": last_fold}
         time.sleep(2)  # the other process holds the fold and the marks wait for it: the beat's next run
 

@@ -12,7 +12,7 @@ from data_rights import letters
 from data_rights.registry import COVERED
 from data_rights.selectors import scope_for
 from leads.models import Lead
-from tracking.models import FoldCursor
+from tracking import fold
 
 
 def erase_contact(*, contact_id: int, by) -> Erasure:
@@ -34,8 +34,7 @@ def erase_contact(*, contact_id: int, by) -> Erasure:
         # or visitor of theirs is written between our snapshot and its deletion. The cursor comes
         # before the leads: the fold locks no lead, but its commit's foreign-key checks share-lock
         # the leads it wrote for, and would wait for ours while we waited for the cursor.
-        FoldCursor.objects.get_or_create(pk=1)  # before the very first fold it is not there to wait on
-        FoldCursor.objects.select_for_update().get(pk=1)
+        fold.hold_cursor()
         list(Lead.objects.select_for_update().filter(contact=contact).order_by("pk").values_list("pk", flat=True))
         scope = scope_for(contact, by=by)
         suppress(email=contact.email, phone=contact.phone)

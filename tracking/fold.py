@@ -72,8 +72,7 @@ def fold_batch(limit: int | None = None) -> int:
         if cursor is None:
             if FoldCursor.objects.filter(pk=1).exists():
                 return 0  # another fold is running
-            cursor, _ = FoldCursor.objects.get_or_create(pk=1)
-            cursor = FoldCursor.objects.select_for_update().get(pk=1)
+            cursor = hold_cursor()
         after = cursor.last_hit_id
         upto, count = _batch_end(after, limit, timezone.now())
         if count:
@@ -88,10 +87,22 @@ def fold_batch(limit: int | None = None) -> int:
     return count
 
 
+def hold_cursor() -> FoldCursor:
+    """The fold's cursor, row-locked for the caller's transaction (waiting for a batch that holds
+    it), made first if no fold ever ran: the fold itself, and erasure, which must not run beside a
+    batch."""
+    FoldCursor.objects.get_or_create(pk=1)
+    return FoldCursor.objects.select_for_update().get(pk=1)
+
+
+def folded_up_to() -> int:
+    """The id of the last hit folded (0 before the first fold)."""
+    return FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
+
+
 def behind() -> bool:
     """Whether the fold is working through a backlog: a whole batch of hits and more waits."""
-    last = FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
-    return Hit.objects.filter(id__gt=last + settings.CRM_TRACKING_FOLD_BATCH).exists()
+    return Hit.objects.filter(id__gt=folded_up_to() + settings.CRM_TRACKING_FOLD_BATCH).exists()
 
 
 def marked_before() -> datetime | None:
@@ -252,7 +263,7 @@ class Batch:
             if link.lead_id is None:
                 continue
             self.activity[(link.lead_id, _hour(row["at"]))]["scans"] += 1
-            key = f"s:{link.id}:{row['at'].date().isoformat()}"
+            key = _scan_mark(link.id, row["at"])
             if key not in self.marks:
                 self.marks.add(key)
                 self._scan(link, row, {"link": link.url} | ({"email": link.email_key} if link.email_key else {}))
@@ -431,9 +442,14 @@ def scopes(link: Link):
         yield Scope.OFFER, str(link.offer_id)
 
 
+def _scan_mark(link_id: int, at: datetime) -> str:
+    """The mark a letter's scan takes: once per link per day (in UTC)."""
+    return f"s:{link_id}:{at.date().isoformat()}"
+
+
 def _marks(scan_hits: list[dict], links: dict[int, Link]) -> _Marks:
     """The marks already taken for the scanned links on their hits' days."""
-    wanted = {f"s:{row['link_id']}:{row['at'].date().isoformat()}" for row in scan_hits if row["link_id"] in links}
+    wanted = {_scan_mark(row["link_id"], row["at"]) for row in scan_hits if row["link_id"] in links}
     existing = set(ScoredMark.objects.filter(key__in=among(wanted)).values_list("key", flat=True))
     return _Marks(existing)
 

@@ -177,7 +177,6 @@ def fold(after: int, upto: int) -> None:
         "click": InteractionKind.EMAIL_CLICK.value,
     }
     with connection.cursor() as cursor:
-        _drop_scratch(cursor, sql["temporary"])
         for statement in STATEMENTS:
             cursor.execute(statement.format(**sql), params)
         _drop_scratch(cursor, sql["temporary"])

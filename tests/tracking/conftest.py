@@ -27,6 +27,17 @@ def no_broker(monkeypatch):
     monkeypatch.setattr(jobs, "enqueue_job", lambda job_id: None)
 
 
+LANDING = "https://www.example.com/spring?utm_source=letter"
+
+
+@pytest.fixture
+def letter_with_link(letter_template):  # noqa: F811 (the fixture imported above, asked for by name)
+    """The letters' template with a link of marketing's in its body (tracked in every e-mail)."""
+    letter_template.body += f"\n\nSee what is new: {LANDING}"
+    letter_template.save()
+    return letter_template
+
+
 @pytest.fixture
 def site_key(db) -> tuple[SiteKey, str]:
     return create_site_key(name="www", origins=[SITE])
@@ -54,4 +65,4 @@ def prospect(agent: str = BROWSER, **headers) -> Client:
     return Client(HTTP_USER_AGENT=agent, REMOTE_ADDR="198.51.100.23", **headers)
 
 
-__all__ = ["BROWSER", "SAFE_LINKS", "SITE", "Purpose", "link_of", "path_of", "prospect", "send_letters"]
+__all__ = ["BROWSER", "LANDING", "SAFE_LINKS", "SITE", "Purpose", "link_of", "path_of", "prospect", "send_letters"]

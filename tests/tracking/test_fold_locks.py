@@ -62,11 +62,9 @@ def _while_a_batch_commits(monkeypatch, action):
     return outcome
 
 
-def _clicked_letter(letter_template, settings, tmp_path):
-    letter_template.body += "\n\nSee https://www.example.com/spring"
-    letter_template.save()
+def _clicked_letter(letter_with_link, settings, tmp_path):
     lead = unclosed_lead(consent=True)
-    [letter] = send_letters(letter_template, settings, tmp_path)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
     path = f"/t/{tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)}"
     for _ in range(2):
         prospect().get(path)
@@ -75,9 +73,9 @@ def _clicked_letter(letter_template, settings, tmp_path):
 
 
 def test_an_erasure_during_a_fold_batch_waits_for_it_and_neither_deadlocks(
-    letter_template, settings, tmp_path, users, monkeypatch
+    letter_with_link, settings, tmp_path, users, monkeypatch
 ):
-    lead, _letter = _clicked_letter(letter_template, settings, tmp_path)
+    lead, _letter = _clicked_letter(letter_with_link, settings, tmp_path)
     outcome = _while_a_batch_commits(
         monkeypatch, lambda: erase_contact(contact_id=lead.contact_id, by=users["manager"])
     )
@@ -88,9 +86,9 @@ def test_an_erasure_during_a_fold_batch_waits_for_it_and_neither_deadlocks(
 
 
 def test_a_forward_during_a_fold_batch_waits_for_its_counts_and_neither_deadlocks(
-    letter_template, settings, tmp_path, monkeypatch
+    letter_with_link, settings, tmp_path, monkeypatch
 ):
-    lead, letter = _clicked_letter(letter_template, settings, tmp_path)
+    lead, letter = _clicked_letter(letter_with_link, settings, tmp_path)
     link = link_of(letter, Purpose.FORWARD, emailed=True)  # the e-mail's "pass it on" form
     outcome = _while_a_batch_commits(monkeypatch, lambda: forwards.forward(link, first_name="Ada", email="ada@b.test"))
     assert outcome.get("waited") and "error" not in outcome, outcome

@@ -11,22 +11,13 @@ from leads.kinds import InteractionKind, Stage
 from leads.models import Interaction, Lead
 from outbox.models import Email
 from tests.followups.conftest import unclosed_lead
-from tests.tracking.conftest import BROWSER, SAFE_LINKS, link_of, path_of, prospect, send_letters
+from tests.tracking.conftest import BROWSER, LANDING, SAFE_LINKS, link_of, path_of, prospect, send_letters
 from tracking import tokens
 from tracking.engaged import rescore_engaged
 from tracking.fold import fold_all, fold_batch, marked_before
 from tracking.models import FoldCursor, Hit, LeadActivity, PendingRescore, Purpose, Tally, TrackedLink
 
 pytestmark = pytest.mark.django_db
-
-LANDING = "https://www.example.com/spring?utm_source=letter"
-
-
-@pytest.fixture
-def letter_with_link(letter_template):
-    letter_template.body += f"\n\nSee what is new: {LANDING}"
-    letter_template.save()
-    return letter_template
 
 
 def test_every_link_in_a_letters_e_mail_is_tracked_with_an_open_image_and_a_forward_link(
