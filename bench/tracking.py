@@ -142,7 +142,7 @@ def fold(*, new: bool = False) -> dict:
     seconds = time.monotonic() - started
     folded_at = max(run["last_fold"] for run in runs) - started
     rescored = sum(run["rescored"] for run in runs)
-    cursor = FoldCursor.objects.get(pk=1)
+    cursor, counted = FoldCursor.objects.get(pk=1), FoldCursor.objects.get(pk=2)
     twice = (
         Interaction.objects.filter(kind__in=["email_open", "email_click"], metadata__has_key="email")
         .values("lead_id", "kind", "metadata", "occurred_at__date")
@@ -168,10 +168,11 @@ def fold(*, new: bool = False) -> dict:
             "seconds": round(seconds, 1),
             "hits_per_s": round((cursor.folded - before) / seconds) if seconds else None,
             "all_folded": cursor.last_hit_id == (Hit.objects.aggregate(m=Max("id"))["m"] or 0),
+            "all_counted": counted.last_hit_id == cursor.last_hit_id,
             "left_to_rescore": PendingRescore.objects.count(),
             "duplicates": twice,
             "hits_table_mb": round(size / 2**20, 1),
-            "valid": cursor.folded - before == waiting and twice == 0,
+            "valid": cursor.folded - before == waiting and counted.last_hit_id == cursor.last_hit_id and twice == 0,
         }
     }
 
@@ -179,7 +180,7 @@ def fold(*, new: bool = False) -> dict:
 def fold_process() -> dict:
     """One of the worker's pool processes: the beat's task, run again as soon as it returns (the
     beat sends it every 2 seconds), until no hit waits and no lead waits for its rescore."""
-    from tracking.fold import folded_up_to
+    from tracking.fold import COUNTING, folded_up_to
     from tracking.models import Hit, PendingRescore
     from tracking.tasks import bulk_fold_hits
 
@@ -189,11 +190,12 @@ def fold_process() -> dict:
         started = time.monotonic()
         run = bulk_fold_hits()
         folded, rescored = folded + run["folded"], rescored + run["rescored"]
-        if run["folded"]:
+        if run["folded"] or run["counted"]:
             last_fold = started + run["seconds_folding"]
-        if run["folded"] or run["rescored"]:
+        if run["folded"] or run["counted"] or run["rescored"]:
             continue
-        if not Hit.objects.filter(id__gt=folded_up_to()).exists() and not PendingRescore.objects.exists():
+        waiting = Hit.objects.filter(id__gt=min(folded_up_to(), folded_up_to(COUNTING))).exists()
+        if not waiting and not PendingRescore.objects.exists():
             return {"folded": folded, "rescored": rescored, "ready": ready, "last_fold": last_fold}
         time.sleep(2)  # the other process holds the fold and the marks wait for it: the beat's next run
 

@@ -71,8 +71,9 @@ def insert_returning(model, columns: Sequence[str], rows: list[Sequence]) -> lis
 
 def add_counts(model, keys: Sequence[str], fields: Sequence[str], rows: Iterable[tuple[tuple, dict]]) -> None:
     """Counters upserted: each (key values, {field: count}) adds its counts to the row of its key,
-    made if missing (ON CONFLICT DO UPDATE SET n = n + excluded.n)."""
+    made if missing (ON CONFLICT DO UPDATE SET n = n + excluded.n). Rows go in key order, so two
+    writers of the same counters wait for each other rather than deadlock."""
     table = model._meta.db_table
-    values = [(*key, *(counts[name] for name in fields)) for key, counts in rows]
+    values = [(*key, *(counts[name] for name in fields)) for key, counts in sorted(rows, key=lambda row: row[0])]
     adds = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in fields)
     insert(model, (*keys, *fields), values, tail=f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}")

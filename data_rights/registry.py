@@ -215,9 +215,10 @@ NOT_PERSONAL: dict[str, str] = {
     "jobs.Job": "background jobs: kind, progress and ids in params",
     "jobs.JobSlice": "a job's slices: id ranges and cursors",
     "tracking.SiteKey": "keys of the website script (hashed) and their allowed origins",
-    "tracking.FoldCursor": "how far the fold has come: one hit id",
+    "tracking.FoldCursor": "how far the fold's two passes have come: one hit id each",
+    "tracking.ScoredBatch": "batches folded and not yet counted: hit ids and how many",
     "tracking.Tally": "counts per e-mail key, letter or offer: numbers only",
-    "tracking.ScoredMark": "which e-mail, link or letter already scored on a day: keys and dates only",
+    "tracking.ScoredMark": "which e-mail, link or letter already scored on a day: keys, dates and the hit's id only",
     "imports.BoughtList": "a bought list as a source: its name, vendor and price",
     "imports.ImportRun": "an import's settings, cursor and tally; its error messages say what was wrong, "
     "not the values. The uploaded file and the rejected rows hold personal data on disk under "

@@ -34,7 +34,9 @@ class Temperature(models.TextChoices):
 class Lead(models.Model):
     """One buying opportunity of a contact. Score, temperature and stage change only via services."""
 
-    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="leads")
+    # contact and owner have no index of their own: lead_contact_stage_idx and lead_owner_stage_idx
+    # begin with them, and every index a lead carries is paid again on each score it gets.
+    contact = models.ForeignKey("crm.Contact", on_delete=models.PROTECT, related_name="leads", db_index=False)
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.INQUIRY)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -42,6 +44,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
+        db_index=False,
     )
     score = models.PositiveSmallIntegerField(default=0)
     # The score when it counted, kept for score analysis (reports.analysis): did the number mean
@@ -234,7 +237,9 @@ class StageChange(models.Model):
 class Interaction(models.Model):
     """A typed event in a lead's life, with its time and author (null for web forms)."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="interactions")
+    # No index of its own: interaction_lead_time_idx begins with the lead (the fold writes
+    # interactions by the hundred thousand, each paying for every index).
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="interactions", db_index=False)
     kind = models.CharField(max_length=16, choices=InteractionKind.choices)
     occurred_at = models.DateTimeField()
     author = models.ForeignKey(

@@ -49,6 +49,7 @@ from tracking.models import (
     HitKind,
     LeadActivity,
     Scope,
+    ScoredBatch,
     ScoredMark,
     Tally,
     TrackedLink,
@@ -63,41 +64,86 @@ ACTIVITY_FIELDS = ("opens", "machine_opens", "clicks", "scans", "forwards", "vis
 TALLY_FIELDS = ("human_opens", "machine_opens", "clicks", "machine_clicks", "scans", "forwards")
 
 
+SCORING, COUNTING = 1, 2  # the two FoldCursor rows: the score pass's and the count pass's
+
+
 def fold_batch(limit: int | None = None) -> int:
-    """Fold the next batch of hits; returns how many hits it folded (0: nothing to do, or another
-    fold holds the cursor)."""
+    """Fold the next batch of hits (the score pass; their opens and clicks are counted after it,
+    by `count_batch`); returns how many hits it folded (0: nothing to do, or another fold holds
+    the cursor)."""
     limit = limit or settings.CRM_TRACKING_FOLD_BATCH
     with transaction.atomic():
-        cursor = FoldCursor.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        cursor = _skip_or_hold(SCORING)
         if cursor is None:
-            if FoldCursor.objects.filter(pk=1).exists():
-                return 0  # another fold is running
-            cursor = hold_cursor()
+            return 0  # another fold is running
         after = cursor.last_hit_id
         upto, count = _batch_end(after, limit, timezone.now())
         if count:
-            opens_and_clicks.fold(after, upto)
+            opens_and_clicks.score(after, upto)
             rest = Hit.objects.filter(id__gt=after, id__lte=upto).exclude(kind__in=opens_and_clicks.KINDS)
             Batch(list(rest.order_by("id").values(*HIT_FIELDS))).fold()
-            cursor.last_hit_id = upto
-            cursor.folded += count
-            cursor.updated_at = timezone.now()
-            cursor.save()
+            ScoredBatch.objects.create(upto=upto, hits=count)
+            _move(cursor, upto, count)
         join_known_visits()
     return count
 
 
-def hold_cursor() -> FoldCursor:
-    """The fold's cursor, row-locked for the caller's transaction (waiting for a batch that holds
-    it), made first if no fold ever ran: the fold itself, and erasure, which must not run beside a
-    batch."""
-    FoldCursor.objects.get_or_create(pk=1)
-    return FoldCursor.objects.select_for_update().get(pk=1)
+def count_batch() -> int:
+    """Count the next batch the score pass has folded, the same hits (their opens and clicks per
+    e-mail, letter, offer and lead-hour: tracking.opens_and_clicks.count); returns how many hits it
+    went past (0: none waiting, or another count holds its cursor). Apart from the score pass so
+    that a worker's second process counts one batch while the first scores the next."""
+    with transaction.atomic():
+        cursor = _skip_or_hold(COUNTING)
+        if cursor is None:
+            return 0
+        batch = ScoredBatch.objects.filter(upto__gt=cursor.last_hit_id).order_by("upto").first()
+        if batch is None:
+            return 0
+        opens_and_clicks.count(cursor.last_hit_id, batch.upto)
+        ScoredBatch.objects.filter(upto__lte=batch.upto).delete()
+        _move(cursor, batch.upto, batch.hits)
+    return batch.hits
 
 
-def folded_up_to() -> int:
-    """The id of the last hit folded (0 before the first fold)."""
-    return FoldCursor.objects.filter(pk=1).values_list("last_hit_id", flat=True).first() or 0
+def _skip_or_hold(pk: int) -> FoldCursor | None:
+    """A cursor row-locked for this transaction, made if missing; None if another holds it."""
+    cursor = FoldCursor.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+    if cursor is None and not FoldCursor.objects.filter(pk=pk).exists():
+        FoldCursor.objects.get_or_create(pk=pk)
+        cursor = FoldCursor.objects.select_for_update().get(pk=pk)
+    return cursor
+
+
+def _move(cursor: FoldCursor, upto: int, count: int) -> None:
+    cursor.last_hit_id = upto
+    cursor.folded += count
+    cursor.updated_at = timezone.now()
+    cursor.save()
+
+
+def hold_cursor() -> None:
+    """Both cursors, row-locked for the caller's transaction (waiting for the batches that hold
+    them: the score pass's, then the count pass's), made first if no fold ever ran: erasure,
+    which must not run beside a batch."""
+    for pk in (SCORING, COUNTING):
+        FoldCursor.objects.get_or_create(pk=pk)
+        FoldCursor.objects.select_for_update().get(pk=pk)
+
+
+def folded_up_to(pk: int = SCORING) -> int:
+    """The id of the last hit folded by the score pass (or counted: COUNTING); 0 before the first."""
+    return FoldCursor.objects.filter(pk=pk).values_list("last_hit_id", flat=True).first() or 0
+
+
+def scoring_now() -> bool:
+    """Whether a score pass's batch is running (its cursor row is locked): its hits will be
+    there to count when it commits."""
+    with transaction.atomic():
+        return (
+            FoldCursor.objects.filter(pk=SCORING).exists()
+            and FoldCursor.objects.select_for_update(skip_locked=True).filter(pk=SCORING).first() is None
+        )
 
 
 def behind() -> bool:
@@ -117,11 +163,13 @@ def marked_before() -> datetime | None:
 
 
 def fold_all(limit: int | None = None) -> int:
-    """Fold until nothing is left, then rescore every lead it touched (tests, the bench,
+    """Fold and count until nothing is left, then rescore every lead it touched (tests, the bench,
     `manage.py fold_hits`); the worker does the same a bounded run at a time."""
     total = 0
     while folded := fold_batch(limit):
         total += folded
+    while count_batch():
+        pass
     engaged.rescore_all()
     return total
 
@@ -243,8 +291,8 @@ class Batch:
         if page_hits:
             self._fold_pages(page_hits)
         write_interactions(self)
+        write_tally(self.tally)  # before the activity, in key order: as the count pass writes them
         write_activity(self.activity)
-        write_tally(self.tally)
         write_marks(self.marks.added)
 
     # --- QR scans (opens and clicks: tracking.opens_and_clicks) ---------------------------------
@@ -562,8 +610,10 @@ def join_known_visits(limit: int = 1000) -> int:
 
 
 def forget_old_marks() -> int:
-    """Marks only matter for the day a hit happened on; hits arrive at most a day late."""
-    return ScoredMark.objects.filter(day__lt=timezone.localdate() - timedelta(days=2)).delete()[0]
+    """Marks only matter for the day a hit happened on; hits arrive at most a day late. A mark the
+    count pass has not reached yet stays: it tells that pass which click was its e-mail's open."""
+    old = ScoredMark.objects.filter(day__lt=timezone.localdate() - timedelta(days=2))
+    return old.filter(Q(hit_id__isnull=True) | Q(hit_id__lte=folded_up_to(COUNTING))).delete()[0]
 
 
 def count_forward(link: TrackedLink, at: datetime) -> None:

@@ -134,6 +134,18 @@ class FoldCursor(models.Model):
         return f"folded up to hit {self.last_hit_id}"
 
 
+class ScoredBatch(models.Model):
+    """A batch the score pass folded, waiting for the count pass (tracking.fold.count_batch): the
+    count pass counts the same batches, so a hit is judged a person's or a machine's by the same
+    neighbours (a scanner's clicks in one second) in both."""
+
+    upto = models.BigIntegerField(primary_key=True, help_text="The batch's last hit id.")
+    hits = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.hits} hits up to {self.upto}"
+
+
 class Visitor(models.Model):
     """An anonymous visitor id the website script keeps in the site's own storage; `lead` once
     they are known (a form with the id, or a tracked link followed to the site)."""
@@ -239,8 +251,16 @@ class ScoredMark(models.Model):
     """ "This e-mail's open (this link's click, this letter's scan) already scored today": an open
     scores once per e-mail per day, the rest are only counted. Kept two days."""
 
-    key = models.CharField(max_length=120, unique=True)
+    key = models.CharField(max_length=120)
     day = models.DateField()
+    hit_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The open or click that took it: the count pass reads an implied open from it."
+    )
+
+    class Meta:
+        # A constraint rather than unique=True, which on PostgreSQL adds a second index for LIKE
+        # that no query uses; the fold writes marks by the hundred thousand.
+        constraints = [models.UniqueConstraint(fields=["key"], name="one_mark_per_key")]
 
     def __str__(self):
         return self.key

@@ -1,20 +1,24 @@
 """E-mail opens and clicks folded set-based, in SQL: the bulk of all hits, never a row in Python.
 
-`fold(after, upto)` folds the open and click hits with ids in (after, upto] inside the fold's
-transaction (tracking.fold), in a few statements whatever their number:
+Two passes over the same hits, each with its own cursor and transaction (tracking.fold), so a
+worker's two processes run them side by side, one a batch behind the other:
 
+`score(after, upto)`, with ids in (after, upto]:
 1. `fold_link_hits`: each hit with its link, judged a machine's by what its request gave away
    (`Hit.machine`) or by hindsight: an e-mail not sent yet or sent seconds before
    (CRM_TRACKING_MACHINE_SECONDS: the receiving server's scanner), or a click on two or more
    links of one e-mail in the same second (a scanner following every link).
 2. `fold_scored`: the marks a person's hits take, the first in id order of each: an e-mail's open
    once a day (a click implies it), a link's click once a day, unless `ScoredMark` holds it
-   already. Stored in `ScoredMark`.
+   already. Stored in `ScoredMark`, with the hit that took it.
 3. `fold_new`: the interactions those marks give (`email_open`, `email_click`), for a contact we
    may follow (agreed to marketing, not asked us to stay away, not erased); written, and their
    leads marked for one rescore each (tracking.engaged).
-4. The counters: per e-mail, letter and offer (`Tally`: people's and machines' opens and clicks)
-   and per lead and hour (`LeadActivity`: people's opens and clicks), one upsert each.
+
+`count(after, upto)`, over hits already scored: `fold_link_hits` again, then the counters, one
+upsert each, in key order: per e-mail, letter and offer (`Tally`: people's and machines' opens
+and clicks), then per lead and hour (`LeadActivity`: people's opens and clicks). A click that
+took its e-mail's open mark (its `ScoredMark`) is an open too.
 
 The scratch tables are temporary and dropped at the end; a rollback drops them too.
 Scans (a letter's answer, through leads.codes) and page views (sessions) stay in tracking.fold.
@@ -92,7 +96,7 @@ SELECT key, id, what FROM (
 WHERE nth = 1 AND NOT EXISTS (SELECT 1 FROM tracking_scoredmark m WHERE m.key = ranked.key)
 """
 
-MARKS = "INSERT INTO tracking_scoredmark (key, day) SELECT key, %(today)s FROM fold_scored"
+MARKS = "INSERT INTO tracking_scoredmark (key, day, hit_id) SELECT key, %(today)s, id FROM fold_scored"
 
 NEW = """
 CREATE TEMPORARY TABLE fold_new AS
@@ -118,15 +122,18 @@ ON CONFLICT (lead_id) DO UPDATE SET
     last_activity_at = {newest}(tracking_pendingrescore.last_activity_at, excluded.last_activity_at)
 """
 
-# One row a hit: what it adds to each count. A click that took its e-mail's open mark is an open too.
+# One row a hit: what it adds to each count. A click that took its e-mail's open mark (the score
+# pass wrote it, with the hit's id) is an open too.
 COUNTS = """
 SELECT f.*,
        CASE WHEN f.kind = 'open' AND f.machine = 0 THEN 1 ELSE 0 END
-       + CASE WHEN f.kind = 'click' AND s.id IS NOT NULL THEN 1 ELSE 0 END AS human_opens,
+       + CASE WHEN m.hit_id IS NOT NULL THEN 1 ELSE 0 END AS human_opens,
        CASE WHEN f.kind = 'open' AND f.machine = 1 THEN 1 ELSE 0 END AS machine_opens,
        CASE WHEN f.kind = 'click' AND f.machine = 0 THEN 1 ELSE 0 END AS clicks,
        CASE WHEN f.kind = 'click' AND f.machine = 1 THEN 1 ELSE 0 END AS machine_clicks
-FROM fold_link_hits f LEFT JOIN fold_scored s ON s.id = f.id AND s.what = 'open'
+FROM fold_link_hits f
+LEFT JOIN tracking_scoredmark m ON f.kind = 'click' AND f.machine = 0 AND f.lead_id IS NOT NULL
+     AND f.email_key <> '' AND m.key = substr('o:' || f.email_key || ':' || f.day, 1, 120) AND m.hit_id = f.id
 """
 
 TALLY = f"""
@@ -141,7 +148,7 @@ SELECT scope, ref, SUM(human_opens), SUM(machine_opens), SUM(clicks), SUM(machin
     UNION ALL
     SELECT '{Scope.OFFER}', CAST(offer_id AS TEXT), human_opens, machine_opens, clicks, machine_clicks
     FROM c WHERE offer_id IS NOT NULL
-) AS scoped WHERE true GROUP BY scope, ref
+) AS scoped WHERE true GROUP BY scope, ref ORDER BY scope, ref
 ON CONFLICT (scope, ref) DO UPDATE SET
     human_opens = tracking_tally.human_opens + excluded.human_opens,
     machine_opens = tracking_tally.machine_opens + excluded.machine_opens,
@@ -153,19 +160,32 @@ ACTIVITY = f"""
 INSERT INTO tracking_leadactivity (lead_id, hour, opens, machine_opens, clicks, scans, forwards, visits, pages, seconds)
 SELECT lead_id, hour, SUM(human_opens), SUM(machine_opens), SUM(clicks), 0, 0, 0, 0, 0
 FROM ({COUNTS}) AS c WHERE lead_id IS NOT NULL GROUP BY lead_id, hour
-HAVING SUM(human_opens) + SUM(machine_opens) + SUM(clicks) > 0
+HAVING SUM(human_opens) + SUM(machine_opens) + SUM(clicks) > 0 ORDER BY lead_id, hour
 ON CONFLICT (lead_id, hour) DO UPDATE SET
     opens = tracking_leadactivity.opens + excluded.opens,
     machine_opens = tracking_leadactivity.machine_opens + excluded.machine_opens,
     clicks = tracking_leadactivity.clicks + excluded.clicks
 """
 
-STATEMENTS = (LINK_HITS, SCORED, MARKS, NEW, INTERACTIONS, PENDING, TALLY, ACTIVITY)
+# Rows are upserted in key order, Tally before LeadActivity, as every writer of counters does
+# (tracking.fold.write_tally, count_forward): two writers of the same counters wait, never deadlock.
+SCORING = (LINK_HITS, SCORED, MARKS, NEW, INTERACTIONS, PENDING)
+COUNTING = (LINK_HITS, TALLY, ACTIVITY)
 
 
-def fold(after: int, upto: int) -> None:
-    """Fold the open and click hits with ids in (after, upto]; called inside the fold's
-    transaction, which moves its cursor past them."""
+def score(after: int, upto: int) -> None:
+    """Score the open and click hits with ids in (after, upto]: marks, interactions, rescore
+    marks. Called inside the score pass's transaction, which moves its cursor past them."""
+    _run(SCORING, after, upto)
+
+
+def count(after: int, upto: int) -> None:
+    """Count the open and click hits with ids in (after, upto], scored already, per e-mail, letter,
+    offer and lead-hour. Called inside the count pass's transaction, which moves its cursor."""
+    _run(COUNTING, after, upto)
+
+
+def _run(statements: tuple[str, ...], after: int, upto: int) -> None:
     sql = VENDOR[connection.vendor]
     params = {
         "after": after,
@@ -177,7 +197,7 @@ def fold(after: int, upto: int) -> None:
         "click": InteractionKind.EMAIL_CLICK.value,
     }
     with connection.cursor() as cursor:
-        for statement in STATEMENTS:
+        for statement in statements:
             cursor.execute(statement.format(**sql), params)
         _drop_scratch(cursor, sql["temporary"])
 

@@ -1,8 +1,9 @@
 """A worker SIGKILLed in the middle of folding raw hits: the batch it was folding rolls back with
-the cursor, a new worker folds the rest, and in the end every hit was folded exactly once: the
-cursor counts each hit, no open or click interaction is written twice, the tallies, hourly
-activity and scored marks are exactly what folding the hits once each says, and every touched
-lead was rescored. Real PostgreSQL, Redis, worker and beat (the "fold-hits" schedule)."""
+the cursor (of either pass: score or count), a new worker folds the rest, and in the end every
+hit was folded and counted exactly once: each cursor counts each hit, no open or click
+interaction is written twice, the tallies, hourly activity and scored marks are exactly what
+folding the hits once each says, and every touched lead was rescored. Real PostgreSQL, Redis,
+worker and beat (the "fold-hits" schedule)."""
 
 import os
 import signal
@@ -19,6 +20,7 @@ from bench.tracking import generate_hits
 from leads.models import Interaction, Lead
 from leads.scores import explain
 from tests.integration.workers import start_beat, start_worker, stop, wait_for
+from tracking.fold import COUNTING, SCORING
 from tracking.models import FoldCursor, Hit, LeadActivity, PendingRescore, Scope, ScoredMark, Tally, TrackedLink
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -113,11 +115,14 @@ def folded_now() -> Folded:
     )
 
 
-def assert_folded_once(actual: Folded, expected: Folded, when: str) -> None:
+def assert_folded_once(actual: Folded, expected: Folded, when: str, counted: Folded | None = None) -> None:
+    """`expected` what the score pass wrote (interactions, marks) and, unless `counted` says what
+    the count pass has reached, the counters too."""
     twice = [key for key, n in actual.interactions.items() if n > 1]
     assert not twice, f"{when}: {len(twice)} interactions written twice, e.g. {twice[:3]}"
     for name in Folded._fields:
-        got, want = getattr(actual, name), getattr(expected, name)
+        got = getattr(actual, name)
+        want = getattr(counted if counted is not None and name in ("tallies", "activity") else expected, name)
         if got != want:
             keys = set(got) ^ set(want) | {key for key in set(got) & set(want) if got[key] != want[key]}
             examples = [(key, _get(got, key), _get(want, key)) for key in sorted(keys, key=str)[:3]]
@@ -145,8 +150,8 @@ def connected(app_name: str) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def cursor_row() -> FoldCursor:
-    return FoldCursor.objects.filter(pk=1).first() or FoldCursor(last_hit_id=0, folded=0)
+def cursor_row(pk: int = SCORING) -> FoldCursor:
+    return FoldCursor.objects.filter(pk=pk).first() or FoldCursor(last_hit_id=0, folded=0)
 
 
 def test_a_worker_killed_mid_fold_leaves_every_hit_folded_exactly_once():
@@ -176,23 +181,30 @@ def test_a_worker_killed_mid_fold_leaves_every_hit_folded_exactly_once():
         assert wait_for(lambda: not connected(killed), seconds=30), "the killed worker's transaction lingers"
         killed_at = time.monotonic() - clock
 
-        cursor = cursor_row()
+        cursor, counted = cursor_row(), cursor_row(COUNTING)
         assert 0 < cursor.folded < HITS, "the kill came too late to test anything"
         prefix = [row for row in hits if row.id <= cursor.last_hit_id]
         assert cursor.folded == len(prefix) and cursor.folded % BATCH == 0
-        assert_folded_once(folded_now(), expected_fold(prefix, links)[0], f"after the kill at hit {cursor.folded}")
+        assert counted.last_hit_id <= cursor.last_hit_id and counted.folded % BATCH == 0
+        assert_folded_once(
+            folded_now(),
+            expected_fold(prefix, links)[0],
+            f"after the kill at hit {cursor.folded} (counted {counted.folded})",
+            counted=expected_fold([row for row in hits if row.id <= counted.last_hit_id], links)[0],
+        )
 
         worker = start_worker(**SMALL_BATCHES, PGAPPNAME=fresh)
-        assert wait_for(lambda: cursor_row().folded >= HITS and not PendingRescore.objects.exists(), seconds=60), (
-            f"the fold did not finish (folded {cursor_row().folded} of {HITS})"
-        )
+        assert wait_for(
+            lambda: cursor_row(COUNTING).folded >= HITS and not PendingRescore.objects.exists(), seconds=60
+        ), f"the fold did not finish (folded {cursor_row().folded}, counted {cursor_row(COUNTING).folded} of {HITS})"
     finally:
         stop(worker)
         stop(beat, "beat")
     print(f"killed after {killed_at:.1f} s at hit {cursor.folded}; all folded after {time.monotonic() - clock:.1f} s")
 
-    cursor = cursor_row()
+    cursor, counted = cursor_row(), cursor_row(COUNTING)
     assert (cursor.folded, cursor.last_hit_id) == (HITS, hits[-1].id), "a hit was folded twice or skipped"
+    assert (counted.folded, counted.last_hit_id) == (HITS, hits[-1].id), "a hit was counted twice or skipped"
     expected, implied = expected_fold(hits, links)
     assert_folded_once(folded_now(), expected, "at the end")
 

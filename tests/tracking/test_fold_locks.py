@@ -1,6 +1,7 @@
-"""The fold against what locks a lead while it runs, on PostgreSQL: an erasure and a forward each
-wait for a fold batch that is about to commit, and neither deadlocks with it. (The batch locks no
-lead, but its commit checks its interactions' foreign keys with KEY SHARE on their leads.)"""
+"""The fold against what locks a lead while it runs, on PostgreSQL: an erasure waits for a batch of
+either pass (score, count) that is about to commit, a forward for the count pass's counters, and
+neither deadlocks with it. (The score pass locks no lead, but its commit checks its interactions'
+foreign keys with KEY SHARE on their leads.)"""
 
 import threading
 import time
@@ -34,10 +35,11 @@ def _wait_until_blocked(seconds: float = 10) -> bool:
     return False
 
 
-def _while_a_batch_commits(monkeypatch, action):
-    """Fold the waiting hits, running `action` in another thread just before the batch commits
-    (after every write of the batch), and let the batch commit once `action` waits for a lock.
-    Returns what `action` raised, if anything, and whether it was seen waiting."""
+def _while_a_batch_commits(monkeypatch, action, batch):
+    """Run a batch of a pass (fold.fold_batch or fold.count_batch), running `action` in another
+    thread just before the batch commits (after every write of the batch, as its cursor moves),
+    and let the batch commit once `action` waits for a lock. Returns what `action` raised, if
+    anything, and whether it was seen waiting."""
     outcome = {}
 
     def act():
@@ -49,15 +51,15 @@ def _while_a_batch_commits(monkeypatch, action):
             connection.close()
 
     thread = threading.Thread(target=act)
-    joined = fold.join_known_visits
+    moved = fold._move
 
     def before_commit(*args, **kwargs):
+        moved(*args, **kwargs)
         thread.start()
         outcome["waited"] = _wait_until_blocked()
-        return joined(*args, **kwargs)
 
-    monkeypatch.setattr(fold, "join_known_visits", before_commit)
-    assert fold.fold_batch() == 2
+    monkeypatch.setattr(fold, "_move", before_commit)
+    assert batch() == 2
     thread.join(30)
     return outcome
 
@@ -72,12 +74,17 @@ def _clicked_letter(letter_with_link, settings, tmp_path):
     return lead, letter
 
 
+@pytest.mark.parametrize("counting", [False, True], ids=["score pass", "count pass"])
 def test_an_erasure_during_a_fold_batch_waits_for_it_and_neither_deadlocks(
-    letter_with_link, settings, tmp_path, users, monkeypatch
+    counting, letter_with_link, settings, tmp_path, users, monkeypatch
 ):
     lead, _letter = _clicked_letter(letter_with_link, settings, tmp_path)
+    if counting:
+        assert fold.fold_batch() == 2
     outcome = _while_a_batch_commits(
-        monkeypatch, lambda: erase_contact(contact_id=lead.contact_id, by=users["manager"])
+        monkeypatch,
+        lambda: erase_contact(contact_id=lead.contact_id, by=users["manager"]),
+        fold.count_batch if counting else fold.fold_batch,
     )
     assert outcome.get("waited") and "error" not in outcome, outcome
     lead.contact.refresh_from_db()
@@ -85,12 +92,15 @@ def test_an_erasure_during_a_fold_batch_waits_for_it_and_neither_deadlocks(
     assert Interaction.objects.filter(lead=lead, kind="email_click").count() == 1  # folded, then erased with the rest
 
 
-def test_a_forward_during_a_fold_batch_waits_for_its_counts_and_neither_deadlocks(
+def test_a_forward_during_a_count_batch_waits_for_its_counts_and_neither_deadlocks(
     letter_with_link, settings, tmp_path, monkeypatch
 ):
     lead, letter = _clicked_letter(letter_with_link, settings, tmp_path)
     link = link_of(letter, Purpose.FORWARD, emailed=True)  # the e-mail's "pass it on" form
-    outcome = _while_a_batch_commits(monkeypatch, lambda: forwards.forward(link, first_name="Ada", email="ada@b.test"))
+    assert fold.fold_batch() == 2
+    outcome = _while_a_batch_commits(
+        monkeypatch, lambda: forwards.forward(link, first_name="Ada", email="ada@b.test"), fold.count_batch
+    )
     assert outcome.get("waited") and "error" not in outcome, outcome
     email = Tally.objects.get(scope="email", ref=link.email_key)
     assert (email.clicks, email.human_opens, email.forwards) == (2, 1, 1)

@@ -14,7 +14,7 @@ from tests.followups.conftest import unclosed_lead
 from tests.tracking.conftest import BROWSER, LANDING, SAFE_LINKS, link_of, path_of, prospect, send_letters
 from tracking import tokens
 from tracking.engaged import rescore_engaged
-from tracking.fold import fold_all, fold_batch, marked_before
+from tracking.fold import SCORING, count_batch, fold_all, fold_batch, marked_before
 from tracking.models import FoldCursor, Hit, LeadActivity, PendingRescore, Purpose, Tally, TrackedLink
 
 pytestmark = pytest.mark.django_db
@@ -325,14 +325,14 @@ def test_a_batch_stops_before_a_hole_in_the_ids_until_the_hit_being_written_is_o
     assert fold_batch() == 0
     Hit.objects.filter(pk__gt=hits[3].pk).update(at=timezone.now() - timedelta(minutes=1))
     assert fold_batch() == 2  # the hole is old enough: nothing will fill it now
-    assert fold_batch() == 0 and FoldCursor.objects.get().folded == 5
+    assert fold_batch() == 0 and FoldCursor.objects.get(pk=SCORING).folded == 5
 
 
 def test_a_deleted_lead_takes_its_hourly_counts_and_rescore_mark_with_it(letter_with_link, settings, tmp_path):
     lead = unclosed_lead(consent=True)
     [letter] = send_letters(letter_with_link, settings, tmp_path)
     prospect().get(f"/t/{tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)}")
-    assert fold_batch() == 1
+    assert fold_batch() == 1 and count_batch() == 1
     assert LeadActivity.objects.filter(lead=lead).exists() and PendingRescore.objects.filter(lead=lead).exists()
     Lead.objects.get(pk=lead.pk).delete()  # no foreign key in the database for these: Django's cascade
     assert not LeadActivity.objects.exists() and not PendingRescore.objects.exists()
