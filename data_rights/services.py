@@ -37,6 +37,7 @@ def erase_contact(*, contact_id: int, by) -> Erasure:
         fold.hold_cursor()
         list(Lead.objects.select_for_update().filter(contact=contact).order_by("pk").values_list("pk", flat=True))
         scope = scope_for(contact, by=by)
+        fold.count_before_erasure(scope.pks.get("tracking.TrackedLink", []))  # their hits go, their counts stay
         suppress(email=contact.email, phone=contact.phone)
         counts = {}
         for label, coverage in COVERED.items():

@@ -82,9 +82,11 @@ def fold_batch(limit: int | None = None) -> int:
             opens_and_clicks.score(after, upto)
             rest = Hit.objects.filter(id__gt=after, id__lte=upto).exclude(kind__in=opens_and_clicks.KINDS)
             Batch(list(rest.order_by("id").values(*HIT_FIELDS))).fold()
-            ScoredBatch.objects.create(upto=upto, hits=count)
+            ScoredBatch.objects.create(after=after, upto=upto, hits=count)
             _move(cursor, upto, count)
-        join_known_visits()
+    with transaction.atomic():  # its own round of counters: see join_known_visits
+        if _skip_or_hold(SCORING) is not None:
+            join_known_visits()
     return count
 
 
@@ -100,10 +102,24 @@ def count_batch() -> int:
         batch = ScoredBatch.objects.filter(upto__gt=cursor.last_hit_id).order_by("upto").first()
         if batch is None:
             return 0
-        opens_and_clicks.count(cursor.last_hit_id, batch.upto)
+        # The batch's own range: hits the score pass folded without recording a batch (a worker
+        # of the single-pass fold still running after the upgrade) were counted by it.
+        opens_and_clicks.count(max(batch.after, cursor.last_hit_id), batch.upto)
         ScoredBatch.objects.filter(upto__lte=batch.upto).delete()
         _move(cursor, batch.upto, batch.hits)
     return batch.hits
+
+
+def count_before_erasure(link_ids: list[int]) -> None:
+    """Count the opens and clicks of these links (an erased contact's) that the score pass folded
+    and the count pass has not reached, batch by batch as it would: erasure deletes the hits, and
+    their counts are kept. The caller holds both cursors (hold_cursor)."""
+    if not link_ids:
+        return
+    after = folded_up_to(COUNTING)
+    for batch in ScoredBatch.objects.filter(upto__gt=after).order_by("upto"):
+        opens_and_clicks.count(max(batch.after, after), batch.upto, links=link_ids)
+        after = batch.upto
 
 
 def _skip_or_hold(pk: int) -> FoldCursor | None:
@@ -584,7 +600,10 @@ def _visit_metadata(visit: Visit) -> dict:
 
 
 def join_known_visits(limit: int = 1000) -> int:
-    """Visits made before their visitor became known join the lead (its timeline, its score)."""
+    """Visits made before their visitor became known join the lead (its timeline, its score).
+    Run under the score pass's cursor, in a transaction of its own after the batch's: a
+    transaction writes its lead-hour counters in one round in key order, so that it never
+    deadlocks with the count pass."""
     visits = list(
         Visit.objects.filter(
             lead__isnull=True,

@@ -140,10 +140,11 @@ class ScoredBatch(models.Model):
     neighbours (a scanner's clicks in one second) in both."""
 
     upto = models.BigIntegerField(primary_key=True, help_text="The batch's last hit id.")
+    after = models.BigIntegerField(help_text="The hit id the batch began after.")
     hits = models.PositiveIntegerField()
 
     def __str__(self):
-        return f"{self.hits} hits up to {self.upto}"
+        return f"{self.hits} hits after {self.after} up to {self.upto}"
 
 
 class Visitor(models.Model):

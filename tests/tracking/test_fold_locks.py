@@ -8,13 +8,14 @@ import time
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from data_rights.services import erase_contact
 from leads.models import Interaction
 from tests.followups.conftest import unclosed_lead
-from tests.tracking.conftest import link_of, prospect, send_letters
+from tests.tracking.conftest import LANDING, link_of, prospect, send_letters
 from tracking import fold, forwards, tokens
-from tracking.models import Hit, Purpose, Tally
+from tracking.models import Hit, HitKind, LeadActivity, Purpose, Tally, Visit, Visitor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -105,3 +106,55 @@ def test_a_forward_during_a_count_batch_waits_for_its_counts_and_neither_deadloc
     email = Tally.objects.get(scope="email", ref=link.email_key)
     assert (email.clicks, email.human_opens, email.forwards) == (2, 1, 1)
     assert Interaction.objects.filter(lead=lead, kind="email_forward").count() == 1
+
+
+def test_a_count_batch_beside_a_score_batch_joining_known_visits_does_not_deadlock(
+    letter_with_link, settings, tmp_path, site_key, monkeypatch
+):
+    """The score pass writes lead-hour counters for a batch's page views, then for the visits it
+    joins to newly known visitors: two rounds, each in key order. In one transaction they could
+    take rows out of order against the count pass's one round (two leads, each's hour row held by
+    one side and wanted by the other); the join runs in a transaction of its own."""
+    first, second = unclosed_lead(consent=True), unclosed_lead(consent=True)
+    for letter in send_letters(letter_with_link, settings, tmp_path):
+        prospect().get(f"/t/{tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)}")
+    assert fold.fold_batch() == 2  # scored, not counted: the count pass will write both leads' hour rows
+    now, (key, _raw) = timezone.now(), site_key
+    known = {
+        lead: Visitor.objects.create(
+            token=f"visitor{lead.pk:09d}", site_key=key, lead=lead, first_seen_at=now, last_seen_at=now
+        )
+        for lead in (first, second)
+    }
+    Visit.objects.create(visitor=known[first], started_at=now, last_hit_at=now, pages=1, landing_url=LANDING)
+    Hit.objects.create(kind=HitKind.VIEW, visitor=known[second].token, url=LANDING, site_key_id=key.pk, at=now)
+
+    joining, go, outcome = threading.Event(), threading.Event(), {}
+    join = fold.join_known_visits
+
+    def paused_join(*args, **kwargs):
+        joining.set()
+        go.wait(20)
+        return join(*args, **kwargs)
+
+    monkeypatch.setattr(fold, "join_known_visits", paused_join)
+
+    def run(name, batch):
+        try:
+            outcome[name] = batch()
+        except Exception as error:  # noqa: BLE001 (reported to the test)
+            outcome[name] = error
+        finally:
+            connection.close()
+
+    score = threading.Thread(target=run, args=("score", fold.fold_batch))
+    score.start()
+    assert joining.wait(20)
+    count = threading.Thread(target=run, args=("count", fold.count_batch))
+    count.start()
+    _wait_until_blocked(2)  # the count pass under way (it would wait for the page view's hour row)
+    go.set()
+    score.join(30)
+    count.join(30)
+    assert outcome == {"score": 1, "count": 2}, outcome
+    assert LeadActivity.objects.get(lead=first).visits == 1 and LeadActivity.objects.get(lead=second).visits == 1

@@ -4,8 +4,10 @@ machine's does not, and that no token can be forged or pointed elsewhere."""
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
+from data_rights.services import erase_contact
 from followups.models import Letter
 from leads.kinds import InteractionKind, Stage
 from leads.models import Interaction, Lead
@@ -336,3 +338,37 @@ def test_a_deleted_lead_takes_its_hourly_counts_and_rescore_mark_with_it(letter_
     assert LeadActivity.objects.filter(lead=lead).exists() and PendingRescore.objects.filter(lead=lead).exists()
     Lead.objects.get(pk=lead.pk).delete()  # no foreign key in the database for these: Django's cascade
     assert not LeadActivity.objects.exists() and not PendingRescore.objects.exists()
+
+
+def test_an_erasure_between_the_two_passes_keeps_the_counts_of_the_hits_it_deletes(
+    letter_with_link, settings, tmp_path, users
+):
+    lead = unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    prospect().get(f"/t/{tokens.make(link_of(letter, Purpose.CLICK, emailed=True).pk, tokens.CLICK)}")
+    assert fold_batch() == 1  # scored: the click's interactions written, its counts not yet
+
+    erase_contact(contact_id=lead.contact_id, by=users["manager"])  # deletes the hit
+    assert not Hit.objects.exists()
+    assert count_batch() == 1
+    letter_tally = Tally.objects.get(scope="letter", ref=str(letter.pk))
+    assert (letter_tally.human_opens, letter_tally.clicks) == (1, 1)  # the click and its implied open
+    assert list(LeadActivity.objects.filter(lead=lead).values_list("opens", "clicks")) == [(1, 1)]
+    assert not count_batch()  # counted once
+    assert Tally.objects.get(scope="letter", ref=str(letter.pk)).clicks == 1
+
+
+def test_the_count_pass_counts_the_batches_the_score_pass_recorded_and_nothing_between(
+    letter_with_link, settings, tmp_path
+):
+    unclosed_lead(consent=True)
+    [letter] = send_letters(letter_with_link, settings, tmp_path)
+    link = link_of(letter, Purpose.CLICK, emailed=True)
+    Hit.objects.bulk_create([Hit(kind=Purpose.CLICK, link_id=link.pk) for _ in range(6)])
+    assert fold_batch(2) == 2
+    # Two hits folded and counted by a worker of the single-pass fold still running after the
+    # upgrade: it moved the score pass's cursor and recorded no batch.
+    FoldCursor.objects.filter(pk=SCORING).update(last_hit_id=F("last_hit_id") + 2, folded=F("folded") + 2)
+    assert fold_batch(2) == 2
+    assert count_batch() == 2 and count_batch() == 2 and count_batch() == 0
+    assert Tally.objects.get(scope="email", ref=link.email_key).clicks == 4  # not the two in between

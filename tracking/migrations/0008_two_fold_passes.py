@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                     "upto",
                     models.BigIntegerField(help_text="The batch's last hit id.", primary_key=True, serialize=False),
                 ),
+                ("after", models.BigIntegerField(help_text="The hit id the batch began after.")),
                 ("hits", models.PositiveIntegerField()),
             ],
         ),
