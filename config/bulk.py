@@ -77,3 +77,15 @@ def add_counts(model, keys: Sequence[str], fields: Sequence[str], rows: Iterable
     values = [(*key, *(counts[name] for name in fields)) for key, counts in sorted(rows, key=lambda row: row[0])]
     adds = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in fields)
     insert(model, (*keys, *fields), values, tail=f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}")
+
+
+def commit_without_waiting_for_disk() -> None:
+    """This transaction's commit (PostgreSQL) does not wait for the disk: for bulk work whose
+    rows and cursor are lost together if the server crashes within the moment after, and done
+    again (an import's chunk, a fold batch, a rescore chunk with its marks). Later commits that do
+    wait make it durable with them, so a crash can only lose the last such transactions whole.
+    Only in a transaction of its own (the outermost atomic block: no savepoint below it), never
+    in a caller's, whose commit must wait."""
+    if connection.vendor == "postgresql" and not connection.savepoint_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")

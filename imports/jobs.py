@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
+from config import bulk
 from config.spreadsheet import Line, csv_cell
 from crm.suppression import suppressed
 from imports import services
@@ -104,11 +104,8 @@ class ImportJob:
         )
 
     def work(self, job, job_slice, state: State):
-        if connection.vendor == "postgresql":
-            # A chunk need not wait for its commit to reach the disk: if the server crashes
-            # first, the chunk and the cursor it moved are lost together, and it is done again.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # If the server crashes first, the chunk and the cursor it moved are lost together.
+        bulk.commit_without_waiting_for_disk()
         run = ImportRun.objects.select_for_update().get(pk=state.run_id)
         if run.phase == Phase.DONE:
             return None

@@ -55,6 +55,7 @@ def rescore_engaged(limit: int | None = None, *, marked_before=None) -> int:
         marks = list(marks[:limit])
         if not marks:
             return 0
+        bulk.commit_without_waiting_for_disk()  # lost in a crash, the marks come back with it
         PendingRescore.objects.filter(lead_id__in=[row.lead_id for row in marks]).delete()
         _rescore({row.lead_id: row for row in marks})
     return len(marks)

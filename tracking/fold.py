@@ -76,6 +76,7 @@ def fold_batch(limit: int | None = None) -> int:
         cursor = _skip_or_hold(SCORING)
         if cursor is None:
             return 0  # another fold is running
+        bulk.commit_without_waiting_for_disk()  # a batch lost in a crash is folded again
         after = cursor.last_hit_id
         upto, count = _batch_end(after, limit, timezone.now())
         if count:
@@ -99,6 +100,7 @@ def count_batch() -> int:
         cursor = _skip_or_hold(COUNTING)
         if cursor is None:
             return 0
+        bulk.commit_without_waiting_for_disk()  # a batch lost in a crash is counted again
         batch = ScoredBatch.objects.filter(upto__gt=cursor.last_hit_id).order_by("upto").first()
         if batch is None:
             return 0

@@ -93,3 +93,47 @@ def test_a_hit_survives_a_connection_the_database_dropped(settings):
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert browser.get(f"/o/{tokens.make(8, tokens.OPEN)}").status_code == 200
     assert sorted(Hit.objects.values_list("link_id", flat=True)) == [7, 8]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_fold_and_the_rescore_do_not_wait_for_the_disk_and_nothing_else_stops_waiting(monkeypatch):
+    """A fold batch, a count batch and a rescore chunk are lost whole with their cursor or marks
+    if the server crashes just after their commit, and done again: their commits need not wait.
+    The setting is the transaction's own (SET LOCAL): the connection's next one waits again."""
+    from tracking import engaged, fold, opens_and_clicks
+    from tracking.models import PendingRescore
+
+    seen = {}
+
+    def setting_in(name):
+        def record(*args, **kwargs):
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                seen[name] = cursor.fetchone()[0]
+
+        return record
+
+    monkeypatch.setattr(opens_and_clicks, "score", setting_in("score"))
+    monkeypatch.setattr(opens_and_clicks, "count", setting_in("count"))
+    monkeypatch.setattr(engaged, "_rescore", setting_in("rescore"))
+    hit(0)
+    assert fold.fold_batch() == 1 and fold.count_batch() == 1
+    PendingRescore.objects.create(lead_id=1, last_activity_at=timezone.now())
+    assert engaged.rescore_engaged() == 1
+    assert seen == {"score": "off", "count": "off", "rescore": "off"}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.postgres
+def test_a_fold_inside_a_callers_transaction_leaves_its_commit_waiting(monkeypatch):
+    """SET LOCAL would last the caller's whole transaction (here the test's): not set then."""
+    from tracking import fold
+
+    hit(0)
+    assert fold.fold_batch() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
