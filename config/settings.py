@@ -152,7 +152,8 @@ if DATABASES["reports"]["ENGINE"] == "django.db.backends.postgresql" and REPORTS
 # Tracking hits (every open, click and page view: tracking/hits.py) are appended through an alias
 # of their own whose commits do not wait for the disk (synchronous_commit off): the request is
 # answered as soon as PostgreSQL has the row. Only a crash of the database server itself can lose
-# the last fraction of a second of hits (docs/tracking.md); every other write waits as before.
+# the last fraction of a second of hits (docs/tracking.md). Every other write waits as before,
+# but bulk work that is done again if lost (config.bulk.commit_without_waiting_for_disk).
 CRM_HITS_DATABASE = "default"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (PgBouncer in transaction mode refuses the `options` startup parameter: give `hits` a direct URL there.)

@@ -396,16 +396,19 @@ def rescore_locked(leads: list, *, book: RuleBook, reason: str, now: datetime, w
         if change is not None:
             changes.append(change)
     write_scores(leads, with_activity=with_activity)
-    write_changes(changes, now)
+    write_changes(changes)
 
 
 CHANGE_FIELDS = ("lead_id", "old_score", "new_score", "old_temperature", "new_temperature", "reason", "rules_version")
 
 
-def write_changes(changes: list[ScoreChange], at: datetime) -> None:
-    """Keep many ScoreChanges, made at `at`, in one INSERT (Django's bulk_create spends more
-    compiling a thousand rows than the database spends storing them)."""
+def write_changes(changes: list[ScoreChange]) -> None:
+    """Keep many ScoreChanges in one INSERT (Django's bulk_create spends more compiling a thousand
+    rows than the database spends storing them), stamped now, as auto_now_add would: after the
+    caller's locks, so a lead's history is in the order its score moved. The time is prepared
+    as the ORM writes it (naive UTC text on SQLite), so lookups by it compare alike."""
     rows = [tuple(getattr(change, name) for name in CHANGE_FIELDS) for change in changes]
+    at = ScoreChange._meta.get_field("changed_at").get_db_prep_save(timezone.now(), connection)
     bulk.insert(ScoreChange, CHANGE_FIELDS, rows, fixed={"changed_at": at})
 
 

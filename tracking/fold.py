@@ -87,6 +87,7 @@ def fold_batch(limit: int | None = None) -> int:
             _move(cursor, upto, count)
     with transaction.atomic():  # its own round of counters: see join_known_visits
         if _skip_or_hold(SCORING) is not None:
+            bulk.commit_without_waiting_for_disk()  # lost, the visits are still unjoined: joined again
             join_known_visits()
     return count
 
