@@ -181,6 +181,34 @@ def marked_before() -> datetime | None:
     return timezone.now() - timedelta(seconds=settings.CRM_TRACKING_RESCORE_WAIT)
 
 
+# The tables a flood of hits grows by hundreds of thousands of rows, which pages read by plans
+# that depend on their statistics (the queue's engagement column, the lead page's panel).
+GROWN_BY_THE_FOLD = ("tracking_leadactivity", "tracking_tally", "tracking_scoredmark")
+
+
+def analyze_grown() -> list[str]:
+    """ANALYZE those of GROWN_BY_THE_FOLD that changed by a fifth (and a thousand rows) since they
+    were last analyzed, on PostgreSQL; returns which. Autovacuum would, but behind a flood its
+    few workers may be busy elsewhere for many minutes, and meanwhile a table filled from empty
+    has no statistics at all: the queue's engagement query, guessing 75,000 rows for a page of
+    leads, went parallel and took 13 ms instead of 1 (docs/performance.md, session 30). A table
+    autovacuum is analyzing right now is skipped (SKIP_LOCKED)."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        if connection.pg_version >= 150000:  # this process's own writes counted now, not within a second
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND n_mod_since_analyze > GREATEST(1000, n_live_tup / 5) ORDER BY relname",
+            [list(GROWN_BY_THE_FOLD)],
+        )
+        grown = [row[0] for row in cursor.fetchall()]
+        for table in grown:
+            cursor.execute(f"ANALYZE (SKIP_LOCKED) {connection.ops.quote_name(table)}")
+    return grown
+
+
 def fold_all(limit: int | None = None) -> int:
     """Fold and count until nothing is left, then rescore every lead it touched (tests, the bench,
     `manage.py fold_hits`); the worker does the same a bounded run at a time."""

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from tracking import partitions
 from tracking.engaged import rescore_engaged
-from tracking.fold import count_batch, fold_batch, forget_old_marks, marked_before, scoring_now
+from tracking.fold import analyze_grown, count_batch, fold_batch, forget_old_marks, marked_before, scoring_now
 
 RUN_SECONDS = 20  # a run stops starting batches after this; beat's next run goes on
 SCORING_POLL = 0.2  # seconds between looks at a score pass another process runs
@@ -30,6 +30,8 @@ def bulk_fold_hits() -> dict:
             if not scoring_now():
                 break
             time.sleep(SCORING_POLL)
+    if counted:
+        analyze_grown()  # a flood's counters read by fresh statistics, not none
     folding = time.monotonic() - started
     started, before = time.monotonic(), marked_before()
     while time.monotonic() - started < RUN_SECONDS and (taken := rescore_engaged(marked_before=before)):

@@ -137,3 +137,31 @@ def test_a_fold_inside_a_callers_transaction_leaves_its_commit_waiting(monkeypat
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_flood_of_hits_leaves_its_counters_analyzed_not_without_statistics(settings):
+    """The worker's run that counted a flood analyzes the counters it grew: a table filled from
+    empty has no statistics until then, and plans read from none (docs/performance.md, session
+    30: the queue's engagement query went parallel and took 13 ms instead of 1)."""
+    from bench.tracking import generate_hits
+    from tracking.fold import analyze_grown
+    from tracking.tasks import bulk_fold_hits
+
+    def analyzed_since(moment) -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")  # this connection's counts, reported
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname LIKE 'tracking_%%' AND last_analyze >= %s",
+                [moment],
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    started = timezone.now()
+    generate_hits(1500, 6000)
+    run = bulk_fold_hits()
+    assert run["folded"] == 6000 and run["counted"] == 6000
+    assert {"tracking_leadactivity", "tracking_tally", "tracking_scoredmark"} <= analyzed_since(started)
+    assert analyze_grown() == []  # nothing grew since
