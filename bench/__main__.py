@@ -175,8 +175,6 @@ LETTERS = int(os.environ.get("BENCH_LETTERS", "10000"))  # read by bench/followu
 FOLLOWUPS_DUE = int(os.environ.get("BENCH_FOLLOWUPS_DUE", "1000"))
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000000"))  # read by bench/imports.py too; 0 skips it
 NURTURE_ENROLMENTS = int(os.environ.get("BENCH_NURTURE_ENROLMENTS", "100000"))  # bench/nurture.py; 0 skips it
-FOLD_HITS = int(os.environ.get("BENCH_FOLD_HITS", "1000000"))  # read by bench/tracking.py too
-FOLD_LEADS = int(os.environ.get("BENCH_FOLD_LEADS", "100000"))
 # Cases that run without the server or the book, so BENCH_ONLY=<case> runs one alone (on an
 # empty, migrated database): the module that measures it and what it says while it runs.
 ALONE = {
@@ -647,6 +645,8 @@ def run_doors_alone() -> int:
 def run_fold_alone() -> int:
     """BENCH_ONLY=tracking_fold: a fresh database with no book, BENCH_FOLD_LEADS new leads and
     their e-mails, BENCH_FOLD_HITS hits on them folded and scored by one worker (bench/tracking.py)."""
+    from bench.tracking import FOLD_HITS, FOLD_LEADS  # read from the environment there
+
     started = time.monotonic()
     _config, database, cache, env, _fixtures = fresh_alone()
     print(f"Tracking: {FOLD_HITS:,} hits on {FOLD_LEADS:,} new leads, folded and scored by one worker ...", flush=True)

@@ -129,9 +129,14 @@ def _skip_or_hold(pk: int) -> FoldCursor | None:
     """A cursor row-locked for this transaction, made if missing; None if another holds it."""
     cursor = FoldCursor.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
     if cursor is None and not FoldCursor.objects.filter(pk=pk).exists():
-        FoldCursor.objects.get_or_create(pk=pk)
-        cursor = FoldCursor.objects.select_for_update().get(pk=pk)
+        cursor = _hold(pk)
     return cursor
+
+
+def _hold(pk: int) -> FoldCursor:
+    """A cursor made if missing, then row-locked for this transaction (waiting for its holder)."""
+    FoldCursor.objects.get_or_create(pk=pk)
+    return FoldCursor.objects.select_for_update().get(pk=pk)
 
 
 def _move(cursor: FoldCursor, upto: int, count: int) -> None:
@@ -146,8 +151,7 @@ def hold_cursor() -> None:
     them: the score pass's, then the count pass's), made first if no fold ever ran: erasure,
     which must not run beside a batch."""
     for pk in (SCORING, COUNTING):
-        FoldCursor.objects.get_or_create(pk=pk)
-        FoldCursor.objects.select_for_update().get(pk=pk)
+        _hold(pk)
 
 
 def folded_up_to(pk: int = SCORING) -> int:
