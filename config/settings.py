@@ -167,6 +167,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "TEST": {"MIRROR": "default"},
     }
     CRM_HITS_DATABASE = "hits"  # tests that share one transaction use "default"
+# The statement that writes a new prospect is prepared once per connection (config.prepared).
+# Behind PgBouncer in transaction mode, which moves a client between server connections, set 0.
+CRM_PREPARED_STATEMENTS = env_bool("CRM_PREPARED_STATEMENTS", True)
 DATABASE_ROUTERS = ["reports.router.ReportsRouter", "tracking.router.HitsRouter"]
 CRM_REPORTS_DATABASE = "reports"  # the alias report reads use; tests that share one transaction use "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
