@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -244,10 +245,23 @@ def _key_unchanged(form_key: FormKey | None) -> tuple[str, list]:
     """SQL (with its parameters) true while the form key is active and as this process holds it."""
     if form_key is None:
         return "TRUE", []
-    fields = [FormKey._meta.get_field(name) for name in FormKey.ACTING_FIELDS]
-    same = " AND ".join(f"{each.column} IS NOT DISTINCT FROM CAST(%s AS {each.db_type(connection)})" for each in fields)
+    fields = _acting_fields()
     held = [each.get_db_prep_save(getattr(form_key, each.attname), connection) for each in fields]
-    return f"EXISTS (SELECT 1 FROM {FormKey._meta.db_table} WHERE id = %s AND {same})", [form_key.pk, *held]
+    return _key_unchanged_sql(), [form_key.pk, *held]
+
+
+@cache
+def _acting_fields() -> list:
+    return [FormKey._meta.get_field(name) for name in FormKey.ACTING_FIELDS]
+
+
+@cache
+def _key_unchanged_sql() -> str:
+    """The same text for every key (built once per process: it only depends on the schema)."""
+    same = " AND ".join(
+        f"{each.column} IS NOT DISTINCT FROM CAST(%s AS {each.db_type(connection)})" for each in _acting_fields()
+    )
+    return f"EXISTS (SELECT 1 FROM {FormKey._meta.db_table} WHERE id = %s AND {same})"
 
 
 def _may_take(arrival: Arrival) -> bool:

@@ -31,7 +31,15 @@ def prepared_here():
         return {name for (name,) in cursor.fetchall()}
 
 
-def test_a_capture_is_prepared_once_per_connection_then_executed(form_key):
+@pytest.fixture
+def nothing_prepared(db):
+    """This connection as new: earlier tests on it prepared their statements already."""
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    prepared._prepared.pop(connection.connection, None)
+
+
+def test_a_capture_is_prepared_once_per_connection_then_executed(form_key, nothing_prepared):
     _, raw = form_key
     with CaptureQueriesContext(connection) as first:
         capture(raw, "first@example.com")
