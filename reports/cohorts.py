@@ -96,11 +96,14 @@ def sources(period: Period, stale_now: Stale, grouping: str) -> dict[str, dict]:
     """The cohort's counts per value of one grouping, over the period."""
     found: dict[str, dict] = defaultdict(lambda: dict.fromkeys(rollups.SOURCE_FIELDS, 0))
     if not stale_now.everything:
+        # Added up per value by the database, the stale days left out there: a row per value,
+        # not one per day and value (90 days of 20 placements were 1,800 rows through the ORM).
         stored = CohortSource.objects.filter(day__gte=period.start, day__lte=period.end, grouping=grouping)
+        if stale_now.days:
+            stored = stored.exclude(day__in=stale_now.days)
         sums = {name: Sum(name) for name in rollups.SOURCE_FIELDS}
-        for row in stored.values("day", "value").annotate(**sums).order_by():
-            if row["day"] not in stale_now:
-                _add(found[row["value"]], row, rollups.SOURCE_FIELDS)
+        for row in stored.values("value").annotate(**sums).order_by():
+            _add(found[row["value"]], row, rollups.SOURCE_FIELDS)
     live = stale_now.live("sources", period, groupings=[grouping])
     for (day, counted_grouping, value), numbers in live.sources.items():
         if counted_grouping == grouping and period.start <= day <= period.end:

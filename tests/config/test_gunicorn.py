@@ -69,3 +69,13 @@ def test_a_6kb_query_on_the_api_gets_the_apps_json_414_not_gunicorns_html(gunico
     assert head.startswith(b"HTTP/1.1 414"), head[:200]
     assert b"Content-Type: application/json" in head
     assert b"longer than 4096 bytes" in body
+
+
+def test_the_served_application_moves_its_set_up_out_of_the_collectors_way():
+    """config.wsgi freezes what importing and setting up Django made (gc.freeze): a full
+    collection in a worker then walks only what its requests made."""
+    code = "import gc, config.wsgi; print(gc.get_freeze_count())"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 50_000  # Django and the apps, not a handful of objects
