@@ -105,12 +105,16 @@ class Counted:
     traits: dict = field(default_factory=dict)
 
 
-def day_ranges(days) -> Q:
-    """The leads whose first inquiry falls on one of the company days (runs of days merged)."""
+def day_ranges(days, lead: str = "") -> Q:
+    """The leads whose first inquiry falls on one of the company days (runs of days merged);
+    every lead that inquired when `days` is None. `lead` is the path to the lead ("lead__" for
+    a row of a lead's, as a rating)."""
+    if days is None:
+        return Q(**{f"{lead}inquired_at__isnull": False})
     condition = Q(pk__in=[])
     for first, last in runs(sorted(days)):
         period = Period(first, last)
-        condition |= Q(inquired_at__gte=period.since, inquired_at__lt=period.until)
+        condition |= Q(**{f"{lead}inquired_at__gte": period.since, f"{lead}inquired_at__lt": period.until})
     return condition
 
 
@@ -134,13 +138,12 @@ def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
     if days is not None and not days:
         return counted
     zone = company_zone()
-    chosen = Q(inquired_at__isnull=False) if days is None else day_ranges(days)
-    leads = Lead.objects.filter(chosen).annotate(day=TruncDate("inquired_at", tzinfo=zone)).order_by()
+    leads = Lead.objects.filter(day_ranges(days)).annotate(day=TruncDate("inquired_at", tzinfo=zone)).order_by()
     if only in ("", "days"):
         for row in leads.values("day", "owner_id").annotate(**DAY_COUNTS):
             counted.days[(row["day"], row["owner_id"])] = {name: row[name] for name in DAY_FIELDS}
     if only in ("", "sources"):
-        _count_sources(counted, leads, list(groupings or GROUPING_COLUMNS))
+        _count_sources(counted, leads, list(groupings or GROUPING_COLUMNS), days)
     if only in ("", "spreads"):
         _count_spreads(counted, leads, list(measures or SPREADS))
     if only in ("", "traits"):
@@ -148,9 +151,11 @@ def count(days, *, only: str = "", groupings=None, measures=None) -> Counted:
     return counted
 
 
-def _count_sources(counted: Counted, leads, groupings: list[str]) -> None:
+def _count_sources(counted: Counted, leads, groupings: list[str], days) -> None:
     """Every grouping's counts from one query over the leads grouped by all their columns at
-    once, added up per grouping (_per_column), and their ratings from one more."""
+    once, added up per grouping (_per_column), and their ratings from one more, which joins
+    each rating to its lead once (the days' leads picked out through the join, not by a list of
+    their ids matched again)."""
     columns = {grouping: GROUPING_COLUMNS[grouping] for grouping in groupings}
     by_column = {column: grouping for grouping, column in columns.items()}
     rows = leads.values("day", *by_column).annotate(**SOURCE_COUNTS)
@@ -164,7 +169,7 @@ def _count_sources(counted: Counted, leads, groupings: list[str]) -> None:
     if not rated:
         return
     ratings = (
-        LeadFeedback.objects.filter(lead__in=leads.values("pk"))
+        LeadFeedback.objects.filter(day_ranges(days, lead="lead__"))
         .annotate(day=TruncDate("lead__inquired_at", tzinfo=company_zone()))
         .values("day", *rated)
         .annotate(total=Sum("rating"), ratings=Count("id"))
