@@ -23,11 +23,13 @@ class Stale:
 
     Read once per request and passed to every report of a page, it also keeps what it counted:
     each kind of live count (days, sources, spreads) is made once over all its days, the first
-    time a report asks, and every report takes its period's days from it."""
+    time a report asks, and every report takes its period's days from it; and the stored days
+    of a period (the page's summary, funnel and weekly trend read the same ones)."""
 
     days: frozenset
     everything: bool
     counted: dict = field(default_factory=dict, repr=False, compare=False)
+    stored: dict = field(default_factory=dict, repr=False, compare=False)
 
     def live(self, kind: str, period: Period | None = None, **which) -> rollups.Counted:
         """The live counts of one kind ("days", "sources", "spreads") of the stale days: of every
@@ -65,11 +67,7 @@ def days(period: Period, stale_now: Stale, *, owner=None) -> dict[date, dict]:
     """The cohort's counts per day of the period (CohortDay's fields), for one owner or all."""
     found: dict[date, dict] = defaultdict(lambda: dict.fromkeys(rollups.DAY_FIELDS, 0))
     if not stale_now.everything:
-        stored = CohortDay.objects.filter(day__gte=period.start, day__lte=period.end)
-        if owner is not None:
-            stored = stored.filter(owner=owner)
-        sums = {name: Sum(name) for name in rollups.DAY_FIELDS}
-        for row in stored.values("day").annotate(**sums).order_by():
+        for row in _stored_days(period, stale_now, owner):
             if row["day"] not in stale_now:
                 _add(found[row["day"]], row)
     live = stale_now.live("days", period)
@@ -77,6 +75,18 @@ def days(period: Period, stale_now: Stale, *, owner=None) -> dict[date, dict]:
         if period.start <= day <= period.end and (owner is None or owner_id == owner.pk):
             _add(found[day], numbers)
     return found
+
+
+def _stored_days(period: Period, stale_now: Stale, owner) -> list[dict]:
+    """CohortDay's rows of the period, added up over owners (or of one owner), read once per Stale."""
+    key = ("days", period, owner.pk if owner is not None else None)
+    if key not in stale_now.stored:
+        stored = CohortDay.objects.filter(day__gte=period.start, day__lte=period.end)
+        if owner is not None:
+            stored = stored.filter(owner=owner)
+        sums = {name: Sum(name) for name in rollups.DAY_FIELDS}
+        stale_now.stored[key] = list(stored.values("day").annotate(**sums).order_by())
+    return stale_now.stored[key]
 
 
 def every_day(stale_now: Stale, names: tuple[str, ...]) -> dict:
