@@ -18,7 +18,7 @@ import re
 import weakref
 
 from django.conf import settings
-from django.db import ProgrammingError, transaction
+from django.db import OperationalError, ProgrammingError, transaction
 
 # Per raw connection, the names of the statements prepared on it (weakly: a closed connection goes).
 _prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -26,6 +26,7 @@ _prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _refused: set[str] = set()
 _PLACEHOLDER = re.compile(r"%(s|%)")
 DUPLICATE_PREPARED_STATEMENT = "42P05"
+NO_SUCH_PREPARED_STATEMENT = "26000"
 
 
 def execute(cursor, sql: str, params: list):
@@ -34,10 +35,22 @@ def execute(cursor, sql: str, params: list):
     `cursor` is a Django cursor on PostgreSQL; every value of `params` must sit where the server
     can infer its type (a column, a CAST): a statement it cannot prepare runs as is."""
     db = cursor.db
-    if not settings.CRM_PREPARED_STATEMENTS or db.vendor != "postgresql" or sql in _refused:
+    if not _worth_preparing(db) or sql in _refused:
         return cursor.execute(sql, params)
+    try:
+        return _execute_prepared(cursor, sql, params)
+    except OperationalError as exc:  # psycopg2's InvalidSqlStatementName is one
+        if getattr(exc.__cause__, "pgcode", None) != NO_SUCH_PREPARED_STATEMENT:
+            raise
+        _prepared.pop(db.connection, None)  # gone behind this module's back (DISCARD ALL, a pooler)
+        if db.in_atomic_block:
+            raise  # the caller's transaction is broken: theirs to retry
+        return _execute_prepared(cursor, sql, params)  # prepared again
+
+
+def _execute_prepared(cursor, sql: str, params: list):
     name = "crm_" + hashlib.sha1(sql.encode()).hexdigest()[:20]
-    on_connection = _prepared.setdefault(db.connection, set())
+    on_connection = _prepared.setdefault(cursor.db.connection, set())
     if name not in on_connection:
         if not _prepare(cursor, name, sql):
             return cursor.execute(sql, params)
@@ -45,6 +58,16 @@ def execute(cursor, sql: str, params: list):
     if not params:
         return cursor.execute(f"EXECUTE {name}")
     return cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+
+
+def _worth_preparing(db) -> bool:
+    """On PostgreSQL, over a connection kept between requests (with CONN_MAX_AGE 0 every request
+    would pay a PREPARE for one EXECUTE), unless CRM_PREPARED_STATEMENTS turns it off."""
+    return (
+        settings.CRM_PREPARED_STATEMENTS
+        and db.vendor == "postgresql"
+        and db.settings_dict.get("CONN_MAX_AGE") != 0  # None: kept forever
+    )
 
 
 def _prepare(cursor, name: str, sql: str) -> bool:

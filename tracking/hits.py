@@ -4,16 +4,15 @@ A hit is an INSERT into the hits table and nothing else: no lead row is read or 
 is rescored. It is written before the answer, so a hit is kept while Redis or the worker is
 down; the fold (tracking.fold) takes it from there. It goes through CRM_HITS_DATABASE (on
 PostgreSQL an alias whose commits do not wait for the disk) as one plain INSERT, prepared once
-per connection (PREPARED): the ORM's model machinery would cost as much as the rest of the
-request, and PostgreSQL's planning of the statement as much as running it.
+per connection (config.prepared): the ORM's model machinery would cost as much as the rest of
+the request, and PostgreSQL's planning of the statement as much as running it.
 """
-
-import weakref
 
 from django.conf import settings
 from django.db import InterfaceError, NotSupportedError, OperationalError, connections
 from django.utils import timezone
 
+from config import prepared
 from config.throttling import client_address
 from tracking import links, machines
 from tracking.models import Hit, HitKind, Purpose
@@ -69,57 +68,23 @@ def follow(request, link_id: int) -> tuple[str, str] | None:
     return tuple(row) if row else None
 
 
-# On PostgreSQL, over a connection that lives across requests, each statement above is prepared
-# once per connection and then only EXECUTEd: PostgreSQL's parsing and planning of the click's
-# statement cost about as much as running it (380 → 270 µs a click, measured on this machine).
-PREPARED = {  # the statement: its name, and the Hit field each parameter goes into (its type)
-    INSERT: ("crm_hit_record", (*COLUMNS, "machine")),
-    FOLLOW: ("crm_hit_follow", ("link_id", "at", "link_id", "agent", "network", "machine")),
-}
-_prepared = weakref.WeakSet()  # the driver's connections that hold every PREPARED statement
-STALE = (OperationalError, InterfaceError, NotSupportedError)  # a prepared statement lost: OperationalError
+STALE = (OperationalError, InterfaceError, NotSupportedError)  # NotSupportedError: a plan out of date
 
 
 def _execute(sql: str, params: list):
-    """One statement on the hits alias (its first row, if it returns any). That alias skips
-    Django's health check (a SELECT 1 a request), so a connection the database dropped (a restart)
-    is found stale here, as is one whose prepared statements are gone or out of date (a schema
+    """One statement on the hits alias (its first row, if it returns any), prepared once per
+    connection (config.prepared): PostgreSQL's parsing and planning of a click's statement cost
+    about as much as running it (380 → 270 µs a click, measured on this machine). That alias
+    skips Django's health check (a SELECT 1 a request), so a connection the database dropped (a
+    restart) is found stale here, as is one whose prepared plans are out of date (a schema
     change): it is closed and the statement sent once more on a fresh one."""
     connection = connections[settings.CRM_HITS_DATABASE]
     for attempt in (1, 2):
         try:
             with connection.cursor() as cursor:
-                if _prepares(connection):
-                    name, _fields = PREPARED[sql]
-                    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
-                else:
-                    cursor.execute(sql, params)
+                prepared.execute(cursor, sql, params)
                 return cursor.fetchone() if cursor.description else None
         except STALE:
             if attempt == 2 or connection.in_atomic_block:
                 raise
             connection.close()
-
-
-def _prepares(connection) -> bool:
-    """Whether to EXECUTE the prepared statements on this connection, preparing them first if
-    it has not got them yet: on PostgreSQL, over a connection kept between requests."""
-    if connection.vendor != "postgresql" or connection.settings_dict.get("CONN_MAX_AGE") == 0:  # None: kept forever
-        return False
-    if connection.connection in _prepared:
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM pg_prepared_statements")
-        there = {name for (name,) in cursor.fetchall()}
-        for sql, (name, fields) in PREPARED.items():
-            if name not in there:
-                types = ", ".join(Hit._meta.get_field(field).db_type(connection) for field in fields)
-                cursor.execute(f"PREPARE {name} ({types}) AS {_numbered(sql)}")
-    _prepared.add(connection.connection)
-    return True
-
-
-def _numbered(sql: str) -> str:
-    """The statement with PostgreSQL's numbered parameters ($1, $2, …) for psycopg2's %s."""
-    parts = sql.split("%s")
-    return "".join(part + (f"${number}" if number < len(parts) else "") for number, part in enumerate(parts, 1))

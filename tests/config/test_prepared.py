@@ -91,3 +91,23 @@ def test_with_prepared_statements_off_a_capture_runs_as_it_is(form_key, settings
         capture(raw, "plain@example.com")
     assert statements(queries, "PREPARE") == [] and statements(queries, "EXECUTE") == []
     assert len(statements(queries, "WITH")) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_dropped_behind_its_back_are_prepared_again(form_key):
+    _, raw = form_key
+    capture(raw, "before@example.com")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as DISCARD ALL or a pooler would
+    with CaptureQueriesContext(connection) as after:
+        answer = capture(raw, "after@example.com")
+    assert len(statements(after, "PREPARE")) == 1 and len(statements(after, "EXECUTE")) == 2
+    assert Lead.objects.get(pk=answer["lead"]).contact.email == "after@example.com"
+
+
+def test_a_connection_not_kept_between_requests_prepares_nothing(form_key, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)  # a PREPARE per request would cost more
+    _, raw = form_key
+    with CaptureQueriesContext(connection) as queries:
+        capture(raw, "unkept@example.com")
+    assert statements(queries, "PREPARE") == [] and len(statements(queries, "WITH")) == 1

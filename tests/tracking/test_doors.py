@@ -71,11 +71,13 @@ def test_hits_go_through_prepared_statements_and_one_lost_costs_no_hit(settings)
     settings.CRM_HITS_DATABASE = "default"
     link = TrackedLink.objects.create(purpose=Purpose.CLICK, email_key="k", url="https://example.com/")
     hits.record(kind=HitKind.OPEN, link_id=link.pk)
+    assert prospect().get(f"/t/{tokens.make(link.pk, tokens.CLICK)}").status_code == 302
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM pg_prepared_statements")
-        assert {"crm_hit_record", "crm_hit_follow"} <= {name for (name,) in cursor.fetchall()}
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall() if "INSERT INTO tracking_hit" in statement]
+        assert len(prepared) == 2  # the pixel's INSERT, the link's read-and-INSERT
         cursor.execute("DEALLOCATE ALL")  # as a pooler's reset, or a restart behind the driver's back, would
 
     hits.record(kind=HitKind.OPEN, link_id=link.pk)
     assert prospect().get(f"/t/{tokens.make(link.pk, tokens.CLICK)}").status_code == 302
-    assert sorted(Hit.objects.values_list("kind", flat=True)) == ["click", "open", "open"]
+    assert sorted(Hit.objects.values_list("kind", flat=True)) == ["click", "click", "open", "open"]
