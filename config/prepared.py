@@ -1,4 +1,5 @@
-"""Statements PostgreSQL parses and plans once per connection (PREPARE, then EXECUTE).
+"""Statements PostgreSQL parses and plans once per connection (PREPARE, then EXECUTE): a web
+form's new prospect (config.inserts) and the tracking doors' hits (tracking.hits).
 
 The one statement that writes a new prospect (config.inserts) inserts six rows into tables with
 a score of indexes: PostgreSQL spent about as much CPU parsing and planning it as running it

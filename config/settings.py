@@ -167,7 +167,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "TEST": {"MIRROR": "default"},
     }
     CRM_HITS_DATABASE = "hits"  # tests that share one transaction use "default"
-# The statement that writes a new prospect is prepared once per connection (config.prepared).
+# The busiest doors' statements (a new prospect, a hit) are prepared once per connection (config.prepared).
 # Behind PgBouncer in transaction mode, which moves a client between server connections, set 0.
 CRM_PREPARED_STATEMENTS = env_bool("CRM_PREPARED_STATEMENTS", True)
 DATABASE_ROUTERS = ["reports.router.ReportsRouter", "tracking.router.HitsRouter"]
