@@ -4,12 +4,14 @@ new connection, and a statement the server will not prepare run as it is, leavin
 transaction usable."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import NotSupportedError, ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from config import prepared
 from leads.models import Lead
+from tracking import hits
+from tracking.models import Hit, HitKind, Purpose, TrackedLink
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 URL = "/api/v1/capture/"
@@ -23,6 +25,12 @@ def capture(raw_key, email):
 
 def statements(queries, verb):
     return [q["sql"] for q in queries.captured_queries if q["sql"].startswith(verb)]
+
+
+def prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
 
 
 def prepared_here():
@@ -111,3 +119,52 @@ def test_a_connection_not_kept_between_requests_prepares_nothing(form_key, monke
     with CaptureQueriesContext(connection) as queries:
         capture(raw, "unkept@example.com")
     assert statements(queries, "PREPARE") == [] and len(statements(queries, "WITH")) == 1
+
+
+def test_a_statement_failing_for_another_reason_is_not_refused_for_good():
+    sql = "SELECT id FROM crm_not_migrated_yet WHERE id = %s"  # as while a deploy's migration runs
+    with pytest.raises(ProgrammingError), transaction.atomic(), connection.cursor() as cursor:
+        prepared.execute(cursor, sql, [1])
+    assert sql not in prepared._refused
+
+
+@pytest.fixture
+def probe_table(transactional_db):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE crm_prepared_probe (x integer)")
+        cursor.execute("INSERT INTO crm_prepared_probe VALUES (7)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE crm_prepared_probe")
+
+
+def test_a_plan_out_of_date_is_prepared_again(probe_table):
+    sql = "SELECT x FROM crm_prepared_probe WHERE x = %s"
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, sql, [7])
+        assert cursor.fetchone() == (7,)
+        # "cached plan must not change result type": the column it returns changed type
+        cursor.execute("ALTER TABLE crm_prepared_probe ALTER COLUMN x TYPE bigint")
+        prepared.execute(cursor, sql, [7])
+        assert cursor.fetchone() == (7,)
+
+
+def test_inside_a_transaction_a_lost_plan_fails_once_then_is_prepared_again(probe_table):
+    sql = "SELECT x FROM crm_prepared_probe WHERE x = %s"
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, sql, [7])
+        cursor.execute("ALTER TABLE crm_prepared_probe ALTER COLUMN x TYPE bigint")
+    with pytest.raises(NotSupportedError), transaction.atomic(), connection.cursor() as cursor:
+        prepared.execute(cursor, sql, [7])  # the caller's transaction is broken: its error
+    with transaction.atomic(), connection.cursor() as cursor:
+        prepared.execute(cursor, sql, [7])
+        assert cursor.fetchone() == (7,)
+
+
+def test_hits_are_not_prepared_with_prepared_statements_off(settings, nothing_prepared):
+    settings.CRM_PREPARED_STATEMENTS = False
+    settings.CRM_HITS_DATABASE = "default"
+    link = TrackedLink.objects.create(purpose=Purpose.CLICK, email_key="k", url="https://example.com/")
+    hits.record(kind=HitKind.OPEN, link_id=link.pk)
+    assert Hit.objects.filter(link_id=link.pk).count() == 1
+    assert not any("tracking_hit" in statement for statement in prepared_statements())
