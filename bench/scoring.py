@@ -202,11 +202,20 @@ def worker_process() -> subprocess.Popen:
 
 
 def _kill_group(process: subprocess.Popen, sig=signal.SIGKILL) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=30)
+    """Stop the process group with `sig`; SIGKILL if it is still there 30 s later. A Celery
+    worker left running (its warm shutdown waiting on a task) would take the next bench's tasks
+    and its CPU: it happened once, and that run's figures were worth nothing."""
+    for each in (sig, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, each)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=30)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    process.wait()
 
 
 def recovery_after_kill(count: int = 20_000) -> dict:
