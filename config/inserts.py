@@ -7,9 +7,9 @@
 
 One round trip, and outside a transaction one implicit transaction: every row or none. The
 statement is prepared once per connection and shape (config.prepared): planning it cost as much
-as running it. A row
-written from earlier rows (`sources`) exists only if they do, so a first row refused by its
-condition or by a unique index (`skip_conflicts`) writes nothing at all, and the answer says so.
+as running it. A row written from earlier rows (`sources`) exists only if they do, so a first
+row refused by its condition or by a unique index (`skip_conflicts`) writes nothing at all, and
+the answer says so.
 Each column's value is what Django would save (`pre_save`, `get_db_prep_save`: auto_now_add
 times, JSON), cast to its column's base type (an INSERT … SELECT has no target types to infer
 literals from; the column's own length and range checks still apply, as in any INSERT).
